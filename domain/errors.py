@@ -1,0 +1,44 @@
+"""One hierarchy for everything that can go wrong in Tariff Timeline."""
+
+from __future__ import annotations
+
+
+class TariffError(Exception):
+    """Base of every error this project raises on purpose."""
+
+
+class InvalidInput(TariffError):
+    """A value given by a person (flag, file, query) is malformed."""
+
+
+class LifecycleError(TariffError):
+    """An event breaks a measure's lifecycle (pausing a revoked measure, ...)."""
+
+    def __init__(self, event_id: str, field: str, message: str) -> None:
+        super().__init__(f"event {event_id!r}, field {field!r}: {message}")
+        self.event_id = event_id
+        self.field = field
+        self.message = message
+
+
+class UnknownReference(LifecycleError):
+    """An event refers to a measure, exemption, quota, deal, rule or event that does not exist."""
+
+
+class ImportRejected(TariffError):
+    """An import was refused as a whole; nothing was written. Lists every problem found."""
+
+    def __init__(self, problems: list[str]) -> None:
+        shown = "\n".join(f"  - {p}" for p in problems[:50])
+        more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
+        super().__init__(f"import rejected, nothing was written ({len(problems)} problem(s)):\n"
+                         f"{shown}{more}")
+        self.problems = problems
+
+
+class StoreError(TariffError):
+    """The event store could not be reached or configured."""
+
+
+class ConflictingWrite(StoreError):
+    """Another writer appended to the timeline at the same time; retry."""

@@ -1,0 +1,109 @@
+"""What scopes, rates and conditions mean for one entry of goods."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from events import ALL, ORIGIN_GROUPS, Condition, Rate, Scope, Selector
+
+Match = Literal["yes", "no", "partly"]
+FactValue = bool | str | Decimal
+
+
+def _origin_in(codes: tuple[str, ...], origin: str) -> bool:
+    return any(
+        code in (ALL, origin) or origin in ORIGIN_GROUPS.get(code, ()) for code in codes
+    )
+
+
+def origin_matches(scope: Scope, origin: str) -> bool:
+    """Whether goods from this country fall inside the scope's origins."""
+    return _origin_in(scope.origins, origin) and not _origin_in(scope.origins_except, origin)
+
+
+def _product_in(prefixes: tuple[str, ...], hts: str) -> Match:
+    result: Match = "no"
+    for prefix in prefixes:
+        if prefix == ALL or hts.startswith(prefix):
+            return "yes"
+        if prefix.startswith(hts):
+            result = "partly"
+    return result
+
+
+def product_matches(scope: Scope, hts: str) -> Match:
+    """Whether an HTS code falls inside the scope: yes, no, or partly (only some codes under it)."""
+    included = _product_in(scope.products, hts)
+    if included == "no":
+        return "no"
+    excluded = _product_in(scope.products_except, hts)
+    if excluded == "yes":
+        return "no"
+    if excluded == "partly" or included == "partly":
+        return "partly"
+    return "yes"
+
+
+def scope_matches(scope: Scope, origin: str, hts: str) -> Match:
+    """Whether an entry (origin, HTS code) falls inside a scope."""
+    if not origin_matches(scope, origin):
+        return "no"
+    return product_matches(scope, hts)
+
+
+def selects(selector: Selector, measure_id: str, program: str, authority: str) -> bool:
+    """Whether a selector picks a measure."""
+    return (
+        measure_id in selector.measures
+        or program in selector.programs
+        or authority in selector.authorities
+    )
+
+
+def condition_holds(condition: Condition, facts: dict[str, FactValue]) -> bool | None:
+    """Whether the goods meet a condition; None when the fact was not given."""
+    if condition.fact not in facts:
+        return None
+    value = facts[condition.fact]
+    if condition.equals is not None:
+        if isinstance(condition.equals, bool):
+            return value is condition.equals
+        return str(value) == condition.equals
+    if condition.one_of:
+        return str(value) in condition.one_of
+    if not isinstance(value, Decimal):
+        return False
+    if condition.at_least is not None:
+        return value >= condition.at_least
+    return condition.below is not None and value < condition.below
+
+
+def layer_percent(rate: Rate, mfn: Decimal | None, facts: dict[str, FactValue]) -> Decimal | None:
+    """The additional duty a rate adds, or None when it depends on an unknown MFN or share."""
+    if rate.kind == "ceiling":
+        if mfn is None:
+            return None
+        percent = max(Decimal(0), rate.percent - mfn)
+    else:
+        percent = rate.percent
+    if rate.content_fact is not None:
+        share = facts.get(rate.content_fact)
+        if not isinstance(share, Decimal):
+            return None
+        percent = percent * share
+    return percent
+
+
+def describe_rate(rate: Rate) -> str:
+    """The rate in words, e.g. '15% all-in (max(0, 15 - MFN))'."""
+    base = f"{rate.percent.normalize():f}%"
+    if rate.kind == "ceiling":
+        text = f"{base} all-in: max(0, {rate.percent.normalize():f} - MFN)"
+    elif rate.kind == "replacement":
+        text = f"{base} in place of {', '.join(rate.replaces)}"
+    else:
+        text = f"{base} on top of MFN"
+    if rate.content_fact:
+        text += f", on the share of value given by {rate.content_fact}"
+    return text

@@ -1,0 +1,434 @@
+"""Every kind of tariff-policy action, as an immutable, validated event.
+
+Each class has a stable, versioned ``TOPIC``: stored events name their topic, never the Python
+class path, so renaming a class cannot orphan what is stored.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import Field, model_validator
+
+from events.values import (
+    Condition,
+    Confidence,
+    EffectiveInstant,
+    EventId,
+    Frozen,
+    KnownTime,
+    Percent,
+    Rate,
+    Ref,
+    Scope,
+    Selector,
+    Source,
+)
+
+
+class PolicyEvent(Frozen):
+    """Something that happened to US tariff policy (or to this store's record of it)."""
+
+    TOPIC: ClassVar[str] = ""
+
+    id: EventId
+    known: KnownTime
+    sources: tuple[Source, ...] = Field(min_length=1)
+    confidence: Confidence = "verified"
+    caveats: tuple[str, ...] = Field(
+        default=(),
+        description="What is uncertain about this event (a 'partly' fact, a disputed figure).",
+    )
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _partly_says_why(self) -> PolicyEvent:
+        if self.confidence != "verified" and not self.caveats:
+            raise ValueError(f"confidence is {self.confidence!r}: caveats must say what is uncertain")
+        return self
+
+
+class Effective(Frozen):
+    """A half-open effective interval [effective_from, effective_until)."""
+
+    effective_from: EffectiveInstant
+    effective_until: EffectiveInstant | None = None
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Effective:
+        if self.effective_until is not None and self.effective_until <= self.effective_from:
+            raise ValueError(
+                f"effective_until {self.effective_until.isoformat()} is not after "
+                f"effective_from {self.effective_from.isoformat()}"
+            )
+        return self
+
+
+# ---------------------------------------------------------------- measures
+
+
+class MeasureAnnounced(PolicyEvent):
+    """A measure was announced or threatened; it changes no rate until it is imposed."""
+
+    TOPIC: ClassVar[str] = "tariffs.MeasureAnnounced.v1"
+    type: Literal["MeasureAnnounced"] = "MeasureAnnounced"
+    measure: Ref
+    title: str
+    authority: str
+    program: Ref
+    stage: Literal["threat", "announcement", "authority"] = "announcement"
+    scope: Scope = Scope()
+    rate: Rate | None = None
+    planned_from: EffectiveInstant | None = None
+    instrument: str | None = None
+
+
+class MeasureImposed(Effective, PolicyEvent):
+    """A measure was put in force (or scheduled) from a date, with its scope and rate."""
+
+    TOPIC: ClassVar[str] = "tariffs.MeasureImposed.v1"
+    type: Literal["MeasureImposed"] = "MeasureImposed"
+    measure: Ref
+    title: str
+    authority: str
+    program: Ref
+    scope: Scope
+    rate: Rate
+    instrument: str | None = None
+
+
+class RateChanged(Effective, PolicyEvent):
+    """The rate of a measure changed over an effective interval."""
+
+    TOPIC: ClassVar[str] = "tariffs.RateChanged.v1"
+    type: Literal["RateChanged"] = "RateChanged"
+    measure: Ref
+    rate: Rate
+    instrument: str | None = None
+
+
+class ScopeAmended(Effective, PolicyEvent):
+    """The origins or products a measure covers changed over an effective interval."""
+
+    TOPIC: ClassVar[str] = "tariffs.ScopeAmended.v1"
+    type: Literal["ScopeAmended"] = "ScopeAmended"
+    measure: Ref
+    scope: Scope
+    instrument: str | None = None
+
+
+class MeasurePaused(Effective, PolicyEvent):
+    """A measure was paused or suspended; until the pause ends it is not collected."""
+
+    TOPIC: ClassVar[str] = "tariffs.MeasurePaused.v1"
+    type: Literal["MeasurePaused"] = "MeasurePaused"
+    measure: Ref
+    instrument: str | None = None
+
+
+class PauseExtended(PolicyEvent):
+    """The latest pause of a measure was extended to a later end."""
+
+    TOPIC: ClassVar[str] = "tariffs.PauseExtended.v1"
+    type: Literal["PauseExtended"] = "PauseExtended"
+    measure: Ref
+    effective_until: EffectiveInstant
+    instrument: str | None = None
+
+
+class MeasureResumed(PolicyEvent):
+    """A paused measure was resumed before its pause was due to end."""
+
+    TOPIC: ClassVar[str] = "tariffs.MeasureResumed.v1"
+    type: Literal["MeasureResumed"] = "MeasureResumed"
+    measure: Ref
+    effective_from: EffectiveInstant
+    instrument: str | None = None
+
+
+class MeasureRevoked(PolicyEvent):
+    """A measure was revoked, expired or was superseded from a date on."""
+
+    TOPIC: ClassVar[str] = "tariffs.MeasureRevoked.v1"
+    type: Literal["MeasureRevoked"] = "MeasureRevoked"
+    measure: Ref
+    effective_from: EffectiveInstant
+    reason: Literal["revoked", "expired", "superseded", "collection_ended"] = "revoked"
+    instrument: str | None = None
+
+
+class MeasureInvalidated(PolicyEvent):
+    """A court held a measure unlawful and its collection ended from a date on."""
+
+    TOPIC: ClassVar[str] = "tariffs.MeasureInvalidated.v1"
+    type: Literal["MeasureInvalidated"] = "MeasureInvalidated"
+    measure: Ref
+    effective_from: EffectiveInstant
+    ruling: Ref
+
+
+# ---------------------------------------------------------------- exemptions and quotas
+
+
+class ExemptionGranted(Effective, PolicyEvent):
+    """Goods were carved out of measures, fully or to a reduced rate, maybe on a condition."""
+
+    TOPIC: ClassVar[str] = "tariffs.ExemptionGranted.v1"
+    type: Literal["ExemptionGranted"] = "ExemptionGranted"
+    exemption: Ref
+    title: str
+    applies_to: Selector
+    scope: Scope = Scope()
+    conditions: tuple[Condition, ...] = ()
+    rate: Rate | None = Field(
+        default=None, description="None: exempt. A rate: the layer is charged at this instead."
+    )
+    instrument: str | None = None
+
+
+class ExemptionRevoked(PolicyEvent):
+    """An exemption ended from a date on."""
+
+    TOPIC: ClassVar[str] = "tariffs.ExemptionRevoked.v1"
+    type: Literal["ExemptionRevoked"] = "ExemptionRevoked"
+    exemption: Ref
+    effective_from: EffectiveInstant
+    instrument: str | None = None
+
+
+class QuotaOpened(Effective, PolicyEvent):
+    """A tariff-rate (or absolute) quota applies to goods under a measure."""
+
+    TOPIC: ClassVar[str] = "tariffs.QuotaOpened.v1"
+    type: Literal["QuotaOpened"] = "QuotaOpened"
+    quota: Ref
+    title: str
+    measure: Ref
+    scope: Scope = Scope()
+    in_quota_percent: Percent
+    over_quota: Literal["measure_rate", "prohibited"] = "measure_rate"
+    volume: str
+    period: str = "year"
+    instrument: str | None = None
+
+
+class QuotaChanged(PolicyEvent):
+    """A quota's in-quota rate or volume changed, or the quota closed, from a date on."""
+
+    TOPIC: ClassVar[str] = "tariffs.QuotaChanged.v1"
+    type: Literal["QuotaChanged"] = "QuotaChanged"
+    quota: Ref
+    effective_from: EffectiveInstant
+    in_quota_percent: Percent | None = None
+    volume: str | None = None
+    closed: bool = False
+    instrument: str | None = None
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> QuotaChanged:
+        if not self.closed and self.in_quota_percent is None and self.volume is None:
+            raise ValueError("a quota change sets in_quota_percent, volume or closed")
+        return self
+
+
+# ---------------------------------------------------------------- deals
+
+
+class DealAnnounced(PolicyEvent):
+    """An agreement with a partner was announced; its terms bind only once implemented."""
+
+    TOPIC: ClassVar[str] = "tariffs.DealAnnounced.v1"
+    type: Literal["DealAnnounced"] = "DealAnnounced"
+    deal: Ref
+    title: str
+    partners: Scope
+    terms: str
+
+
+class DealImplemented(PolicyEvent):
+    """A step of a deal was implemented; the rate events it caused cite it."""
+
+    TOPIC: ClassVar[str] = "tariffs.DealImplemented.v1"
+    type: Literal["DealImplemented"] = "DealImplemented"
+    deal: Ref
+    effective_from: EffectiveInstant
+    step: str
+    instrument: str | None = None
+
+
+# ---------------------------------------------------------------- stacking
+
+
+class StackingRuleSet(Effective, PolicyEvent):
+    """While measures matching `when` apply, measures matching `excludes` do not."""
+
+    TOPIC: ClassVar[str] = "tariffs.StackingRuleSet.v1"
+    type: Literal["StackingRuleSet"] = "StackingRuleSet"
+    rule: Ref
+    description: str
+    when: Selector
+    excludes: Selector
+    instrument: str | None = None
+
+
+class StackingRuleChanged(Effective, PolicyEvent):
+    """A stacking rule was changed (new selectors) or suspended over an interval."""
+
+    TOPIC: ClassVar[str] = "tariffs.StackingRuleChanged.v1"
+    type: Literal["StackingRuleChanged"] = "StackingRuleChanged"
+    rule: Ref
+    in_effect: bool = True
+    when: Selector | None = None
+    excludes: Selector | None = None
+    instrument: str | None = None
+
+
+# ---------------------------------------------------------------- courts
+
+
+class CourtRuled(PolicyEvent):
+    """A court decided a case about measures; collection changes only through other events."""
+
+    TOPIC: ClassVar[str] = "tariffs.CourtRuled.v1"
+    type: Literal["CourtRuled"] = "CourtRuled"
+    ruling: Ref
+    court: str
+    case: str
+    holding: str
+    outcome: Literal["upheld", "invalidated", "stayed", "remanded", "ordered"]
+    measures: tuple[Ref, ...] = ()
+
+
+# ---------------------------------------------------------------- corrections of this store
+
+
+class EventRetracted(PolicyEvent):
+    """This store should never have recorded an event: it is ignored from now on."""
+
+    TOPIC: ClassVar[str] = "tariffs.EventRetracted.v1"
+    type: Literal["EventRetracted"] = "EventRetracted"
+    retracts: EventId
+    reason: str
+
+
+WorldEvent = Annotated[
+    MeasureAnnounced
+    | MeasureImposed
+    | RateChanged
+    | ScopeAmended
+    | MeasurePaused
+    | PauseExtended
+    | MeasureResumed
+    | MeasureRevoked
+    | MeasureInvalidated
+    | ExemptionGranted
+    | ExemptionRevoked
+    | QuotaOpened
+    | QuotaChanged
+    | DealAnnounced
+    | DealImplemented
+    | StackingRuleSet
+    | StackingRuleChanged
+    | CourtRuled,
+    Field(discriminator="type"),
+]
+
+
+class EventCorrected(PolicyEvent):
+    """This store recorded an event wrongly: `replacement` is what it should have said.
+
+    A data correction, not a policy change: it changes answers at every effective and known
+    time, but answers at a recorded time before it are unchanged.
+    """
+
+    TOPIC: ClassVar[str] = "tariffs.EventCorrected.v1"
+    type: Literal["EventCorrected"] = "EventCorrected"
+    corrects: EventId
+    reason: str
+    replacement: WorldEvent
+
+    @model_validator(mode="after")
+    def _replacement_keeps_identity(self) -> EventCorrected:
+        if self.replacement.id != self.corrects:
+            raise ValueError(
+                f"replacement.id {self.replacement.id!r} must equal corrects {self.corrects!r}"
+            )
+        if type(self.replacement).__name__ == "EventCorrected":
+            raise ValueError("a correction cannot replace an event with a correction")
+        return self
+
+
+AnyEvent = Annotated[
+    MeasureAnnounced
+    | MeasureImposed
+    | RateChanged
+    | ScopeAmended
+    | MeasurePaused
+    | PauseExtended
+    | MeasureResumed
+    | MeasureRevoked
+    | MeasureInvalidated
+    | ExemptionGranted
+    | ExemptionRevoked
+    | QuotaOpened
+    | QuotaChanged
+    | DealAnnounced
+    | DealImplemented
+    | StackingRuleSet
+    | StackingRuleChanged
+    | CourtRuled
+    | EventCorrected
+    | EventRetracted,
+    Field(discriminator="type"),
+]
+"""Any event of the import format, told apart by its `type`."""
+
+EVENT_TYPES: tuple[type[PolicyEvent], ...] = (
+    MeasureAnnounced,
+    MeasureImposed,
+    RateChanged,
+    ScopeAmended,
+    MeasurePaused,
+    PauseExtended,
+    MeasureResumed,
+    MeasureRevoked,
+    MeasureInvalidated,
+    ExemptionGranted,
+    ExemptionRevoked,
+    QuotaOpened,
+    QuotaChanged,
+    DealAnnounced,
+    DealImplemented,
+    StackingRuleSet,
+    StackingRuleChanged,
+    CourtRuled,
+    EventCorrected,
+    EventRetracted,
+)
+
+TOPICS: dict[str, type[PolicyEvent]] = {cls.TOPIC: cls for cls in EVENT_TYPES}
+"""Stable topic -> event class; the only way stored events find their class."""
+
+
+class ImportFile(Frozen):
+    """An import file: a list of events in the project's own format."""
+
+    events: tuple[AnyEvent, ...]
+
+
+def effective_start(event: PolicyEvent) -> datetime | None:
+    """The effective instant an event starts to matter, if it has one."""
+    value: Any = getattr(event, "effective_from", None)
+    return value if isinstance(value, datetime) else None
+
+
+def subject_of(event: PolicyEvent) -> str | None:
+    """The measure, exemption, quota, deal, rule or ruling an event is about."""
+    for field in ("measure", "exemption", "quota", "deal", "rule", "ruling"):
+        value = getattr(event, field, None)
+        if isinstance(value, str):
+            return value
+    if isinstance(event, EventCorrected):
+        return subject_of(event.replacement)
+    return None

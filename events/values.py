@@ -1,0 +1,390 @@
+"""Value types that policy events carry: instants, sources, scopes, rates and conditions.
+
+These are data shapes with their validation; what they *mean* (matching a scope,
+computing a layer) lives in ``domain/``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from functools import lru_cache
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+import pycountry
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    model_validator,
+)
+
+EASTERN = ZoneInfo("America/New_York")
+"""US instruments state their effective times in US Eastern time."""
+
+SWITCH_TIME = time(0, 1)
+"""The customary switch: 'on or after 12:01 a.m. eastern time'."""
+
+
+class Frozen(BaseModel):
+    """Base for immutable, strictly-shaped values and events."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+
+# ---------------------------------------------------------------- time
+
+
+def _to_effective_instant(value: object) -> object:
+    """A bare date D means 12:01 a.m. US Eastern on D, the usual switch of an instrument."""
+    if isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            value = date.fromisoformat(text)
+        else:
+            try:
+                value = datetime.fromisoformat(text)
+            except ValueError as exc:
+                raise ValueError(
+                    f"{value!r} is not an ISO date (2025-04-09) or a datetime with offset "
+                    "(2025-04-09T00:01:00-04:00)"
+                ) from exc
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(
+                f"{value.isoformat()} has no time zone; write an offset such as -04:00 "
+                "or give a bare date (which means 12:01 a.m. US Eastern)"
+            )
+        return value
+    if isinstance(value, date):
+        return datetime.combine(value, SWITCH_TIME, tzinfo=EASTERN)
+    return value
+
+
+def _to_known(value: object) -> object:
+    if isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return date.fromisoformat(text)
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise ValueError(
+                f"{text!r} is not an ISO date or a datetime with offset"
+            ) from exc
+    if isinstance(value, datetime) and (value.tzinfo is None or value.utcoffset() is None):
+        raise ValueError(f"{value.isoformat()} has no time zone; write an offset such as -04:00")
+    return value
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat()
+
+
+EffectiveInstant = Annotated[
+    datetime,
+    BeforeValidator(_to_effective_instant),
+    PlainSerializer(_iso, return_type=str, when_used="json"),
+    Field(
+        description=(
+            "When goods entered for consumption start (or stop) being affected: an ISO date, "
+            "meaning 12:01 a.m. US Eastern on that date, or a datetime with its UTC offset."
+        ),
+        json_schema_extra={"type": "string"},
+    ),
+]
+
+KnownTime = Annotated[
+    datetime | date,
+    BeforeValidator(_to_known),
+    Field(
+        description=(
+            "When the action became public: a date (known from the start of that day, "
+            "US Eastern) or a datetime with its UTC offset."
+        ),
+        json_schema_extra={"type": "string"},
+    ),
+]
+
+
+def known_instant(known: datetime | date) -> datetime:
+    """The instant from which an event counts as known (a bare date: 00:00 US Eastern)."""
+    if isinstance(known, datetime):
+        return known
+    return datetime.combine(known, time(0, 0), tzinfo=EASTERN)
+
+
+def end_of_known_day(day: date) -> datetime:
+    """The first instant after day D in US Eastern: 'known on D' means before this."""
+    return datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=EASTERN)
+
+
+# ---------------------------------------------------------------- identifiers
+
+_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,119}$"
+
+EventId = Annotated[
+    str,
+    Field(
+        pattern=_ID_PATTERN,
+        description="Stable identity of the event in the dataset (lower case, digits, . _ -).",
+    ),
+]
+Ref = Annotated[
+    str,
+    Field(pattern=_ID_PATTERN, description="Identifier of a measure, exemption, quota, ..."),
+]
+
+
+# ---------------------------------------------------------------- origins
+
+ALL = "ALL"
+
+ORIGIN_GROUPS: dict[str, tuple[str, ...]] = {
+    # The 27 member states of the European Union since 1 February 2020.
+    "EU": (
+        "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE",
+        "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
+    ),
+}  # fmt: skip
+"""Named groups of origins that instruments use; ALL means every origin."""
+
+
+@lru_cache(maxsize=1)
+def iso_alpha2_codes() -> frozenset[str]:
+    """Every ISO 3166-1 alpha-2 code pycountry knows."""
+    return frozenset(country.alpha_2 for country in pycountry.countries)
+
+
+def _check_origin(value: str) -> str:
+    code = value.strip().upper()
+    if code == ALL or code in ORIGIN_GROUPS:
+        return code
+    if code in iso_alpha2_codes():
+        return code
+    raise ValueError(
+        f"unknown origin {value!r}: expected an ISO 3166-1 alpha-2 country code, "
+        f"a group ({', '.join(sorted(ORIGIN_GROUPS))}) or ALL"
+    )
+
+
+OriginCode = Annotated[
+    str,
+    AfterValidator(_check_origin),
+    Field(description="ISO 3166-1 alpha-2 code, a named group such as EU, or ALL."),
+]
+
+
+def country_code(value: str) -> str:
+    """A single country of origin for a query (groups and ALL are not countries)."""
+    code = _check_origin(value)
+    if code == ALL or code in ORIGIN_GROUPS:
+        raise ValueError(f"{value!r} is a group, not a country of origin")
+    return code
+
+
+# ---------------------------------------------------------------- products
+
+
+def normalise_hts(value: str) -> str:
+    """An HTS prefix as bare digits ('8703.23.01' -> '87032301'); 2 to 10 digits, even length."""
+    text = str(value).strip()
+    if text.upper() == ALL:
+        return ALL
+    if not re.fullmatch(r"[0-9][0-9.\s]*", text):
+        raise ValueError(f"invalid HTS code {value!r}: only digits and dots are allowed")
+    digits = re.sub(r"[.\s]", "", text)
+    if len(digits) not in (2, 4, 6, 8, 10):
+        raise ValueError(
+            f"invalid HTS code {value!r}: {len(digits)} digits, expected 2, 4, 6, 8 or 10"
+        )
+    return digits
+
+
+HtsPrefix = Annotated[
+    str,
+    BeforeValidator(lambda v: v if isinstance(v, str) else str(v)),
+    AfterValidator(normalise_hts),
+    Field(description="HTS prefix of 2, 4, 6, 8 or 10 digits, with or without dots; or ALL."),
+]
+
+
+def format_hts(digits: str) -> str:
+    """Digits as the usual dotted HTS form ('87032301' -> '8703.23.01')."""
+    if digits == ALL or len(digits) <= 4:
+        return digits
+    parts = [digits[:4]] + [digits[i : i + 2] for i in range(4, min(len(digits), 8), 2)]
+    if len(digits) > 8:
+        parts.append(digits[8:])
+    return ".".join(parts)
+
+
+# ---------------------------------------------------------------- sources and provenance
+
+
+class Source(Frozen):
+    """A public citation for an event: instrument, title and address."""
+
+    title: str = Field(min_length=3)
+    url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    instrument: str | None = Field(
+        default=None,
+        description="Legal instrument, e.g. 'Executive Order 14257' or 'Proclamation 10896'.",
+    )
+    federal_register: str | None = None
+    via: str | None = Field(
+        default=None, description="Where a list was read from, e.g. a data set."
+    )
+
+
+Confidence = Literal["verified", "partly", "unverified"]
+
+
+# ---------------------------------------------------------------- scopes
+
+
+class Scope(Frozen):
+    """Origins times products: which goods an action covers."""
+
+    origins: tuple[OriginCode, ...] = (ALL,)
+    origins_except: tuple[OriginCode, ...] = ()
+    products: tuple[HtsPrefix, ...] = (ALL,)
+    products_except: tuple[HtsPrefix, ...] = ()
+    products_complete: bool = Field(
+        default=True,
+        description="False when the instrument's product list is known to be only partly listed.",
+    )
+    products_note: str | None = None
+
+    @model_validator(mode="after")
+    def _all_is_alone(self) -> Scope:
+        if not self.origins or not self.products:
+            raise ValueError("a scope names at least one origin and one product (or ALL)")
+        if ALL in self.origins and len(self.origins) > 1:
+            raise ValueError("origins: ALL cannot be combined with other origins")
+        if ALL in self.products and len(self.products) > 1:
+            raise ValueError("products: ALL cannot be combined with HTS codes")
+        if ALL in self.origins_except or ALL in self.products_except:
+            raise ValueError("ALL cannot be excluded")
+        return self
+
+
+# ---------------------------------------------------------------- rates
+
+Percent = Annotated[
+    Decimal,
+    Field(ge=0, le=1000, description="Percent ad valorem, 0 to 1000."),
+]
+
+
+class Rate(Frozen):
+    """How a layer of duty is computed.
+
+    additive: percent on top of MFN. ceiling: all-in rate inclusive of MFN, so the layer is
+    max(0, percent - MFN). replacement: percent that takes the place of the listed measures of
+    the same program while this one applies (Japan's 24% replaced the 10% baseline).
+    """
+
+    percent: Percent
+    kind: Literal["additive", "ceiling", "replacement"] = "additive"
+    replaces: tuple[Ref, ...] = ()
+    content_fact: str | None = Field(
+        default=None,
+        description=(
+            "When set, the layer applies to the share of value given by this fact about the "
+            "goods (e.g. copper_content_share)."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _replacement_names_what(self) -> Rate:
+        if self.kind == "replacement" and not self.replaces:
+            raise ValueError("a replacement rate must name the measures it replaces")
+        if self.kind != "replacement" and self.replaces:
+            raise ValueError("only a replacement rate names measures it replaces")
+        if self.content_fact is not None and FACTS.get(self.content_fact, ("",))[0] != "share":
+            raise ValueError(f"content_fact {self.content_fact!r} is not a share fact")
+        return self
+
+
+# ---------------------------------------------------------------- facts about the goods
+
+FACTS: dict[str, tuple[Literal["bool", "text", "share"], str]] = {
+    "usmca_qualifying": ("bool", "the goods qualify for USMCA preference"),
+    "in_quota": ("bool", "the goods enter within a tariff-rate or absolute quota"),
+    "in_transit": ("bool", "loaded and in transit before an instrument's cut-off"),
+    "end_use": ("text", "declared end use (e.g. civil_aircraft, data_center)"),
+    "company": ("text", "importer or producer named by an instrument"),
+    "steel_content_share": ("share", "share of value that is steel content, 0 to 1"),
+    "aluminium_content_share": ("share", "share of value that is aluminium content, 0 to 1"),
+    "copper_content_share": ("share", "share of value that is copper content, 0 to 1"),
+    "us_content_share": ("share", "share of value that is US content, 0 to 1"),
+}
+"""Facts about the goods that exemptions, quotas and content rules may test."""
+
+
+class Condition(Frozen):
+    """A test on one fact about the goods; exactly one comparison is given."""
+
+    fact: str
+    equals: bool | str | None = None
+    one_of: tuple[str, ...] = ()
+    at_least: Decimal | None = None
+    below: Decimal | None = None
+
+    @model_validator(mode="after")
+    def _one_comparison(self) -> Condition:
+        if self.fact not in FACTS:
+            raise ValueError(
+                f"unknown fact {self.fact!r}; known facts: {', '.join(sorted(FACTS))}"
+            )
+        given = [
+            self.equals is not None,
+            bool(self.one_of),
+            self.at_least is not None,
+            self.below is not None,
+        ]
+        if sum(given) != 1:
+            raise ValueError("give exactly one of equals, one_of, at_least, below")
+        kind = FACTS[self.fact][0]
+        if kind == "bool" and not isinstance(self.equals, bool):
+            raise ValueError(f"fact {self.fact!r} is true/false: use equals: true|false")
+        if kind == "share" and self.at_least is None and self.below is None:
+            raise ValueError(f"fact {self.fact!r} is a share: use at_least or below")
+        return self
+
+    def describe(self) -> str:
+        """The condition in words, e.g. 'usmca_qualifying = true'."""
+        if self.equals is not None:
+            value = str(self.equals).lower() if isinstance(self.equals, bool) else self.equals
+            return f"{self.fact} = {value}"
+        if self.one_of:
+            return f"{self.fact} in ({', '.join(self.one_of)})"
+        if self.at_least is not None:
+            return f"{self.fact} >= {self.at_least}"
+        return f"{self.fact} < {self.below}"
+
+
+class Selector(Frozen):
+    """Picks measures by id, program or authority (for exemptions and stacking rules)."""
+
+    measures: tuple[Ref, ...] = ()
+    programs: tuple[Ref, ...] = ()
+    authorities: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Selector:
+        if not (self.measures or self.programs or self.authorities):
+            raise ValueError("name at least one measure, program or authority")
+        return self
+
+    def describe(self) -> str:
+        """The selection in words."""
+        parts = [*self.measures, *(f"program {p}" for p in self.programs)]
+        parts += [f"authority {a}" for a in self.authorities]
+        return ", ".join(parts)

@@ -1,0 +1,23 @@
+"""What is derived from the events: timelines at a coordinate, rates, schedules (pure)."""
+
+from __future__ import annotations
+
+from projections.answers import Layer, LogEntry, RateAnswer, Schedule, ScheduleRow
+from projections.rates import rate_on
+from projections.replay import Corrected, Recorded, corrected_log, known_by, timeline_at
+from projections.schedule import schedule_as_of
+
+__all__ = [
+    "Corrected",
+    "Layer",
+    "LogEntry",
+    "RateAnswer",
+    "Recorded",
+    "Schedule",
+    "ScheduleRow",
+    "corrected_log",
+    "known_by",
+    "rate_on",
+    "schedule_as_of",
+    "timeline_at",
+]

@@ -1,0 +1,140 @@
+"""The shapes of answers: what a rate question, a schedule and the log return."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, PlainSerializer
+
+from events import Source
+
+
+def _number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+Number = Annotated[Decimal, PlainSerializer(_number, return_type=int | float, when_used="json")]
+
+
+class Answer(BaseModel):
+    """Base of answer shapes: immutable and strictly shaped."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class EventRef(Answer):
+    """An event behind an answer, with its three clocks and its sources."""
+
+    id: str
+    type: str
+    known: str
+    effective_from: datetime | None
+    effective_until: datetime | None
+    recorded: datetime
+    corrected_by: tuple[str, ...] = ()
+    confidence: str
+    caveats: tuple[str, ...] = ()
+    sources: tuple[Source, ...]
+
+
+class Layer(Answer):
+    """One measure considered for an entry: applied or not, at what rate, and why."""
+
+    measure: str
+    title: str
+    authority: str
+    program: str
+    status: str
+    rate: Number | None
+    rate_rule: str | None
+    applied: bool
+    reason: str
+    events: tuple[EventRef, ...]
+
+    @property
+    def sources(self) -> tuple[Source, ...]:
+        """Every citation behind this layer, without repeats."""
+        seen: dict[tuple[str, str | None], Source] = {}
+        for event in self.events:
+            for source in event.sources:
+                seen.setdefault((source.title, source.url), source)
+        return tuple(seen.values())
+
+
+class Alternative(Answer):
+    """The answer under one assumption about facts the caller did not give."""
+
+    assumptions: dict[str, bool]
+    additional: Number | None
+
+
+class RateAnswer(Answer):
+    """The additional US duty on an entry at a coordinate of the three clocks, explained."""
+
+    origin: str
+    hts: str
+    entered: datetime
+    known: datetime
+    recorded: datetime
+    mfn: Number | None
+    facts: dict[str, bool | str | Number]
+    additional: Number | None
+    total: Number | None
+    layers: tuple[Layer, ...]
+    notes: tuple[str, ...]
+    alternatives: tuple[Alternative, ...] = ()
+
+    def to_json_dict(self) -> dict[str, object]:
+        """The answer as plain JSON data, each layer with its sources listed."""
+        data = self.model_dump(mode="json")
+        for layer, dumped in zip(self.layers, data["layers"], strict=True):
+            dumped["sources"] = [s.model_dump(mode="json", exclude_none=True)
+                                 for s in layer.sources]
+        return data
+
+
+class ScheduleRow(Answer):
+    """A measure, exemption, quota or rule and its state at a coordinate."""
+
+    kind: str
+    id: str
+    title: str
+    authority: str | None
+    program: str | None
+    status: str
+    rate: str | None
+    origins: str
+    products: str
+    products_complete: bool
+    since: datetime | None
+    until: datetime | None
+    events: tuple[str, ...]
+
+
+class Schedule(Answer):
+    """The tariff schedule at a coordinate: in force, paused, scheduled and announced."""
+
+    entered: datetime
+    known: datetime
+    recorded: datetime
+    origin: str | None
+    hts: str | None
+    rows: tuple[ScheduleRow, ...]
+
+
+class LogEntry(Answer):
+    """One stored event with its three clocks."""
+
+    seq: int
+    id: str
+    type: str
+    subject: str | None
+    known: str
+    effective_from: datetime | None
+    effective_until: datetime | None
+    recorded: datetime
+    confidence: str
+    summary: str
+    sources: tuple[Source, ...]

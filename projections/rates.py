@@ -1,0 +1,313 @@
+"""Rate evaluation: which layers of duty apply to an entry at an effective instant, and why.
+
+The order of reasoning, for each measure whose scope covers the entry:
+1. lifecycle at the instant (in force, paused, scheduled, ended, only announced);
+2. exemptions and quotas, tested against the facts about the goods;
+3. replacements (a country rate takes the place of the baseline of the same program);
+4. stacking rules in effect at the instant (232 goods do not pay the reciprocal layer, ...);
+5. the amount of each applied layer (all-in ceilings need the MFN rate).
+Where a test needs a fact the caller did not give, the answer is worked out under each
+assumption and reported as alternatives; it never picks one silently.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from domain.clocks import Coordinate
+from domain.rules import (
+    FactValue,
+    condition_holds,
+    describe_rate,
+    layer_percent,
+    scope_matches,
+    selects,
+)
+from domain.timeline import ENDED, MeasureState, Paint, Timeline, paint_at
+from events import Rate, Scope, format_hts
+from projections.answers import Alternative, EventRef, Layer, RateAnswer
+from projections.replay import Corrected
+
+MAX_ASSUMPTIONS = 4
+"""Unstated conditions worked out as alternatives; more than this are only noted."""
+
+
+@dataclass
+class _Work:
+    measure: MeasureState
+    status: str
+    applied: bool
+    reason: str
+    rate: Rate | None
+    event_ids: list[str] = field(default_factory=list)
+    percent: Decimal | None = None
+
+
+@dataclass
+class _Run:
+    layers: list[_Work]
+    missing: list[str]
+    notes: list[str]
+    additional: Decimal | None
+
+
+def _when(at: datetime | None) -> str:
+    return "open-ended" if at is None else at.isoformat()
+
+
+def _last_scope(measure: MeasureState) -> Paint[Scope] | None:
+    return measure.scopes[-1] if measure.scopes else None
+
+
+class _Facts:
+    """Facts about the goods, plus assumptions for those not given; records what was missing."""
+
+    def __init__(self, facts: Mapping[str, FactValue], assume: Mapping[str, bool]) -> None:
+        self.facts = dict(facts)
+        self.assume = assume
+        self.missing: list[str] = []
+
+    def test(self, key: str, given: bool | None) -> bool:
+        if given is not None:
+            return given
+        if key not in self.missing:
+            self.missing.append(key)
+        return self.assume.get(key, False)
+
+
+def _consider(measure: MeasureState, origin: str, hts: str, at: datetime) -> _Work | None:
+    """Step 1: whether a measure's scope covers the entry, and its lifecycle there."""
+    if not measure.imposed:
+        for announcement in reversed(measure.announcements):
+            if scope_matches(announcement.scope, origin, hts) != "no":
+                planned = (f", planned from {announcement.planned_from.isoformat()}"
+                           if announcement.planned_from else "")
+                return _Work(measure, announcement.stage, False,
+                             f"{announcement.stage} only, never put in force{planned}",
+                             announcement.rate, [announcement.event_id])
+        return None
+    status = measure.status_at(at)
+    scope = measure.scope_at(at) or (_last_scope(measure) if status is not None else None)
+    if status is None:
+        first = measure.scopes[0] if measure.scopes else None
+        if first is None or first.start <= at or scope_matches(first.value, origin, hts) == "no":
+            return None
+        return _Work(measure, "scheduled", False,
+                     f"not yet in force: takes effect {first.start.isoformat()}",
+                     measure.rates[0].value if measure.rates else None, [first.event_id])
+    if scope is None:
+        return None
+    match = scope_matches(scope.value, origin, hts)
+    if match == "no":
+        return None
+    rate = measure.rate_at(at) or (measure.rates[-1] if measure.rates else None)
+    ids = [status.event_id, scope.event_id] + ([rate.event_id] if rate else [])
+    rate_value = rate.value if rate else None
+    if match == "partly":
+        return _Work(measure, status.value, False,
+                     f"covers only some HTS codes under {format_hts(hts)}; ask with a more "
+                     "specific code", rate_value, ids)
+    if status.value == "paused":
+        pause = paint_at(measure.pauses, at)
+        until = pause.end if pause else status.end
+        return _Work(measure, "paused", False,
+                     f"paused from {status.start.isoformat()} until {_when(until)} "
+                     f"(event {status.event_id})", rate_value, ids)
+    if status.value in ENDED:
+        return _Work(measure, status.value, False,
+                     f"{status.value.replace('_', ' ')} from {status.start.isoformat()} "
+                     f"(event {status.event_id})", rate_value, ids)
+    return _Work(measure, "in_force", True, "in force", rate_value, ids)
+
+
+def _apply_exemptions(
+    work: _Work, timeline: Timeline, origin: str, hts: str, at: datetime, facts: _Facts
+) -> None:
+    """Step 2: exemptions and quotas that change an in-force layer."""
+    measure = work.measure
+    for exemption in timeline.exemptions.values():
+        active = exemption.active_at(at)
+        if active is None or not selects(exemption.applies_to, measure.id, measure.program,
+                                         measure.authority):
+            continue
+        match = scope_matches(exemption.scope, origin, hts)
+        if match == "no":
+            continue
+        tests = [] if match == "yes" else [facts.test(
+            f"{format_hts(hts)} is among the products of exemption {exemption.id}", None)]
+        tests += [facts.test(c.describe(), condition_holds(c, facts.facts))
+                  for c in exemption.conditions]
+        if not all(tests):
+            continue
+        work.event_ids.extend(exemption.event_ids)
+        conditions = " and ".join(c.describe() for c in exemption.conditions)
+        because = f"{exemption.title} (exemption {exemption.id}" + (
+            f", as {conditions})" if conditions else ")")
+        if exemption.rate is None:
+            work.applied = False
+            work.reason = f"exempt: {because}"
+            return
+        work.rate = exemption.rate
+        work.reason = f"reduced rate: {because}"
+    for quota in timeline.quotas.values():
+        if quota.measure != measure.id:
+            continue
+        active = paint_at(quota.active, at)
+        if active is None or not active.value or scope_matches(quota.scope, origin, hts) == "no":
+            continue
+        work.event_ids.extend(quota.event_ids)
+        given = facts.facts.get("in_quota")
+        in_quota = facts.test("in_quota = true", given if isinstance(given, bool) else None)
+        percent = paint_at(quota.in_quota_percent, at)
+        volume = paint_at(quota.volume, at)
+        described = f"{quota.title} (quota {quota.id}, {volume.value if volume else '?'} a " \
+                    f"{quota.period})"
+        if in_quota and percent is not None and isinstance(percent.value, Decimal):
+            work.rate = Rate(percent=percent.value)
+            work.reason = f"in quota: {described}"
+        elif quota.over_quota == "prohibited":
+            work.reason = f"over quota: entry not permitted above {described}"
+        else:
+            work.reason = f"over quota: full rate beyond {described}"
+
+
+def _apply_replacements_and_stacking(
+    layers: list[_Work], timeline: Timeline, at: datetime
+) -> None:
+    """Steps 3 and 4: replacements within a program, then the stacking rules in effect."""
+    for layer in layers:
+        if layer.applied and layer.rate is not None and layer.rate.kind == "replacement":
+            for other in layers:
+                if other.applied and other.measure.id in layer.rate.replaces:
+                    other.applied = False
+                    other.reason = (f"replaced by {layer.measure.id} "
+                                    f"({layer.measure.title})")
+    for rule in timeline.rules.values():
+        version = paint_at(rule.versions, at)
+        if version is None or not version.value[0]:
+            continue
+        _, when, excludes = version.value
+        triggers = [w for w in layers if w.applied and selects(
+            when, w.measure.id, w.measure.program, w.measure.authority)]
+        if not triggers:
+            continue
+        for other in layers:
+            if other.applied and other not in triggers and selects(
+                    excludes, other.measure.id, other.measure.program, other.measure.authority):
+                other.applied = False
+                other.reason = (f"not stacked: {rule.description} (rule {rule.id}, because "
+                                f"{triggers[0].measure.id} applies)")
+                other.event_ids.extend(rule.event_ids)
+
+
+def _run(
+    timeline: Timeline, origin: str, hts: str, at: datetime, mfn: Decimal | None,
+    facts: Mapping[str, FactValue], assume: Mapping[str, bool],
+) -> _Run:
+    known = _Facts(facts, assume)
+    layers = [w for m in timeline.measures.values()
+              if (w := _consider(m, origin, hts, at)) is not None]
+    for work in layers:
+        if work.applied:
+            _apply_exemptions(work, timeline, origin, hts, at, known)
+    _apply_replacements_and_stacking(layers, timeline, at)
+    notes: list[str] = []
+    total: Decimal | None = Decimal(0)
+    for work in layers:
+        if work.rate is None:
+            continue
+        work.percent = layer_percent(work.rate, mfn, known.facts)
+        if not work.applied:
+            continue
+        if work.percent is None:
+            total = None
+            if work.rate.kind == "ceiling":
+                notes.append(f"{work.measure.id} is an all-in rate ({describe_rate(work.rate)}): "
+                             "give --mfn to compute it")
+            else:
+                notes.append(f"{work.measure.id} applies to the share of value given by "
+                             f"{work.rate.content_fact}: state it with --fact")
+        elif total is not None:
+            total += work.percent
+    return _Run(layers, known.missing, notes, total)
+
+
+def _event_ref(entry: Corrected) -> EventRef:
+    event = entry.event
+    return EventRef(
+        id=event.id,
+        type=type(event).__name__,
+        known=event.known.isoformat(),
+        effective_from=getattr(event, "effective_from", None),
+        effective_until=getattr(event, "effective_until", None),
+        recorded=entry.recorded_at,
+        corrected_by=entry.corrected_by,
+        confidence=event.confidence,
+        caveats=event.caveats,
+        sources=event.sources,
+    )
+
+
+def rate_on(
+    timeline: Timeline,
+    entries: Mapping[str, Corrected],
+    *,
+    origin: str,
+    hts: str,
+    coordinate: Coordinate,
+    mfn: Decimal | None = None,
+    facts: Mapping[str, FactValue] | None = None,
+) -> RateAnswer:
+    """The additional duty on goods of an origin and HTS code entered at the coordinate."""
+    facts = dict(facts or {})
+    at = coordinate.effective
+    base = _run(timeline, origin, hts, at, mfn, facts, {})
+    notes = list(base.notes)
+    alternatives: list[Alternative] = []
+    if base.missing:
+        keys = base.missing[:MAX_ASSUMPTIONS]
+        values: set[Decimal | None] = set()
+        for combo in itertools.product((True, False), repeat=len(keys)):
+            assume = dict(zip(keys, combo, strict=True))
+            run = _run(timeline, origin, hts, at, mfn, facts, assume)
+            values.add(run.additional)
+            alternatives.append(Alternative(assumptions=assume, additional=run.additional))
+        if len(values) > 1:
+            notes.append("the answer depends on facts not given: "
+                         + "; ".join(base.missing)
+                         + ". See alternatives; layers below assume each of them false")
+        else:
+            alternatives = []
+        if len(base.missing) > MAX_ASSUMPTIONS:
+            notes.append("further facts not given and not worked out: "
+                         + "; ".join(base.missing[MAX_ASSUMPTIONS:]))
+    additional = base.additional if not alternatives else None
+    layers = []
+    for work in base.layers:
+        refs = tuple(_event_ref(entries[eid]) for eid in dict.fromkeys(work.event_ids)
+                     if eid in entries)
+        layers.append(Layer(
+            measure=work.measure.id, title=work.measure.title,
+            authority=work.measure.authority, program=work.measure.program,
+            status=work.status, rate=work.percent if work.rate is not None else None,
+            rate_rule=describe_rate(work.rate) if work.rate is not None else None,
+            applied=work.applied, reason=work.reason, events=refs,
+        ))
+    layers.sort(key=lambda layer: (not layer.applied, layer.authority, layer.measure))
+    for layer in layers:
+        for event in layer.events:
+            for caveat in event.caveats:
+                note = f"{event.id} ({event.confidence}): {caveat}"
+                if note not in notes:
+                    notes.append(note)
+    total = additional + mfn if additional is not None and mfn is not None else None
+    return RateAnswer(
+        origin=origin, hts=format_hts(hts), entered=at, known=coordinate.known,
+        recorded=coordinate.recorded, mfn=mfn, facts=facts, additional=additional,
+        total=total, layers=tuple(layers), notes=tuple(notes),
+        alternatives=tuple(alternatives),
+    )

@@ -1,0 +1,77 @@
+"""From the recorded log to the timeline as known and recorded at a coordinate.
+
+1. Keep the events recorded at or before the recorded time.
+2. Apply the corrections among them: a corrected event takes its replacement's content, a
+   retracted one is dropped (nothing in the log itself is changed).
+3. Keep the events known at or before the known time.
+4. Fold them in the order they became known, ties in the order they were recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.errors import UnknownReference
+from domain.timeline import Timeline, fold
+from events import EventCorrected, EventRetracted, PolicyEvent, known_instant
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """An event as the store holds it: its position in the log and when it was recorded."""
+
+    seq: int
+    recorded_at: datetime
+    event: PolicyEvent
+
+
+@dataclass(frozen=True)
+class Corrected:
+    """An event in force after corrections: its content, and what recorded it and fixed it."""
+
+    seq: int
+    recorded_at: datetime
+    event: PolicyEvent
+    corrected_by: tuple[str, ...] = ()
+
+
+def corrected_log(log: Iterable[Recorded], recorded: datetime | None = None) -> list[Corrected]:
+    """World events recorded by `recorded`, with the corrections recorded by then applied."""
+    kept: dict[str, Corrected] = {}
+    for entry in log:
+        if recorded is not None and entry.recorded_at > recorded:
+            continue
+        event = entry.event
+        if isinstance(event, EventCorrected):
+            target = kept.get(event.corrects)
+            if target is None:
+                raise UnknownReference(event.id, "corrects",
+                                       f"no recorded event {event.corrects!r} to correct")
+            kept[event.corrects] = Corrected(
+                target.seq, target.recorded_at, event.replacement,
+                (*target.corrected_by, event.id),
+            )
+        elif isinstance(event, EventRetracted):
+            if kept.pop(event.retracts, None) is None:
+                raise UnknownReference(event.id, "retracts",
+                                       f"no recorded event {event.retracts!r} to retract")
+        else:
+            kept[event.id] = Corrected(entry.seq, entry.recorded_at, event)
+    return list(kept.values())
+
+
+def known_order(entries: Iterable[Corrected]) -> list[Corrected]:
+    """Entries in the order the fold takes them: by known instant, then by recording."""
+    return sorted(entries, key=lambda e: (known_instant(e.event.known), e.seq))
+
+
+def known_by(entries: Sequence[Corrected], known: datetime) -> list[Corrected]:
+    """The entries known at or before an instant, in fold order."""
+    return [e for e in known_order(entries) if known_instant(e.event.known) <= known]
+
+
+def timeline_at(entries: Sequence[Corrected], known: datetime) -> Timeline:
+    """The timeline folded from the entries known at or before an instant."""
+    return fold(e.event for e in known_by(entries, known))

@@ -1,0 +1,114 @@
+"""The schedule at a coordinate: what is in force, paused, scheduled or only announced."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from domain.clocks import Coordinate
+from domain.rules import describe_rate, origin_matches, product_matches
+from domain.timeline import Timeline, paint_at
+from events import Scope, format_hts
+from projections.answers import Schedule, ScheduleRow
+
+
+def _covers(scope: Scope, origin: str | None, hts: str | None) -> bool:
+    if origin is not None and not origin_matches(scope, origin):
+        return False
+    return hts is None or product_matches(scope, hts) != "no"
+
+
+def _origins(scope: Scope) -> str:
+    text = ", ".join(scope.origins)
+    return text + (f" except {', '.join(scope.origins_except)}" if scope.origins_except else "")
+
+
+def _products(scope: Scope) -> str:
+    shown = [format_hts(p) for p in scope.products[:6]]
+    text = ", ".join(shown) + (f" (+{len(scope.products) - 6} more)"
+                               if len(scope.products) > 6 else "")
+    if scope.products_except:
+        text += f" except {len(scope.products_except)} code(s)"
+    return text
+
+
+def schedule_as_of(
+    timeline: Timeline, coordinate: Coordinate, origin: str | None = None,
+    hts: str | None = None,
+) -> Schedule:
+    """Measures in force, paused, scheduled and announced at a coordinate, with exemptions,
+    quotas and stacking rules in effect; optionally only those covering an origin or HTS code."""
+    at: datetime = coordinate.effective
+    rows: list[ScheduleRow] = []
+    for m in timeline.measures.values():
+        status = m.status_at(at)
+        scope_paint = m.scope_at(at) or (m.scopes[-1] if m.scopes else None)
+        rate = m.rate_at(at) or (m.rates[-1] if m.rates else None)
+        if not m.imposed or status is None:
+            upcoming = [p for p in m.scopes if p.start > at]
+            if m.imposed and upcoming:
+                first = upcoming[0]
+                if _covers(first.value, origin, hts):
+                    first_rate = paint_at(m.rates, first.start)
+                    rows.append(ScheduleRow(
+                        kind="measure", id=m.id, title=m.title, authority=m.authority,
+                        program=m.program, status="scheduled",
+                        rate=describe_rate(first_rate.value) if first_rate else None,
+                        origins=_origins(first.value), products=_products(first.value),
+                        products_complete=first.value.products_complete, since=first.start,
+                        until=first.end, events=m.event_ids))
+                continue
+            if not m.imposed and m.announcements:
+                last = m.announcements[-1]
+                if _covers(last.scope, origin, hts):
+                    rows.append(ScheduleRow(
+                        kind="measure", id=m.id, title=m.title, authority=m.authority,
+                        program=m.program, status=f"announced ({last.stage})",
+                        rate=describe_rate(last.rate) if last.rate else None,
+                        origins=_origins(last.scope), products=_products(last.scope),
+                        products_complete=last.scope.products_complete,
+                        since=last.planned_from, until=None, events=m.event_ids))
+            continue
+        if scope_paint is None or not _covers(scope_paint.value, origin, hts):
+            continue
+        rows.append(ScheduleRow(
+            kind="measure", id=m.id, title=m.title, authority=m.authority, program=m.program,
+            status=status.value, rate=describe_rate(rate.value) if rate else None,
+            origins=_origins(scope_paint.value), products=_products(scope_paint.value),
+            products_complete=scope_paint.value.products_complete, since=status.start,
+            until=status.end, events=m.event_ids))
+    for ex in timeline.exemptions.values():
+        active = ex.active_at(at)
+        if active is None or not _covers(ex.scope, origin, hts):
+            continue
+        conditions = " and ".join(c.describe() for c in ex.conditions)
+        rows.append(ScheduleRow(
+            kind="exemption", id=ex.id, title=ex.title, authority=None, program=None,
+            status="in_effect" + (f" if {conditions}" if conditions else ""),
+            rate=describe_rate(ex.rate) if ex.rate else "exempt (0%)",
+            origins=_origins(ex.scope), products=_products(ex.scope),
+            products_complete=ex.scope.products_complete, since=active.start, until=active.end,
+            events=ex.event_ids))
+    for quota in timeline.quotas.values():
+        active_quota = paint_at(quota.active, at)
+        if active_quota is None or not active_quota.value or not _covers(quota.scope, origin,
+                                                                          hts):
+            continue
+        percent = paint_at(quota.in_quota_percent, at)
+        rows.append(ScheduleRow(
+            kind="quota", id=quota.id, title=quota.title, authority=None, program=None,
+            status="open", rate=f"in quota {percent.value if percent else '?'}%",
+            origins=_origins(quota.scope), products=_products(quota.scope),
+            products_complete=quota.scope.products_complete, since=active_quota.start,
+            until=active_quota.end, events=quota.event_ids))
+    for rule in timeline.rules.values():
+        version = paint_at(rule.versions, at)
+        if version is None or not version.value[0]:
+            continue
+        rows.append(ScheduleRow(
+            kind="stacking_rule", id=rule.id, title=rule.description, authority=None,
+            program=None, status="in_effect",
+            rate=f"when {version.value[1].describe()}: not {version.value[2].describe()}",
+            origins="", products="", products_complete=True, since=version.start,
+            until=version.end, events=rule.event_ids))
+    return Schedule(entered=at, known=coordinate.known, recorded=coordinate.recorded,
+                    origin=origin, hts=format_hts(hts) if hts else None, rows=tuple(rows))

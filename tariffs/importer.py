@@ -1,0 +1,147 @@
+"""Reading event files (YAML or JSON) with the file and line of every event and field."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import TypeAdapter, ValidationError
+
+from domain.errors import ImportRejected
+from events import AnyEvent, PolicyEvent
+
+SUFFIXES = (".yaml", ".yml", ".json")
+_ADAPTER: TypeAdapter[PolicyEvent] = TypeAdapter(AnyEvent)
+
+Progress = Callable[[str, int, int], None]
+"""Called with (stage, done, total) as an import proceeds."""
+
+
+@dataclass(frozen=True)
+class Located:
+    """An event read from a file, with where it was written."""
+
+    event: PolicyEvent
+    file: str
+    line: int
+
+    @property
+    def where(self) -> str:
+        """'file:line', for messages."""
+        return f"{self.file}:{self.line}"
+
+
+def event_files(paths: Iterable[Path]) -> list[Path]:
+    """The event files named, folders expanded (sorted, recursively)."""
+    found: list[Path] = []
+    problems: list[str] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES
+                                and p.is_file()))
+        elif path.is_file():
+            found.append(path)
+        else:
+            problems.append(f"{path}: no such file or folder")
+    if problems:
+        raise ImportRejected(problems)
+    return found
+
+
+def _node_for(node: yaml.Node, loc: tuple[int | str, ...]) -> yaml.Node:
+    """The deepest YAML node a pydantic error location reaches."""
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value == part:
+                    node = value
+                    break
+            # a part that names no key is a union tag (the event type): stay here
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if 0 <= part < len(node.value):
+                node = node.value[part]
+    return node
+
+
+def _describe(data: Any) -> str:
+    if isinstance(data, dict):
+        ident = data.get("id", "?")
+        kind = data.get("type", "?")
+        return f"event {ident!r} ({kind})"
+    return "event"
+
+
+def read_file(path: Path) -> tuple[list[Located], list[str]]:
+    """The events of one file, and the problems found in it (with lines and fields)."""
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [], [f"{name}: cannot read: {exc}"]
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        return [], [f"{name}{line}: not valid YAML/JSON: {exc}"]
+    finally:
+        loader.dispose()
+    if root is None:
+        return [], [f"{name}: the file is empty"]
+    items_node: yaml.Node = root
+    items: Any = data
+    if isinstance(data, dict):
+        if set(data) != {"events"}:
+            extra = sorted(set(data) - {"events"})
+            return [], [f"{name}:{root.start_mark.line + 1}: a file is a list of events or a "
+                        f"mapping with only 'events' (found {extra or 'no events key'})"]
+        items = data["events"]
+        items_node = _node_for(root, ("events",))
+    if not isinstance(items, list) or not isinstance(items_node, yaml.SequenceNode):
+        return [], [f"{name}:{root.start_mark.line + 1}: expected a list of events"]
+    located: list[Located] = []
+    problems: list[str] = []
+    for index, (item, node) in enumerate(zip(items, items_node.value, strict=True)):
+        line = node.start_mark.line + 1
+        try:
+            event = _ADAPTER.validate_python(item)
+        except ValidationError as exc:
+            for error in exc.errors(include_url=False):
+                loc = tuple(error["loc"])
+                at = _node_for(node, loc).start_mark.line + 1
+                fields = ".".join(str(p) for p in loc if not (
+                    isinstance(p, str) and p[:1].isupper())) or "(event)"
+                problems.append(f"{name}:{at}: {_describe(item)}, item {index + 1}, field "
+                                f"'{fields}': {error['msg']}")
+            continue
+        located.append(Located(event, name, line))
+    return located, problems
+
+
+def read_paths(paths: Iterable[Path], progress: Progress | None = None) -> list[Located]:
+    """Every event in the files named, or ImportRejected listing every problem found."""
+    files = event_files(paths)
+    located: list[Located] = []
+    problems: list[str] = []
+    for done, path in enumerate(files, start=1):
+        events, found = read_file(path)
+        located.extend(events)
+        problems.extend(found)
+        if progress is not None:
+            progress("reading", done, len(files))
+    seen: dict[str, Located] = {}
+    for item in located:
+        first = seen.setdefault(item.event.id, item)
+        if first is not item:
+            problems.append(f"{item.where}: event id {item.event.id!r} is used twice "
+                            f"(first at {first.where})")
+    if not files:
+        problems.append("no event files (*.yaml, *.yml, *.json) found")
+    if problems:
+        raise ImportRejected(problems)
+    return located

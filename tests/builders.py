@@ -1,0 +1,91 @@
+"""Given-events for tests: small constructors with sensible defaults."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from events import PolicyEvent
+from events.catalog import (
+    ExemptionGranted,
+    ExemptionRevoked,
+    MeasureImposed,
+    MeasurePaused,
+    MeasureRevoked,
+    PauseExtended,
+    QuotaOpened,
+    RateChanged,
+    StackingRuleSet,
+)
+
+SOURCE = ({"title": "Test instrument", "url": "https://example.org/instrument"},)
+
+
+def _make(cls: type[PolicyEvent], **fields: Any) -> PolicyEvent:
+    fields.setdefault("sources", SOURCE)
+    return cls.model_validate(fields)
+
+
+def imposed(eid: str, measure: str, *, known: str, start: str, percent: float,
+            origins: tuple[str, ...] = ("ALL",), products: tuple[str, ...] = ("ALL",),
+            program: str = "prog", authority: str = "IEEPA", kind: str = "additive",
+            replaces: tuple[str, ...] = (), until: str | None = None,
+            origins_except: tuple[str, ...] = ()) -> PolicyEvent:
+    rate: dict[str, Any] = {"percent": percent, "kind": kind}
+    if replaces:
+        rate["replaces"] = replaces
+    return _make(MeasureImposed, id=eid, measure=measure, known=known, effective_from=start,
+                 effective_until=until, title=f"measure {measure}", authority=authority,
+                 program=program, rate=rate,
+                 scope={"origins": origins, "products": products,
+                        "origins_except": origins_except})
+
+
+def rate_changed(eid: str, measure: str, *, known: str, start: str, percent: float,
+                 kind: str = "additive", replaces: tuple[str, ...] = ()) -> PolicyEvent:
+    rate: dict[str, Any] = {"percent": percent, "kind": kind}
+    if replaces:
+        rate["replaces"] = replaces
+    return _make(RateChanged, id=eid, measure=measure, known=known, effective_from=start,
+                 rate=rate)
+
+
+def paused(eid: str, measure: str, *, known: str, start: str,
+           until: str | None = None) -> PolicyEvent:
+    return _make(MeasurePaused, id=eid, measure=measure, known=known, effective_from=start,
+                 effective_until=until)
+
+
+def pause_extended(eid: str, measure: str, *, known: str, until: str) -> PolicyEvent:
+    return _make(PauseExtended, id=eid, measure=measure, known=known, effective_until=until)
+
+
+def revoked(eid: str, measure: str, *, known: str, start: str) -> PolicyEvent:
+    return _make(MeasureRevoked, id=eid, measure=measure, known=known, effective_from=start)
+
+
+def exemption(eid: str, name: str, *, known: str, start: str, measures: tuple[str, ...] = (),
+              programs: tuple[str, ...] = (), origins: tuple[str, ...] = ("ALL",),
+              products: tuple[str, ...] = ("ALL",), conditions: tuple[dict[str, Any], ...] = (),
+              percent: float | None = None) -> PolicyEvent:
+    return _make(ExemptionGranted, id=eid, exemption=name, known=known, effective_from=start,
+                 title=f"exemption {name}",
+                 applies_to={"measures": measures, "programs": programs},
+                 scope={"origins": origins, "products": products}, conditions=conditions,
+                 rate=None if percent is None else {"percent": percent})
+
+
+def exemption_revoked(eid: str, name: str, *, known: str, start: str) -> PolicyEvent:
+    return _make(ExemptionRevoked, id=eid, exemption=name, known=known, effective_from=start)
+
+
+def quota(eid: str, name: str, measure: str, *, known: str, start: str, in_quota: float,
+          origins: tuple[str, ...]) -> PolicyEvent:
+    return _make(QuotaOpened, id=eid, quota=name, measure=measure, known=known,
+                 effective_from=start, title=f"quota {name}", in_quota_percent=in_quota,
+                 volume="100,000 units", scope={"origins": origins})
+
+
+def stacking(eid: str, rule: str, *, known: str, start: str, when: dict[str, Any],
+             excludes: dict[str, Any]) -> PolicyEvent:
+    return _make(StackingRuleSet, id=eid, rule=rule, known=known, effective_from=start,
+                 description=f"rule {rule}", when=when, excludes=excludes)

@@ -1,0 +1,68 @@
+"""Fixtures: an injected clock, and stores on SQLite and (when CI provides it) PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tariffs import TariffTimeline
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "data"
+
+
+class FakeClock:
+    """A clock the test moves by hand, so recorded times are distinct without sleeping."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 1, 5, 12, 0, tzinfo=UTC))
+
+
+def _postgres_url() -> str | None:
+    url = os.environ.get("TARIFFS_TEST_POSTGRES_URL")
+    if url is None and os.environ.get("TARIFFS_REQUIRE_POSTGRES") == "1":
+        pytest.fail("TARIFFS_REQUIRE_POSTGRES=1 but TARIFFS_TEST_POSTGRES_URL is not set")
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty store URL on each backend (PostgreSQL: a schema of its own)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'timeline.sqlite'}"
+    url = _postgres_url()
+    if url is None:
+        pytest.skip("no PostgreSQL server: run `make test`, which starts one")
+    return f"{url}?schema=t_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def timeline(db_url: str, clock: FakeClock) -> Iterator[TariffTimeline]:
+    """An empty timeline store with the fake clock."""
+    opened = TariffTimeline.open(db_url, clock=clock)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def loaded(timeline: TariffTimeline) -> TariffTimeline:
+    """A store loaded with the bundled dataset."""
+    timeline.import_paths([DATA])
+    return timeline
