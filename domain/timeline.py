@@ -240,7 +240,7 @@ def fold(events: Iterable[PolicyEvent], state: Timeline | None = None) -> Timeli
     return reduce(evolve, events, state if state is not None else Timeline())
 
 
-def _evolve(state: Timeline, event: PolicyEvent) -> Timeline:  # noqa: C901 - one branch a type
+def _evolve(state: Timeline, event: PolicyEvent) -> Timeline:
     eid = event.id
     if isinstance(event, MeasureAnnounced):
         existing = state.measures.get(event.measure)
@@ -388,8 +388,8 @@ def _evolve(state: Timeline, event: PolicyEvent) -> Timeline:  # noqa: C901 - on
             raise LifecycleError(eid, "effective_from",
                                  f"exemption {found.id!r} is not in effect at "
                                  f"{event.effective_from.isoformat()}")
-        found = replace(found, active=(*found.active, Paint(event.effective_from, None, False, eid)),
-                        event_ids=(*found.event_ids, eid))
+        ended = Paint(event.effective_from, None, False, eid)
+        found = replace(found, active=(*found.active, ended), event_ids=(*found.event_ids, eid))
         return replace(state, exemptions=_with(state.exemptions, found.id, found))
 
     if isinstance(event, QuotaOpened):

@@ -45,7 +45,9 @@ class PolicyEvent(Frozen):
     @model_validator(mode="after")
     def _partly_says_why(self) -> PolicyEvent:
         if self.confidence != "verified" and not self.caveats:
-            raise ValueError(f"confidence is {self.confidence!r}: caveats must say what is uncertain")
+            raise ValueError(
+                f"confidence is {self.confidence!r}: caveats must say what is uncertain"
+            )
         return self
 
 

@@ -60,10 +60,22 @@ def _node_for(node: yaml.Node, loc: tuple[int | str, ...]) -> yaml.Node:
                     node = value
                     break
             # a part that names no key is a union tag (the event type): stay here
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if 0 <= part < len(node.value):
-                node = node.value[part]
+        elif (isinstance(node, yaml.SequenceNode) and isinstance(part, int)
+              and 0 <= part < len(node.value)):
+            node = node.value[part]
     return node
+
+
+def _named_field(node: yaml.Node, loc: tuple[int | str, ...], message: str) -> tuple[str, ...]:
+    """For a whole-object error, the first of its keys that the message names (or nothing)."""
+    target = _node_for(node, loc)
+    if not isinstance(target, yaml.MappingNode):
+        return ()
+    keys = [k.value for k, _ in target.value if isinstance(k, yaml.ScalarNode)]
+    named = sorted((message.find(k), k) for k in keys if k in message)
+    if loc and isinstance(loc[-1], str) and loc[-1] in keys:
+        return ()
+    return (named[0][1],) if named else ()
 
 
 def _describe(data: Any) -> str:
@@ -113,6 +125,7 @@ def read_file(path: Path) -> tuple[list[Located], list[str]]:
         except ValidationError as exc:
             for error in exc.errors(include_url=False):
                 loc = tuple(error["loc"])
+                loc = loc + _named_field(node, loc, error["msg"])
                 at = _node_for(node, loc).start_mark.line + 1
                 fields = ".".join(str(p) for p in loc if not (
                     isinstance(p, str) and p[:1].isupper())) or "(event)"

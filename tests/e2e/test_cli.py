@@ -1,0 +1,108 @@
+"""The `tariffs` command as a person runs it: a fresh install, the default store, real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+TARIFFS = str(Path(sys.executable).parent / "tariffs")
+
+
+def run(args: list[str], home: Path, db: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "TARIFFS_DB"}
+    env.update(HOME=str(home), XDG_DATA_HOME=str(home / "data"), COLUMNS="200")
+    if db is not None:
+        env["TARIFFS_DB"] = db
+    return subprocess.run([TARIFFS, *args], capture_output=True, text=True, env=env,
+                          timeout=120, check=False)
+
+
+def as_json(result: subprocess.CompletedProcess[str]) -> Any:
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("home")
+
+
+class TestFirstUseOnTheDefaultStore:
+    def test_japanese_car_in_may_2025_pays_the_auto_232_not_the_reciprocal(
+            self, home: Path) -> None:
+        answer = as_json(run(["rate", "--origin", "JP", "--hts", "8703.23.01", "--entered",
+                              "2025-05-01", "--mfn", "2.5", "--json"], home))
+        assert (answer["additional"], answer["total"]) == (25, 27.5)
+        layers = {layer["measure"]: layer for layer in answer["layers"]}
+        assert layers["s232-autos"]["applied"] is True
+        recip = layers["ieepa-recip-baseline"]
+        assert recip["applied"] is False and "not stacked" in recip["reason"]
+        assert recip["sources"] and recip["authority"] == "IEEPA"
+        for key in ("origin", "hts", "entered", "known", "recorded", "notes"):
+            assert key in answer
+        assert (home / "data" / "tariff-timeline" / "timeline.sqlite").exists()
+
+    @pytest.mark.parametrize("known, expected", [("2025-04-08", 24), ("2025-04-10", 10)])
+    def test_what_was_expected_depends_on_when_we_looked(
+            self, home: Path, known: str, expected: int) -> None:
+        answer = as_json(run(["rate", "--origin", "JP", "--hts", "9503.00.00", "--entered",
+                              "2025-04-10", "--known", known, "--json"], home))
+        assert answer["additional"] == expected
+        assert answer["known"].startswith(known)
+
+    def test_chinese_goods_on_11_april_2025_pay_145_percent(self, home: Path) -> None:
+        answer = as_json(run(["rate", "--origin", "CN", "--hts", "9503.00.00", "--entered",
+                              "2025-04-11", "--json"], home))
+        assert answer["additional"] == 145
+
+    def test_the_table_output_names_the_layers_and_the_total(self, home: Path) -> None:
+        result = run(["rate", "--origin", "JP", "--hts", "8703.23.01", "--entered",
+                      "2025-05-01", "--mfn", "2.5"], home)
+        assert result.returncode == 0, result.stderr
+        assert "s232-autos" in result.stdout and "27.5%" in result.stdout
+
+    def test_schedule_and_events_answer_in_json(self, home: Path) -> None:
+        schedule = as_json(run(["schedule", "--entered", "2025-04-10", "--origin", "JP",
+                                "--json"], home))
+        assert {r["id"]: r["status"] for r in schedule["rows"]}["ieepa-recip-jp"] == "paused"
+        log = as_json(run(["events", "--measure", "ieepa-recip-cn", "--json"], home))
+        assert [e["id"] for e in log][:3] == ["recip-country-rates-cn", "recip-cn-84",
+                                              "recip-cn-125"]
+        assert all({"known", "effective_from", "recorded"} <= set(e) for e in log)
+
+
+class TestErrors:
+    def test_an_unknown_origin_is_a_usage_error(self, home: Path) -> None:
+        result = run(["rate", "--origin", "XX", "--hts", "9503", "--entered", "2025-04-10"],
+                     home)
+        assert result.returncode == 2 and "unknown origin 'XX'" in result.stderr
+
+    def test_a_malformed_import_exits_non_zero_and_writes_nothing(
+            self, tmp_path: Path) -> None:
+        db = f"sqlite:///{tmp_path / 'store.sqlite'}"
+        bad = tmp_path / "bad.yaml"
+        bad.write_text("- id: x1\n  type: MeasurePaused\n  known: 2025-04-09\n"
+                       "  measure: ghost\n  effective_from: 2025-04-10\n"
+                       "  sources: [{title: An order}]\n", encoding="utf-8")
+        result = run(["import", str(bad)], tmp_path, db)
+        assert result.returncode == 3
+        assert f"{bad}:1: event 'x1', field 'measure': no measure 'ghost'" in result.stderr
+        assert as_json(run(["events", "--json"], tmp_path, db)) == []
+
+    def test_schema_prints_the_json_schema_of_the_import_format(self, home: Path) -> None:
+        schema = as_json(run(["schema"], home))
+        assert schema["title"] == "ImportFile" and "events" in schema["properties"]
+        assert "MeasureImposed" in json.dumps(schema)
+
+
+def test_help_lists_the_facts_the_data_uses(home: Path) -> None:
+    result = run(["rate", "--help"], home)
+    assert result.returncode == 0
+    for fact in ("usmca_qualifying", "in_quota", "end_use", "copper_content_share"):
+        assert fact in result.stdout

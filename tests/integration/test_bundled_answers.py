@@ -1,0 +1,76 @@
+"""Known answers from the bundled dataset, with their citations, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from tariffs import TariffTimeline
+
+# (origin, hts, entered, known, mfn, facts, additional, citation)
+CASES = [
+    ("JP", "8703.23.01", "2025-05-01", None, "2.5", {}, 25,
+     "Proclamation 10908 (autos 25%); EO 14257 s.3(b): 232 goods do not pay reciprocal"),
+    ("JP", "9503.00.00", "2025-04-10", "2025-04-08", None, {}, 24,
+     "EO 14257 Annex I: Japan 24% replaces the baseline; the pause was not yet known"),
+    ("JP", "9503.00.00", "2025-04-10", "2025-04-10", None, {}, 10,
+     "EO 14266: country rates paused from 10 Apr, the 10% baseline applies"),
+    ("CN", "9503.00.00", "2025-04-11", None, None, {}, 145,
+     "EO 14266: China 125%, plus EO 14228 fentanyl 20%"),
+    ("CN", "9503.00.00", "2025-04-09", None, None, {}, 104,
+     "EO 14259: China 84% from 9 Apr, plus fentanyl 20%"),
+    ("CN", "9503.00.00", "2025-04-09", "2025-04-07", None, {}, 54,
+     "EO 14257 Annex I: China 34% as known before EO 14259, plus fentanyl 20%"),
+    ("CN", "9503.00.00", "2025-05-20", None, None, {}, 30,
+     "EO 14298: Geneva truce, China 10% plus fentanyl 20%"),
+    ("VN", "9503.00.00", "2025-04-07", None, None, {}, 10, "EO 14257: 10% baseline"),
+    ("DE", "7208.10", "2025-03-12", None, None, {}, 25,
+     "Proclamation 10896: 25% steel for all from 12 Mar 2025"),
+    ("DE", "7208.10", "2025-06-04", None, None, {}, 50, "Proclamation 10947: 50% steel"),
+    ("GB", "7208.10", "2025-06-04", None, None, {}, 25,
+     "Proclamation 10947: the UK stays at 25%"),
+    ("AU", "7208.10", "2020-01-01", None, None, {}, 0, "2018 Australia exemption"),
+    ("AU", "7208.10", "2025-03-12", None, None, {}, 25,
+     "Proclamation 10896 ends the Australia exemption"),
+    ("JP", "7208.10", "2023-01-01", None, None, {"in_quota": True}, 0, "2022 Japan steel TRQ"),
+    ("JP", "7208.10", "2023-01-01", None, None, {"in_quota": False}, 25,
+     "2022 Japan steel TRQ, over quota"),
+    ("CA", "7601.10", "2025-03-12", None, None, {}, 25, "Proclamation 10895: aluminium 25%"),
+    ("CN", "9503.00.00", "2025-11-10", None, None, {}, 20,
+     "Nov 2025 order: fentanyl cut to 10%, reciprocal 10%"),
+]
+
+
+@pytest.mark.parametrize("origin, hts, entered, known, mfn, facts, additional, citation", CASES,
+                         ids=[f"{c[0]}-{c[1]}-{c[2]}-k{c[3]}" for c in CASES])
+def test_bundled_timeline_gives_the_cited_answer(
+        loaded: TariffTimeline, origin: str, hts: str, entered: str, known: str | None,
+        mfn: str | None, facts: dict[str, object], additional: int, citation: str) -> None:
+    answer = loaded.rate_on(origin=origin, hts=hts, entered=entered, known=known, mfn=mfn,
+                            facts=facts)
+    assert answer.additional == Decimal(additional), (citation, answer.layers)
+
+
+def test_korean_steel_in_2019_depends_on_the_quota_and_says_so(loaded: TariffTimeline) -> None:
+    answer = loaded.rate_on(origin="KR", hts="7208.10", entered="2019-06-01")
+    assert answer.additional is None
+    assert {a.assumptions["in_quota = true"]: a.additional for a in answer.alternatives} == {
+        True: 0, False: 25}
+
+
+def test_schedule_shows_paused_and_in_force_measures(loaded: TariffTimeline) -> None:
+    schedule = loaded.schedule_as_of(entered="2025-04-10", origin="JP")
+    status = {row.id: row.status for row in schedule.rows}
+    assert status["ieepa-recip-jp"] == "paused"
+    assert status["ieepa-recip-baseline"] == "in_force"
+    assert status["s232-steel"] == "in_force"
+    before = loaded.schedule_as_of(entered="2025-04-06", origin="JP")
+    assert {r.id: r.status for r in before.rows}["ieepa-recip-jp"] == "scheduled"
+
+
+def test_event_log_carries_all_three_clocks(loaded: TariffTimeline) -> None:
+    rows = loaded.events("ieepa-recip-jp")
+    assert [r.id for r in rows] == ["recip-country-rates-jp", "recip-pause-jp",
+                                    "recip-pause-ext-aug1-jp"]
+    assert all((r.known and r.recorded and r.effective_from) or r.effective_until for r in rows)
