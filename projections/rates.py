@@ -170,7 +170,8 @@ def _apply_exemptions(
             work.rate = Rate(percent=percent.value)
             work.reason = f"in quota: {described}"
         elif quota.over_quota == "prohibited":
-            work.reason = f"over quota: entry not permitted above {described}"
+            work.reason = (f"over quota: entry not permitted above {described}; the rate "
+                           "shown is the measure's, owed only if such goods were entered")
         else:
             work.reason = f"over quota: full rate beyond {described}"
 

@@ -134,8 +134,9 @@ def _print_rate(answer: RateAnswer) -> None:
               + (f"   total with MFN {answer.mfn}%: [bold]{_pct(answer.total)}[/]"
                  if answer.mfn is not None else "   (give --mfn for the total)"))
     for alternative in answer.alternatives:
-        assumed = ", ".join(f"{k}: {v}" for k, v in alternative.assumptions.items())
-        out.print(f"  if {assumed}: {_pct(alternative.additional)}")
+        assumed = " and ".join(k if v else f"not ({k})"
+                               for k, v in alternative.assumptions.items())
+        out.print(f"  if {assumed}: {_pct(alternative.additional)}", highlight=False)
     for note in answer.notes:
         out.print(f"[yellow]note:[/] {note}", highlight=False)
 
