@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from decimal import Decimal
 from functools import reduce
 from typing import Generic, Literal, TypeVar
 
@@ -154,7 +155,7 @@ class QuotaState:
     over_quota: str
     period: str
     active: tuple[Paint[bool], ...]
-    in_quota_percent: tuple[Paint[object], ...]
+    in_quota_percent: tuple[Paint[Decimal], ...]
     volume: tuple[Paint[str], ...]
     event_ids: tuple[str, ...]
 
@@ -223,24 +224,34 @@ def _check_not_ended(event: PolicyEvent, measure: MeasureState, at: datetime, ve
         )
 
 
-def _check_selector(event: PolicyEvent, state: Timeline, selector: Selector, name: str) -> None:
+def _check_selector(event: PolicyEvent, state: Timeline, selector: Selector, name: str,
+                    strict: bool) -> None:
+    if not strict:
+        return
     for measure_id in selector.measures:
         if measure_id not in state.measures:
             raise UnknownReference(event.id, name, f"no measure {measure_id!r} is known")
 
 
-def evolve(state: Timeline, event: PolicyEvent) -> Timeline:
-    """The timeline after one more event (pure; raises LifecycleError on a broken invariant)."""
-    new = _evolve(state, event)
+def evolve(state: Timeline, event: PolicyEvent, strict: bool = True) -> Timeline:
+    """The timeline after one more event (pure; raises LifecycleError on a broken invariant).
+
+    With strict=False, references to other subjects (the measure an exemption names, the
+    ruling an invalidation cites) are not checked: for folding one subject's events alone,
+    after the whole history has been validated.
+    """
+    new = _evolve(state, event, strict)
     return replace(new, folded=state.folded + 1)
 
 
-def fold(events: Iterable[PolicyEvent], state: Timeline | None = None) -> Timeline:
+def fold(events: Iterable[PolicyEvent], state: Timeline | None = None,
+         strict: bool = True) -> Timeline:
     """The timeline after events, folded in the order given."""
-    return reduce(evolve, events, state if state is not None else Timeline())
+    return reduce(lambda s, e: evolve(s, e, strict), events,
+                  state if state is not None else Timeline())
 
 
-def _evolve(state: Timeline, event: PolicyEvent) -> Timeline:
+def _evolve(state: Timeline, event: PolicyEvent, strict: bool) -> Timeline:
     eid = event.id
     if isinstance(event, MeasureAnnounced):
         existing = state.measures.get(event.measure)
@@ -359,7 +370,7 @@ def _evolve(state: Timeline, event: PolicyEvent) -> Timeline:
         _check_not_ended(event, measure, at, verb)
         value: Status
         if isinstance(event, MeasureInvalidated):
-            if event.ruling not in state.rulings:
+            if strict and event.ruling not in state.rulings:
                 raise UnknownReference(eid, "ruling", f"no court ruling {event.ruling!r} is known")
             value = "invalidated"
         else:
@@ -371,7 +382,7 @@ def _evolve(state: Timeline, event: PolicyEvent) -> Timeline:
         if event.exemption in state.exemptions:
             raise LifecycleError(eid, "exemption",
                                  f"exemption {event.exemption!r} already exists")
-        _check_selector(event, state, event.applies_to, "applies_to")
+        _check_selector(event, state, event.applies_to, "applies_to", strict)
         exemption = ExemptionState(
             id=event.exemption, title=event.title, applies_to=event.applies_to,
             scope=event.scope, conditions=event.conditions, rate=event.rate,
@@ -395,7 +406,8 @@ def _evolve(state: Timeline, event: PolicyEvent) -> Timeline:
     if isinstance(event, QuotaOpened):
         if event.quota in state.quotas:
             raise LifecycleError(eid, "quota", f"quota {event.quota!r} already exists")
-        _measure(state, event, event.measure)
+        if strict:
+            _measure(state, event, event.measure)
         start, end = event.effective_from, event.effective_until
         quota = QuotaState(
             id=event.quota, title=event.title, measure=event.measure, scope=event.scope,
@@ -448,8 +460,8 @@ def _evolve(state: Timeline, event: PolicyEvent) -> Timeline:
     if isinstance(event, StackingRuleSet):
         if event.rule in state.rules:
             raise LifecycleError(eid, "rule", f"stacking rule {event.rule!r} already exists")
-        _check_selector(event, state, event.when, "when")
-        _check_selector(event, state, event.excludes, "excludes")
+        _check_selector(event, state, event.when, "when", strict)
+        _check_selector(event, state, event.excludes, "excludes", strict)
         rule = RuleState(
             event.rule, event.description,
             (Paint(event.effective_from, event.effective_until,
@@ -465,8 +477,8 @@ def _evolve(state: Timeline, event: PolicyEvent) -> Timeline:
         latest = found_rule.versions[-1].value
         when = event.when or latest[1]
         excludes = event.excludes or latest[2]
-        _check_selector(event, state, when, "when")
-        _check_selector(event, state, excludes, "excludes")
+        _check_selector(event, state, when, "when", strict)
+        _check_selector(event, state, excludes, "excludes", strict)
         found_rule = replace(
             found_rule,
             versions=(*found_rule.versions, Paint(event.effective_from, event.effective_until,
@@ -478,7 +490,7 @@ def _evolve(state: Timeline, event: PolicyEvent) -> Timeline:
     if isinstance(event, CourtRuled):
         if event.ruling in state.rulings:
             raise LifecycleError(eid, "ruling", f"court ruling {event.ruling!r} already exists")
-        for measure_id in event.measures:
+        for measure_id in event.measures if strict else ():
             if measure_id not in state.measures:
                 raise UnknownReference(eid, "measures", f"no measure {measure_id!r} is known")
         return replace(state, rulings=_with(state.rulings, event.ruling, event))

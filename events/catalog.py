@@ -427,7 +427,8 @@ def effective_start(event: PolicyEvent) -> datetime | None:
 
 def subject_of(event: PolicyEvent) -> str | None:
     """The measure, exemption, quota, deal, rule or ruling an event is about."""
-    for field in ("measure", "exemption", "quota", "deal", "rule", "ruling"):
+    # Most specific first: a quota names its measure, an invalidation names its ruling.
+    for field in ("quota", "exemption", "deal", "rule", "measure", "ruling"):
         value = getattr(event, field, None)
         if isinstance(value, str):
             return value

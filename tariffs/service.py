@@ -26,6 +26,7 @@ from projections.rates import rate_on
 from projections.replay import Corrected, Recorded, corrected_log, timeline_at
 from projections.schedule import schedule_as_of
 from tariffs.importer import Located, Progress, read_paths
+from tariffs.readmodel import ReadModel
 from tariffs.store import EventStore, canonical_bytes
 
 ENV_DB = "TARIFFS_DB"
@@ -97,8 +98,9 @@ def _coerce_facts(facts: Mapping[str, object] | None) -> dict[str, FactValue]:
 class TariffTimeline:
     """The tariff timeline: import events and ask what duty applied, when, as known when."""
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, read_model: ReadModel | None = None) -> None:
         self.store = store
+        self.read_model = read_model
 
     @classmethod
     def open(cls, url: str | None = None, clock: Clock = system_clock,
@@ -106,15 +108,29 @@ class TariffTimeline:
         """Open the store at a URL, or TARIFFS_DB, or the embedded default (which loads the
         bundled timeline on first use)."""
         chosen = url or os.environ.get(ENV_DB) or None
-        timeline = cls(EventStore(chosen or default_db_url(), clock))
+        store = EventStore(chosen or default_db_url(), clock)
+        in_memory = store.app.env.get("SQLITE_DBNAME") == ":memory:"
+        timeline = cls(store, None if in_memory else ReadModel(store.url))
         load = chosen is None if load_bundled_if_new is None else load_bundled_if_new
         if load and timeline.store.count() == 0:
             timeline.import_paths([bundled_data()])
         return timeline
 
     def close(self) -> None:
-        """Release the store."""
+        """Release the store and the read model."""
+        if self.read_model is not None:
+            self.read_model.close()
         self.store.close()
+
+    def catch_up(self) -> int:
+        """Bring the read model up to the end of the log; return how many events it applied."""
+        return self.read_model.catch_up(self.store) if self.read_model is not None else 0
+
+    def rebuild_read_model(self) -> int:
+        """Drop the read model and project the whole log again; return how many events."""
+        if self.read_model is None:
+            raise InvalidInput("an in-memory store has no read model to rebuild")
+        return self.read_model.rebuild(self.store)
 
     # ------------------------------------------------------------ commands
 
@@ -202,7 +218,37 @@ class TariffTimeline:
                 recorded: When | None = None, mfn: Decimal | float | str | None = None,
                 facts: Mapping[str, object] | None = None) -> RateAnswer:
         """The additional duty on goods of `origin` and `hts` entered at `entered`, as known at
-        `known` and recorded at `recorded`, with every layer considered and why."""
+        `known` and recorded at `recorded`, with every layer considered and why (answered
+        from the read model, brought up to date first)."""
+        if self.read_model is None:
+            return self.rate_on_by_fold(origin=origin, hts=hts, entered=entered, known=known,
+                                        recorded=recorded, mfn=mfn, facts=facts)
+        origin_code, hts_digits, mfn_value, coordinate = self._rate_question(
+            origin, hts, entered, known, recorded, mfn)
+        self.read_model.catch_up(self.store)
+        timeline = self.read_model.timeline_at(coordinate.known, coordinate.recorded,
+                                               origin_code, hts_digits)
+        return rate_on(timeline, self.read_model.entries(coordinate.recorded),
+                       origin=origin_code, hts=hts_digits, coordinate=coordinate,
+                       mfn=mfn_value, facts=_coerce_facts(facts))
+
+    def rate_on_by_fold(self, *, origin: str, hts: str, entered: When,
+                        known: When | None = None, recorded: When | None = None,
+                        mfn: Decimal | float | str | None = None,
+                        facts: Mapping[str, object] | None = None) -> RateAnswer:
+        """The same question answered by folding the whole log: the reference answer."""
+        origin_code, hts_digits, mfn_value, coordinate = self._rate_question(
+            origin, hts, entered, known, recorded, mfn)
+        entries = self._entries(coordinate.recorded)
+        timeline = timeline_at(entries, coordinate.known)
+        return rate_on(timeline, {e.event.id: e for e in entries}, origin=origin_code,
+                       hts=hts_digits, coordinate=coordinate, mfn=mfn_value,
+                       facts=_coerce_facts(facts))
+
+    def _rate_question(
+        self, origin: str, hts: str, entered: When, known: When | None,
+        recorded: When | None, mfn: Decimal | float | str | None,
+    ) -> tuple[str, str, Decimal | None, Coordinate]:
         try:
             origin_code = country_code(origin)
             hts_digits = normalise_hts(hts)
@@ -218,12 +264,7 @@ class TariffTimeline:
                 raise InvalidInput(f"--mfn: {mfn!r} is not a number") from exc
             if not Decimal(0) <= mfn_value <= Decimal(1000):
                 raise InvalidInput(f"--mfn: {mfn} is outside 0 to 1000 percent")
-        coordinate = self.coordinate(entered, known, recorded)
-        entries = self._entries(coordinate.recorded)
-        timeline = timeline_at(entries, coordinate.known)
-        return rate_on(timeline, {e.event.id: e for e in entries}, origin=origin_code,
-                       hts=hts_digits, coordinate=coordinate, mfn=mfn_value,
-                       facts=_coerce_facts(facts))
+        return origin_code, hts_digits, mfn_value, self.coordinate(entered, known, recorded)
 
     def schedule_as_of(self, *, entered: When, known: When | None = None,
                        recorded: When | None = None, origin: str | None = None,
@@ -235,7 +276,12 @@ class TariffTimeline:
         except ValueError as exc:
             raise InvalidInput(str(exc)) from exc
         coordinate = self.coordinate(entered, known, recorded)
-        timeline = timeline_at(self._entries(coordinate.recorded), coordinate.known)
+        if self.read_model is not None:
+            self.read_model.catch_up(self.store)
+            timeline = self.read_model.timeline_at(coordinate.known, coordinate.recorded,
+                                                   origin_code, hts_digits)
+        else:
+            timeline = timeline_at(self._entries(coordinate.recorded), coordinate.known)
         return schedule_as_of(timeline, coordinate, origin_code, hts_digits)
 
     def events(self, measure: str | None = None) -> list[LogEntry]:

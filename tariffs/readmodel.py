@@ -1,0 +1,516 @@
+"""The materialised, bitemporal read model: fast answers at any (effective, known, recorded).
+
+For every subject (a measure, exemption, quota, stacking rule, deal or ruling) the read model
+holds *versions*: the subject's folded state over a known-time interval and a recorded-time
+interval. A question at (effective E, known K, recorded R) picks, by index, the one version of
+each subject whose intervals contain (K, R) and whose origin and product keys match the entry,
+and evaluates them with the same rate engine as the pure fold. The effective dimension lives in
+each state's painted intervals.
+
+It is kept up to date from the event store's notification log, exactly once: the rows it writes
+for a group of notifications and its tracking position are committed in one transaction.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, cast
+
+from eventsourcing.persistence import Tracking, TrackingRecorder
+from eventsourcing.projection import Projection
+from pydantic import TypeAdapter
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    and_,
+    create_engine,
+    delete,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from domain.timeline import (
+    DealState,
+    ExemptionState,
+    MeasureState,
+    QuotaState,
+    RuleState,
+    Timeline,
+    evolve,
+)
+from events import (
+    ORIGIN_GROUPS,
+    AnyEvent,
+    CourtRuled,
+    EventCorrected,
+    EventRetracted,
+    PolicyEvent,
+    Scope,
+    known_instant,
+)
+from projections.replay import Corrected, Recorded, corrected_log, known_order
+from tariffs.store import EventStore, TimelineEntry, persistence_env
+
+Kind = Literal["measure", "exemption", "quota", "rule", "deal", "ruling"]
+FOREVER = 2**62
+"""Stands for an open end of an interval (so that range conditions can use plain indexes)."""
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+APPLICATION_NAME = "TariffTimeline"
+_EVENT: TypeAdapter[PolicyEvent] = TypeAdapter(AnyEvent)
+_STATE: dict[str, TypeAdapter[Any]] = {
+    "measure": TypeAdapter(MeasureState),
+    "exemption": TypeAdapter(ExemptionState),
+    "quota": TypeAdapter(QuotaState),
+    "rule": TypeAdapter(RuleState),
+    "deal": TypeAdapter(DealState),
+    "ruling": TypeAdapter(CourtRuled),
+}
+# Most specific first: a quota names its measure, an invalidation names its ruling.
+_FIELD_KIND: tuple[tuple[str, Kind], ...] = (
+    ("quota", "quota"), ("exemption", "exemption"), ("deal", "deal"), ("rule", "rule"),
+    ("measure", "measure"), ("ruling", "ruling"),
+)
+
+
+def micros(at: datetime) -> int:
+    """An instant as whole microseconds since 1970 UTC (comparable and indexable in SQL)."""
+    return (at - EPOCH) // timedelta(microseconds=1)
+
+
+def from_micros(value: int) -> datetime:
+    """The instant a microsecond count names, in UTC."""
+    return EPOCH + timedelta(microseconds=value)
+
+
+def subject_key(event: PolicyEvent) -> str | None:
+    """'kind:id' of the subject an event is about (the replacement's, for a correction)."""
+    if isinstance(event, EventCorrected):
+        return subject_key(event.replacement)
+    for field, kind in _FIELD_KIND:
+        value = getattr(event, field, None)
+        if isinstance(value, str):
+            return f"{kind}:{value}"
+    return None
+
+
+class Base(DeclarativeBase):
+    """Tables of the read model (SQLAlchemy 2.0 declarative)."""
+
+
+class TrackingRow(Base):
+    """How far into the notification log the read model has been brought."""
+
+    __tablename__ = "rm_tracking"
+    application_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    notification_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class EventRow(Base):
+    """A recorded event, kept so that a subject can be re-folded without reading the log."""
+
+    __tablename__ = "rm_events"
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    event_id: Mapped[str] = mapped_column(String(120), index=True)
+    subject: Mapped[str | None] = mapped_column(String(140), index=True)
+    target_id: Mapped[str | None] = mapped_column(String(120), index=True)
+    target_subject: Mapped[str | None] = mapped_column(String(140), index=True)
+    known_us: Mapped[int] = mapped_column(BigInteger)
+    recorded_us: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[str] = mapped_column(Text)
+
+
+class VersionRow(Base):
+    """A subject's folded state over [known_from, known_until) x [rec_from, rec_until)."""
+
+    __tablename__ = "rm_versions"
+    # SQLite numbers rows itself only for an INTEGER primary key.
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    subject: Mapped[str] = mapped_column(String(140))
+    kind: Mapped[str] = mapped_column(String(16))
+    known_from: Mapped[int] = mapped_column(BigInteger)
+    known_until: Mapped[int] = mapped_column(BigInteger)
+    rec_from: Mapped[int] = mapped_column(BigInteger)
+    rec_until: Mapped[int] = mapped_column(BigInteger)
+    first_known: Mapped[int] = mapped_column(BigInteger)
+    first_seq: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_rm_versions_subject_open", "subject", "rec_until"),
+        Index("ix_rm_versions_coordinate", "rec_until", "known_until", "rec_from", "known_from"),
+    )
+
+
+class OriginKey(Base):
+    """An origin (code, group or ALL) that a version's scopes name."""
+
+    __tablename__ = "rm_origin_keys"
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("rm_versions.id", ondelete="CASCADE"), primary_key=True)
+    origin: Mapped[str] = mapped_column(String(8), primary_key=True)
+    __table_args__ = (Index("ix_rm_origin_keys_origin", "origin", "version_id"),)
+
+
+class ProductKey(Base):
+    """An HTS prefix (or ALL) that a version's scopes name."""
+
+    __tablename__ = "rm_product_keys"
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("rm_versions.id", ondelete="CASCADE"), primary_key=True)
+    product: Mapped[str] = mapped_column(String(12), primary_key=True)
+    __table_args__ = (Index("ix_rm_product_keys_product", "product", "version_id"),)
+
+
+def sqlalchemy_url(url: str) -> tuple[str, dict[str, Any]]:
+    """The SQLAlchemy URL and connect arguments for a store URL (same database, same schema)."""
+    env = persistence_env(url)
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
+        return f"sqlite:///{env['SQLITE_DBNAME']}", {"timeout": 30}
+    from sqlalchemy.engine import URL
+
+    built = URL.create(
+        "postgresql+psycopg", username=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"] or None, host=env["POSTGRES_HOST"],
+        port=int(env["POSTGRES_PORT"]), database=env["POSTGRES_DBNAME"],
+    )
+    args: dict[str, Any] = {}
+    if env.get("POSTGRES_SCHEMA"):
+        args["options"] = f"-csearch_path={env['POSTGRES_SCHEMA']}"
+    return built.render_as_string(hide_password=False), args
+
+
+def _subject_state(timeline: Timeline, kind: str, ident: str) -> object | None:
+    table: Mapping[str, object] = {
+        "measure": timeline.measures, "exemption": timeline.exemptions,
+        "quota": timeline.quotas, "rule": timeline.rules, "deal": timeline.deals,
+        "ruling": timeline.rulings,
+    }[kind]
+    return table.get(ident)
+
+
+def _scopes(kind: str, state: object) -> list[Scope]:
+    if isinstance(state, MeasureState):
+        return [p.value for p in state.scopes] + [a.scope for a in state.announcements]
+    if isinstance(state, ExemptionState | QuotaState):
+        return [state.scope]
+    return [Scope()]
+
+
+def _keys(kind: str, state: object) -> tuple[set[str], set[str]]:
+    origins: set[str] = set()
+    products: set[str] = set()
+    for scope in _scopes(kind, state):
+        origins.update(scope.origins)
+        products.update(scope.products)
+    return origins, products
+
+
+def versions_of(entries: Sequence[Corrected], subject: str) -> list[tuple[int, int, str, int, int]]:
+    """(known_from, known_until, state JSON, first_known, first_seq) of a subject's events."""
+    kind, ident = subject.split(":", 1)
+    ordered = known_order(entries)
+    if not ordered:
+        return []
+    first_known, first_seq = micros(known_instant(ordered[0].event.known)), ordered[0].seq
+    groups: list[tuple[int, list[Corrected]]] = []
+    for entry in ordered:
+        at = micros(known_instant(entry.event.known))
+        if groups and groups[-1][0] == at:
+            groups[-1][1].append(entry)
+        else:
+            groups.append((at, [entry]))
+    state = Timeline()
+    versions: list[tuple[int, int, str, int, int]] = []
+    for index, (at, group) in enumerate(groups):
+        for entry in group:
+            state = evolve(state, entry.event, strict=False)
+        until = groups[index + 1][0] if index + 1 < len(groups) else FOREVER
+        found = _subject_state(state, kind, ident)
+        if found is None:
+            continue
+        text = _STATE[kind].dump_json(found).decode()
+        if versions and versions[-1][2] == text and versions[-1][1] == at:
+            versions[-1] = (versions[-1][0], until, text, first_known, first_seq)
+        else:
+            versions.append((at, until, text, first_known, first_seq))
+    return versions
+
+
+class ReadModel(TrackingRecorder):
+    """The read model's tables, its tracking position, and the queries that read them."""
+
+    def __init__(self, url: str, cache_size: int = 20_000) -> None:
+        sa_url, args = sqlalchemy_url(url)
+        self.engine: Engine = create_engine(sa_url, connect_args=args, future=True)
+        Base.metadata.create_all(self.engine)
+        self._cache: OrderedDict[int, object] = OrderedDict()
+        self._cache_size = cache_size
+        self.fault: Any = None
+        """Called between writing rows and committing (tests simulate a crash there)."""
+
+    def close(self) -> None:
+        """Release connections."""
+        self.engine.dispose()
+
+    # ------------------------------------------------------------ tracking
+
+    def insert_tracking(self, tracking: Tracking) -> None:
+        """Record a position on its own (rows and position normally go together)."""
+        with Session(self.engine) as session, session.begin():
+            self._track(session, tracking.notification_id)
+
+    def max_tracking_id(self, application_name: str) -> int | None:
+        """The last notification the read model has applied."""
+        with Session(self.engine) as session:
+            row = session.get(TrackingRow, application_name)
+            return None if row is None else row.notification_id
+
+    def _track(self, session: Session, notification_id: int) -> None:
+        row = session.get(TrackingRow, APPLICATION_NAME)
+        if row is None:
+            session.add(TrackingRow(application_name=APPLICATION_NAME,
+                                    notification_id=notification_id))
+        elif notification_id <= row.notification_id:
+            raise RuntimeError(f"notification {notification_id} was already applied "
+                               f"(tracking at {row.notification_id})")
+        else:
+            row.notification_id = notification_id
+
+    # ------------------------------------------------------------ projecting
+
+    def catch_up(self, store: EventStore, batch: int = 5000) -> int:
+        """Apply every notification after the tracking position; return how many.
+
+        Notifications go in transactions of about `batch`, never splitting the events recorded
+        at one instant: an import is atomic, so a part of one is not a state that ever was.
+        """
+        done = 0
+        while True:
+            start = (self.max_tracking_id(APPLICATION_NAME) or 0) + 1
+            entries = self._read(store, start, batch)
+            if not entries:
+                return done
+            more = entries
+            while len(more) == batch:
+                more = self._read(store, entries[-1][0] + 1, batch)
+                same = list(itertools.takewhile(
+                    lambda e, last=entries[-1][1].recorded_at: e[1].recorded_at == last, more))
+                entries += same
+                if len(same) < len(more):
+                    break
+            self.apply(entries)
+            done += len(entries)
+
+    @staticmethod
+    def _read(store: EventStore, start: int, limit: int) -> list[tuple[int, TimelineEntry]]:
+        page = store.app.recorder.select_notifications(start, limit)
+        return [(n.id, cast(TimelineEntry, store.app.mapper.to_domain_event(n))) for n in page]
+
+    def apply(self, entries: Sequence[tuple[int, TimelineEntry]]) -> None:
+        """Apply notifications (position, entry) and move the tracking position, in one
+        transaction. Entries recorded at one instant are applied as one group."""
+        if not entries:
+            return
+        with Session(self.engine) as session, session.begin():
+            group: list[tuple[int, TimelineEntry]] = []
+            for item in entries:
+                if group and group[-1][1].recorded_at != item[1].recorded_at:
+                    self._apply_group(session, group)
+                    group = []
+                group.append(item)
+            self._apply_group(session, group)
+            self._track(session, entries[-1][0])
+            if self.fault is not None:
+                self.fault(entries)
+
+    def _apply_group(self, session: Session, group: list[tuple[int, TimelineEntry]]) -> None:
+        recorded = micros(group[0][1].recorded_at)
+        affected: dict[str, None] = {}
+        for seq, entry in group:
+            event = entry.event
+            subject = subject_key(event)
+            target_id: str | None = None
+            target_subject: str | None = None
+            if isinstance(event, EventCorrected | EventRetracted):
+                target_id = event.corrects if isinstance(event, EventCorrected) else (
+                    event.retracts)
+                target_subject = session.execute(
+                    select(EventRow.subject).where(EventRow.event_id == target_id)
+                    .order_by(EventRow.seq).limit(1)).scalar()
+                # Earlier corrections may have moved the target to other subjects: every
+                # subject it ever belonged to must be folded again.
+                for (was,) in session.execute(select(EventRow.subject).where(or_(
+                        EventRow.event_id == target_id, EventRow.target_id == target_id))):
+                    if was is not None:
+                        affected[was] = None
+            session.add(EventRow(
+                seq=seq, event_id=event.id, subject=subject, target_id=target_id,
+                target_subject=target_subject, known_us=micros(known_instant(event.known)),
+                recorded_us=micros(entry.recorded_at),
+                payload=event.model_dump_json(),
+            ))
+            for key in (subject, target_subject):
+                if key is not None:
+                    affected[key] = None
+        session.flush()
+        for subject in affected:
+            self._refold(session, subject, recorded)
+
+    def _subject_log(self, session: Session, subject: str) -> list[Recorded]:
+        """Every event that is or ever was about a subject, with all its corrections."""
+        ids = set(session.execute(select(EventRow.event_id).where(
+            EventRow.subject == subject)).scalars())
+        ids |= {t for t in session.execute(select(EventRow.target_id).where(or_(
+            EventRow.subject == subject, EventRow.target_subject == subject))).scalars()
+            if t is not None}
+        rows = list(session.execute(select(EventRow).where(or_(
+            EventRow.event_id.in_(ids), EventRow.target_id.in_(ids)))).scalars())
+        rows.sort(key=lambda r: r.seq)
+        return [Recorded(r.seq, from_micros(r.recorded_us), _EVENT.validate_json(r.payload))
+                for r in rows]
+
+    def _refold(self, session: Session, subject: str, recorded: int) -> None:
+        entries = [e for e in corrected_log(self._subject_log(session, subject))
+                   if subject_key(e.event) == subject]
+        wanted = versions_of(entries, subject)
+        current = list(session.execute(select(VersionRow).where(
+            VersionRow.subject == subject, VersionRow.rec_until == FOREVER)).scalars())
+        existing = {(v.known_from, v.known_until, v.state): v for v in current}
+        keep = {(kf, ku, st) for kf, ku, st, _, _ in wanted}
+        for key, row in existing.items():
+            if key in keep:
+                continue
+            if row.rec_from == recorded:
+                # Superseded within the instant it was recorded: never visible to any query.
+                session.execute(delete(OriginKey).where(OriginKey.version_id == row.id))
+                session.execute(delete(ProductKey).where(ProductKey.version_id == row.id))
+                session.delete(row)
+            else:
+                row.rec_until = recorded
+        kind = subject.split(":", 1)[0]
+        for known_from, known_until, text, first_known, first_seq in wanted:
+            if (known_from, known_until, text) in existing:
+                continue
+            row = VersionRow(subject=subject, kind=kind, known_from=known_from,
+                             known_until=known_until, rec_from=recorded, rec_until=FOREVER,
+                             first_known=first_known, first_seq=first_seq, state=text)
+            session.add(row)
+            session.flush()
+            origins, products = _keys(kind, _STATE[kind].validate_json(text))
+            session.add_all([OriginKey(version_id=row.id, origin=o) for o in origins])
+            session.add_all([ProductKey(version_id=row.id, product=p) for p in products])
+
+    def rebuild(self, store: EventStore) -> int:
+        """Drop every row and project the whole log again; return how many events."""
+        Base.metadata.drop_all(self.engine)
+        Base.metadata.create_all(self.engine)
+        self._cache.clear()
+        return self.catch_up(store)
+
+    # ------------------------------------------------------------ reading
+
+    def _state(self, version_id: int, kind: str, text: str) -> object:
+        cached = self._cache.get(version_id)
+        if cached is None:
+            cached = _STATE[kind].validate_json(text)
+            self._cache[version_id] = cached
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return cached
+
+    def timeline_at(self, known: datetime, recorded: datetime, origin: str | None = None,
+                    hts: str | None = None) -> Timeline:
+        """The subjects as known at `known` and recorded at `recorded`, only those whose
+        scopes may cover the origin and HTS code when given."""
+        k, r = micros(known), micros(recorded)
+        stmt = select(VersionRow.id, VersionRow.kind, VersionRow.subject, VersionRow.state).where(
+            VersionRow.rec_until > r, VersionRow.known_until > k,
+            VersionRow.rec_from <= r, VersionRow.known_from <= k,
+        )
+        if origin is not None:
+            names = {origin, "ALL"} | {g for g, members in ORIGIN_GROUPS.items()
+                                       if origin in members}
+            stmt = stmt.where(VersionRow.id.in_(
+                select(OriginKey.version_id).where(OriginKey.origin.in_(names))))
+        if hts is not None:
+            prefixes = {hts[:n] for n in range(2, len(hts) + 1, 2)} | {"ALL"}
+            stmt = stmt.where(VersionRow.id.in_(select(ProductKey.version_id).where(or_(
+                ProductKey.product.in_(prefixes),
+                and_(ProductKey.product > hts, ProductKey.product < hts + ";"),
+            ))))
+        stmt = stmt.order_by(VersionRow.first_known, VersionRow.first_seq)
+        tables: dict[str, dict[str, Any]] = {kind: {} for kind in _STATE}
+        with Session(self.engine) as session:
+            for version_id, kind, subject, text in session.execute(stmt):
+                tables[kind][subject.split(":", 1)[1]] = self._state(version_id, kind, text)
+        return Timeline(measures=tables["measure"], exemptions=tables["exemption"],
+                        quotas=tables["quota"], rules=tables["rule"], deals=tables["deal"],
+                        rulings=tables["ruling"])
+
+    def entries(self, recorded: datetime) -> EventLookup:
+        """Recorded events by id as of a recorded time, fetched when an answer cites them."""
+        return EventLookup(self.engine, micros(recorded))
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table (for reports and tests)."""
+        with Session(self.engine) as session:
+            return {table.__tablename__: session.execute(
+                select(func.count()).select_from(table)).scalar_one()
+                for table in (EventRow, VersionRow, OriginKey, ProductKey)}
+
+
+class EventLookup(Mapping[str, Corrected]):
+    """Events by id as of a recorded time, with the corrections recorded by then applied."""
+
+    def __init__(self, engine: Engine, recorded: int) -> None:
+        self.engine = engine
+        self.recorded = recorded
+        self._found: dict[str, Corrected | None] = {}
+
+    def _load(self, event_id: str) -> Corrected | None:
+        if event_id not in self._found:
+            with Session(self.engine) as session:
+                rows = list(session.execute(select(EventRow).where(
+                    or_(EventRow.event_id == event_id, EventRow.target_id == event_id),
+                    EventRow.recorded_us <= self.recorded).order_by(EventRow.seq)).scalars())
+            log = [Recorded(r.seq, from_micros(r.recorded_us), _EVENT.validate_json(r.payload))
+                   for r in rows]
+            found = [e for e in corrected_log(log) if e.event.id == event_id]
+            self._found[event_id] = found[0] if found else None
+        return self._found[event_id]
+
+    def __getitem__(self, key: str) -> Corrected:
+        found = self._load(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self._load(key) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(k for k, v in self._found.items() if v is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for v in self._found.values() if v is not None)
+
+
+class TimelineProjection(Projection[ReadModel]):
+    """eventsourcing projection: applies each notification to the read model."""
+
+    name = "TariffTimelineReadModel"
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        """Apply one notification and its tracking position in one transaction."""
+        self.view.apply([(tracking.notification_id, cast(TimelineEntry, domain_event))])
