@@ -17,6 +17,7 @@ import itertools
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, Literal, cast
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
@@ -90,6 +91,10 @@ def micros(at: datetime) -> int:
 def from_micros(value: int) -> datetime:
     """The instant a microsecond count names, in UTC."""
     return EPOCH + timedelta(microseconds=value)
+
+
+def _recorded_at_is(at: datetime, item: tuple[int, TimelineEntry]) -> bool:
+    return item[1].recorded_at == at
 
 
 def subject_key(event: PolicyEvent) -> str | None:
@@ -304,8 +309,9 @@ class ReadModel(TrackingRecorder):
             more = entries
             while len(more) == batch:
                 more = self._read(store, entries[-1][0] + 1, batch)
-                same = list(itertools.takewhile(
-                    lambda e, last=entries[-1][1].recorded_at: e[1].recorded_at == last, more))
+                last = entries[-1][1].recorded_at
+                same = [e for e in itertools.takewhile(
+                    partial(_recorded_at_is, last), more)]
                 entries += same
                 if len(same) < len(more):
                     break
