@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
+from threading import Event
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -13,6 +16,7 @@ from pydantic import TypeAdapter
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
 from rich.table import Table
+from rich.tree import Tree
 
 from domain.errors import TariffError
 from events import FACTS, AnyEvent, ImportFile
@@ -82,32 +86,112 @@ def import_(
     timeline.close()
 
 
-@app.command()
-def rate(
-    origin: Annotated[str, typer.Option(help="Country of origin, ISO 3166 alpha-2 (JP).")],
-    hts: Annotated[str, typer.Option(help="HTS code, 2 to 10 digits, dots optional.")],
-    entered: Annotated[str, typer.Option(help="When the goods were entered. " + WHEN_HELP)],
-    known: Annotated[str | None, typer.Option(help="As known at (default now). " + WHEN_HELP)]
-    = None,
-    recorded: Annotated[str | None, typer.Option(
-        help="As recorded by this store at (default now). " + WHEN_HELP)] = None,
-    mfn: Annotated[float | None, typer.Option(help="MFN (column 1) rate in percent.")] = None,
-    fact: Annotated[list[str] | None, typer.Option(
-        help="A fact about the goods, KEY=VALUE (repeatable). Facts: " + FACTS_HELP)] = None,
-    as_json: JsonOption = False,
-    db: DbOption = None,
-) -> None:
-    """The additional US duty on an entry, every layer considered, and why."""
+OriginOption = Annotated[str, typer.Option(help="Country of origin, ISO 3166 alpha-2 (JP).")]
+HtsOption = Annotated[str, typer.Option(help="HTS code, 2 to 10 digits, dots optional.")]
+EnteredOption = Annotated[str, typer.Option(help="When the goods were entered. " + WHEN_HELP)]
+KnownOption = Annotated[str | None, typer.Option(help="As known at (default now). " + WHEN_HELP)]
+RecordedOption = Annotated[str | None, typer.Option(
+    help="As recorded by this store at (default now). " + WHEN_HELP)]
+MfnOption = Annotated[float | None, typer.Option(help="MFN (column 1) rate in percent.")]
+FactOption = Annotated[list[str] | None, typer.Option(
+    help="A fact about the goods, KEY=VALUE (repeatable). Facts: " + FACTS_HELP)]
+
+
+def _answer(db: str | None, origin: str, hts: str, entered: str, known: str | None,
+            recorded: str | None, mfn: float | None, fact: list[str] | None) -> RateAnswer:
     timeline = _open(db)
     answer = _run(lambda: timeline.rate_on(
         origin=origin, hts=hts, entered=entered, known=known, recorded=recorded,
         mfn=None if mfn is None else str(mfn),
         facts=dict(_split_fact(f) for f in fact or [])))
     timeline.close()
+    return answer
+
+
+@app.command()
+def rate(origin: OriginOption, hts: HtsOption, entered: EnteredOption, known: KnownOption = None,
+         recorded: RecordedOption = None, mfn: MfnOption = None, fact: FactOption = None,
+         as_json: JsonOption = False, db: DbOption = None) -> None:
+    """The additional US duty on an entry, every layer considered, and why."""
+    answer = _answer(db, origin, hts, entered, known, recorded, mfn, fact)
     if as_json:
         _print_json(answer.to_json_dict())
     else:
         _print_rate(answer)
+
+
+@app.command()
+def explain(origin: OriginOption, hts: HtsOption, entered: EnteredOption,
+            known: KnownOption = None, recorded: RecordedOption = None, mfn: MfnOption = None,
+            fact: FactOption = None, as_json: JsonOption = False, db: DbOption = None) -> None:
+    """Every layer considered for an entry: the rule that decided it, the events that produced
+    it with their three clocks, and their sources."""
+    answer = _answer(db, origin, hts, entered, known, recorded, mfn, fact)
+    if as_json:
+        _print_json(answer.to_json_dict())
+        return
+    tree = Tree(f"[bold]{answer.origin} {answer.hts}[/] entered {answer.entered.isoformat()}, "
+                f"as known at {answer.known.isoformat()}, as recorded at "
+                f"{answer.recorded.isoformat()}")
+    for layer in answer.layers:
+        verdict = "[green]applied[/]" if layer.applied else "[dim]not applied[/]"
+        branch = tree.add(f"[bold]{layer.measure}[/] ({layer.authority}, program "
+                          f"{layer.program}): {verdict}, {_pct(layer.rate)}"
+                          + (f" = {layer.rate_rule}" if layer.rate_rule else ""))
+        branch.add(f"why: {layer.reason}")
+        for event in layer.events:
+            effective = (event.effective_from.isoformat() if event.effective_from else "-") + (
+                f" until {event.effective_until.isoformat()}" if event.effective_until else "")
+            node = branch.add(f"event [cyan]{event.id}[/] ({event.type}): known {event.known}; "
+                              f"effective {effective}; recorded {event.recorded.isoformat()}"
+                              + (f"; corrected by {', '.join(event.corrected_by)}"
+                                 if event.corrected_by else "")
+                              + ("" if event.confidence == "verified"
+                                 else f"; [yellow]{event.confidence}[/]"))
+            for source in event.sources:
+                node.add(", ".join(x for x in (source.instrument, source.title, source.url,
+                                               source.federal_register) if x))
+    out.print(tree)
+    out.print(f"additional duty: [bold]{_pct(answer.additional)}[/]"
+              + (f", total with MFN: [bold]{_pct(answer.total)}[/]" if answer.total else ""))
+    for note in answer.notes:
+        out.print(f"[yellow]note:[/] {note}", highlight=False)
+
+
+@app.command()
+def rebuild(db: DbOption = None) -> None:
+    """Drop the read model and project the whole event log into it again."""
+    timeline = _open(db)
+    started = time.perf_counter()
+    count = _run(timeline.rebuild_read_model)
+    seconds = time.perf_counter() - started
+    counts = timeline.read_model.counts() if timeline.read_model else {}
+    timeline.close()
+    out.print(f"rebuilt the read model from {count} event(s) in {seconds:.2f} s: "
+              + ", ".join(f"{name} {rows}" for name, rows in counts.items()))
+
+
+@app.command()
+def project(
+    follow_log: Annotated[bool, typer.Option(
+        "--follow", help="Keep following the log (PostgreSQL: eventsourcing's projection "
+                         "runner and subscription; SQLite: polling).")] = False,
+    batch: Annotated[int, typer.Option(help="Notifications per transaction (about).")] = 5000,
+    db: DbOption = None,
+) -> None:
+    """Bring the read model up to the end of the event log (queries also do this first)."""
+    timeline = _open(db)
+    if follow_log:
+        stop = Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            _run(lambda: timeline.follow(stop))
+        except KeyboardInterrupt:
+            stop.set()
+    else:
+        count = _run(lambda: timeline.catch_up(batch))
+        out.print(f"applied {count} event(s) to the read model")
+    timeline.close()
 
 
 def _split_fact(pair: str) -> tuple[str, str]:

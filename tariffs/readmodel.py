@@ -18,10 +18,11 @@ from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from threading import Event
 from typing import Any, Literal, cast
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
-from eventsourcing.projection import Projection
+from eventsourcing.projection import BaseProjectionRunner, Projection
 from pydantic import TypeAdapter
 from sqlalchemy import (
     BigInteger,
@@ -513,10 +514,44 @@ class EventLookup(Mapping[str, Corrected]):
 
 
 class TimelineProjection(Projection[ReadModel]):
-    """eventsourcing projection: applies each notification to the read model."""
+    """eventsourcing projection: applies notifications to the read model as they arrive.
+
+    The subscription hands over one event at a time, but the events recorded at one instant
+    (one import) must be applied together; so the first event of a group brings in the rest
+    of its group from the store, and the events already applied are passed over.
+    """
 
     name = "TariffTimelineReadModel"
+    source: EventStore | None = None
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        """Apply one notification and its tracking position in one transaction."""
-        self.view.apply([(tracking.notification_id, cast(TimelineEntry, domain_event))])
+        """Apply the notification's whole group and its tracking position in one transaction."""
+        done = self.view.max_tracking_id(APPLICATION_NAME) or 0
+        if tracking.notification_id <= done:
+            return
+        entry = cast(TimelineEntry, domain_event)
+        group = [(tracking.notification_id, entry)]
+        if self.source is not None:
+            following = ReadModel._read(self.source, tracking.notification_id + 1, 100_000)
+            group += itertools.takewhile(partial(_recorded_at_is, entry.recorded_at), following)
+        self.view.apply(group)
+
+
+def follow(url: str, read_model: ReadModel, store: EventStore, stop: Event,
+           poll_seconds: float = 1.0) -> None:
+    """Keep the read model up to date until `stop` is set: on PostgreSQL with eventsourcing's
+    projection runner and its subscription (LISTEN/NOTIFY), elsewhere by pulling."""
+    env = persistence_env(url)
+    if env["PERSISTENCE_MODULE"] != "eventsourcing.postgres":
+        while not stop.is_set():
+            read_model.catch_up(store)
+            stop.wait(poll_seconds)
+        return
+    projection = TimelineProjection(view=read_model)
+    projection.source = store
+    from tariffs.store import TimelineApplication
+
+    with BaseProjectionRunner(projection=projection, application_class=TimelineApplication,
+                              tracking_recorder=read_model, topics=(), env=env) as runner:
+        while not stop.is_set():
+            runner.run_forever(timeout=poll_seconds)

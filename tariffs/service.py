@@ -14,6 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
+from threading import Event
 
 import platformdirs
 
@@ -26,7 +27,7 @@ from projections.rates import rate_on
 from projections.replay import Corrected, Recorded, corrected_log, timeline_at
 from projections.schedule import schedule_as_of
 from tariffs.importer import Located, Progress, read_paths
-from tariffs.readmodel import ReadModel
+from tariffs.readmodel import ReadModel, follow
 from tariffs.store import EventStore, canonical_bytes
 
 ENV_DB = "TARIFFS_DB"
@@ -122,9 +123,17 @@ class TariffTimeline:
             self.read_model.close()
         self.store.close()
 
-    def catch_up(self) -> int:
+    def catch_up(self, batch: int = 5000) -> int:
         """Bring the read model up to the end of the log; return how many events it applied."""
-        return self.read_model.catch_up(self.store) if self.read_model is not None else 0
+        if self.read_model is None:
+            return 0
+        return self.read_model.catch_up(self.store, batch)
+
+    def follow(self, stop: Event) -> None:
+        """Keep the read model up to date until `stop` is set."""
+        if self.read_model is None:
+            raise InvalidInput("an in-memory store has no read model to keep up to date")
+        follow(self.store.url, self.read_model, self.store, stop)
 
     def rebuild_read_model(self) -> int:
         """Drop the read model and project the whole log again; return how many events."""

@@ -54,6 +54,15 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def pg_url() -> str:
+    """A fresh schema on the PostgreSQL server (for behaviour that only PostgreSQL has)."""
+    url = _postgres_url()
+    if url is None:
+        pytest.skip("no PostgreSQL server: run `make test`, which starts one")
+    return f"{url}?schema=t_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
 def timeline(db_url: str, clock: FakeClock) -> Iterator[TariffTimeline]:
     """An empty timeline store with the fake clock."""
     opened = TariffTimeline.open(db_url, clock=clock)

@@ -1,0 +1,136 @@
+"""The projection process survives being killed anywhere, and follows the log on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tariffs import TariffTimeline
+from tariffs.readmodel import APPLICATION_NAME, EventRow
+from tests.builders import exemption, imposed, paused, rate_changed
+from tests.conftest import FakeClock
+
+TARIFFS = str(Path(sys.executable).parent / "tariffs")
+ORIGINS = ("JP", "CN", "DE", "VN", "CA", "GB")
+
+
+def a_long_history(timeline: TariffTimeline, clock: FakeClock, groups: int) -> None:
+    """Given many imports, each of a few events, each at its own recorded time."""
+    for g in range(groups):
+        clock.advance(minutes=5)
+        m = f"m{g}"
+        events = [
+            imposed(f"i{g}", m, known="2025-01-02", start="2025-02-01", percent=10 + g % 7,
+                    origins=(ORIGINS[g % 6],), products=("87", "9503")[g % 2:],
+                    program=f"p{g % 3}"),
+            rate_changed(f"r{g}", m, known="2025-03-01", start="2025-03-10", percent=g % 40),
+            paused(f"p{g}", m, known="2025-04-09", start="2025-04-10", until="2025-07-09"),
+            exemption(f"x{g}", f"x{g}", known="2025-05-01", start="2025-04-01",
+                      measures=(m,), conditions=({"fact": "usmca_qualifying",
+                                                  "equals": True},)),
+        ]
+        timeline.record_events(events)
+
+
+def read_model_position(timeline: TariffTimeline) -> tuple[int, list[int]]:
+    assert timeline.read_model is not None
+    with Session(timeline.read_model.engine) as session:
+        seqs = list(session.execute(select(EventRow.seq).order_by(EventRow.seq)).scalars())
+    return timeline.read_model.max_tracking_id(APPLICATION_NAME) or 0, seqs
+
+
+def answers_match(timeline: TariffTimeline, seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(25):
+        question: dict[str, Any] = {
+            "origin": rng.choice(ORIGINS), "hts": rng.choice(["8703.23", "9503.00.00"]),
+            "entered": f"2025-0{rng.randint(1, 9)}-15", "known": f"2025-0{rng.randint(1, 9)}-01",
+            "facts": rng.choice([{}, {"usmca_qualifying": False}])}
+        assert (timeline.rate_on(**question).model_dump(mode="json")
+                == timeline.rate_on_by_fold(**question).model_dump(mode="json")), question
+
+
+def cli_env(db_url: str) -> dict[str, str]:
+    return {**os.environ, "TARIFFS_DB": db_url}
+
+
+def test_killing_the_projection_anywhere_never_loses_or_double_applies_an_event(
+        db_url: str, clock: FakeClock) -> None:
+    timeline = TariffTimeline.open(db_url, clock=clock)
+    a_long_history(timeline, clock, groups=150)
+    total = timeline.store.count()
+    rng = random.Random(20251123)
+    kills = 0
+    for _attempt in range(40):
+        process = subprocess.Popen([TARIFFS, "project", "--batch", "3"], env=cli_env(db_url),
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            process.wait(timeout=rng.uniform(0.8, 2.5))
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            kills += 1
+        position, seqs = read_model_position(timeline)
+        # Exactly the notifications up to the tracking position, each once.
+        assert seqs == list(range(1, position + 1))
+        if process.returncode == 0:
+            break
+        assert process.returncode == -signal.SIGKILL, process.stderr
+    print(f"killed the projection {kills} time(s) before it finished")
+    assert kills >= 3, "the process was never killed mid-way: lengthen the history"
+    position, seqs = read_model_position(timeline)
+    assert position == total and seqs == list(range(1, total + 1))
+    answers_match(timeline, seed=kills)
+    timeline.close()
+
+
+def wait_until(condition: Any, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met in time")
+        time.sleep(0.1)
+
+
+def test_on_postgres_the_projection_runner_follows_new_imports(
+        pg_url: str, clock: FakeClock) -> None:
+    db_url = pg_url
+    timeline = TariffTimeline.open(db_url, clock=clock)
+    a_long_history(timeline, clock, groups=5)
+    follower = subprocess.Popen([TARIFFS, "project", "--follow"], env=cli_env(db_url),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_until(lambda: read_model_position(timeline)[0] == timeline.store.count())
+        # New imports reach the read model through the subscription, not through a query.
+        clock.now = datetime(2026, 2, 1, tzinfo=UTC)
+        timeline.record_events([imposed("late", "late", known="2025-06-01",
+                                        start="2025-06-02", percent=33, origins=("JP",))])
+        wait_until(lambda: read_model_position(timeline)[0] == timeline.store.count())
+        follower.send_signal(signal.SIGKILL)
+        follower.wait()
+        timeline.record_events([imposed("later", "later", known="2025-06-05",
+                                        start="2025-06-06", percent=7, origins=("CN",))])
+        follower = subprocess.Popen([TARIFFS, "project", "--follow"], env=cli_env(db_url),
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wait_until(lambda: read_model_position(timeline)[0] == timeline.store.count())
+        position, seqs = read_model_position(timeline)
+        assert seqs == list(range(1, position + 1))
+        assert position == timeline.store.count()
+        answers_match(timeline, seed=7)
+    finally:
+        follower.send_signal(signal.SIGTERM)
+        try:
+            follower.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            follower.kill()
+        timeline.close()
