@@ -18,7 +18,7 @@ from domain.errors import TariffError
 from events import FACTS, AnyEvent, ImportFile
 from projections.answers import RateAnswer
 from tariffs.errors import exit_code
-from tariffs.service import ENV_DB, TariffTimeline, bundled_data
+from tariffs.service import ENV_DB, TariffTimeline, bundled_data, check_intact
 
 FACTS_HELP = "; ".join(f"{name} ({kind}: {text})" for name, (kind, text) in FACTS.items())
 WHEN_HELP = ("ISO date (2025-04-09) or datetime with offset. An entry date means goods entered "
@@ -195,6 +195,28 @@ def events(
         table.add_row(str(row.seq), row.id, row.type, row.known, span,
                       row.recorded.isoformat(timespec="seconds"), row.summary)
     out.print(table)
+
+
+@app.command()
+def verify(
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Walk the tamper-evident hash chain of the stored log; exit 5 at the first break."""
+    timeline = _open(db)
+    result = _run(lambda: timeline.verify(raise_on_break=False))
+    timeline.close()
+    found = result.first_break
+    if as_json:
+        _print_json({"intact": result.intact, "events": result.events, "heads": result.heads,
+                     "head": result.head,
+                     "first_break": None if found is None else {
+                         "notification_id": found.notification_id,
+                         "position": found.position, "problem": found.problem}})
+    elif found is None:
+        out.print(f"[green]intact:[/] {result.events} event(s) chained, {result.heads} "
+                  f"head(s) match; last link {result.head}", highlight=False)
+    _run(lambda: check_intact(result))
 
 
 @app.command()

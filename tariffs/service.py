@@ -18,13 +18,30 @@ from pathlib import Path
 import platformdirs
 
 from domain.clocks import Clock, Coordinate, system_clock
-from domain.errors import ConflictingWrite, ImportRejected, InvalidInput, LifecycleError
+from domain.errors import (
+    ConflictingWrite,
+    ImportRejected,
+    InvalidInput,
+    LifecycleError,
+    TamperDetected,
+)
 from domain.rules import FactValue
-from events import FACTS, PolicyEvent, country_code, normalise_hts, subject_of
+from events import (
+    EASTERN,
+    FACTS,
+    EventCorrected,
+    EventRetracted,
+    PolicyEvent,
+    Source,
+    country_code,
+    normalise_hts,
+    subject_of,
+)
 from projections.answers import LogEntry, RateAnswer, Schedule
 from projections.rates import rate_on
 from projections.replay import Corrected, Recorded, corrected_log, timeline_at
 from projections.schedule import schedule_as_of
+from tariffs.chain import Verification
 from tariffs.importer import Located, Progress, read_paths
 from tariffs.store import EventStore, canonical_bytes
 
@@ -130,6 +147,41 @@ class TariffTimeline:
         located = [Located(e, "<python>", i) for i, e in enumerate(events, start=1)]
         return self._record(located, 0, None)
 
+    def correct(self, event_id: str, replacement: PolicyEvent, reason: str,
+                sources: Sequence[Source] = ()) -> EventCorrected:
+        """Record that the store got an event wrong: `replacement` is what it should have said.
+
+        Recorded through the normal import path (validated against the whole history)."""
+        if isinstance(replacement, EventCorrected | EventRetracted):
+            raise InvalidInput("a replacement is a world event, not a correction or retraction")
+        if replacement.id != event_id:
+            raise InvalidInput(f"the replacement's id {replacement.id!r} must be {event_id!r}")
+        log = list(self.store.read())
+        if not any(r.event.id == event_id for r in log):
+            raise InvalidInput(f"no recorded event {event_id!r} to correct")
+        ids = {r.event.id for r in log}
+        number = 1
+        while f"{event_id}.corrected-{number}" in ids:
+            number += 1
+        now = self.store.clock().astimezone(EASTERN)
+        try:
+            correction = EventCorrected(
+                id=f"{event_id}.corrected-{number}"[:120], known=now.date(),
+                sources=tuple(sources) or replacement.sources, corrects=event_id,
+                reason=reason, replacement=replacement.model_dump(mode="json"))
+        except ValueError as exc:
+            raise InvalidInput(f"cannot build the correction: {exc}") from exc
+        self.record_events([correction])
+        return correction
+
+    def correct_from_file(self, event_id: str, path: Path | str, reason: str) -> EventCorrected:
+        """A correction whose replacement event is read from an import file (one event)."""
+        located = read_paths([Path(path)])
+        if len(located) != 1:
+            raise InvalidInput(f"{path}: a replacement file holds exactly one event, "
+                               f"found {len(located)}")
+        return self.correct(event_id, located[0].event, reason)
+
     def _record(self, located: list[Located], files: int,
                 progress: Progress | None) -> ImportReport:
         for attempt in range(3):
@@ -182,6 +234,15 @@ class TariffTimeline:
             place = where.get(exc.event_id, f"recorded event {exc.event_id!r}")
             return [f"{place}: event {exc.event_id!r}, field {exc.field!r}: {exc.message}"]
         return []
+
+    # ------------------------------------------------------------ tamper evidence
+
+    def verify(self, *, raise_on_break: bool = True) -> Verification:
+        """Walk the hash chain over the stored rows; raise TamperDetected at the first break."""
+        result = self.store.verify()
+        if raise_on_break:
+            check_intact(result)
+        return result
 
     # ------------------------------------------------------------ queries
 
@@ -255,6 +316,18 @@ class TariffTimeline:
                 summary=_summary(event), sources=event.sources,
             ))
         return rows
+
+
+def check_intact(result: Verification) -> None:
+    """Raise TamperDetected if a verification found a break."""
+    found = result.first_break
+    if found is None:
+        return
+    where = (f"at notification {found.notification_id}, position {found.position}"
+             if found.notification_id is not None else "at the end of the log")
+    raise TamperDetected(
+        f"the stored log was changed outside the application: {where}: {found.problem} "
+        f"({result.events} event(s) verified before it)", found.notification_id, found.position)
 
 
 def _mentions(event: PolicyEvent) -> set[str]:
