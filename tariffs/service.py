@@ -17,7 +17,13 @@ from pathlib import Path
 
 import platformdirs
 
-from domain.clocks import Clock, Coordinate, system_clock
+from domain.clocks import (
+    Clock,
+    Coordinate,
+    cutoff_instant,
+    effective_instant,
+    system_clock,
+)
 from domain.errors import (
     ConflictingWrite,
     ImportRejected,
@@ -38,9 +44,12 @@ from events import (
     subject_of,
 )
 from projections.answers import LogEntry, RateAnswer, Schedule
+from projections.diff import Diff, Version, diff
+from projections.history import History, cell_history, measure_history
 from projections.rates import rate_on
 from projections.replay import Corrected, Recorded, corrected_log, timeline_at
 from projections.schedule import schedule_as_of
+from projections.series import Series, rate_series
 from tariffs.chain import Verification
 from tariffs.importer import Located, Progress, read_paths
 from tariffs.store import EventStore, canonical_bytes
@@ -271,14 +280,7 @@ class TariffTimeline:
             raise InvalidInput(str(exc)) from exc
         if hts_digits == "ALL":
             raise InvalidInput("--hts: give an HTS code, not ALL")
-        mfn_value: Decimal | None = None
-        if mfn is not None:
-            try:
-                mfn_value = Decimal(str(mfn))
-            except InvalidOperation as exc:
-                raise InvalidInput(f"--mfn: {mfn!r} is not a number") from exc
-            if not Decimal(0) <= mfn_value <= Decimal(1000):
-                raise InvalidInput(f"--mfn: {mfn} is outside 0 to 1000 percent")
+        mfn_value = _mfn(mfn)
         coordinate = self.coordinate(entered, known, recorded)
         entries = self._entries(coordinate.recorded)
         timeline = timeline_at(entries, coordinate.known)
@@ -299,6 +301,77 @@ class TariffTimeline:
         timeline = timeline_at(self._entries(coordinate.recorded), coordinate.known)
         return schedule_as_of(timeline, coordinate, origin_code, hts_digits)
 
+    def version(self, entered: When, known: When | None = None,
+                recorded: When | None = None) -> Version:
+        """The timeline and its entries at a coordinate (one side of a diff)."""
+        coordinate = self.coordinate(entered, known, recorded)
+        entries = self._entries(coordinate.recorded)
+        return Version(coordinate, timeline_at(entries, coordinate.known),
+                       {e.event.id: e for e in entries})
+
+    def diff(self, *, entered: tuple[When, When], known: tuple[When | None, When | None] = (
+                 None, None), recorded: tuple[When | None, When | None] = (None, None),
+             origins: Sequence[str] = (), hts: Sequence[str] = ()) -> Diff:
+        """The schedule at the second coordinate compared with the first, optionally only for
+        some origins and HTS prefixes (both given: also every origin×HTS cell that changed)."""
+        try:
+            origin_codes = [country_code(o) for o in origins]
+            hts_digits = [normalise_hts(h) for h in hts]
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from exc
+        if "ALL" in hts_digits:
+            raise InvalidInput("--hts: give HTS codes or prefixes, not ALL")
+        now = self.store.clock()  # one 'now' for both sides, so defaults compare equal
+        before = self.version(entered[0], _or(known[0], now), _or(recorded[0], now))
+        after = self.version(entered[1], _or(known[1], now), _or(recorded[1], now))
+        if before.coordinate == after.coordinate:
+            raise InvalidInput("the two coordinates are the same: give one of --entered, "
+                               "--known or --recorded twice")
+        return diff(before, after, origins=origin_codes, hts=hts_digits)
+
+    def rate_series(self, *, origin: str, hts: str, start: When, end: When,
+                    known: When | None = None, recorded: When | None = None,
+                    mfn: Decimal | float | str | None = None) -> Series:
+        """The additional duty on `origin` × `hts` as a step series over [start, end]."""
+        try:
+            origin_code = country_code(origin)
+            hts_digits = normalise_hts(hts)
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from exc
+        if hts_digits == "ALL":
+            raise InvalidInput("--hts: give an HTS code, not ALL")
+        first = self.coordinate(start, known, recorded)
+        last = effective_instant(_when_text(end), "--to")
+        if last <= first.effective:
+            raise InvalidInput("--to must be after --from")
+        entries = self._entries(first.recorded)
+        return rate_series(timeline_at(entries, first.known), {e.event.id: e for e in entries},
+                           origin=origin_code, hts=hts_digits, start=first.effective,
+                           end=last, known=first.known, recorded=first.recorded,
+                           mfn=_mfn(mfn))
+
+    def history(self, measure: str | None = None, *, origin: str | None = None,
+                hts: str | None = None, recorded: When | None = None,
+                mfn: Decimal | float | str | None = None) -> History:
+        """Every event that touched a measure, or an origin × HTS code, in order, with every
+        recorded version and the state or rate after each."""
+        if (measure is None) == (origin is None or hts is None):
+            raise InvalidInput("give a MEASURE, or --origin and --hts (not both)")
+        cutoff = (cutoff_instant(_when_text(recorded), "--recorded")
+                  if recorded is not None else self.store.clock())
+        log = [r for r in self.store.read() if r.recorded_at <= cutoff]
+        if measure is not None:
+            if not any(measure == subject_of(r.event) for r in log):
+                raise InvalidInput(f"no recorded event is about {measure!r}")
+            return measure_history(log, measure)
+        assert origin is not None and hts is not None
+        try:
+            origin_code = country_code(origin)
+            hts_digits = normalise_hts(hts)
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from exc
+        return cell_history(log, origin_code, hts_digits, _mfn(mfn))
+
     def events(self, measure: str | None = None) -> list[LogEntry]:
         """The log as recorded, with all three clocks; optionally only one subject's events."""
         rows = []
@@ -316,6 +389,22 @@ class TariffTimeline:
                 summary=_summary(event), sources=event.sources,
             ))
         return rows
+
+
+def _or(value: When | None, default: datetime) -> When:
+    return default if value is None else value
+
+
+def _mfn(mfn: Decimal | float | str | None) -> Decimal | None:
+    if mfn is None:
+        return None
+    try:
+        value = Decimal(str(mfn))
+    except InvalidOperation as exc:
+        raise InvalidInput(f"--mfn: {mfn!r} is not a number") from exc
+    if not Decimal(0) <= value <= Decimal(1000):
+        raise InvalidInput(f"--mfn: {mfn} is outside 0 to 1000 percent")
+    return value
 
 
 def check_intact(result: Verification) -> None:
