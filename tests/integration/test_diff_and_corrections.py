@@ -105,6 +105,22 @@ class TestCorrections:
         assert change.events[0].corrected_by == ("recip-country-rates-jp.corrected-1",)
         assert [(c.before, c.after) for c in result.cells] == [(24, 26)]
 
+    def test_the_history_shows_the_first_version_and_the_correction_with_their_results(
+            self, loaded: TariffTimeline, clock: FakeClock) -> None:
+        first_recorded = clock.now
+        clock.advance(days=2)
+        loaded.correct("recip-country-rates-jp", JP_26, reason="Annex I misread as 24%")
+        rows = loaded.history("ieepa-recip-jp").rows
+        versions = [r for r in rows if r.id == "recip-country-rates-jp"]
+        assert [(v.version, v.recorded) for v in versions] == [
+            ("superseded", first_recorded), ("correction", clock.now)]
+        assert versions[0].superseded_by == ("recip-country-rates-jp.corrected-1",)
+        assert versions[0].after.startswith("2025-04-09: in force 24%")
+        assert versions[1].after.startswith("2025-04-09: in force 26%")
+        # as recorded before the correction, the history has one version only
+        earlier = loaded.history("ieepa-recip-jp", recorded=first_recorded.isoformat()).rows
+        assert [r.version for r in earlier if r.id == "recip-country-rates-jp"] == ["current"]
+
     def test_a_correction_is_read_from_a_file_holding_the_replacement_event(
             self, loaded: TariffTimeline, tmp_path: Path) -> None:
         fixed = loaded.correct_from_file("recip-country-rates-jp", _write(tmp_path), "typo")
@@ -124,6 +140,19 @@ def _write(folder: Path) -> Path:
     path = folder / "replacement.yaml"
     path.write_text(json.dumps([JP_26.model_dump(mode="json")]), encoding="utf-8")
     return path
+
+
+class TestHistoryOfACell:
+    def test_japanese_toys_history_names_each_order_and_the_rate_after_it(
+            self, with_eo14326: TariffTimeline) -> None:
+        rows = with_eo14326.history(origin="JP", hts="9503.00.00").rows
+        ids = [r.id for r in rows]
+        assert ids.index("recip-country-rates-jp") < ids.index("recip-pause-jp") < ids.index(
+            "recip-eo14326-jp")
+        last = next(r for r in rows if r.id == "recip-eo14326-jp")
+        assert last.instrument == "Executive Order 14326"
+        assert last.after.endswith("2025-04-10: 10%; 2025-08-07: 15%")
+        assert "ieepa-recip-cn" not in {r.id for r in rows}
 
 
 class TestRateSeries:
