@@ -209,6 +209,7 @@ def layer_changes(before: RateAnswer, after: RateAnswer, low: datetime, high: da
     new = {layer.measure: layer for layer in after.layers}
     moved: list[str] = []
     ids: list[str] = []
+    gone: list[str] = []
     fallback: list[str] = []
     refs: dict[str, EventRef] = {}
     for measure in dict.fromkeys([*new, *old]):
@@ -224,8 +225,11 @@ def layer_changes(before: RateAnswer, after: RateAnswer, low: datetime, high: da
         # Events new to a layer (or corrected since) moved it; a layer whose own events are
         # unchanged moved because of another layer (a replacement, a stacking rule).
         ids.extend(e for e, ref in now_refs.items() if was_refs.get(e) != ref)
-        ids.extend(e for e in was_refs if e not in now_refs)
+        gone.extend(e for e in was_refs if e not in now_refs)
         fallback.extend(now_refs or was_refs)
+    # An event that left a layer explains the change only when no new one arrived (a pause
+    # ending, an exemption revoked); otherwise it is merely what was replaced.
+    ids = ids or gone
     if not ids:
         timed = [e for e in fallback if any(
             at is not None and low < at <= high

@@ -13,6 +13,7 @@ matplotlib.use("Agg")  # files only: no display on servers and in tests
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
 
 from domain.errors import InvalidInput
 from events import EASTERN
@@ -21,8 +22,7 @@ from projections.series import Series
 SUFFIXES = (".png", ".svg")
 COLOURS = ("#1f5fa8", "#d1495b", "#2a9d8f", "#e9a03b")
 STYLES = ("-", "--", "-.", ":")
-OFFSETS = (22, -26, 44, -48)
-"""Vertical offsets of change labels, in points."""
+
 
 
 def short_instrument(name: str) -> str:
@@ -34,7 +34,49 @@ def short_instrument(name: str) -> str:
 
 def _label(step_instruments: list[str]) -> str:
     shown = list(dict.fromkeys(short_instrument(i) for i in step_instruments))
+    # Sources without an instrument are cited by title: keep the label short.
+    shown = [name if len(name) <= 30 else name[:28] + "…" for name in shown]
     return "\n".join(shown[:2]) + ("\n…" if len(shown) > 2 else "")
+
+
+def _annotate(ax: Axes, labels: list[tuple[float, float, str, str]], left: float,
+              right: float, ymax: float) -> None:
+    """Place change labels inside the axes without overlapping: each takes the first of a few
+    offsets (above or below, right or left of its point) whose box is still free."""
+    scale = ax.figure.dpi / 72  # points to pixels
+    placed: list[tuple[float, float, float, float]] = []
+    x0, y0 = ax.transData.transform((left, 0))
+    x1, y1 = ax.transData.transform((right, ymax))
+    for at, value, text, colour in sorted(labels):
+        lines = text.split("\n")
+        w = (5.0 * max(len(line) for line in lines) + 8) * scale
+        h = (11.0 * len(lines) + 4) * scale
+        px, py = ax.transData.transform((at, value))
+        choice = None
+        for dy in (18, -18, 44, -44, 70, -70, 96, -96):
+            for dx in (8, -8):
+                bx = px + dx * scale - (w if dx < 0 else 0)
+                by = py + dy * scale - (h if dy < 0 else 0)
+                box = (bx, by, bx + w, by + h)
+                inside = x0 <= box[0] and box[2] <= x1 and y0 <= box[1] and box[3] <= y1
+                free = all(box[2] <= o[0] or o[2] <= box[0] or box[3] <= o[1] or o[3] <= box[1]
+                           for o in placed)
+                if inside and free:
+                    choice = (dx, dy, box)
+                    break
+            if choice is not None:
+                break
+        if choice is None:  # crowded: fall back to above-right, overlapping if it must
+            bx, by = px + 8 * scale, py + 18 * scale
+            choice = (8, 18, (bx, by, bx + w, by + h))
+        dx, dy, box = choice
+        placed.append(box)
+        ax.annotate(text, (at, value), textcoords="offset points", xytext=(dx, dy),
+                    fontsize=8, color=colour, ha="left" if dx > 0 else "right",
+                    va="bottom" if dy > 0 else "top",
+                    arrowprops={"arrowstyle": "-", "color": colour, "lw": 0.6},
+                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": colour,
+                          "alpha": 0.9, "lw": 0.6})
 
 
 def _x(at: datetime) -> float:
@@ -55,7 +97,8 @@ def plot_series(versions: Sequence[tuple[str, Series]], path: Path | str) -> Pat
     first = versions[0][1]
     fig, ax = plt.subplots(figsize=(11, 5.5), dpi=110)
     top = 0.0
-    annotated: set[tuple[float, float, str]] = set()
+    seen: set[tuple[float, float, str]] = set()
+    labels: list[tuple[float, float, str, str]] = []
     for index, (label, series) in enumerate(versions):
         xs: list[float] = []
         ys: list[float] = []
@@ -76,19 +119,12 @@ def plot_series(versions: Sequence[tuple[str, Series]], path: Path | str) -> Pat
             at = _x(step.start)
             ax.plot([at], [value], "o", color=colour, markersize=5)
             label = _label(step.instruments)
-            if not label or (at, value, label) in annotated:
-                continue  # the same change in an earlier version is labelled already
-            annotated.add((at, value, label))
-            # Cycle through offsets above and below, so close change points stay legible.
-            dy = OFFSETS[len(annotated) % len(OFFSETS)]
-            day = step.start.astimezone(EASTERN).strftime("%d %b").lstrip("0")
-            ax.annotate(f"{day}: {label} → {value:g}%", (at, value), textcoords="offset points",
-                        xytext=(8, dy), fontsize=8, color=colour,
-                        va="bottom" if dy > 0 else "top",
-                        arrowprops={"arrowstyle": "-", "color": colour, "lw": 0.6},
-                        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": colour,
-                              "alpha": 0.9, "lw": 0.6})
-    ax.set_ylim(0, max(top * 1.25, 5))
+            if label and (at, value, label) not in seen:
+                seen.add((at, value, label))  # the same change in another version: once
+                day = step.start.astimezone(EASTERN).strftime("%d %b").lstrip("0")
+                labels.append((at, value, f"{day}: {label} → {value:g}%", colour))
+    ymax = max(top * 1.3, 5)
+    ax.set_ylim(0, ymax)
     ax.set_xlim(_x(first.start), _x(first.end))
     ax.set_title(f"Additional US duty on HTS {first.hts} from {first.origin}", fontsize=13)
     ax.set_xlabel("Effective date (goods entered for consumption, US Eastern)")
@@ -102,7 +138,11 @@ def plot_series(versions: Sequence[tuple[str, Series]], path: Path | str) -> Pat
               title_fontsize=8)
     fig.autofmt_xdate()
     fig.tight_layout()
+    # After the layout, so the data-to-pixel transform the placement uses is final.
+    _annotate(ax, labels, _x(first.start), _x(first.end), ymax)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(target)
+    # SVG keeps its text as text: searchable, selectable, and checkable by tests.
+    with plt.rc_context({"svg.fonttype": "none"}):
+        fig.savefig(target)
     plt.close(fig)
     return target

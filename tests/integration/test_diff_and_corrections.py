@@ -172,3 +172,17 @@ class TestRateSeries:
         chart = plot_series([("known 2025-07-08", earlier), ("known 2025-08-01", series)],
                             tmp_path / "jp.png")
         assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and chart.stat().st_size > 20_000
+
+    def test_the_svg_chart_names_the_orders_its_axes_and_both_versions(
+            self, with_eo14326: TariffTimeline, tmp_path: Path) -> None:
+        versions = [(f"known {known}", with_eo14326.rate_series(
+            origin="JP", hts="9503.00.00", start="2025-03-01", end="2025-09-30", known=known))
+            for known in ("2025-07-08", "2025-08-01")]
+        text = plot_series(versions, tmp_path / "jp.svg").read_text(encoding="utf-8")
+        for expected in ("Additional US duty on HTS 9503.00.00 from JP",
+                         "Effective date (goods entered for consumption, US Eastern)",
+                         "Additional duty (% ad valorem, on top of MFN)",
+                         "known 2025-07-08", "known 2025-08-01",
+                         "7 Aug: EO 14326 → 15%", "1 Aug: EO 14316 → 24%",
+                         "10 Apr: EO 14266 → 10%"):
+            assert expected in text, expected

@@ -182,6 +182,9 @@ class TestDirectEditsAreDetected:
             raw.restore()
             if attempt % 100 == 0:
                 assert busy.store.verify().intact, "restoring the table must undo the edit"
+        # Shown with -s: how many edits of each kind were made (all of them detected).
+        print(f"{TAMPERINGS - len(missed)}/{TAMPERINGS} detected on {busy.store.url.split(':')[0]}"
+              f" by kind: {kinds}")
         assert missed == [], f"{len(missed)} of {TAMPERINGS} edits went unnoticed: {missed[:5]}"
         assert all(count > 100 for count in kinds.values()), kinds
         assert busy.store.verify().intact
