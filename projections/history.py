@@ -12,10 +12,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from domain.rules import describe_rate, scope_matches, selects
-from domain.timeline import Timeline, fold
+from domain.timeline import Paint, Timeline, fold, paint_at
 from events import (
     EASTERN,
     EventCorrected,
@@ -187,13 +187,60 @@ def describe_measure(timeline: Timeline, measure_id: str) -> str:
     return "; ".join(f"{_when(at)}: {text}" for at, text in steps)
 
 
+def _steps(points: set[datetime], text_at: Callable[[datetime], str]) -> str:
+    steps: list[tuple[datetime, str]] = []
+    for at in sorted(points):
+        text = text_at(at)
+        if not steps or steps[-1][1] != text:
+            steps.append((at, text))
+    return "; ".join(f"{_when(at)}: {text}" for at, text in steps)
+
+
+def _ends(paints: Sequence[Paint[Any]]) -> set[datetime]:
+    return {at for p in paints for at in (p.start, p.end) if at is not None}
+
+
+def describe_subject(timeline: Timeline, subject: str) -> str:
+    """The state of a measure, exemption, quota or stacking rule over effective time."""
+    if subject in timeline.measures:
+        return describe_measure(timeline, subject)
+    if subject in timeline.exemptions:
+        exemption = timeline.exemptions[subject]
+        return _steps(_ends(exemption.active), lambda at: "in effect"
+                      if exemption.active_at(at) is not None else "not in effect")
+    if subject in timeline.quotas:
+        quota = timeline.quotas[subject]
+
+        def quota_at(at: datetime) -> str:
+            active = paint_at(quota.active, at)
+            percent = paint_at(quota.in_quota_percent, at)
+            if active is None or not active.value:
+                return "closed"
+            return f"open, in quota {percent.value if percent else '?'}%"
+
+        return _steps(_ends(quota.active) | _ends(quota.in_quota_percent), quota_at)
+    if subject in timeline.rules:
+        rule = timeline.rules[subject]
+
+        def rule_at(at: datetime) -> str:
+            version = paint_at(rule.versions, at)
+            return "in effect" if version is not None and version.value[0] else "not in effect"
+
+        return _steps(_ends(rule.versions), rule_at)
+    if subject in timeline.deals:
+        deal = timeline.deals[subject]
+        return "; ".join(f"{_when(p.start)}: {p.value}" for p in deal.steps) or "announced"
+    return "not known"
+
+
 def measure_history(log: Sequence[Recorded], measure: str) -> History:
-    """Every recorded version of every event about a measure, with its state after each."""
+    """Every recorded version of every event about a measure (or exemption, quota, rule,
+    deal), with its state after each."""
     def touches(event: PolicyEvent) -> bool:
         return subject_of(event) == measure or measure in mentions(event)
 
     return _history(log, measure, touches,
-                    lambda timeline, _: describe_measure(timeline, measure))
+                    lambda timeline, _: describe_subject(timeline, measure))
 
 
 def _relevant(timeline: Timeline, origin: str, hts: str) -> set[str]:

@@ -9,7 +9,15 @@ from events import EventCorrected
 from projections.history import cell_history, measure_history
 from projections.replay import Recorded, corrected_log, timeline_at
 from projections.series import Series, rate_series
-from tests.builders import SOURCE, imposed, pause_extended, paused, rate_changed
+from tests.builders import (
+    SOURCE,
+    exemption,
+    exemption_revoked,
+    imposed,
+    pause_extended,
+    paused,
+    rate_changed,
+)
 
 FIRST = datetime(2026, 1, 1, tzinfo=UTC)
 LATER = datetime(2026, 2, 1, tzinfo=UTC)
@@ -90,3 +98,16 @@ def test_a_series_as_known_before_an_announcement_does_not_show_it() -> None:
         kind="replacement", replaces=("baseline",)))]
     assert series_of(later, known="2025-07-08").steps[-1].additional == 24
     assert series_of(later, known="2025-08-01").steps[-1].additional == 15
+
+
+def test_an_exemption_history_shows_when_it_was_in_effect_after_each_event() -> None:
+    events = [*GIVEN,
+              exemption("books-granted", "books", known="2025-04-02", start="2025-04-05",
+                        measures=("baseline",), products=("4901",)),
+              exemption_revoked("books-ended", "books", known="2025-06-01",
+                                start="2025-06-02")]
+    log = [Recorded(i, FIRST, e) for i, e in enumerate(events, start=1)]
+    history = measure_history(log, "books")
+    assert [(r.id, r.after) for r in history.rows] == [
+        ("books-granted", "2025-04-05: in effect"),
+        ("books-ended", "2025-04-05: in effect; 2025-06-02: not in effect")]
