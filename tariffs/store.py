@@ -98,13 +98,24 @@ class PolicyMapper(Mapper[UUID]):
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         """The entry back from its stored form, validated again."""
+        try:
+            return self._to_domain_event(stored_event)
+        except (ValueError, KeyError, TypeError) as exc:
+            # Only an edit made outside the application leaves such a row behind.
+            raise StoreError(
+                f"stored row {stored_event.originator_version} cannot be read ({exc}); "
+                "run `tariffs verify`"
+            ) from exc
+
+    def _to_domain_event(self, stored_event: StoredEvent) -> Any:
         if stored_event.topic == HEAD_TOPIC:
             head = json.loads(stored_event.state)
             return ChainHead(cast(UUID, stored_event.originator_id),
                              stored_event.originator_version, head["count"], head["link"])
         cls = TOPICS.get(stored_event.topic)
         if cls is None:
-            raise StoreError(f"stored event with unknown topic {stored_event.topic!r}")
+            raise StoreError(f"stored event with unknown topic {stored_event.topic!r}; run "
+                             "`tariffs verify`")
         state = json.loads(stored_event.state)
         try:
             event = cls.model_validate(state["event"])

@@ -135,3 +135,15 @@ class TestCorrectionAndTamperingThroughTheCommandLine:
         assert broken.returncode == 5
         assert "changed outside the application" in broken.stderr
         assert f"position {position}" in broken.stderr
+
+    def test_a_row_broken_in_the_database_makes_queries_fail_cleanly_and_points_to_verify(
+            self, own: tuple[Path, str, Path]) -> None:
+        home, db, db_file = own
+        with sqlite3.connect(db_file) as conn:
+            conn.execute("UPDATE stored_events SET state = CAST('{not json' AS BLOB) "
+                         "WHERE originator_version = 3")
+        result = run(["rate", "--origin", "JP", "--hts", "9503", "--entered", "2025-08-10"],
+                     home, db)
+        assert result.returncode == 4, result.stderr
+        assert "tariffs verify" in result.stderr and "Traceback" not in result.stderr
+        assert run(["verify"], home, db).returncode == 5
