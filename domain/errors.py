@@ -42,3 +42,13 @@ class StoreError(TariffError):
 
 class ConflictingWrite(StoreError):
     """Another writer appended to the timeline at the same time; retry."""
+
+
+class TamperDetected(TariffError):
+    """The stored log was changed outside the application: its hash chain is broken."""
+
+    def __init__(self, message: str, notification_id: int | None,
+                 position: int | None) -> None:
+        super().__init__(message)
+        self.notification_id = notification_id
+        self.position = position

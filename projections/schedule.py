@@ -70,12 +70,17 @@ def schedule_as_of(
             continue
         if scope_paint is None or not _covers(scope_paint.value, origin, hts):
             continue
+        until = status.end
+        if status.value == "paused":
+            # An extended pause is painted in pieces; the pause itself knows its real end.
+            pause = paint_at(m.pauses, at)
+            until = pause.end if pause is not None else until
         rows.append(ScheduleRow(
             kind="measure", id=m.id, title=m.title, authority=m.authority, program=m.program,
             status=status.value, rate=describe_rate(rate.value) if rate else None,
             origins=_origins(scope_paint.value), products=_products(scope_paint.value),
             products_complete=scope_paint.value.products_complete, since=status.start,
-            until=status.end, events=m.event_ids))
+            until=until, events=m.event_ids))
     for ex in timeline.exemptions.values():
         active = ex.active_at(at)
         if active is None or not _covers(ex.scope, origin, hts):

@@ -18,11 +18,13 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 from rich.tree import Tree
 
-from domain.errors import TariffError
+from domain.errors import InvalidInput, TariffError
 from events import FACTS, AnyEvent, ImportFile
 from projections.answers import RateAnswer
+from projections.diff import Diff, Side, diff_csv, instruments
+from tariffs.chart import plot_series
 from tariffs.errors import exit_code
-from tariffs.service import ENV_DB, TariffTimeline, bundled_data
+from tariffs.service import ENV_DB, TariffTimeline, bundled_data, check_intact
 
 FACTS_HELP = "; ".join(f"{name} ({kind}: {text})" for name, (kind, text) in FACTS.items())
 WHEN_HELP = ("ISO date (2025-04-09) or datetime with offset. An entry date means goods entered "
@@ -279,6 +281,223 @@ def events(
         table.add_row(str(row.seq), row.id, row.type, row.known, span,
                       row.recorded.isoformat(timespec="seconds"), row.summary)
     out.print(table)
+
+
+@app.command()
+def correct(
+    event_id: Annotated[str, typer.Argument(help="The id of the recorded event to correct.")],
+    file: Annotated[Path, typer.Option(
+        "--file", help="An event file holding the one replacement event (same id).")],
+    reason: Annotated[str, typer.Option(help="What the store got wrong.")],
+    db: DbOption = None,
+) -> None:
+    """Record that this store got an event wrong (a data correction, not a policy change).
+
+    Answers use the corrected content from now on; --recorded before now still gives the
+    earlier answers exactly."""
+    timeline = _open(db)
+    correction = _run(lambda: timeline.correct_from_file(event_id, file, reason))
+    timeline.close()
+    out.print(f"recorded correction {correction.id} of {event_id}", highlight=False)
+
+
+def _pair(values: list[str] | None, flag: str, required: bool = False
+          ) -> tuple[str | None, str | None]:
+    """Once: the same on both sides. Twice: before, then after."""
+    given = values or []
+    if len(given) > 2 or (required and not given):
+        raise InvalidInput(f"{flag}: give it once (both sides) or twice (before, after)")
+    if not given:
+        return None, None
+    return (given[0], given[-1])
+
+
+@app.command()
+def diff(
+    entered: Annotated[list[str], typer.Option(
+        help="Effective date; twice to compare two dates. " + WHEN_HELP)],
+    known: Annotated[list[str] | None, typer.Option(
+        help="As known at; twice to compare two versions (default now).")] = None,
+    recorded: Annotated[list[str] | None, typer.Option(
+        help="As recorded at; twice to compare before and after a correction.")] = None,
+    origin: Annotated[list[str] | None, typer.Option(
+        help="Only what covers this origin (repeatable).")] = None,
+    hts: Annotated[list[str] | None, typer.Option(
+        help="Only what covers this HTS prefix (repeatable). With --origin: also every "
+             "origin×HTS cell whose additional duty changed.")] = None,
+    as_json: JsonOption = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")]
+    = False,
+    db: DbOption = None,
+) -> None:
+    """What changed between the schedule at two coordinates of the three clocks."""
+    def compare() -> Diff:
+        sides_entered = _pair(entered, "--entered", required=True)
+        first, second = sides_entered
+        assert first is not None and second is not None
+        return timeline.diff(entered=(first, second), known=_pair(known, "--known"),
+                             recorded=_pair(recorded, "--recorded"), origins=origin or [],
+                             hts=hts or [])
+
+    timeline = _open(db)
+    result = _run(compare)
+    timeline.close()
+    if as_json:
+        _print_json(result.model_dump(mode="json"))
+    elif as_csv:
+        sys.stdout.write(diff_csv(result))
+    else:
+        _print_diff(result)
+
+
+def _side_text(side: Side) -> str:
+    return (f"entered {side.entered.isoformat()}, known {side.known.isoformat()}, "
+            f"recorded {side.recorded.isoformat()}")
+
+
+def _print_diff(result: Diff) -> None:
+    out.print(f"[bold]before:[/] {_side_text(result.before)}", highlight=False)
+    out.print(f"[bold]after:[/]  {_side_text(result.after)}", highlight=False)
+    table = Table(title=f"{len(result.changes)} change(s) to the schedule")
+    for column in ("change", "kind", "id", "field", "before", "after", "because of"):
+        table.add_column(column, overflow="fold")
+    colours = {"added": "green", "removed": "red", "changed": "yellow"}
+    for item in result.changes:
+        because = "; ".join(f"{e.id} ({', '.join(instruments([e]))})" for e in item.events)
+        for index, field in enumerate(item.fields):
+            table.add_row(f"[{colours[item.change]}]{item.change}[/]" if index == 0 else "",
+                          item.kind if index == 0 else "", item.id if index == 0 else "",
+                          field.field, field.before or "", field.after or "",
+                          because if index == 0 else "")
+    out.print(table)
+    if result.cells:
+        cells = Table(title=f"{len(result.cells)} origin×HTS cell(s) whose additional duty "
+                            "changed")
+        for column in ("origin", "hts", "before", "after", "layers", "because of"):
+            cells.add_column(column, overflow="fold")
+        for cell in result.cells:
+            cells.add_row(cell.origin, cell.hts, _pct(cell.before), _pct(cell.after),
+                          "\n".join(cell.layers),
+                          "; ".join(f"{e.id} ({', '.join(instruments([e]))})"
+                                    for e in cell.events))
+        out.print(cells)
+    elif result.origins and result.hts:
+        out.print("no origin×HTS cell changed its additional duty")
+
+
+@app.command("timeline")
+def timeline_(
+    origin: Annotated[str, typer.Option(help="Country of origin, ISO 3166 alpha-2 (JP).")],
+    hts: Annotated[str, typer.Option(help="HTS code, 2 to 10 digits, dots optional.")],
+    from_: Annotated[str, typer.Option("--from", help="First effective date. " + WHEN_HELP)],
+    to: Annotated[str, typer.Option(help="Last effective date. " + WHEN_HELP)],
+    known: Annotated[list[str] | None, typer.Option(
+        help="As known at (default now); twice to overlay two versions.")] = None,
+    recorded: Annotated[str | None, typer.Option(help="As recorded at (default now).")]
+    = None,
+    mfn: Annotated[float | None, typer.Option(help="MFN rate in percent.")] = None,
+    plot: Annotated[Path | None, typer.Option(
+        help="Draw the step chart to FILE.png or FILE.svg.")] = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """The additional duty on one origin and HTS code as a step series, with change points."""
+    if known is not None and len(known) > 2:
+        _run(lambda: _fail("--known: give it at most twice"))
+    timeline = _open(db)
+    versions = _run(lambda: [
+        (f"known {when or 'now'}" + (f", recorded {recorded}" if recorded else ""),
+         timeline.rate_series(origin=origin, hts=hts, start=from_, end=to, known=when,
+                              recorded=recorded, mfn=None if mfn is None else str(mfn)))
+        for when in _each(known)])
+    timeline.close()
+    if plot is not None:
+        written = _run(lambda: plot_series(versions, plot))
+        err.print(f"chart written to {written}", highlight=False)
+    if as_json:
+        _print_json([{"label": label, **series.model_dump(mode="json")}
+                     for label, series in versions])
+        return
+    for label, series in versions:
+        table = Table(title=f"{series.origin} {series.hts}: additional duty, {label}",
+                      caption=f"as known at {series.known.isoformat()}, as recorded at "
+                              f"{series.recorded.isoformat()}")
+        for column in ("from", "until", "additional", "what changed", "because of"):
+            table.add_column(column, overflow="fold")
+        for step in series.steps:
+            table.add_row(step.start.isoformat(), step.end.isoformat() if step.end else "",
+                          _pct(step.additional), "\n".join(step.layers),
+                          "; ".join(f"{e.id} ({', '.join(instruments([e]))})"
+                                    for e in step.events))
+        out.print(table)
+
+
+def _each(values: list[str] | None) -> list[str | None]:
+    return [*values] if values else [None]
+
+
+def _fail(message: str) -> None:
+    raise InvalidInput(message)
+
+
+@app.command()
+def history(
+    measure: Annotated[str | None, typer.Argument(
+        help="A measure (or exemption, quota, rule) id; or give --origin and --hts.")] = None,
+    origin: Annotated[str | None, typer.Option(help="Country of origin (with --hts).")]
+    = None,
+    hts: Annotated[str | None, typer.Option(help="HTS code (with --origin).")] = None,
+    recorded: Annotated[str | None, typer.Option(
+        help="As recorded at (default now). " + WHEN_HELP)] = None,
+    mfn: Annotated[float | None, typer.Option(help="MFN rate in percent.")] = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Every event that touched a measure or an origin × HTS code: three clocks, sources,
+    every recorded version (corrections too) and the state or rate after each."""
+    timeline = _open(db)
+    result = _run(lambda: timeline.history(measure, origin=origin, hts=hts, recorded=recorded,
+                                           mfn=None if mfn is None else str(mfn)))
+    timeline.close()
+    if as_json:
+        _print_json(result.model_dump(mode="json"))
+        return
+    table = Table(title=f"history of {result.subject}")
+    for column in ("#", "event", "version", "known", "effective", "recorded", "source",
+                   "after it"):
+        table.add_column(column, overflow="fold")
+    for row in result.rows:
+        span = (row.effective_from.isoformat() if row.effective_from else "") + (
+            f" → {row.effective_until.isoformat()}" if row.effective_until else "")
+        version = row.version + (f" of {row.corrects}" if row.corrects else "") + (
+            f" (by {', '.join(row.superseded_by)})" if row.superseded_by else "")
+        source = row.instrument or "; ".join(s.instrument or s.title for s in row.sources[:2])
+        table.add_row(str(row.seq), f"{row.id}\n[dim]{row.type}: {row.summary}[/]", version,
+                      row.known, span, row.recorded.isoformat(timespec="seconds"), source,
+                      row.after.replace("; ", "\n"))
+    out.print(table)
+
+
+@app.command()
+def verify(
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Walk the tamper-evident hash chain of the stored log; exit 5 at the first break."""
+    timeline = _open(db)
+    result = _run(lambda: timeline.verify(raise_on_break=False))
+    timeline.close()
+    found = result.first_break
+    if as_json:
+        _print_json({"intact": result.intact, "events": result.events, "heads": result.heads,
+                     "head": result.head,
+                     "first_break": None if found is None else {
+                         "notification_id": found.notification_id,
+                         "position": found.position, "problem": found.problem}})
+    elif found is None:
+        out.print(f"[green]intact:[/] {result.events} event(s) chained, {result.heads} "
+                  f"head(s) match; last link {result.head}", highlight=False)
+    _run(lambda: check_intact(result))
 
 
 @app.command()

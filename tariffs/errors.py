@@ -7,6 +7,7 @@ from domain.errors import (
     InvalidInput,
     LifecycleError,
     StoreError,
+    TamperDetected,
     TariffError,
 )
 
@@ -15,6 +16,7 @@ EXIT_CODES: tuple[tuple[type[TariffError], int], ...] = (
     (ImportRejected, 3),
     (LifecycleError, 3),
     (StoreError, 4),
+    (TamperDetected, 5),
     (TariffError, 1),
 )
 

@@ -52,6 +52,7 @@ from domain.timeline import (
 )
 from events import (
     ORIGIN_GROUPS,
+    TOPICS,
     AnyEvent,
     CourtRuled,
     EventCorrected,
@@ -61,7 +62,7 @@ from events import (
     known_instant,
 )
 from projections.replay import Corrected, Recorded, corrected_log, known_order
-from tariffs.store import EventStore, TimelineEntry, persistence_env
+from tariffs.store import TIMELINE_ID, EventStore, TimelineEntry, persistence_env
 
 Kind = Literal["measure", "exemption", "quota", "rule", "deal", "ruling"]
 FOREVER = 2**62
@@ -304,15 +305,17 @@ class ReadModel(TrackingRecorder):
         done = 0
         while True:
             start = (self.max_tracking_id(APPLICATION_NAME) or 0) + 1
-            entries = self._read(store, start, batch)
-            if not entries:
+            entries, last_id, count = self._page(store, start, batch)
+            if last_id is None:
                 return done
-            more = entries
-            while len(more) == batch:
-                more = self._read(store, entries[-1][0] + 1, batch)
-                last = entries[-1][1].recorded_at
-                same = [e for e in itertools.takewhile(
-                    partial(_recorded_at_is, last), more)]
+            if not entries:
+                # Only chain heads (the store's metadata) were left: move past them.
+                self.insert_tracking(Tracking(APPLICATION_NAME, last_id))
+                continue
+            while count == batch and last_id is not None:
+                more, last_id, count = self._page(store, last_id + 1, batch)
+                same = list(itertools.takewhile(
+                    partial(_recorded_at_is, entries[-1][1].recorded_at), more))
                 entries += same
                 if len(same) < len(more):
                     break
@@ -320,9 +323,14 @@ class ReadModel(TrackingRecorder):
             done += len(entries)
 
     @staticmethod
-    def _read(store: EventStore, start: int, limit: int) -> list[tuple[int, TimelineEntry]]:
+    def _page(store: EventStore, start: int,
+              limit: int) -> tuple[list[tuple[int, TimelineEntry]], int | None, int]:
+        """Policy events among `limit` notifications from `start` on, the last notification
+        id read, and how many were read (chain heads are the store's metadata: passed over)."""
         page = store.app.recorder.select_notifications(start, limit)
-        return [(n.id, cast(TimelineEntry, store.app.mapper.to_domain_event(n))) for n in page]
+        entries = [(n.id, cast(TimelineEntry, store.app.mapper.to_domain_event(n)))
+                   for n in page if n.originator_id == TIMELINE_ID]
+        return entries, (page[-1].id if page else None), len(page)
 
     def apply(self, entries: Sequence[tuple[int, TimelineEntry]]) -> None:
         """Apply notifications (position, entry) and move the tracking position, in one
@@ -522,17 +530,19 @@ class TimelineProjection(Projection[ReadModel]):
     """
 
     name = "TariffTimelineReadModel"
+    topics = tuple(TOPICS)
     source: EventStore | None = None
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """Apply the notification's whole group and its tracking position in one transaction."""
         done = self.view.max_tracking_id(APPLICATION_NAME) or 0
-        if tracking.notification_id <= done:
+        if tracking.notification_id <= done or not isinstance(domain_event, TimelineEntry):
             return
-        entry = cast(TimelineEntry, domain_event)
+        entry = domain_event
         group = [(tracking.notification_id, entry)]
         if self.source is not None:
-            following = ReadModel._read(self.source, tracking.notification_id + 1, 100_000)
+            following, _, _ = ReadModel._page(self.source, tracking.notification_id + 1,
+                                              100_000)
             group += itertools.takewhile(partial(_recorded_at_is, entry.recorded_at), following)
         self.view.apply(group)
 
@@ -552,6 +562,7 @@ def follow(url: str, read_model: ReadModel, store: EventStore, stop: Event,
     from tariffs.store import TimelineApplication
 
     with BaseProjectionRunner(projection=projection, application_class=TimelineApplication,
-                              tracking_recorder=read_model, topics=(), env=env) as runner:
+                              tracking_recorder=read_model, topics=projection.topics,
+                              env=env) as runner:
         while not stop.is_set():
             runner.run_forever(timeout=poll_seconds)

@@ -18,14 +18,40 @@ from threading import Event
 
 import platformdirs
 
-from domain.clocks import Clock, Coordinate, system_clock
-from domain.errors import ConflictingWrite, ImportRejected, InvalidInput, LifecycleError
+from domain.clocks import (
+    Clock,
+    Coordinate,
+    cutoff_instant,
+    effective_instant,
+    system_clock,
+)
+from domain.errors import (
+    ConflictingWrite,
+    ImportRejected,
+    InvalidInput,
+    LifecycleError,
+    TamperDetected,
+)
 from domain.rules import FactValue
-from events import FACTS, PolicyEvent, country_code, normalise_hts, subject_of
+from events import (
+    EASTERN,
+    FACTS,
+    EventCorrected,
+    EventRetracted,
+    PolicyEvent,
+    Source,
+    country_code,
+    normalise_hts,
+    subject_of,
+)
 from projections.answers import LogEntry, RateAnswer, Schedule
+from projections.diff import Diff, Version, diff
+from projections.history import History, cell_history, measure_history
 from projections.rates import rate_on
 from projections.replay import Corrected, Recorded, corrected_log, timeline_at
 from projections.schedule import schedule_as_of
+from projections.series import Series, rate_series
+from tariffs.chain import Verification
 from tariffs.importer import Located, Progress, read_paths
 from tariffs.readmodel import ReadModel, follow
 from tariffs.store import EventStore, canonical_bytes
@@ -155,6 +181,41 @@ class TariffTimeline:
         located = [Located(e, "<python>", i) for i, e in enumerate(events, start=1)]
         return self._record(located, 0, None)
 
+    def correct(self, event_id: str, replacement: PolicyEvent, reason: str,
+                sources: Sequence[Source] = ()) -> EventCorrected:
+        """Record that the store got an event wrong: `replacement` is what it should have said.
+
+        Recorded through the normal import path (validated against the whole history)."""
+        if isinstance(replacement, EventCorrected | EventRetracted):
+            raise InvalidInput("a replacement is a world event, not a correction or retraction")
+        if replacement.id != event_id:
+            raise InvalidInput(f"the replacement's id {replacement.id!r} must be {event_id!r}")
+        log = list(self.store.read())
+        if not any(r.event.id == event_id for r in log):
+            raise InvalidInput(f"no recorded event {event_id!r} to correct")
+        ids = {r.event.id for r in log}
+        number = 1
+        while f"{event_id}.corrected-{number}" in ids:
+            number += 1
+        now = self.store.clock().astimezone(EASTERN)
+        try:
+            correction = EventCorrected(
+                id=f"{event_id}.corrected-{number}"[:120], known=now.date(),
+                sources=tuple(sources) or replacement.sources, corrects=event_id,
+                reason=reason, replacement=replacement.model_dump(mode="json"))
+        except ValueError as exc:
+            raise InvalidInput(f"cannot build the correction: {exc}") from exc
+        self.record_events([correction])
+        return correction
+
+    def correct_from_file(self, event_id: str, path: Path | str, reason: str) -> EventCorrected:
+        """A correction whose replacement event is read from an import file (one event)."""
+        located = read_paths([Path(path)])
+        if len(located) != 1:
+            raise InvalidInput(f"{path}: a replacement file holds exactly one event, "
+                               f"found {len(located)}")
+        return self.correct(event_id, located[0].event, reason)
+
     def _record(self, located: list[Located], files: int,
                 progress: Progress | None) -> ImportReport:
         for attempt in range(3):
@@ -207,6 +268,15 @@ class TariffTimeline:
             place = where.get(exc.event_id, f"recorded event {exc.event_id!r}")
             return [f"{place}: event {exc.event_id!r}, field {exc.field!r}: {exc.message}"]
         return []
+
+    # ------------------------------------------------------------ tamper evidence
+
+    def verify(self, *, raise_on_break: bool = True) -> Verification:
+        """Walk the hash chain over the stored rows; raise TamperDetected at the first break."""
+        result = self.store.verify()
+        if raise_on_break:
+            check_intact(result)
+        return result
 
     # ------------------------------------------------------------ queries
 
@@ -265,15 +335,7 @@ class TariffTimeline:
             raise InvalidInput(str(exc)) from exc
         if hts_digits == "ALL":
             raise InvalidInput("--hts: give an HTS code, not ALL")
-        mfn_value: Decimal | None = None
-        if mfn is not None:
-            try:
-                mfn_value = Decimal(str(mfn))
-            except InvalidOperation as exc:
-                raise InvalidInput(f"--mfn: {mfn!r} is not a number") from exc
-            if not Decimal(0) <= mfn_value <= Decimal(1000):
-                raise InvalidInput(f"--mfn: {mfn} is outside 0 to 1000 percent")
-        return origin_code, hts_digits, mfn_value, self.coordinate(entered, known, recorded)
+        return origin_code, hts_digits, _mfn(mfn), self.coordinate(entered, known, recorded)
 
     def schedule_as_of(self, *, entered: When, known: When | None = None,
                        recorded: When | None = None, origin: str | None = None,
@@ -293,6 +355,77 @@ class TariffTimeline:
             timeline = timeline_at(self._entries(coordinate.recorded), coordinate.known)
         return schedule_as_of(timeline, coordinate, origin_code, hts_digits)
 
+    def version(self, entered: When, known: When | None = None,
+                recorded: When | None = None) -> Version:
+        """The timeline and its entries at a coordinate (one side of a diff)."""
+        coordinate = self.coordinate(entered, known, recorded)
+        entries = self._entries(coordinate.recorded)
+        return Version(coordinate, timeline_at(entries, coordinate.known),
+                       {e.event.id: e for e in entries})
+
+    def diff(self, *, entered: tuple[When, When], known: tuple[When | None, When | None] = (
+                 None, None), recorded: tuple[When | None, When | None] = (None, None),
+             origins: Sequence[str] = (), hts: Sequence[str] = ()) -> Diff:
+        """The schedule at the second coordinate compared with the first, optionally only for
+        some origins and HTS prefixes (both given: also every origin×HTS cell that changed)."""
+        try:
+            origin_codes = [country_code(o) for o in origins]
+            hts_digits = [normalise_hts(h) for h in hts]
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from exc
+        if "ALL" in hts_digits:
+            raise InvalidInput("--hts: give HTS codes or prefixes, not ALL")
+        now = self.store.clock()  # one 'now' for both sides, so defaults compare equal
+        before = self.version(entered[0], _or(known[0], now), _or(recorded[0], now))
+        after = self.version(entered[1], _or(known[1], now), _or(recorded[1], now))
+        if before.coordinate == after.coordinate:
+            raise InvalidInput("the two coordinates are the same: give one of --entered, "
+                               "--known or --recorded twice")
+        return diff(before, after, origins=origin_codes, hts=hts_digits)
+
+    def rate_series(self, *, origin: str, hts: str, start: When, end: When,
+                    known: When | None = None, recorded: When | None = None,
+                    mfn: Decimal | float | str | None = None) -> Series:
+        """The additional duty on `origin` × `hts` as a step series over [start, end]."""
+        try:
+            origin_code = country_code(origin)
+            hts_digits = normalise_hts(hts)
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from exc
+        if hts_digits == "ALL":
+            raise InvalidInput("--hts: give an HTS code, not ALL")
+        first = self.coordinate(start, known, recorded)
+        last = effective_instant(_when_text(end), "--to")
+        if last <= first.effective:
+            raise InvalidInput("--to must be after --from")
+        entries = self._entries(first.recorded)
+        return rate_series(timeline_at(entries, first.known), {e.event.id: e for e in entries},
+                           origin=origin_code, hts=hts_digits, start=first.effective,
+                           end=last, known=first.known, recorded=first.recorded,
+                           mfn=_mfn(mfn))
+
+    def history(self, measure: str | None = None, *, origin: str | None = None,
+                hts: str | None = None, recorded: When | None = None,
+                mfn: Decimal | float | str | None = None) -> History:
+        """Every event that touched a measure, or an origin × HTS code, in order, with every
+        recorded version and the state or rate after each."""
+        if (measure is None) == (origin is None or hts is None):
+            raise InvalidInput("give a MEASURE, or --origin and --hts (not both)")
+        cutoff = (cutoff_instant(_when_text(recorded), "--recorded")
+                  if recorded is not None else self.store.clock())
+        log = [r for r in self.store.read() if r.recorded_at <= cutoff]
+        if measure is not None:
+            if not any(measure == subject_of(r.event) for r in log):
+                raise InvalidInput(f"no recorded event is about {measure!r}")
+            return measure_history(log, measure)
+        assert origin is not None and hts is not None
+        try:
+            origin_code = country_code(origin)
+            hts_digits = normalise_hts(hts)
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from exc
+        return cell_history(log, origin_code, hts_digits, _mfn(mfn))
+
     def events(self, measure: str | None = None) -> list[LogEntry]:
         """The log as recorded, with all three clocks; optionally only one subject's events."""
         rows = []
@@ -310,6 +443,34 @@ class TariffTimeline:
                 summary=_summary(event), sources=event.sources,
             ))
         return rows
+
+
+def _or(value: When | None, default: datetime) -> When:
+    return default if value is None else value
+
+
+def _mfn(mfn: Decimal | float | str | None) -> Decimal | None:
+    if mfn is None:
+        return None
+    try:
+        value = Decimal(str(mfn))
+    except InvalidOperation as exc:
+        raise InvalidInput(f"--mfn: {mfn!r} is not a number") from exc
+    if not Decimal(0) <= value <= Decimal(1000):
+        raise InvalidInput(f"--mfn: {mfn} is outside 0 to 1000 percent")
+    return value
+
+
+def check_intact(result: Verification) -> None:
+    """Raise TamperDetected if a verification found a break."""
+    found = result.first_break
+    if found is None:
+        return
+    where = (f"at notification {found.notification_id}, position {found.position}"
+             if found.notification_id is not None else "at the end of the log")
+    raise TamperDetected(
+        f"the stored log was changed outside the application: {where}: {found.problem} "
+        f"({result.events} event(s) verified before it)", found.notification_id, found.position)
 
 
 def _mentions(event: PolicyEvent) -> set[str]:

@@ -25,10 +25,13 @@ from domain.clocks import Clock, system_clock
 from domain.errors import ConflictingWrite, InvalidInput, StoreError
 from events import TOPICS, PolicyEvent
 from projections.replay import Recorded
+from tariffs.chain import GENESIS, HEAD_TOPIC, RawRow, Verification, dumps, link, verify
 
 TIMELINE_NAMESPACE = UUID("6f1d7c3e-2b55-4f6e-9a43-5c0f3f0b7a11")
 TIMELINE_ID = uuid5(TIMELINE_NAMESPACE, "us-tariff-timeline")
 """The one stream that holds the US tariff timeline."""
+HEAD_ID = uuid5(TIMELINE_NAMESPACE, "us-tariff-timeline-chain-head")
+"""The stream of chain heads: after each append, how many events and the last link."""
 
 PAGE = 1000
 
@@ -41,25 +44,51 @@ class TimelineEntry:
     originator_version: int
     recorded_at: datetime
     event: PolicyEvent
+    chain: str | None = None
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    """Store metadata written with each append: the event count and the last link."""
+
+    originator_id: UUID
+    originator_version: int
+    count: int
+    link: str
 
 
 def canonical_bytes(event: PolicyEvent) -> bytes:
     """The event's content as canonical JSON (sorted keys, no spaces)."""
-    return json.dumps(event.model_dump(mode="json"), sort_keys=True,
-                      separators=(",", ":"), ensure_ascii=False).encode()
+    return dumps(event.model_dump(mode="json"))
+
+
+def entry_link(previous: str, entry: TimelineEntry) -> str:
+    """The chain link of an entry: over the previous link, its topic, position, recorded
+    time and canonical event bytes."""
+    return link(previous, entry.event.TOPIC, entry.originator_version,
+                entry.recorded_at.isoformat(), canonical_bytes(entry.event))
 
 
 class PolicyMapper(Mapper[UUID]):
     """Maps timeline entries to stored events by their stable topics, never class paths."""
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
-        """The stored form: the event's topic and its canonical JSON with the recorded time."""
+        """The stored form: the event's topic and its canonical JSON with the recorded time
+        and chain link (chain heads: their count and link)."""
+        if isinstance(domain_event, ChainHead):
+            return StoredEvent(
+                originator_id=domain_event.originator_id,
+                originator_version=domain_event.originator_version,
+                topic=HEAD_TOPIC,
+                state=dumps({"count": domain_event.count, "link": domain_event.link,
+                             "number": domain_event.originator_version}),
+            )
         entry = cast(TimelineEntry, domain_event)
-        state = json.dumps(
-            {"recorded_at": entry.recorded_at.isoformat(),
-             "event": entry.event.model_dump(mode="json")},
-            sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-        ).encode()
+        data: dict[str, Any] = {"recorded_at": entry.recorded_at.isoformat(),
+                                "event": entry.event.model_dump(mode="json")}
+        if entry.chain is not None:
+            data["chain"] = entry.chain
+        state = dumps(data)
         return StoredEvent(
             originator_id=entry.originator_id,
             originator_version=entry.originator_version,
@@ -69,9 +98,24 @@ class PolicyMapper(Mapper[UUID]):
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         """The entry back from its stored form, validated again."""
+        try:
+            return self._to_domain_event(stored_event)
+        except (ValueError, KeyError, TypeError) as exc:
+            # Only an edit made outside the application leaves such a row behind.
+            raise StoreError(
+                f"stored row {stored_event.originator_version} cannot be read ({exc}); "
+                "run `tariffs verify`"
+            ) from exc
+
+    def _to_domain_event(self, stored_event: StoredEvent) -> Any:
+        if stored_event.topic == HEAD_TOPIC:
+            head = json.loads(stored_event.state)
+            return ChainHead(cast(UUID, stored_event.originator_id),
+                             stored_event.originator_version, head["count"], head["link"])
         cls = TOPICS.get(stored_event.topic)
         if cls is None:
-            raise StoreError(f"stored event with unknown topic {stored_event.topic!r}")
+            raise StoreError(f"stored event with unknown topic {stored_event.topic!r}; run "
+                             "`tariffs verify`")
         state = json.loads(stored_event.state)
         try:
             event = cls.model_validate(state["event"])
@@ -84,6 +128,7 @@ class PolicyMapper(Mapper[UUID]):
             originator_version=stored_event.originator_version,
             recorded_at=datetime.fromisoformat(state["recorded_at"]),
             event=event,
+            chain=state.get("chain"),
         )
 
 
@@ -182,11 +227,36 @@ class EventStore:
         while True:
             page = self.app.recorder.select_notifications(start, PAGE)
             for notification in page:
+                if notification.originator_id != TIMELINE_ID:
+                    continue  # chain heads are the store's metadata, not policy events
                 entry = cast(TimelineEntry, self.app.mapper.to_domain_event(notification))
-                yield Recorded(notification.id, entry.recorded_at, entry.event)
+                # The position in the stream, not the notification id: heads share the ids.
+                yield Recorded(notification.originator_version, entry.recorded_at,
+                               entry.event)
             if len(page) < PAGE:
                 return
             start = page[-1].id + 1
+
+    def raw_rows(self) -> Iterator[RawRow]:
+        """Every stored row as the database holds it, in notification order."""
+        start = 1
+        while True:
+            page = self.app.recorder.select_notifications(start, PAGE)
+            for n in page:
+                yield RawRow(n.id, n.originator_id, n.originator_version, n.topic,
+                             bytes(n.state))
+            if len(page) < PAGE:
+                return
+            start = page[-1].id + 1
+
+    def verify(self) -> Verification:
+        """Walk the chain over the raw rows and report the first break, if any."""
+        return verify(self.raw_rows(), TIMELINE_ID, HEAD_ID)
+
+    @property
+    def events_table(self) -> str:
+        """The name of the table eventsourcing stores the rows in."""
+        return str(getattr(self.app.recorder, "events_table_name", "stored_events"))
 
     def count(self) -> int:
         """How many events the store holds."""
@@ -207,12 +277,18 @@ class EventStore:
         # Recorded times never go backwards along the log, so 'recorded at or before R' is
         # always a prefix of the log, whatever the clock does.
         recorded_at = max(now, last.recorded_at) if last is not None else now
-        entries = [
-            TimelineEntry(TIMELINE_ID, after_version + i, recorded_at, event)
-            for i, event in enumerate(events, start=1)
-        ]
+        previous = (last.chain or GENESIS) if last is not None else GENESIS
+        entries: list[TimelineEntry] = []
+        for position, event in enumerate(events, start=after_version + 1):
+            entry = TimelineEntry(TIMELINE_ID, position, recorded_at, event)
+            previous = entry_link(previous, entry)
+            entries.append(TimelineEntry(TIMELINE_ID, position, recorded_at, event, previous))
+        heads = self.app.recorder.select_events(HEAD_ID, desc=True, limit=1)
+        head = ChainHead(HEAD_ID, (heads[0].originator_version if heads else 0) + 1,
+                         after_version + len(entries), previous)
         try:
-            self.app.save(*entries)
+            # One transaction: the events and the head that vouches for them.
+            self.app.save(*entries, head)
         except IntegrityError as exc:
             raise ConflictingWrite(f"another writer appended to the timeline: {exc}") from exc
         return recorded_at

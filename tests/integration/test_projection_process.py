@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from tariffs import TariffTimeline
 from tariffs.readmodel import APPLICATION_NAME, Base, EventRow
+from tariffs.store import TIMELINE_ID
 from tests.builders import exemption, imposed, paused, rate_changed
 from tests.conftest import FakeClock
 
@@ -43,7 +44,9 @@ def a_long_history(timeline: TariffTimeline, clock: FakeClock, groups: int) -> N
 
 
 def log_ids(timeline: TariffTimeline) -> list[int]:
-    return [n.id for n in timeline.store.app.recorder.select_notifications(1, 1_000_000)]
+    """Notification ids of the policy events (not of the chain heads that vouch for them)."""
+    return [n.id for n in timeline.store.app.recorder.select_notifications(1, 1_000_000)
+            if n.originator_id == TIMELINE_ID]
 
 
 def read_model_position(timeline: TariffTimeline) -> tuple[int, list[int]]:
@@ -100,7 +103,7 @@ def test_killing_the_projection_anywhere_never_loses_or_double_applies_an_event(
     print(f"killed the projection {kills} time(s) before it finished")
     assert kills >= 3 and process.returncode == 0
     position, seqs = read_model_position(timeline)
-    assert len(ids) == total and position == ids[-1] and seqs == ids
+    assert len(ids) == total and position >= ids[-1] and seqs == ids
     answers_match(timeline, seed=kills)
     timeline.close()
 
@@ -121,21 +124,21 @@ def test_on_postgres_the_projection_runner_follows_new_imports(
     follower = subprocess.Popen([TARIFFS, "project", "--follow"], env=cli_env(db_url),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        wait_until(lambda: read_model_position(timeline)[0] == log_ids(timeline)[-1])
+        wait_until(lambda: read_model_position(timeline)[0] >= log_ids(timeline)[-1])
         # New imports reach the read model through the subscription, not through a query.
         clock.now = datetime(2026, 2, 1, tzinfo=UTC)
         timeline.record_events([imposed("late", "late", known="2025-06-01",
                                         start="2025-06-02", percent=33, origins=("JP",))])
-        wait_until(lambda: read_model_position(timeline)[0] == log_ids(timeline)[-1])
+        wait_until(lambda: read_model_position(timeline)[0] >= log_ids(timeline)[-1])
         follower.send_signal(signal.SIGKILL)
         follower.wait()
         timeline.record_events([imposed("later", "later", known="2025-06-05",
                                         start="2025-06-06", percent=7, origins=("CN",))])
         follower = subprocess.Popen([TARIFFS, "project", "--follow"], env=cli_env(db_url),
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        wait_until(lambda: read_model_position(timeline)[0] == log_ids(timeline)[-1])
+        wait_until(lambda: read_model_position(timeline)[0] >= log_ids(timeline)[-1])
         position, seqs = read_model_position(timeline)
-        assert seqs == log_ids(timeline) and position == seqs[-1]
+        assert seqs == log_ids(timeline) and position >= seqs[-1]
         answers_match(timeline, seed=7)
     finally:
         follower.send_signal(signal.SIGTERM)

@@ -1,0 +1,312 @@
+"""What changed between two versions of the schedule (two coordinates of the three clocks).
+
+Measures, exemptions, quotas and stacking rules are compared row by row (added, removed, or
+changed in status, rate, scope or interval), each change with the events responsible: the events
+whose paint gives the new value (or, for what disappeared, the old one). For a set of origins
+times HTS codes, every cell whose additional duty changed is listed with the layers that moved.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from domain.clocks import Coordinate
+from domain.timeline import MeasureState, Timeline, paint_at
+from events import format_hts, normalise_hts
+from projections.answers import Answer, EventRef, Layer, Number, RateAnswer, ScheduleRow
+from projections.rates import _event_ref, rate_on
+from projections.replay import Corrected
+from projections.schedule import schedule_as_of
+
+
+@dataclass(frozen=True)
+class Version:
+    """One side of a diff: a coordinate and what was known and recorded there."""
+
+    coordinate: Coordinate
+    timeline: Timeline
+    entries: Mapping[str, Corrected]
+
+
+class Side(Answer):
+    """The three clocks of one side."""
+
+    entered: datetime
+    known: datetime
+    recorded: datetime
+
+
+class FieldChange(Answer):
+    """One attribute that differs: status, rate, scope or interval."""
+
+    field: str
+    before: str | None
+    after: str | None
+
+
+class ItemChange(Answer):
+    """A measure, exemption, quota or stacking rule added, removed or changed."""
+
+    kind: str
+    id: str
+    title: str
+    change: Literal["added", "removed", "changed"]
+    fields: tuple[FieldChange, ...]
+    events: tuple[EventRef, ...]
+
+
+class CellChange(Answer):
+    """An origin and HTS code whose total additional duty differs, and why."""
+
+    origin: str
+    hts: str
+    before: Number | None
+    after: Number | None
+    layers: tuple[str, ...]
+    events: tuple[EventRef, ...]
+
+
+class Diff(Answer):
+    """The differences between the schedule at two coordinates."""
+
+    before: Side
+    after: Side
+    origins: tuple[str, ...]
+    hts: tuple[str, ...]
+    changes: tuple[ItemChange, ...]
+    cells: tuple[CellChange, ...]
+
+
+def instruments(events: Iterable[EventRef]) -> list[str]:
+    """The instruments the events cite (a source title where none names one), no repeats."""
+    named: dict[str, None] = {}
+    for event in events:
+        cited = [s.instrument for s in event.sources if s.instrument]
+        for name in cited or [s.title for s in event.sources[:1]]:
+            named.setdefault(name, None)
+    return list(named)
+
+
+def _side(version: Version) -> Side:
+    c = version.coordinate
+    return Side(entered=c.effective, known=c.known, recorded=c.recorded)
+
+
+def _rows(version: Version, origins: Sequence[str], hts: Sequence[str]
+          ) -> dict[tuple[str, str], ScheduleRow]:
+    rows: dict[tuple[str, str], ScheduleRow] = {}
+    origin_choices: list[str | None] = [*origins] or [None]
+    hts_choices: list[str | None] = [*hts] or [None]
+    for origin in origin_choices:
+        for code in hts_choices:
+            for row in schedule_as_of(version.timeline, version.coordinate, origin, code).rows:
+                rows.setdefault((row.kind, row.id), row)
+    return rows
+
+
+def _day(at: datetime | None) -> str:
+    return "open" if at is None else at.isoformat()
+
+
+def _fields(row: ScheduleRow | None) -> dict[str, str | None]:
+    if row is None:
+        return {}
+    return {
+        "status": row.status,
+        "rate": row.rate,
+        "scope": (f"{row.origins}; {row.products}" if row.origins or row.products else None),
+        "interval": f"{_day(row.since)} → {_day(row.until)}",
+    }
+
+
+_PAINTED = {"status": "statuses", "rate": "rates", "scope": "scopes", "interval": "statuses"}
+
+
+def _measure_events(measure: MeasureState | None, at: datetime, fields: Iterable[str]
+                    ) -> list[str]:
+    """The events whose paints give a measure its value of each field at an instant."""
+    if measure is None:
+        return []
+    found: list[str] = []
+    if not measure.imposed:
+        return [a.event_id for a in measure.announcements[-1:]]
+    for name in fields:
+        paints = getattr(measure, _PAINTED[name])
+        paint = paint_at(paints, at)
+        if paint is None and paints:
+            # Not yet in force: the paint that will start it is the one that matters.
+            upcoming = [p for p in paints if p.start > at]
+            paint = upcoming[0] if upcoming else paints[-1]
+        if paint is not None and paint.event_id not in found:
+            found.append(paint.event_id)
+        pause = paint_at(measure.pauses, at) if name == "interval" else None
+        if pause is not None and pause.event_id not in found:
+            # The pause's end was last set by this event (an extension, a resumption).
+            found.append(pause.event_id)
+    return found
+
+
+def _other_events(timeline: Timeline, kind: str, item: str) -> list[str]:
+    holder = {"exemption": timeline.exemptions, "quota": timeline.quotas,
+              "stacking_rule": timeline.rules}.get(kind, {})
+    state = holder.get(item)
+    return list(getattr(state, "event_ids", ()))
+
+
+def _refs(ids: Iterable[str], *versions: Version) -> tuple[EventRef, ...]:
+    refs: dict[str, EventRef] = {}
+    for eid in ids:
+        for version in versions:
+            entry = version.entries.get(eid)
+            if entry is not None:
+                refs.setdefault(eid, _event_ref(entry))
+                break
+    return tuple(refs.values())
+
+
+def _responsible(kind: str, item: str, changed: list[str], before: Version,
+                 after: Version) -> tuple[EventRef, ...]:
+    if kind == "measure":
+        ids = _measure_events(after.timeline.measures.get(item),
+                              after.coordinate.effective, changed)
+        if not ids:
+            ids = _measure_events(before.timeline.measures.get(item),
+                                  before.coordinate.effective, changed)
+        return _refs(ids, after, before)
+    new = _other_events(after.timeline, kind, item)
+    old = _other_events(before.timeline, kind, item)
+    ids = [e for e in new if e not in old] + [e for e in old if e not in new]
+    return _refs(ids or new or old, after, before)
+
+
+def _layer_key(layer: Layer) -> tuple[object, ...]:
+    return (layer.applied, layer.rate, layer.status)
+
+
+def _describe_layer(layer: Layer | None) -> str:
+    if layer is None:
+        return "not considered"
+    if layer.applied:
+        return f"{layer.rate}%"
+    if layer.status != "in_force":
+        return layer.status.replace("_", " ")
+    # 'replaced by X (...)', 'not stacked: ...', 'exempt: ...': the words before the detail.
+    return layer.reason.split(" (")[0].split(":")[0]
+
+
+def layer_changes(before: RateAnswer, after: RateAnswer, low: datetime, high: datetime
+                  ) -> tuple[tuple[str, ...], tuple[EventRef, ...]]:
+    """The layers that moved between two answers, and the events that moved them.
+
+    `low` and `high` bound the effective times compared: when both answers rest on the same
+    events, those starting or ending in (low, high] made the difference."""
+    old = {layer.measure: layer for layer in before.layers}
+    new = {layer.measure: layer for layer in after.layers}
+    moved: list[str] = []
+    ids: list[str] = []
+    gone: list[str] = []
+    fallback: list[str] = []
+    refs: dict[str, EventRef] = {}
+    for measure in dict.fromkeys([*new, *old]):
+        was, now = old.get(measure), new.get(measure)
+        if was is not None and now is not None and _layer_key(was) == _layer_key(now):
+            continue
+        moved.append(f"{measure}: {_describe_layer(was)} → {_describe_layer(now)}")
+        was_refs = {e.id: e for e in (was.events if was else ())}
+        now_refs = {e.id: e for e in (now.events if now else ())}
+        for ref in (*was_refs.values(), *now_refs.values()):
+            refs.setdefault(ref.id, ref)
+        refs.update(now_refs)
+        # Events new to a layer (or corrected since) moved it; a layer whose own events are
+        # unchanged moved because of another layer (a replacement, a stacking rule).
+        ids.extend(e for e, ref in now_refs.items() if was_refs.get(e) != ref)
+        gone.extend(e for e in was_refs if e not in now_refs)
+        fallback.extend(now_refs or was_refs)
+    # An event that left a layer explains the change only when no new one arrived (a pause
+    # ending, an exemption revoked); otherwise it is merely what was replaced.
+    ids = ids or gone
+    if not ids:
+        timed = [e for e in fallback if any(
+            at is not None and low < at <= high
+            for at in (refs[e].effective_from, refs[e].effective_until))]
+        ids = timed or fallback
+    return tuple(moved), tuple(refs[e] for e in dict.fromkeys(ids))
+
+
+def _cell(origin: str, hts: str, before: RateAnswer, after: RateAnswer) -> CellChange | None:
+    same_total = before.additional == after.additional and [
+        a.additional for a in before.alternatives] == [a.additional for a in after.alternatives]
+    if same_total:
+        return None
+    low, high = sorted((before.entered, after.entered))
+    moved, events = layer_changes(before, after, low, high)
+    return CellChange(origin=origin, hts=format_hts(hts), before=before.additional,
+                      after=after.additional, layers=moved, events=events)
+
+
+def diff(before: Version, after: Version, *, origins: Sequence[str] = (),
+         hts: Sequence[str] = ()) -> Diff:
+    """The schedule at `after` compared with the schedule at `before`."""
+    hts = [normalise_hts(h) for h in hts]
+    old_rows = _rows(before, origins, hts)
+    new_rows = _rows(after, origins, hts)
+    changes: list[ItemChange] = []
+    for key in dict.fromkeys([*old_rows, *new_rows]):
+        kind, item = key
+        old, new = old_rows.get(key), new_rows.get(key)
+        was, now = _fields(old), _fields(new)
+        if old is None or new is None:
+            change: Literal["added", "removed", "changed"] = "added" if old is None else "removed"
+            names = list(now or was)
+        else:
+            change = "changed"
+            names = [n for n in now if now[n] != was.get(n)]
+            if not names:
+                continue
+        fields = tuple(FieldChange(field=n, before=was.get(n), after=now.get(n)) for n in names)
+        shown = new or old
+        assert shown is not None
+        events = _responsible(kind, item, names if change == "changed" else ["status"],
+                              before, after)
+        changes.append(ItemChange(kind=kind, id=item, title=shown.title, change=change,
+                                  fields=fields, events=events))
+    cells: list[CellChange] = []
+    for origin in origins:
+        for code in hts:
+            answers = [rate_on(v.timeline, v.entries, origin=origin, hts=code,
+                               coordinate=v.coordinate) for v in (before, after)]
+            cell = _cell(origin, code, answers[0], answers[1])
+            if cell is not None:
+                cells.append(cell)
+    return Diff(before=_side(before), after=_side(after), origins=tuple(origins),
+                hts=tuple(format_hts(h) for h in hts), changes=tuple(changes),
+                cells=tuple(cells))
+
+
+CSV_COLUMNS = ("section", "change", "kind", "id", "field", "before", "after", "events",
+               "instruments")
+
+
+def diff_csv(result: Diff) -> str:
+    """The diff as CSV: one line per changed field and per changed cell."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for item in result.changes:
+        for field in item.fields:
+            writer.writerow(["schedule", item.change, item.kind, item.id, field.field,
+                             field.before or "", field.after or "",
+                             " ".join(e.id for e in item.events),
+                             "; ".join(instruments(item.events))])
+    for cell in result.cells:
+        writer.writerow(["cell", "changed", "origin×hts", f"{cell.origin} {cell.hts}",
+                         "additional duty", "" if cell.before is None else cell.before,
+                         "" if cell.after is None else cell.after,
+                         " ".join(e.id for e in cell.events),
+                         "; ".join(instruments(cell.events))])
+    return buffer.getvalue()

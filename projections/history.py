@@ -1,0 +1,287 @@
+"""Every event that touched a measure (or an origin × HTS cell), in order, with what followed.
+
+Each recorded version of an event is a row: the content first recorded (marked superseded once a
+correction replaced it), each correction with its replacement content, and retractions. The
+state after a row is the fold of the log as it stood with that version in force (later
+corrections of the same event left out), up to and including the event in known-time order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time
+from decimal import Decimal
+from typing import Any, Literal
+
+from domain.rules import describe_rate, scope_matches, selects
+from domain.timeline import Paint, Timeline, fold, paint_at
+from events import (
+    EASTERN,
+    EventCorrected,
+    EventRetracted,
+    PolicyEvent,
+    Source,
+    format_hts,
+    known_instant,
+    subject_of,
+)
+from projections.answers import Answer
+from projections.replay import Corrected, Recorded, corrected_log, known_order
+from projections.series import change_candidates, rate_series
+
+VersionKind = Literal["current", "superseded", "correction", "retraction"]
+
+
+class HistoryRow(Answer):
+    """One recorded version of an event, with its three clocks, sources and the result."""
+
+    seq: int
+    id: str
+    type: str
+    version: VersionKind
+    corrects: str | None = None
+    superseded_by: tuple[str, ...] = ()
+    known: str
+    effective_from: datetime | None
+    effective_until: datetime | None
+    recorded: datetime
+    confidence: str
+    instrument: str | None
+    summary: str
+    sources: tuple[Source, ...]
+    after: str
+
+
+class History(Answer):
+    """The history of one measure or one origin × HTS cell."""
+
+    subject: str
+    rows: tuple[HistoryRow, ...]
+
+
+@dataclass(frozen=True)
+class _Version:
+    index: int
+    record: Recorded
+    content: PolicyEvent
+    kind: VersionKind
+    corrects: str | None
+    superseded_by: tuple[str, ...]
+    cut: int
+
+
+def mentions(event: PolicyEvent) -> set[str]:
+    """Measures an event names besides its subject (selectors, rulings)."""
+    names: set[str] = set()
+    for attr in ("applies_to", "when", "excludes"):
+        selector = getattr(event, attr, None)
+        if selector is not None:
+            names.update(selector.measures)
+    names.update(getattr(event, "measures", ()) or ())
+    return names
+
+
+def summary(event: PolicyEvent) -> str:
+    """A line that says what an event did."""
+    for attr in ("title", "description", "holding", "step", "reason"):
+        value = getattr(event, attr, None)
+        if isinstance(value, str):
+            return value
+    rate = getattr(event, "rate", None)
+    if rate is not None:
+        return f"rate {describe_rate(rate)}"
+    until = getattr(event, "effective_until", None)
+    if until is not None:
+        return f"until {_when(until)}"
+    return type(event).__name__
+
+
+def _when(at: datetime) -> str:
+    local = at.astimezone(EASTERN)
+    return local.date().isoformat() if local.time() == time(0, 1) else at.isoformat()
+
+
+def _versions(log: Sequence[Recorded]) -> list[_Version]:
+    fixes: dict[str, list[tuple[int, str]]] = {}
+    for index, record in enumerate(log):
+        event = record.event
+        if isinstance(event, EventCorrected):
+            fixes.setdefault(event.corrects, []).append((index, event.id))
+        elif isinstance(event, EventRetracted):
+            fixes.setdefault(event.retracts, []).append((index, event.id))
+    versions: list[_Version] = []
+    for index, record in enumerate(log):
+        event = record.event
+        target = (event.corrects if isinstance(event, EventCorrected)
+                  else event.retracts if isinstance(event, EventRetracted) else event.id)
+        later = [(i, eid) for i, eid in fixes.get(target, []) if i > index]
+        cut = later[0][0] if later else len(log)
+        superseded = tuple(eid for _, eid in later)
+        if isinstance(event, EventCorrected):
+            versions.append(_Version(index, record, event.replacement, "correction",
+                                     event.corrects, superseded, cut))
+        elif isinstance(event, EventRetracted):
+            versions.append(_Version(index, record, event, "retraction", event.retracts, (),
+                                     len(log)))
+        else:
+            versions.append(_Version(index, record, event,
+                                     "superseded" if superseded else "current", None,
+                                     superseded, cut))
+    return versions
+
+
+def _history(log: Sequence[Recorded], subject: str,
+             touches: Callable[[PolicyEvent], bool],
+             describe: Callable[[Timeline, list[Corrected]], str]) -> History:
+    versions = _versions(log)
+    originals = {v.content.id: v.content for v in versions if v.kind != "retraction"}
+    chosen = [v for v in versions if touches(
+        originals.get(v.corrects or "", v.content) if v.kind == "retraction" else v.content)]
+    chosen.sort(key=lambda v: (known_instant(v.content.known), v.record.seq))
+    cuts: dict[int, list[Corrected]] = {}
+    rows: list[HistoryRow] = []
+    for version in chosen:
+        if version.cut not in cuts:
+            cuts[version.cut] = known_order(corrected_log(log[:version.cut]))
+        ordered = cuts[version.cut]
+        if version.kind == "retraction":
+            upto = ordered
+        else:
+            ids = [e.event.id for e in ordered]
+            upto = ordered[: ids.index(version.content.id) + 1]
+        timeline = fold(e.event for e in upto)
+        event = version.content
+        rows.append(HistoryRow(
+            seq=version.record.seq, id=event.id, type=type(event).__name__,
+            version=version.kind, corrects=version.corrects,
+            superseded_by=version.superseded_by, known=event.known.isoformat(),
+            effective_from=getattr(event, "effective_from", None),
+            effective_until=getattr(event, "effective_until", None),
+            recorded=version.record.recorded_at, confidence=event.confidence,
+            instrument=getattr(event, "instrument", None), summary=summary(event),
+            sources=event.sources, after=describe(timeline, upto)))
+    return History(subject=subject, rows=tuple(rows))
+
+
+def describe_measure(timeline: Timeline, measure_id: str) -> str:
+    """A measure's status and rate over effective time, as steps ('from D: in force 24%')."""
+    measure = timeline.measures.get(measure_id)
+    if measure is None:
+        return "not known"
+    if not measure.imposed:
+        last = measure.announcements[-1] if measure.announcements else None
+        planned = f", {describe_rate(last.rate)}" if last and last.rate else ""
+        return f"announced ({last.stage if last else '?'}){planned}"
+    points = sorted({at for paints in (measure.statuses, measure.rates)
+                     for p in paints for at in (p.start, p.end) if at is not None})
+    steps: list[tuple[datetime, str]] = []
+    for at in points:
+        status = measure.status_at(at)
+        rate = measure.rate_at(at)
+        text = "not in force" if status is None else status.value.replace("_", " ")
+        if status is not None and status.value in ("in_force", "paused") and rate is not None:
+            text += f" {describe_rate(rate.value)}"
+        if not steps or steps[-1][1] != text:
+            steps.append((at, text))
+    return "; ".join(f"{_when(at)}: {text}" for at, text in steps)
+
+
+def _steps(points: set[datetime], text_at: Callable[[datetime], str]) -> str:
+    steps: list[tuple[datetime, str]] = []
+    for at in sorted(points):
+        text = text_at(at)
+        if not steps or steps[-1][1] != text:
+            steps.append((at, text))
+    return "; ".join(f"{_when(at)}: {text}" for at, text in steps)
+
+
+def _ends(paints: Sequence[Paint[Any]]) -> set[datetime]:
+    return {at for p in paints for at in (p.start, p.end) if at is not None}
+
+
+def describe_subject(timeline: Timeline, subject: str) -> str:
+    """The state of a measure, exemption, quota or stacking rule over effective time."""
+    if subject in timeline.measures:
+        return describe_measure(timeline, subject)
+    if subject in timeline.exemptions:
+        exemption = timeline.exemptions[subject]
+        return _steps(_ends(exemption.active), lambda at: "in effect"
+                      if exemption.active_at(at) is not None else "not in effect")
+    if subject in timeline.quotas:
+        quota = timeline.quotas[subject]
+
+        def quota_at(at: datetime) -> str:
+            active = paint_at(quota.active, at)
+            percent = paint_at(quota.in_quota_percent, at)
+            if active is None or not active.value:
+                return "closed"
+            return f"open, in quota {percent.value if percent else '?'}%"
+
+        return _steps(_ends(quota.active) | _ends(quota.in_quota_percent), quota_at)
+    if subject in timeline.rules:
+        rule = timeline.rules[subject]
+
+        def rule_at(at: datetime) -> str:
+            version = paint_at(rule.versions, at)
+            return "in effect" if version is not None and version.value[0] else "not in effect"
+
+        return _steps(_ends(rule.versions), rule_at)
+    if subject in timeline.deals:
+        deal = timeline.deals[subject]
+        return "; ".join(f"{_when(p.start)}: {p.value}" for p in deal.steps) or "announced"
+    return "not known"
+
+
+def measure_history(log: Sequence[Recorded], measure: str) -> History:
+    """Every recorded version of every event about a measure (or exemption, quota, rule,
+    deal), with its state after each."""
+    def touches(event: PolicyEvent) -> bool:
+        return subject_of(event) == measure or measure in mentions(event)
+
+    return _history(log, measure, touches,
+                    lambda timeline, _: describe_subject(timeline, measure))
+
+
+def _relevant(timeline: Timeline, origin: str, hts: str) -> set[str]:
+    """Measures, exemptions, quotas and rules that can bear on one origin × HTS code."""
+    measures = {m.id: m for m in timeline.measures.values()
+                if any(scope_matches(p.value, origin, hts) != "no" for p in m.scopes)
+                or any(scope_matches(a.scope, origin, hts) != "no" for a in m.announcements)}
+    names = set(measures)
+    for exemption in timeline.exemptions.values():
+        if scope_matches(exemption.scope, origin, hts) != "no" and any(
+                selects(exemption.applies_to, m.id, m.program, m.authority)
+                for m in measures.values()):
+            names.add(exemption.id)
+    names.update(q.id for q in timeline.quotas.values() if q.measure in measures)
+    for rule in timeline.rules.values():
+        if any(selects(selector, m.id, m.program, m.authority)
+               for version in rule.versions for selector in version.value[1:]
+               for m in measures.values()):
+            names.add(rule.id)
+    return names
+
+
+def cell_history(log: Sequence[Recorded], origin: str, hts: str,
+                 mfn: Decimal | None = None) -> History:
+    """Every event that bears on one origin × HTS code, with the rate series after each."""
+    current = fold(e.event for e in known_order(corrected_log(log)))
+    relevant = _relevant(current, origin, hts)
+
+    def touches(event: PolicyEvent) -> bool:
+        return subject_of(event) in relevant
+
+    def describe(timeline: Timeline, upto: list[Corrected]) -> str:
+        candidates = sorted(change_candidates(timeline))
+        if not candidates:
+            return "no duty"
+        latest = max(known_instant(e.event.known) for e in upto)
+        series = rate_series(timeline, {e.event.id: e for e in upto}, origin=origin, hts=hts,
+                             start=candidates[0], end=candidates[-1], known=latest,
+                             recorded=upto[-1].recorded_at, mfn=mfn)
+        return "; ".join(f"{_when(s.start)}: "
+                         f"{'?' if s.additional is None else f'{s.additional}%'}"
+                         for s in series.steps)
+
+    return _history(log, f"{origin} × {format_hts(hts)}", touches, describe)
