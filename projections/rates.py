@@ -181,7 +181,7 @@ def _apply_replacements_and_stacking(
 ) -> None:
     """Steps 3 and 4: replacements within a program, then the stacking rules in effect."""
     for layer in layers:
-        if layer.applied and layer.rate is not None and layer.rate.kind == "replacement":
+        if layer.applied and layer.rate is not None and layer.rate.replaces:
             for other in layers:
                 if other.applied and other.measure.id in layer.rate.replaces:
                     other.applied = False

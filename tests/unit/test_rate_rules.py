@@ -48,6 +48,22 @@ class TestReplacementAndPauses:
         assert reason(answer, "recip-jp").startswith("not yet in force")
 
 
+class TestCeilingThatReplaces:
+    EU = imposed("eu", "recip-eu", known="2025-07-31", start="2025-08-07", percent=15,
+                 origins=("EU",), program="recip", kind="ceiling", replaces=("baseline",))
+
+    def test_all_in_ceiling_takes_the_place_of_the_baseline(self) -> None:
+        answer = ask([BASELINE, self.EU], origin="DE", hts="9503", entered="2025-08-08",
+                     mfn="4")
+        assert applied(answer) == {"recip-eu": Decimal(11)}
+        assert reason(answer, "baseline").startswith("replaced by recip-eu")
+
+    def test_ceiling_at_or_below_mfn_adds_nothing_and_still_replaces(self) -> None:
+        answer = ask([BASELINE, self.EU], origin="DE", hts="0201", entered="2025-08-08",
+                     mfn="26.4")
+        assert answer.additional == 0
+
+
 class TestRetroactiveActions:
     def test_retroactive_exemption_shows_both_worlds(self) -> None:
         electronics = exemption("elec", "electronics", known="2025-04-11", start="2025-04-05",
