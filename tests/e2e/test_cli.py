@@ -72,8 +72,10 @@ class TestFirstUseOnTheDefaultStore:
                                 "--json"], home))
         assert {r["id"]: r["status"] for r in schedule["rows"]}["ieepa-recip-jp"] == "paused"
         log = as_json(run(["events", "--measure", "ieepa-recip-cn", "--json"], home))
-        assert [e["id"] for e in log][:3] == ["recip-country-rates-cn", "recip-cn-84",
-                                              "recip-cn-125"]
+        ids = [e["id"] for e in log]
+        assert [i for i in ids if i.startswith("recip-")][:3] == [
+            "recip-country-rates-cn", "recip-cn-84", "recip-cn-125"]
+        assert "ieepa-collection-ended-recip-cn" in ids
         assert all({"known", "effective_from", "recorded"} <= set(e) for e in log)
 
 
