@@ -48,14 +48,16 @@ def _codes(values: Iterable[str]) -> list[str]:
     return kept
 
 
-def _source(fact_id: str, list_name: str) -> list[dict[str, str]]:
+def _source(fact_id: str, list_name: str, instrument: str | None = None) -> list[dict[str, str]]:
     """The citations of a fact of the reference file; the first names the instrument and list."""
     fact = FACTS[fact_id]
     sources: list[dict[str, str]] = []
     for index, ref in enumerate(fact.get("source", [])):
         source = {"title": fact["title"], "url": ref["url"]}
         if index == 0:
-            source["instrument"] = fact.get("legal_instrument") or fact["title"]
+            named = instrument or fact.get("legal_instrument")
+            if named:
+                source["instrument"] = named
             if fact.get("federal_register"):
                 source["federal_register"] = fact["federal_register"]
             source["via"] = VIA.format(name=list_name)
@@ -192,7 +194,8 @@ def section_232_lists() -> None:
                      if r["derivative_type"] == "aluminum" and not r["effective_date"])
     alu_aug = _codes(r["hts_prefix"] for r in deriv
                      if r["derivative_type"] == "aluminum" and r["effective_date"])
-    bis = _source("s232-derivatives-407", "s232_derivative_products.csv")
+    bis = _source("s232-derivatives-407", "s232_derivative_products.csv",
+                  "BIS inclusions notice (Federal Register, 19 Aug 2025)")
     p10895 = _source("s232-alu-25", "s232_derivative_products.csv")
     p10947 = _source("s232-steel-alu-50", "s232_derivative_products.csv")
     events: list[dict[str, Any]] = [
@@ -338,7 +341,8 @@ def border_and_deal_lists() -> None:
          "effective_from": "2025-03-04T00:01:00-05:00", "rate": {"percent": 10},
          "scope": {"origins": ["CA"], "products": energy, "products_complete": True,
                    "products_note": "Energy resources (9903.01.13) and potash (9903.01.15)."},
-         "sources": _source("ieepa-ca-mx-25-effective", "fentanyl_carveout_products.csv")},
+         "sources": _source("ieepa-ca-mx-25-effective", "fentanyl_carveout_products.csv",
+                            "Executive Order 14193 (as amended)")},
         exempt("eu-ptaap-exemption", "eu-mfn-only-goods",
                "EU aircraft and parts, generic pharmaceuticals and unavailable natural "
                "resources pay MFN only (no reciprocal layer)", "2025-09-24",

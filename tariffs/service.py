@@ -21,7 +21,8 @@ from domain.clocks import Clock, Coordinate, system_clock
 from domain.errors import ConflictingWrite, ImportRejected, InvalidInput, LifecycleError
 from domain.rules import FactValue
 from events import FACTS, PolicyEvent, country_code, normalise_hts, subject_of
-from projections.answers import LogEntry, RateAnswer, Schedule
+from projections.answers import CoverageRow, LogEntry, RateAnswer, Schedule, SourceRow
+from projections.catalogue import coverage_of, sources_of
 from projections.rates import rate_on
 from projections.replay import Corrected, Recorded, corrected_log, timeline_at
 from projections.schedule import schedule_as_of
@@ -237,6 +238,17 @@ class TariffTimeline:
         coordinate = self.coordinate(entered, known, recorded)
         timeline = timeline_at(self._entries(coordinate.recorded), coordinate.known)
         return schedule_as_of(timeline, coordinate, origin_code, hts_digits)
+
+    def sources(self) -> list[SourceRow]:
+        """Every citation in the store (corrections applied), with the events citing it."""
+        return sources_of(self._entries(self.store.clock()))
+
+    def coverage(self, at: When | None = None) -> list[CoverageRow]:
+        """Per measure and exemption: complete or partial product list, count of codes, note;
+        statuses at `at` (default now), as known and recorded now."""
+        coordinate = self.coordinate(at if at is not None else self.store.clock())
+        timeline = timeline_at(self._entries(coordinate.recorded), coordinate.known)
+        return coverage_of(timeline, coordinate.effective)
 
     def events(self, measure: str | None = None) -> list[LogEntry]:
         """The log as recorded, with all three clocks; optionally only one subject's events."""
