@@ -125,7 +125,10 @@ def reciprocal_annex_ii() -> None:
          "scope": {"products": bullion, "products_complete": False,
                    "products_note": "Bullion headings 7106-7118 of the union list; the critical "
                                     "minerals EO 14346 added are not told apart from April's."},
-         "confidence": "partly", "caveats": [split],
+         "confidence": "partly",
+         "caveats": [split, "One article's 'about 45 product categories' exempted for aligned "
+                     "partners was not confirmed; the PTAAP goods are exempted per partner once "
+                     "its deal is implemented (deal events)."],
          "sources": _source("recip-scope-eo14346", "ieepa_exempt_products.csv")},
         {"id": "recip-ag-exemptions-nov2025", "type": "ExemptionGranted", "known": "2025-11-14",
          "exemption": "recip-ag-nov2025",
@@ -250,6 +253,8 @@ def section_232_lists() -> None:
                    "products_note": "Annex lines under 9903.78.01; ores, mattes, cathodes, "
                                     "anodes and scrap (2603, 7401-7404) are not in it."},
          "rate": {"percent": 50, "content_fact": "copper_content_share"},
+         "note": "An article's 'refined copper (Chile) exempt' is, in the record, a product "
+                 "exclusion for all origins (cathodes, ores, concentrates, mattes, scrap).",
          "sources": _source("s232-copper-50", "s232_copper_products.csv")})
     parts = _codes((LISTS / "s232_auto_parts.txt").read_text().split())
     events.append(

@@ -90,6 +90,7 @@ CASES: list[Case] = [
     ("BR", "0901.11.00.15", "2025-11-14", "2025-11-19", None, {}, 40, "Coffee: reciprocal exempt (order of 14 Nov) but the Brazil 40% removal not yet known"),
     ("BR", "0901.11.00.15", "2025-11-14", "2025-11-21", None, {}, 0, "Order of 20 Nov 2025: Brazil 40% lifted for coffee, retroactive to 13 Nov"),
     ("BR", "0901.11.00.15", "2025-11-12", "2025-11-21", None, {}, 50, "Before 13 Nov 2025 coffee paid 40% + 10%"),
+    ("BR", "2709.00.20.00", "2025-08-06", None, None, {}, 0, "EO 14323 Annex I: crude oil exempt from the 40%; energy is in Annex II of EO 14257"),
     # 7. India
     ("IN", "9503.00.00.90", "2025-08-26", None, None, {}, 25, "EO 14326: India 25% reciprocal, the Russian-oil duty not yet in effect"),
     ("IN", "9503.00.00.90", "2025-08-27", None, None, {}, 50, "EO 14329: extra 25% from 27 Aug 2025"),
@@ -138,6 +139,7 @@ CASES: list[Case] = [
     ("CN", "9503.00.00.90", "2026-03-01", None, None, {}, 10, "IEEPA collection ended (fentanyl and reciprocal); Section 122 10%"),
     ("CA", "9503.00.00.90", "2026-03-01", None, None, {"usmca_qualifying": True}, 0, "Proclamation 11012: USMCA-qualifying goods outside the Section 122 surcharge"),
     ("DE", "7208.10.15.00", "2026-03-01", None, None, {}, 50, "Proclamation 11012: Section 232 goods do not pay the Section 122 surcharge"),
+    ("CN", "9503.00.00.90", "2025-06-01", "2026-06-01", None, {}, 30, "cit-ieepa-refund-order-2026-03-04 and CAPE: refunds are claimed, the duty owed at entry is unchanged"),
     ("JP", "9503.00.00.90", "2026-05-10", None, "0", {}, 10, "cit-s122-ruling-2026-05-07: relief only for plaintiffs; 10% still collected from others"),
     ("JP", "9503.00.00.90", "2026-07-24", None, "0", {}, 0, "Proclamation 11012: the 150 days end on 24 Jul 2026 (later developments not found)"),
     # Retroactive actions, the other direction on the effective clock
