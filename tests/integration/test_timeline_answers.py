@@ -134,6 +134,8 @@ CASES: list[Case] = [
     # 10. Courts, end of IEEPA, Section 122
     ("CN", "9503.00.00.90", "2025-06-01", None, None, {}, 30, "cit-vos-selections and cafc-stays-2025: the rulings change no rate; collection continued"),
     ("JP", "9503.00.00.90", "2026-02-23", None, "0", {}, 15, "Last day of IEEPA collection: Japan 15% all-in"),
+    ("CN", "9503.00.00.90", "2026-02-23", None, None, {}, 20, "Last day of IEEPA collection: China 10% reciprocal + 10% fentanyl"),
+    ("CA", "9503.00.00.90", "2026-02-24", None, None, {"usmca_qualifying": False}, 10, "Order of 20 Feb 2026: the Canada IEEPA duty ends; Proclamation 11012: 10% from 24 Feb"),
     ("JP", "9503.00.00.90", "2026-03-01", "2026-02-19", "0", {}, 15, "As known before the Supreme Court decision (20 Feb 2026): IEEPA duties expected to continue"),
     ("JP", "9503.00.00.90", "2026-03-01", None, "0", {}, 10, "Learning Resources v. Trump; IEEPA collection ended 24 Feb 2026; Proclamation 11012: 10% Section 122"),
     ("CN", "9503.00.00.90", "2026-03-01", None, None, {}, 10, "IEEPA collection ended (fentanyl and reciprocal); Section 122 10%"),
