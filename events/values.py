@@ -324,6 +324,11 @@ FACTS: dict[str, tuple[Literal["bool", "text", "share"], str]] = {
     "steel_content_share": ("share", "share of value that is steel content, 0 to 1"),
     "aluminium_content_share": ("share", "share of value that is aluminium content, 0 to 1"),
     "copper_content_share": ("share", "share of value that is copper content, 0 to 1"),
+    "metal_content_share": (
+        "share",
+        "share of the article that is steel, aluminium and copper together, 0 to 1 (by weight "
+        "where the instrument says so)",
+    ),
     "us_content_share": ("share", "share of value that is US content, 0 to 1"),
 }
 """Facts about the goods that exemptions, quotas and content rules may test."""

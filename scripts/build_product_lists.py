@@ -304,6 +304,97 @@ def section_232_lists() -> None:
            events)
 
 
+BASE_STEEL = ("72", "730110", "730210", "730240", "730290", "7304", "7305", "7306")
+BASE_ALUMINIUM = ("7601", "7604", "7605", "7606", "7607", "7608", "7609", "7616995160",
+                  "7616995170")
+"""The base steel and aluminium articles (data/s232-steel-aluminium.yaml), kept at 50%."""
+METALS_2026 = "s232-metals-2026"
+
+
+def metals_2026() -> None:
+    """The April 2026 restructuring: annexes 1-A (50%), 1-B (25%) and III (15%) on full value."""
+    rows = _rows("s232_annex_products.csv")
+
+    def annex(name: str) -> list[str]:
+        codes = _codes(r["hts_prefix"] for r in rows if r["annex"] == name)
+        return [c for c in codes if not c.startswith(BASE_STEEL + BASE_ALUMINIUM)]
+
+    sources = _source("s232-metals-restructure-2026-04", "s232_annex_products.csv")
+    sources.append({"title": "Section 232's five-annex structure requires rate logic (TradeFacts)",
+                    "url": "https://tradefacts.io/blog/section-232s-five-annex-structure-"
+                           "requires-rate-logic-for-0.html"})
+    instrument = "Proclamation of 2 Apr 2026 restructuring the aluminium, steel and copper tariffs"
+    start = "2026-04-06T00:01:00-04:00"
+    caveats = ["The proclamation's number is not confirmed. The annex letters are read from the "
+               "reference list and a secondary source (1-A 50%, 1-B 25%, II removed, III 15% "
+               "through 2027); codes that are also base steel or aluminium articles are left to "
+               "those measures (50%)."]
+    events: list[dict[str, Any]] = []
+    for name, label, percent, until in (
+            ("1a", "Annex I-A: primary metal articles and close derivatives", 50, None),
+            ("1b", "Annex I-B: downstream derivative articles", 25, None),
+            ("3", "Annex III: metal-intensive industrial and grid equipment (temporary)", 15,
+             "2027-12-31T00:01:00-05:00")):
+        event: dict[str, Any] = {
+            "id": f"s232-metals-restructure-2026-04-annex-{name}", "type": "MeasureImposed",
+            "known": "2026-04-02", "measure": f"s232-metals-annex-{name}",
+            "program": METALS_2026, "authority": "Section 232",
+            "title": f"Section 232 metals (2026): {label}, {percent}% on the full value",
+            "instrument": instrument, "effective_from": start,
+            "scope": {"products": annex(name), "products_complete": True,
+                      "products_note": f"Annex {name} of the April 2026 proclamation, steel, "
+                                       "aluminium and copper lines together."},
+            "rate": {"percent": percent}, "confidence": "partly", "caveats": caveats,
+            "sources": sources}
+        if until:
+            event["effective_until"] = until
+        events.append(event)
+    for measure in ("s232-steel-derivatives", "s232-aluminium-derivatives", "s232-copper"):
+        events.append({
+            "id": f"s232-metals-restructure-2026-04-ends-{measure.removeprefix('s232-')}",
+            "type": "MeasureRevoked", "known": "2026-04-02", "measure": measure,
+            "reason": "superseded", "instrument": instrument, "effective_from": start,
+            "note": "Replaced by the annexes of the April 2026 proclamation (duty on the full "
+                    "value; Annex II derivatives removed; the inclusions process ended).",
+            "sources": sources})
+    for name, percent in (("1a", 25), ("1b", 15)):
+        events.append({
+            "id": f"s232-metals-restructure-2026-04-gb-{name}", "type": "ExemptionGranted",
+            "known": "2026-04-02", "exemption": f"s232-metals-annex-{name}-gb",
+            "title": f"United Kingdom: Annex {name} metals at {percent}%",
+            "applies_to": {"measures": [f"s232-metals-annex-{name}"]},
+            "scope": {"origins": ["GB"]}, "rate": {"percent": percent},
+            "instrument": instrument, "effective_from": start, "confidence": "partly",
+            "caveats": ["The UK rates rest on one secondary source (TradeFacts); the reference "
+                        "file does not give them."],
+            "sources": sources})
+    events.append({
+        "id": "s232-metals-restructure-2026-04-low-content", "type": "ExemptionGranted",
+        "known": "2026-04-02", "exemption": "s232-metals-2026-low-content",
+        "title": "Goods with 15% or less metal content (by weight) are outside the 232 metals "
+                 "tariffs",
+        "applies_to": {"programs": [METALS_2026]},
+        "conditions": [{"fact": "metal_content_share", "below": "0.15"}],
+        "instrument": instrument, "effective_from": start, "confidence": "partly",
+        "caveats": ["One source words the threshold by value, another by weight (Ashurst: "
+                    "weight); 'or less' is tested here as below 0.15."],
+        "sources": sources})
+    events.append({
+        "id": "s232-metals-restructure-2026-04-us-metal", "type": "ExemptionGranted",
+        "known": "2026-04-02", "exemption": "s232-metals-2026-us-metal-10",
+        "title": "Goods made abroad from US-origin steel, aluminium or copper (95%): 10%",
+        "applies_to": {"programs": [METALS_2026]},
+        "conditions": [{"fact": "us_content_share", "at_least": "0.95"}],
+        "rate": {"percent": 10}, "instrument": instrument, "effective_from": start,
+        "confidence": "partly",
+        "caveats": ["The threshold concerns US-origin metal; this dataset tests the share of US "
+                    "content (us_content_share), the nearest fact it has."],
+        "sources": sources})
+    _write("generated-s232-metals-2026.yaml",
+           "# The April 2026 restructuring of the Section 232 metals tariffs "
+           "(fact s232-metals-restructure-2026-04).\n", events)
+
+
 def border_and_deal_lists() -> None:
     """Canadian energy and potash at 10%; deal partners' aircraft, generics and PTAAP goods."""
     carve = _rows("fentanyl_carveout_products.csv")
@@ -336,7 +427,7 @@ def border_and_deal_lists() -> None:
         return event
 
     metals = ["s232-steel", "s232-aluminium", "s232-copper", "s232-steel-derivatives",
-              "s232-aluminium-derivatives"]
+              "s232-aluminium-derivatives", METALS_2026]
     events: list[dict[str, Any]] = [
         {"id": "ieepa-ca-energy-potash-10", "type": "ExemptionGranted", "known": "2025-02-01",
          "exemption": "ieepa-ca-energy-10",
@@ -412,6 +503,7 @@ def main() -> None:
     reciprocal_annex_ii()
     brazil_annex()
     section_232_lists()
+    metals_2026()
     border_and_deal_lists()
     section_122()
 
