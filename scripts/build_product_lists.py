@@ -284,7 +284,9 @@ def section_232_lists() -> None:
                                     "the 8- and 10-digit lines."},
          "rate": {"percent": 25},
          "caveats": ["USMCA-qualifying vehicles pay only on non-US content, and vehicles over "
-                     "25 years old are exempt; neither is modelled here."],
+                     "25 years old are exempt; neither is modelled here.",
+                     "Some parts are on both this list and the auto-parts list; the reference "
+                     "does not say which tariff takes precedence, so both layers are shown."],
          "confidence": "partly", "sources": p10984})
     chips = _codes(r["hts10"] for r in _rows("s232_semi_products.csv"))
     events.append(

@@ -136,3 +136,15 @@ class TestSourcesAndCoverage:
         result = run(["coverage"], home)
         assert result.returncode == 0, result.stderr
         assert "partial" in result.stdout and "s232-steel" in result.stdout
+
+
+def test_importing_the_data_folder_twice_appends_nothing_the_second_time(
+        tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'twice.sqlite'}"
+    data = str(Path(__file__).resolve().parents[2] / "data")
+    first = run(["import", data], tmp_path, db)
+    second = run(["import", data], tmp_path, db)
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    appended = int(first.stdout.split()[1])
+    assert appended > 200
+    assert second.stdout.startswith(f"appended 0 event(s), {appended} already recorded")
