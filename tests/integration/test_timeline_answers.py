@@ -156,6 +156,14 @@ CASES: list[Case] = [
     ("KR", "9503.00.00.90", "2025-11-20", "2025-11-30", "8", {}, 15, "As known before the Korea notice of 3 Dec 2025: 15% on top of MFN (EO 14326)"),
     ("KR", "9503.00.00.90", "2025-11-20", "2025-12-05", "8", {}, 7, "Korea notice of 3 Dec 2025: 'higher of MFN or 15%' retroactive to 14 Nov"),
     ("KR", "9503.00.00.90", "2025-11-10", "2025-12-05", "8", {}, 15, "Korea notice: the reciprocal formula starts on 14 Nov 2025"),
+    ("KR", "8802.40.01.80", "2025-11-20", "2025-11-30", "0", {}, 15, "As known before the Korea notice: Korean aircraft paid the 15% reciprocal"),
+    ("KR", "8802.40.01.80", "2025-11-20", "2025-12-05", "0", {}, 0, "Korea notice of 3 Dec 2025: civil aircraft exempt, retroactive to 14 Nov"),
+    ("KR", "8802.40.01.80", "2025-11-10", "2025-12-05", "0", {}, 15, "Korea notice: the aircraft exemption starts on 14 Nov 2025"),
+    ("KR", "9401.61.40.11", "2025-11-20", "2025-11-30", "0", {}, 25, "As known before the Korea notice: upholstered furniture at 25% (timber proclamation)"),
+    ("KR", "9401.61.40.11", "2025-11-20", "2025-12-05", "0", {}, 15, "Korea notice of 3 Dec 2025: Korean wood products at most 15%, retroactive to 14 Nov"),
+    ("KR", "9401.61.40.11", "2025-11-10", "2025-12-05", "0", {}, 25, "Korea notice: the wood cap starts on 14 Nov 2025"),
+    ("CH", "8802.40.01.80", "2025-11-20", "2025-11-30", "0", {}, 39, "Before the Swiss implementation was known: aircraft paid 39%"),
+    ("CH", "8802.40.01.80", "2025-11-20", "2025-12-15", "0", {}, 0, "ch-39-to-15: Swiss aircraft MFN only, retroactive to 14 Nov 2025"),
 ]
 
 
