@@ -66,6 +66,7 @@ CASES: list[Case] = [
     ("GB", "8703.23.01.90", "2025-07-01", None, "2.5", {"in_quota": False}, 25, "EO 14309: UK cars above the quota pay 25%"),
     ("GB", "8703.23.01.90", "2025-07-01", "2025-06-15", "2.5", {"in_quota": True}, 25, "As known before EO 14309 (16 Jun 2025): no UK quota yet"),
     ("CA", "8703.23.01.90", "2025-05-01", None, "2.5", {"usmca_qualifying": False}, 25, "EO 14289: auto 232 goods do not also pay the Canada IEEPA duty"),
+    ("DE", "8708.10.30.50", "2025-09-01", None, "2.5", {"aluminium_content_share": "0.5"}, "12.5", "EU notice: auto parts 15% all-in; EO 14289: auto parts under the 232 do not also pay the aluminium derivative duty"),
     # 4. China
     ("CN", "9503.00.00.90", "2025-02-10", None, None, {}, 10, "EO 14195: 10% fentanyl duty from 4 Feb 2025"),
     ("CN", "9503.00.00.90", "2025-03-10", None, None, {}, 20, "EO 14228: fentanyl raised to 20% from 4 Mar 2025"),
