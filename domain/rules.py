@@ -100,6 +100,8 @@ def describe_rate(rate: Rate) -> str:
     base = f"{rate.percent.normalize():f}%"
     if rate.kind == "ceiling":
         text = f"{base} all-in: max(0, {rate.percent.normalize():f} - MFN)"
+        if rate.replaces:
+            text += f", in place of {', '.join(rate.replaces)}"
     elif rate.kind == "replacement":
         text = f"{base} in place of {', '.join(rate.replaces)}"
     else:

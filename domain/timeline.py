@@ -168,6 +168,7 @@ class RuleState:
     description: str
     versions: tuple[Paint[tuple[bool, Selector, Selector]], ...]
     event_ids: tuple[str, ...]
+    remainder: bool = False
 
 
 @dataclass(frozen=True)
@@ -466,7 +467,7 @@ def _evolve(state: Timeline, event: PolicyEvent, strict: bool) -> Timeline:
             event.rule, event.description,
             (Paint(event.effective_from, event.effective_until,
                    (True, event.when, event.excludes), eid),),
-            (eid,),
+            (eid,), event.remainder,
         )
         return replace(state, rules=_with(state.rules, rule.id, rule))
 

@@ -271,6 +271,14 @@ class StackingRuleSet(Effective, PolicyEvent):
     description: str
     when: Selector
     excludes: Selector
+    remainder: bool = Field(
+        default=False,
+        description=(
+            "When true, the excluded layers are not dropped but apply to the share of value the "
+            "triggering layers do not charge (1 minus their content shares): the reciprocal "
+            "tariff on the non-metal content of a derivative."
+        ),
+    )
     instrument: str | None = None
 
 

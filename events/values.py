@@ -287,7 +287,8 @@ class Rate(Frozen):
 
     additive: percent on top of MFN. ceiling: all-in rate inclusive of MFN, so the layer is
     max(0, percent - MFN). replacement: percent that takes the place of the listed measures of
-    the same program while this one applies (Japan's 24% replaced the 10% baseline).
+    the same program while this one applies (Japan's 24% replaced the 10% baseline). A ceiling
+    may also name measures it replaces (the EU's 15% all-in took the place of the baseline).
     """
 
     percent: Percent
@@ -305,8 +306,8 @@ class Rate(Frozen):
     def _replacement_names_what(self) -> Rate:
         if self.kind == "replacement" and not self.replaces:
             raise ValueError("a replacement rate must name the measures it replaces")
-        if self.kind != "replacement" and self.replaces:
-            raise ValueError("only a replacement rate names measures it replaces")
+        if self.kind == "additive" and self.replaces:
+            raise ValueError("only a replacement or ceiling rate names measures it replaces")
         if self.content_fact is not None and FACTS.get(self.content_fact, ("",))[0] != "share":
             raise ValueError(f"content_fact {self.content_fact!r} is not a share fact")
         return self
@@ -323,6 +324,11 @@ FACTS: dict[str, tuple[Literal["bool", "text", "share"], str]] = {
     "steel_content_share": ("share", "share of value that is steel content, 0 to 1"),
     "aluminium_content_share": ("share", "share of value that is aluminium content, 0 to 1"),
     "copper_content_share": ("share", "share of value that is copper content, 0 to 1"),
+    "metal_content_share": (
+        "share",
+        "share of the article that is steel, aluminium and copper together, 0 to 1 (by weight "
+        "where the instrument says so)",
+    ),
     "us_content_share": ("share", "share of value that is US content, 0 to 1"),
 }
 """Facts about the goods that exemptions, quotas and content rules may test."""

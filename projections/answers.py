@@ -138,3 +138,28 @@ class LogEntry(Answer):
     confidence: str
     summary: str
     sources: tuple[Source, ...]
+
+
+class SourceRow(Answer):
+    """One citation of the dataset and the events that cite it."""
+
+    title: str
+    url: str | None
+    instrument: str | None
+    federal_register: str | None
+    via: str | None
+    events: tuple[str, ...]
+
+
+class CoverageRow(Answer):
+    """How completely a measure (or exemption) lists its products."""
+
+    kind: str
+    id: str
+    title: str
+    authority: str | None
+    program: str | None
+    status: str
+    products_complete: bool
+    codes: int | None
+    products_note: str | None

@@ -45,6 +45,8 @@ class _Work:
     rate: Rate | None
     event_ids: list[str] = field(default_factory=list)
     percent: Decimal | None = None
+    remainder_of: list[str] = field(default_factory=list)
+    """Content-share facts of other layers: this one applies to 1 minus their sum."""
 
 
 @dataclass
@@ -181,7 +183,7 @@ def _apply_replacements_and_stacking(
 ) -> None:
     """Steps 3 and 4: replacements within a program, then the stacking rules in effect."""
     for layer in layers:
-        if layer.applied and layer.rate is not None and layer.rate.kind == "replacement":
+        if layer.applied and layer.rate is not None and layer.rate.replaces:
             for other in layers:
                 if other.applied and other.measure.id in layer.rate.replaces:
                     other.applied = False
@@ -196,13 +198,32 @@ def _apply_replacements_and_stacking(
             when, w.measure.id, w.measure.program, w.measure.authority)]
         if not triggers:
             continue
+        shares = [t.rate.content_fact for t in triggers
+                  if t.rate is not None and t.rate.content_fact is not None]
         for other in layers:
             if other.applied and other not in triggers and selects(
                     excludes, other.measure.id, other.measure.program, other.measure.authority):
+                other.event_ids.extend(rule.event_ids)
+                if rule.remainder and shares:
+                    other.remainder_of = shares
+                    other.reason = (f"on the remaining share only: {rule.description} (rule "
+                                    f"{rule.id}; 1 - {' - '.join(shares)})")
+                    continue
                 other.applied = False
                 other.reason = (f"not stacked: {rule.description} (rule {rule.id}, because "
                                 f"{triggers[0].measure.id} applies)")
-                other.event_ids.extend(rule.event_ids)
+
+
+def _on_remainder(percent: Decimal, shares: list[str],
+                  facts: Mapping[str, FactValue]) -> Decimal | None:
+    """A layer charged on the value the content-based layers leave (None: a share not given)."""
+    taken = Decimal(0)
+    for name in shares:
+        share = facts.get(name)
+        if not isinstance(share, Decimal):
+            return None
+        taken += share
+    return percent * max(Decimal(0), Decimal(1) - taken)
 
 
 def _run(
@@ -222,16 +243,19 @@ def _run(
         if work.rate is None:
             continue
         work.percent = layer_percent(work.rate, mfn, known.facts)
+        if work.remainder_of and work.percent is not None:
+            work.percent = _on_remainder(work.percent, work.remainder_of, known.facts)
         if not work.applied:
             continue
         if work.percent is None:
             total = None
-            if work.rate.kind == "ceiling":
+            if work.rate.kind == "ceiling" and mfn is None:
                 notes.append(f"{work.measure.id} is an all-in rate ({describe_rate(work.rate)}): "
                              "give --mfn to compute it")
             else:
-                notes.append(f"{work.measure.id} applies to the share of value given by "
-                             f"{work.rate.content_fact}: state it with --fact")
+                share = work.rate.content_fact or " and ".join(work.remainder_of)
+                notes.append(f"{work.measure.id} applies to a share of value that depends on "
+                             f"{share}: state it with --fact")
         elif total is not None:
             total += work.percent
     return _Run(layers, known.missing, notes, total)

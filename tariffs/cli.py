@@ -479,6 +479,28 @@ def history(
 
 
 @app.command()
+def sources(
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Every citation in the store, with the events that cite it."""
+    timeline = _open(db)
+    rows = _run(timeline.sources)
+    timeline.close()
+    if as_json:
+        _print_json([r.model_dump(mode="json") for r in rows])
+        return
+    table = Table(title=f"{len(rows)} citations")
+    for column in ("instrument / title", "federal register", "url", "via", "events"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        name = row.title if row.instrument is None else f"{row.instrument}\n{row.title}"
+        table.add_row(name, row.federal_register or "", row.url or "", row.via or "",
+                      ", ".join(row.events))
+    out.print(table)
+
+
+@app.command()
 def verify(
     as_json: JsonOption = False,
     db: DbOption = None,
@@ -498,6 +520,30 @@ def verify(
         out.print(f"[green]intact:[/] {result.events} event(s) chained, {result.heads} "
                   f"head(s) match; last link {result.head}", highlight=False)
     _run(lambda: check_intact(result))
+
+
+@app.command()
+def coverage(
+    at: Annotated[str | None, typer.Option(
+        help="Statuses at this effective date (default now). " + WHEN_HELP)] = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Per measure and exemption: is its product list complete or partial, and how long."""
+    timeline = _open(db)
+    rows = _run(lambda: timeline.coverage(at))
+    timeline.close()
+    if as_json:
+        _print_json([r.model_dump(mode="json") for r in rows])
+        return
+    table = Table(title="product coverage")
+    for column in ("kind", "id", "status", "products", "codes", "note"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(row.kind, row.id, row.status,
+                      "complete" if row.products_complete else "[yellow]partial[/]",
+                      "all" if row.codes is None else str(row.codes), row.products_note or "")
+    out.print(table)
 
 
 @app.command()

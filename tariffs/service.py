@@ -44,7 +44,8 @@ from events import (
     normalise_hts,
     subject_of,
 )
-from projections.answers import LogEntry, RateAnswer, Schedule
+from projections.answers import CoverageRow, LogEntry, RateAnswer, Schedule, SourceRow
+from projections.catalogue import coverage_of, sources_of
 from projections.diff import Diff, Version, diff
 from projections.history import History, cell_history, measure_history
 from projections.rates import rate_on
@@ -425,6 +426,17 @@ class TariffTimeline:
         except ValueError as exc:
             raise InvalidInput(str(exc)) from exc
         return cell_history(log, origin_code, hts_digits, _mfn(mfn))
+
+    def sources(self) -> list[SourceRow]:
+        """Every citation in the store (corrections applied), with the events citing it."""
+        return sources_of(self._entries(self.store.clock()))
+
+    def coverage(self, at: When | None = None) -> list[CoverageRow]:
+        """Per measure and exemption: complete or partial product list, count of codes, note;
+        statuses at `at` (default now), as known and recorded now."""
+        coordinate = self.coordinate(at if at is not None else self.store.clock())
+        timeline = timeline_at(self._entries(coordinate.recorded), coordinate.known)
+        return coverage_of(timeline, coordinate.effective)
 
     def events(self, measure: str | None = None) -> list[LogEntry]:
         """The log as recorded, with all three clocks; optionally only one subject's events."""

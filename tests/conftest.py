@@ -75,3 +75,23 @@ def loaded(timeline: TariffTimeline) -> TariffTimeline:
     """A store loaded with the bundled dataset."""
     timeline.import_paths([DATA])
     return timeline
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def loaded_once(request: pytest.FixtureRequest,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[TariffTimeline]:
+    """The bundled dataset loaded once per test module and backend, for read-only questions.
+
+    Its clock stands after the last event of the dataset, so the default `known` sees them all.
+    """
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('once') / 'timeline.sqlite'}"
+    else:
+        base = _postgres_url()
+        if base is None:
+            pytest.skip("no PostgreSQL server: run `make test`, which starts one")
+        url = f"{base}?schema=t_{uuid.uuid4().hex[:12]}"
+    opened = TariffTimeline.open(url, clock=FakeClock(datetime(2026, 8, 1, 12, 0, tzinfo=UTC)))
+    opened.import_paths([DATA])
+    yield opened
+    opened.close()

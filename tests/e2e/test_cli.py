@@ -72,8 +72,10 @@ class TestFirstUseOnTheDefaultStore:
                                 "--json"], home))
         assert {r["id"]: r["status"] for r in schedule["rows"]}["ieepa-recip-jp"] == "paused"
         log = as_json(run(["events", "--measure", "ieepa-recip-cn", "--json"], home))
-        assert [e["id"] for e in log][:3] == ["recip-country-rates-cn", "recip-cn-84",
-                                              "recip-cn-125"]
+        ids = [e["id"] for e in log]
+        assert [i for i in ids if i.startswith("recip-")][:3] == [
+            "recip-country-rates-cn", "recip-cn-84", "recip-cn-125"]
+        assert "ieepa-collection-ended-recip-cn" in ids
         assert all({"known", "effective_from", "recorded"} <= set(e) for e in log)
 
 
@@ -106,3 +108,43 @@ def test_help_lists_the_facts_the_data_uses(home: Path) -> None:
     assert result.returncode == 0
     for fact in ("usmca_qualifying", "in_quota", "end_use", "copper_content_share"):
         assert fact in result.stdout
+
+
+class TestSourcesAndCoverage:
+    def test_sources_list_every_citation_with_the_events_citing_it(self, home: Path) -> None:
+        rows = as_json(run(["sources", "--json"], home))
+        cited = {event for row in rows for event in row["events"]}
+        logged = {e["id"] for e in as_json(run(["events", "--json"], home))}
+        assert cited == logged
+        baseline = [r for r in rows if r["instrument"] == "Executive Order 14257"]
+        assert any("recip-baseline-10-imposed" in r["events"] for r in baseline)
+        assert all(r["title"] and r["events"] for r in rows)
+
+    def test_coverage_says_per_measure_whether_its_product_list_is_complete(
+            self, home: Path) -> None:
+        rows = {r["id"]: r for r in as_json(run(["coverage", "--json"], home))}
+        steel = rows["s232-steel"]
+        assert (steel["kind"], steel["products_complete"]) == ("measure", False)
+        assert steel["codes"] > 20 and steel["products_note"]
+        chips = rows["s232-semiconductors"]
+        assert (chips["products_complete"], chips["codes"]) == (True, 10)
+        assert rows["ieepa-recip-baseline"]["codes"] is None
+        assert rows["recip-annex-ii"]["kind"] == "exemption"
+        assert rows["recip-annex-ii"]["codes"] > 1000
+
+    def test_coverage_as_a_table_marks_partial_lists(self, home: Path) -> None:
+        result = run(["coverage"], home)
+        assert result.returncode == 0, result.stderr
+        assert "partial" in result.stdout and "s232-steel" in result.stdout
+
+
+def test_importing_the_data_folder_twice_appends_nothing_the_second_time(
+        tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'twice.sqlite'}"
+    data = str(Path(__file__).resolve().parents[2] / "data")
+    first = run(["import", data], tmp_path, db)
+    second = run(["import", data], tmp_path, db)
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    appended = int(first.stdout.split()[1])
+    assert appended > 200
+    assert second.stdout.startswith(f"appended 0 event(s), {appended} already recorded")

@@ -36,7 +36,8 @@ CASES = [
     ("JP", "7208.10", "2023-01-01", None, None, {"in_quota": True}, 0, "2022 Japan steel TRQ"),
     ("JP", "7208.10", "2023-01-01", None, None, {"in_quota": False}, 25,
      "2022 Japan steel TRQ, over quota"),
-    ("CA", "7601.10", "2025-03-12", None, None, {}, 25, "Proclamation 10895: aluminium 25%"),
+    ("CA", "7601.10", "2025-03-12", None, None, {"usmca_qualifying": True}, 25,
+     "Proclamation 10895: aluminium 25% (USMCA goods are out of the Canada IEEPA duty)"),
     ("CN", "9503.00.00", "2025-11-10", None, None, {}, 20,
      "Nov 2025 order: fentanyl cut to 10%, reciprocal 10%"),
 ]
@@ -71,6 +72,8 @@ def test_schedule_shows_paused_and_in_force_measures(loaded: TariffTimeline) -> 
 
 def test_event_log_carries_all_three_clocks(loaded: TariffTimeline) -> None:
     rows = loaded.events("ieepa-recip-jp")
-    assert [r.id for r in rows] == ["recip-country-rates-jp", "recip-pause-jp",
-                                    "recip-pause-ext-aug1-jp"]
-    assert all((r.known and r.recorded and r.effective_from) or r.effective_until for r in rows)
+    own = [r.id for r in rows if r.id.startswith("recip-")]
+    assert own[:3] == ["recip-country-rates-jp", "recip-pause-jp", "recip-pause-ext-aug1-jp"]
+    assert {"jp-eo14345", "ieepa-collection-ended-recip-jp"} <= {r.id for r in rows}
+    assert all(r.known and r.recorded for r in rows)
+    assert all(r.effective_from or r.effective_until for r in rows if r.type != "CourtRuled")

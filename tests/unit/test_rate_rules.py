@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from events import PolicyEvent, Rate
 from tests.builders import (
     exemption,
     exemption_revoked,
@@ -46,6 +47,22 @@ class TestReplacementAndPauses:
         answer = ask([BASELINE, JAPAN], origin="JP", hts="9503", entered="2025-04-06")
         assert applied(answer) == {"baseline": 10}
         assert reason(answer, "recip-jp").startswith("not yet in force")
+
+
+class TestCeilingThatReplaces:
+    EU = imposed("eu", "recip-eu", known="2025-07-31", start="2025-08-07", percent=15,
+                 origins=("EU",), program="recip", kind="ceiling", replaces=("baseline",))
+
+    def test_all_in_ceiling_takes_the_place_of_the_baseline(self) -> None:
+        answer = ask([BASELINE, self.EU], origin="DE", hts="9503", entered="2025-08-08",
+                     mfn="4")
+        assert applied(answer) == {"recip-eu": Decimal(11)}
+        assert reason(answer, "baseline").startswith("replaced by recip-eu")
+
+    def test_ceiling_at_or_below_mfn_adds_nothing_and_still_replaces(self) -> None:
+        answer = ask([BASELINE, self.EU], origin="DE", hts="0201", entered="2025-08-08",
+                     mfn="26.4")
+        assert answer.additional == 0
 
 
 class TestRetroactiveActions:
@@ -155,3 +172,27 @@ class TestQuotasCeilingsAndStacking:
                                         start="2025-05-10", percent=20)]
         assert ask(given, origin="VN", hts="9503", entered="2025-05-11").additional == 20
         assert ask(given, origin="VN", hts="9503", entered="2025-05-09").additional == 10
+
+
+class TestRemainderOfContentLayers:
+    DERIVATIVE = imposed("der", "steel-der", known="2025-06-03", start="2025-06-04",
+                         percent=50, authority="Section 232", program="s232-der")
+    RULE = stacking("rem", "remainder", known="2025-06-03", start="2025-06-04",
+                    when={"programs": ["s232-der"]}, excludes={"programs": ["recip"]})
+
+    def _events(self) -> list[PolicyEvent]:
+        derivative = self.DERIVATIVE.model_copy(update={"rate": Rate(
+            percent=Decimal(50), content_fact="steel_content_share")})
+        rule = self.RULE.model_copy(update={"remainder": True})
+        return [BASELINE, derivative, rule]
+
+    def test_the_reciprocal_layer_is_charged_on_the_non_metal_share(self) -> None:
+        answer = ask(self._events(), origin="VN", hts="9403.20", entered="2025-07-01",
+                     facts={"steel_content_share": Decimal("0.4")})
+        assert applied(answer) == {"steel-der": Decimal("20.0"), "baseline": Decimal("6.0")}
+        assert reason(answer, "baseline").startswith("on the remaining share only")
+
+    def test_without_the_share_the_answer_says_which_fact_is_missing(self) -> None:
+        answer = ask(self._events(), origin="VN", hts="9403.20", entered="2025-07-01")
+        assert answer.additional is None
+        assert any("steel_content_share" in note for note in answer.notes)
