@@ -269,8 +269,9 @@ def diff(before: Version, after: Version, *, origins: Sequence[str] = (),
             if not names:
                 continue
         fields = tuple(FieldChange(field=n, before=was.get(n), after=now.get(n)) for n in names)
-        shown = new or old
-        assert shown is not None
+        shown = new if new is not None else old
+        if shown is None:  # every key comes from one side or the other
+            continue
         events = _responsible(kind, item, names if change == "changed" else ["status"],
                               before, after)
         changes.append(ItemChange(kind=kind, id=item, title=shown.title, change=change,

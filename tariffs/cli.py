@@ -334,7 +334,8 @@ def diff(
     def compare() -> Diff:
         sides_entered = _pair(entered, "--entered", required=True)
         first, second = sides_entered
-        assert first is not None and second is not None
+        if first is None or second is None:
+            raise InvalidInput("--entered: give it once (both sides) or twice")
         return timeline.diff(entered=(first, second), known=_pair(known, "--known"),
                              recorded=_pair(recorded, "--recorded"), origins=origin or [],
                              hts=hts or [])

@@ -47,7 +47,7 @@ from events import (
 from projections.answers import CoverageRow, LogEntry, RateAnswer, Schedule, SourceRow
 from projections.catalogue import coverage_of, sources_of
 from projections.diff import Diff, Version, diff
-from projections.history import History, cell_history, measure_history
+from projections.history import History, cell_history, measure_history, mentions, summary
 from projections.rates import rate_on
 from projections.replay import Corrected, Recorded, corrected_log, timeline_at
 from projections.schedule import schedule_as_of
@@ -329,13 +329,7 @@ class TariffTimeline:
         self, origin: str, hts: str, entered: When, known: When | None,
         recorded: When | None, mfn: Decimal | float | str | None,
     ) -> tuple[str, str, Decimal | None, Coordinate]:
-        try:
-            origin_code = country_code(origin)
-            hts_digits = normalise_hts(hts)
-        except ValueError as exc:
-            raise InvalidInput(str(exc)) from exc
-        if hts_digits == "ALL":
-            raise InvalidInput("--hts: give an HTS code, not ALL")
+        origin_code, hts_digits = _entry(origin, hts)
         return origin_code, hts_digits, _mfn(mfn), self.coordinate(entered, known, recorded)
 
     def schedule_as_of(self, *, entered: When, known: When | None = None,
@@ -388,13 +382,7 @@ class TariffTimeline:
                     known: When | None = None, recorded: When | None = None,
                     mfn: Decimal | float | str | None = None) -> Series:
         """The additional duty on `origin` × `hts` as a step series over [start, end]."""
-        try:
-            origin_code = country_code(origin)
-            hts_digits = normalise_hts(hts)
-        except ValueError as exc:
-            raise InvalidInput(str(exc)) from exc
-        if hts_digits == "ALL":
-            raise InvalidInput("--hts: give an HTS code, not ALL")
+        origin_code, hts_digits = _entry(origin, hts)
         first = self.coordinate(start, known, recorded)
         last = effective_instant(_when_text(end), "--to")
         if last <= first.effective:
@@ -419,12 +407,9 @@ class TariffTimeline:
             if not any(measure == subject_of(r.event) for r in log):
                 raise InvalidInput(f"no recorded event is about {measure!r}")
             return measure_history(log, measure)
-        assert origin is not None and hts is not None
-        try:
-            origin_code = country_code(origin)
-            hts_digits = normalise_hts(hts)
-        except ValueError as exc:
-            raise InvalidInput(str(exc)) from exc
+        if origin is None or hts is None:
+            raise InvalidInput("give --origin and --hts together")
+        origin_code, hts_digits = _entry(origin, hts)
         return cell_history(log, origin_code, hts_digits, _mfn(mfn))
 
     def sources(self) -> list[SourceRow]:
@@ -444,7 +429,7 @@ class TariffTimeline:
         for recorded in self.store.read():
             event = recorded.event
             subject = subject_of(event)
-            if measure is not None and subject != measure and measure not in _mentions(event):
+            if measure is not None and subject != measure and measure not in mentions(event):
                 continue
             rows.append(LogEntry(
                 seq=recorded.seq, id=event.id, type=type(event).__name__, subject=subject,
@@ -452,13 +437,25 @@ class TariffTimeline:
                 effective_from=getattr(event, "effective_from", None),
                 effective_until=getattr(event, "effective_until", None),
                 recorded=recorded.recorded_at, confidence=event.confidence,
-                summary=_summary(event), sources=event.sources,
+                summary=summary(event), sources=event.sources,
             ))
         return rows
 
 
 def _or(value: When | None, default: datetime) -> When:
     return default if value is None else value
+
+
+def _entry(origin: str, hts: str) -> tuple[str, str]:
+    """A country of origin and a full HTS code (as digits) from what a person typed."""
+    try:
+        origin_code = country_code(origin)
+        hts_digits = normalise_hts(hts)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from exc
+    if hts_digits == "ALL":
+        raise InvalidInput("--hts: give an HTS code, not ALL")
+    return origin_code, hts_digits
 
 
 def _mfn(mfn: Decimal | float | str | None) -> Decimal | None:
@@ -483,24 +480,3 @@ def check_intact(result: Verification) -> None:
     raise TamperDetected(
         f"the stored log was changed outside the application: {where}: {found.problem} "
         f"({result.events} event(s) verified before it)", found.notification_id, found.position)
-
-
-def _mentions(event: PolicyEvent) -> set[str]:
-    names: set[str] = set()
-    for attr in ("applies_to", "when", "excludes"):
-        selector = getattr(event, attr, None)
-        if selector is not None:
-            names.update(selector.measures)
-    names.update(getattr(event, "measures", ()) or ())
-    return names
-
-
-def _summary(event: PolicyEvent) -> str:
-    for attr in ("title", "description", "holding", "step", "reason"):
-        value = getattr(event, attr, None)
-        if isinstance(value, str):
-            return value
-    rate = getattr(event, "rate", None)
-    if rate is not None:
-        return f"rate {rate.percent}% ({rate.kind})"
-    return type(event).__name__
