@@ -56,7 +56,10 @@ def _run(action: Callable[[], T]) -> T:
 
 
 def _open(db: str | None) -> TariffTimeline:
-    return _run(lambda: TariffTimeline.open(db))
+    timeline = _run(lambda: TariffTimeline.open(db))
+    for warning in timeline.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    return timeline
 
 
 def _print_json(data: Any) -> None:

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -72,6 +73,15 @@ def bundled_data() -> Path:
     return Path(str(resources.files("tariffs.data")))
 
 
+def bundled_fingerprint() -> str:
+    """SHA-256 over the bundled event files (names and contents): changes with the data."""
+    digest = hashlib.sha256()
+    folder = bundled_data()
+    for path in sorted(folder.rglob("*.yaml")):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 @dataclass(frozen=True)
 class ImportReport:
     """What an import did: events appended, events already recorded, and when."""
@@ -129,20 +139,43 @@ class TariffTimeline:
     def __init__(self, store: EventStore, read_model: ReadModel | None = None) -> None:
         self.store = store
         self.read_model = read_model
+        self.warnings: list[str] = []
 
     @classmethod
     def open(cls, url: str | None = None, clock: Clock = system_clock,
              load_bundled_if_new: bool | None = None) -> TariffTimeline:
         """Open the store at a URL, or TARIFFS_DB, or the embedded default (which loads the
-        bundled timeline on first use)."""
+        bundled timeline on first use, and again whenever the bundled timeline changes)."""
         chosen = url or os.environ.get(ENV_DB) or None
         store = EventStore(chosen or default_db_url(), clock)
         in_memory = store.app.env.get("SQLITE_DBNAME") == ":memory:"
         timeline = cls(store, None if in_memory else ReadModel(store.url))
         load = chosen is None if load_bundled_if_new is None else load_bundled_if_new
-        if load and timeline.store.count() == 0:
-            timeline.import_paths([bundled_data()])
+        if load:
+            timeline._sync_bundled()
         return timeline
+
+    def _sync_bundled(self) -> None:
+        """Import the bundled timeline if this store has not seen its current version.
+
+        Importing is idempotent, so only new events are appended; an event whose recorded
+        content differs is refused (that needs an EventCorrected), which leaves the store as
+        it was and is reported in `warnings`."""
+        marker = Path(self.store.app.env.get("SQLITE_DBNAME", "") + ".bundled")
+        fingerprint = bundled_fingerprint()
+        if self.store.count() > 0 and marker.is_file() and (
+                marker.read_text(encoding="utf-8").strip() == fingerprint):
+            return
+        try:
+            self.import_paths([bundled_data()])
+        except ImportRejected as exc:
+            if self.store.count() == 0:
+                raise
+            self.warnings.append(f"the bundled timeline changed but could not be added to "
+                                 f"{self.store.url}: {exc}")
+            return
+        if marker.parent.is_dir():
+            marker.write_text(fingerprint + "\n", encoding="utf-8")
 
     def close(self) -> None:
         """Release the store and the read model."""
