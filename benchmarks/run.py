@@ -374,11 +374,15 @@ def main(argv: list[str] | None = None) -> int:
                      "seed": args.seed, "backend": "SQLite (file)"},
         "sizes": {},
     }
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"{started:%Y%m%dT%H%M%SZ}.json"
     try:
         for size in sizes:
             fold_count = max(3, min(args.queries, args.fold_budget // size))
             result["sizes"][str(size)] = run_size(size, work, args.seed, args.queries,
                                                   fold_count, say)
+            # Written after every size, so a long run that is stopped keeps what it measured.
+            path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     finally:
         if not args.keep and args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)
@@ -390,8 +394,6 @@ def main(argv: list[str] | None = None) -> int:
             if "unavailable" in s[key]:
                 unavailable[key] = s[key]["unavailable"]
     result["not_available"] = [f"{k}: {v}" for k, v in unavailable.items()]
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"{started:%Y%m%dT%H%M%SZ}.json"
     path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(render(result))
     print(f"\nwritten to {path}")

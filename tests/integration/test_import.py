@@ -185,3 +185,20 @@ class TestJsonFastPath:
         bare = write(tmp_path, "bare.json", text[len('{"events": '):].rstrip()[:-1] + "\n")
         assert timeline.import_paths([bare]).appended == 2
         assert timeline.import_paths([bare]).already_recorded == 2
+
+
+def test_an_import_leaves_the_garbage_collector_as_it_found_it(
+        timeline: TariffTimeline, tmp_path: Path) -> None:
+    import gc
+
+    bad = write(tmp_path, "events.json", JSON_TWO)
+    assert gc.isenabled()
+    with pytest.raises(ImportRejected):
+        timeline.import_paths([bad])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        timeline.import_paths([write(tmp_path, "good.yaml", GOOD)])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
