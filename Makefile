@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test check clean
+.PHONY: setup demo test check bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ test: $(STAMP)
 check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+## Benchmarks of issue 4 (generate, import, raw insert, queries); e.g. `make bench SIZES=10000`.
+SIZES ?= 10000,100000,1000000
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run --sizes $(SIZES)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -12,7 +12,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from functools import reduce
 from typing import Generic, Literal, TypeVar
 
 from domain.errors import LifecycleError, UnknownReference
@@ -199,11 +198,33 @@ class Timeline:
 # ---------------------------------------------------------------- the fold
 
 
-def _with(mapping: Mapping[str, T], key: str, value: T) -> dict[str, T]:
-    return {**mapping, key: value}
+@dataclass
+class _Draft:
+    """A private, mutable copy of a timeline's maps that a fold writes into.
+
+    Copying every map on every event made a fold O(events x measures); a fold now copies the
+    maps once, replaces entries in place, and freezes the result. The states it starts from are
+    never changed, so evolve and fold are still pure from the outside.
+    """
+
+    measures: dict[str, MeasureState]
+    exemptions: dict[str, ExemptionState]
+    quotas: dict[str, QuotaState]
+    rules: dict[str, RuleState]
+    deals: dict[str, DealState]
+    rulings: dict[str, CourtRuled]
+
+    @classmethod
+    def of(cls, state: Timeline) -> _Draft:
+        return cls(dict(state.measures), dict(state.exemptions), dict(state.quotas),
+                   dict(state.rules), dict(state.deals), dict(state.rulings))
+
+    def freeze(self, folded: int) -> Timeline:
+        return Timeline(self.measures, self.exemptions, self.quotas, self.rules, self.deals,
+                        self.rulings, folded)
 
 
-def _measure(state: Timeline, event: PolicyEvent, measure_id: str) -> MeasureState:
+def _measure(state: _Draft, event: PolicyEvent, measure_id: str) -> MeasureState:
     measure = state.measures.get(measure_id)
     if measure is None:
         raise UnknownReference(event.id, "measure", f"no measure {measure_id!r} is known")
@@ -225,7 +246,7 @@ def _check_not_ended(event: PolicyEvent, measure: MeasureState, at: datetime, ve
         )
 
 
-def _check_selector(event: PolicyEvent, state: Timeline, selector: Selector, name: str,
+def _check_selector(event: PolicyEvent, state: _Draft, selector: Selector, name: str,
                     strict: bool) -> None:
     if not strict:
         return
@@ -241,18 +262,28 @@ def evolve(state: Timeline, event: PolicyEvent, strict: bool = True) -> Timeline
     ruling an invalidation cites) are not checked: for folding one subject's events alone,
     after the whole history has been validated.
     """
-    new = _evolve(state, event, strict)
-    return replace(new, folded=state.folded + 1)
+    draft = _Draft.of(state)
+    _evolve(draft, event, strict)
+    return draft.freeze(state.folded + 1)
 
 
 def fold(events: Iterable[PolicyEvent], state: Timeline | None = None,
          strict: bool = True) -> Timeline:
-    """The timeline after events, folded in the order given."""
-    return reduce(lambda s, e: evolve(s, e, strict), events,
-                  state if state is not None else Timeline())
+    """The timeline after events, folded in the order given (the same as evolving one by one).
+
+    The given state is left untouched: the fold writes into a copy of its maps, made once.
+    """
+    start = state if state is not None else Timeline()
+    draft = _Draft.of(start)
+    folded = start.folded
+    for event in events:
+        _evolve(draft, event, strict)
+        folded += 1
+    return draft.freeze(folded)
 
 
-def _evolve(state: Timeline, event: PolicyEvent, strict: bool) -> Timeline:
+def _evolve(state: _Draft, event: PolicyEvent, strict: bool) -> None:
+    """Apply one event to the draft in place (raises LifecycleError on a broken invariant)."""
     eid = event.id
     if isinstance(event, MeasureAnnounced):
         existing = state.measures.get(event.measure)
@@ -263,8 +294,8 @@ def _evolve(state: Timeline, event: PolicyEvent, strict: bool) -> Timeline:
                 program=event.program,
             )
         measure = replace(existing, announcements=(*existing.announcements, announcement))
-        return replace(state, measures=_with(state.measures, event.measure,
-                                             measure.touched_by(eid)))
+        state.measures[event.measure] = measure.touched_by(eid)
+        return
 
     if isinstance(event, MeasureImposed):
         existing = state.measures.get(event.measure)
@@ -286,8 +317,8 @@ def _evolve(state: Timeline, event: PolicyEvent, strict: bool) -> Timeline:
             imposed=True, statuses=statuses, rates=(Paint(start, end, event.rate, eid),),
             scopes=(Paint(start, end, event.scope, eid),),
         )
-        return replace(state, measures=_with(state.measures, event.measure,
-                                             measure.touched_by(eid)))
+        state.measures[event.measure] = measure.touched_by(eid)
+        return
 
     if isinstance(event, RateChanged | ScopeAmended):
         measure = _measure(state, event, event.measure)
@@ -303,7 +334,8 @@ def _evolve(state: Timeline, event: PolicyEvent, strict: bool) -> Timeline:
         else:
             measure = replace(measure, scopes=(*measure.scopes,
                               Paint(start, event.effective_until, event.scope, eid)))
-        return replace(state, measures=_with(state.measures, measure.id, measure.touched_by(eid)))
+        state.measures[measure.id] = measure.touched_by(eid)
+        return
 
     if isinstance(event, MeasurePaused):
         measure = _measure(state, event, event.measure)
@@ -323,7 +355,8 @@ def _evolve(state: Timeline, event: PolicyEvent, strict: bool) -> Timeline:
             statuses=(*measure.statuses, Paint(start, event.effective_until, "paused", eid)),
             pauses=(*measure.pauses, pause),
         )
-        return replace(state, measures=_with(state.measures, measure.id, measure.touched_by(eid)))
+        state.measures[measure.id] = measure.touched_by(eid)
+        return
 
     if isinstance(event, PauseExtended):
         measure = _measure(state, event, event.measure)
@@ -347,7 +380,8 @@ def _evolve(state: Timeline, event: PolicyEvent, strict: bool) -> Timeline:
             statuses=(*measure.statuses, Paint(last.end, event.effective_until, "paused", eid)),
             pauses=(*measure.pauses[:-1], extended),
         )
-        return replace(state, measures=_with(state.measures, measure.id, measure.touched_by(eid)))
+        state.measures[measure.id] = measure.touched_by(eid)
+        return
 
     if isinstance(event, MeasureResumed):
         measure = _measure(state, event, event.measure)
@@ -362,7 +396,8 @@ def _evolve(state: Timeline, event: PolicyEvent, strict: bool) -> Timeline:
             statuses=(*measure.statuses, Paint(at, covering.end, "in_force", eid)),
             pauses=(*measure.pauses, Paint(covering.start, at, covering.value, eid)),
         )
-        return replace(state, measures=_with(state.measures, measure.id, measure.touched_by(eid)))
+        state.measures[measure.id] = measure.touched_by(eid)
+        return
 
     if isinstance(event, MeasureRevoked | MeasureInvalidated):
         measure = _measure(state, event, event.measure)
@@ -377,7 +412,8 @@ def _evolve(state: Timeline, event: PolicyEvent, strict: bool) -> Timeline:
         else:
             value = event.reason
         measure = replace(measure, statuses=(*measure.statuses, Paint(at, None, value, eid)))
-        return replace(state, measures=_with(state.measures, measure.id, measure.touched_by(eid)))
+        state.measures[measure.id] = measure.touched_by(eid)
+        return
 
     if isinstance(event, ExemptionGranted):
         if event.exemption in state.exemptions:
@@ -390,7 +426,8 @@ def _evolve(state: Timeline, event: PolicyEvent, strict: bool) -> Timeline:
             active=(Paint(event.effective_from, event.effective_until, True, eid),),
             event_ids=(eid,),
         )
-        return replace(state, exemptions=_with(state.exemptions, exemption.id, exemption))
+        state.exemptions[exemption.id] = exemption
+        return
 
     if isinstance(event, ExemptionRevoked):
         found = state.exemptions.get(event.exemption)
@@ -402,7 +439,8 @@ def _evolve(state: Timeline, event: PolicyEvent, strict: bool) -> Timeline:
                                  f"{event.effective_from.isoformat()}")
         ended = Paint(event.effective_from, None, False, eid)
         found = replace(found, active=(*found.active, ended), event_ids=(*found.event_ids, eid))
-        return replace(state, exemptions=_with(state.exemptions, found.id, found))
+        state.exemptions[found.id] = found
+        return
 
     if isinstance(event, QuotaOpened):
         if event.quota in state.quotas:
@@ -417,7 +455,8 @@ def _evolve(state: Timeline, event: PolicyEvent, strict: bool) -> Timeline:
             in_quota_percent=(Paint(start, end, event.in_quota_percent, eid),),
             volume=(Paint(start, end, event.volume, eid),), event_ids=(eid,),
         )
-        return replace(state, quotas=_with(state.quotas, quota.id, quota))
+        state.quotas[quota.id] = quota
+        return
 
     if isinstance(event, QuotaChanged):
         found_quota = state.quotas.get(event.quota)
@@ -439,13 +478,15 @@ def _evolve(state: Timeline, event: PolicyEvent, strict: bool) -> Timeline:
             found_quota = replace(found_quota,
                                   volume=(*found_quota.volume, Paint(at, end, event.volume, eid)))
         found_quota = replace(found_quota, event_ids=(*found_quota.event_ids, eid))
-        return replace(state, quotas=_with(state.quotas, found_quota.id, found_quota))
+        state.quotas[found_quota.id] = found_quota
+        return
 
     if isinstance(event, DealAnnounced):
         if event.deal in state.deals:
             raise LifecycleError(eid, "deal", f"deal {event.deal!r} already exists")
         deal = DealState(event.deal, event.title, event.partners, event.terms, (), (eid,))
-        return replace(state, deals=_with(state.deals, deal.id, deal))
+        state.deals[deal.id] = deal
+        return
 
     if isinstance(event, DealImplemented):
         found_deal = state.deals.get(event.deal)
@@ -456,7 +497,8 @@ def _evolve(state: Timeline, event: PolicyEvent, strict: bool) -> Timeline:
             steps=(*found_deal.steps, Paint(event.effective_from, None, event.step, eid)),
             event_ids=(*found_deal.event_ids, eid),
         )
-        return replace(state, deals=_with(state.deals, found_deal.id, found_deal))
+        state.deals[found_deal.id] = found_deal
+        return
 
     if isinstance(event, StackingRuleSet):
         if event.rule in state.rules:
@@ -469,7 +511,8 @@ def _evolve(state: Timeline, event: PolicyEvent, strict: bool) -> Timeline:
                    (True, event.when, event.excludes), eid),),
             (eid,), event.remainder,
         )
-        return replace(state, rules=_with(state.rules, rule.id, rule))
+        state.rules[rule.id] = rule
+        return
 
     if isinstance(event, StackingRuleChanged):
         found_rule = state.rules.get(event.rule)
@@ -486,7 +529,8 @@ def _evolve(state: Timeline, event: PolicyEvent, strict: bool) -> Timeline:
                                                   (event.in_effect, when, excludes), eid)),
             event_ids=(*found_rule.event_ids, eid),
         )
-        return replace(state, rules=_with(state.rules, found_rule.id, found_rule))
+        state.rules[found_rule.id] = found_rule
+        return
 
     if isinstance(event, CourtRuled):
         if event.ruling in state.rulings:
@@ -494,11 +538,12 @@ def _evolve(state: Timeline, event: PolicyEvent, strict: bool) -> Timeline:
         for measure_id in event.measures if strict else ():
             if measure_id not in state.measures:
                 raise UnknownReference(eid, "measures", f"no measure {measure_id!r} is known")
-        return replace(state, rulings=_with(state.rulings, event.ruling, event))
+        state.rulings[event.ruling] = event
+        return
 
     if isinstance(event, EventCorrected | EventRetracted):
         # Corrections rewrite the log before the fold (see projections.replay); by the time
         # events are folded, the corrected content has taken the place of the original.
-        return state
+        return
 
     raise LifecycleError(eid, "type", f"no rule to fold events of type {type(event).__name__}")

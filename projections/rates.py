@@ -36,7 +36,7 @@ MAX_ASSUMPTIONS = 4
 """Unstated conditions worked out as alternatives; more than this are only noted."""
 
 
-@dataclass
+@dataclass(eq=False)  # identity: the same measure may be considered in several runs
 class _Work:
     measure: MeasureState
     status: str
@@ -132,9 +132,10 @@ def _apply_exemptions(
     """Step 2: exemptions and quotas that change an in-force layer."""
     measure = work.measure
     for exemption in timeline.exemptions.values():
-        active = exemption.active_at(at)
-        if active is None or not selects(exemption.applies_to, measure.id, measure.program,
-                                         measure.authority):
+        # The selector test is cheap and rules out most exemptions; activity needs a scan.
+        if not selects(exemption.applies_to, measure.id, measure.program, measure.authority):
+            continue
+        if exemption.active_at(at) is None:
             continue
         match = scope_matches(exemption.scope, origin, hts)
         if match == "no":
@@ -311,6 +312,9 @@ def rate_on(
             notes.append("further facts not given and not worked out: "
                          + "; ".join(base.missing[MAX_ASSUMPTIONS:]))
     additional = base.additional if not alternatives else None
+    prefetch = getattr(entries, "prefetch", None)
+    if prefetch is not None:  # a store-backed lookup fetches all citations in one go
+        prefetch([eid for work in base.layers for eid in work.event_ids])
     layers = []
     for work in base.layers:
         refs = tuple(_event_ref(entries[eid]) for eid in dict.fromkeys(work.event_ids)

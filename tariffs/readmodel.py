@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from threading import Event
@@ -263,6 +263,7 @@ class ReadModel(TrackingRecorder):
         Base.metadata.create_all(self.engine)
         self._cache: OrderedDict[int, object] = OrderedDict()
         self._cache_size = cache_size
+        self._events: OrderedDict[int, PolicyEvent] = OrderedDict()
         self.fault: Any = None
         """Called between writing rows and committing (tests simulate a crash there)."""
 
@@ -475,7 +476,7 @@ class ReadModel(TrackingRecorder):
 
     def entries(self, recorded: datetime) -> EventLookup:
         """Recorded events by id as of a recorded time, fetched when an answer cites them."""
-        return EventLookup(self.engine, micros(recorded))
+        return EventLookup(self.engine, micros(recorded), self._events)
 
     def counts(self) -> dict[str, int]:
         """Rows per table (for reports and tests)."""
@@ -488,21 +489,41 @@ class ReadModel(TrackingRecorder):
 class EventLookup(Mapping[str, Corrected]):
     """Events by id as of a recorded time, with the corrections recorded by then applied."""
 
-    def __init__(self, engine: Engine, recorded: int) -> None:
+    def __init__(self, engine: Engine, recorded: int,
+                 parsed: OrderedDict[int, PolicyEvent] | None = None) -> None:
         self.engine = engine
         self.recorded = recorded
         self._found: dict[str, Corrected | None] = {}
+        # A stored row never changes, so its parsed event can be shared between questions.
+        self._parsed = parsed if parsed is not None else OrderedDict()
+
+    def _event(self, seq: int, payload: str) -> PolicyEvent:
+        event = self._parsed.get(seq)
+        if event is None:
+            event = self._parsed[seq] = _EVENT.validate_json(payload)
+            if len(self._parsed) > 100_000:
+                self._parsed.popitem(last=False)
+        return event
+
+    def prefetch(self, event_ids: Iterable[str]) -> None:
+        """Load many events (and their corrections) in one query."""
+        wanted = [i for i in dict.fromkeys(event_ids) if i not in self._found]
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            with Session(self.engine) as session:
+                rows = list(session.execute(select(
+                    EventRow.seq, EventRow.recorded_us, EventRow.payload).where(
+                    or_(EventRow.event_id.in_(chunk), EventRow.target_id.in_(chunk)),
+                    EventRow.recorded_us <= self.recorded).order_by(EventRow.seq)))
+            log = [Recorded(seq, from_micros(at), self._event(seq, payload))
+                   for seq, at, payload in rows]
+            found = {e.event.id: e for e in corrected_log(log)}
+            for event_id in chunk:
+                self._found[event_id] = found.get(event_id)
 
     def _load(self, event_id: str) -> Corrected | None:
         if event_id not in self._found:
-            with Session(self.engine) as session:
-                rows = list(session.execute(select(EventRow).where(
-                    or_(EventRow.event_id == event_id, EventRow.target_id == event_id),
-                    EventRow.recorded_us <= self.recorded).order_by(EventRow.seq)).scalars())
-            log = [Recorded(r.seq, from_micros(r.recorded_us), _EVENT.validate_json(r.payload))
-                   for r in rows]
-            found = [e for e in corrected_log(log) if e.event.id == event_id]
-            self._found[event_id] = found[0] if found else None
+            self.prefetch([event_id])
         return self._found[event_id]
 
     def __getitem__(self, key: str) -> Corrected:

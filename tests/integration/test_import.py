@@ -148,3 +148,57 @@ def test_reopening_a_store_sees_what_was_written(db_url: str, clock: FakeClock) 
     second = TariffTimeline.open(db_url, clock=clock)
     assert second.store.count() == count
     second.close()
+
+
+JSON_TWO = """\
+{"events": [
+  {"id": "j1", "type": "MeasureImposed", "known": "2025-04-02", "measure": "m",
+   "program": "p", "authority": "IEEPA", "title": "A measure",
+   "effective_from": "2025-04-05", "scope": {"origins": ["JP"]},
+   "rate": {"percent": 10}, "sources": [{"title": "EO 1"}]},
+
+  {"id": "j2", "type": "MeasurePaused", "known": "2025-04-09", "measure": "ghost",
+   "effective_from": "2025-04-10", "sources": [{"title": "EO 2"}]}
+]}
+"""
+
+
+class TestJsonFastPath:
+    def test_a_lifecycle_break_in_a_json_file_names_the_line_of_its_event(
+            self, timeline: TariffTimeline, tmp_path: Path) -> None:
+        bad = write(tmp_path, "events.json", JSON_TWO)
+        with pytest.raises(ImportRejected) as caught:
+            timeline.import_paths([bad])
+        assert f"{bad}:7: event 'j2', field 'measure': no measure 'ghost'" in str(caught.value)
+        assert timeline.store.count() == 0
+
+    def test_json_that_is_not_strict_json_is_still_read_as_yaml(
+            self, timeline: TariffTimeline, tmp_path: Path) -> None:
+        # A trailing comma is not JSON, but the import format has always accepted it as YAML.
+        lenient = write(tmp_path, "events.json", JSON_TWO.replace(
+            '"ghost"', '"m"').replace('{"title": "EO 2"}]}\n', '{"title": "EO 2"}]},\n'))
+        assert timeline.import_paths([lenient]).appended == 2
+
+    def test_a_bare_json_list_imports_and_reimports_as_nothing(
+            self, timeline: TariffTimeline, tmp_path: Path) -> None:
+        text = JSON_TWO.replace('"ghost"', '"m"')
+        bare = write(tmp_path, "bare.json", text[len('{"events": '):].rstrip()[:-1] + "\n")
+        assert timeline.import_paths([bare]).appended == 2
+        assert timeline.import_paths([bare]).already_recorded == 2
+
+
+def test_an_import_leaves_the_garbage_collector_as_it_found_it(
+        timeline: TariffTimeline, tmp_path: Path) -> None:
+    import gc
+
+    bad = write(tmp_path, "events.json", JSON_TWO)
+    assert gc.isenabled()
+    with pytest.raises(ImportRejected):
+        timeline.import_paths([bad])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        timeline.import_paths([write(tmp_path, "good.yaml", GOOD)])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

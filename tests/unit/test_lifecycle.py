@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain import LifecycleError, UnknownReference, fold
+from domain import LifecycleError, UnknownReference, evolve, fold
 from tests.builders import imposed, pause_extended, paused, rate_changed, revoked
 
 
@@ -57,3 +57,32 @@ def test_the_fold_is_pure_and_leaves_earlier_states_untouched() -> None:
     assert first.measures["m"].pauses == ()
     assert len(second.measures["m"].pauses) == 1
     assert (first.folded, second.folded) == (1, 2)
+
+
+def test_folding_at_once_equals_evolving_event_by_event_and_changes_no_given_state() -> None:
+    # fold writes into one private copy of the maps; it must give what evolve gives step by
+    # step, and leave the state it started from exactly as it was.
+    events = [
+        imposed("a", "m", known="2025-01-01", start="2025-02-01", percent=10),
+        imposed("b", "n", known="2025-01-02", start="2025-02-01", percent=5),
+        paused("c", "m", known="2025-03-01", start="2025-03-02", until="2025-06-01"),
+        pause_extended("d", "m", known="2025-05-01", until="2025-08-01"),
+        rate_changed("e", "n", known="2025-05-02", start="2025-04-01", percent=20),
+        revoked("f", "n", known="2025-07-01", start="2025-07-02"),
+    ]
+    start = fold(events[:2])
+    snapshot = (dict(start.measures), start.folded)
+    stepwise = start
+    for event in events[2:]:
+        stepwise = evolve(stepwise, event)
+    assert fold(events[2:], start) == stepwise
+    assert (dict(start.measures), start.folded) == snapshot
+    assert fold(events) == stepwise
+
+
+def test_a_refused_event_leaves_the_given_state_untouched() -> None:
+    start = fold([imposed("a", "m", known="2025-01-01", start="2025-02-01", percent=10)])
+    with pytest.raises(UnknownReference):
+        fold([rate_changed("b", "m", known="2025-01-02", start="2025-02-05", percent=20),
+              paused("c", "ghost", known="2025-01-03", start="2025-02-06")], start)
+    assert len(start.measures["m"].rates) == 1 and set(start.measures) == {"m"}
