@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from threading import Event
@@ -35,8 +36,10 @@ from sqlalchemy import (
     create_engine,
     delete,
     func,
+    insert,
     or_,
     select,
+    update,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
@@ -48,7 +51,7 @@ from domain.timeline import (
     QuotaState,
     RuleState,
     Timeline,
-    evolve,
+    fold,
 )
 from events import (
     ORIGIN_GROUPS,
@@ -223,8 +226,20 @@ def _keys(kind: str, state: object) -> tuple[set[str], set[str]]:
     return origins, products
 
 
-def versions_of(entries: Sequence[Corrected], subject: str) -> list[tuple[int, int, str, int, int]]:
-    """(known_from, known_until, state JSON, first_known, first_seq) of a subject's events."""
+@dataclass(frozen=True)
+class Version:
+    """A subject's folded state over [known_from, known_until), and where it starts."""
+
+    known_from: int
+    known_until: int
+    text: str
+    state: object
+    first_known: int
+    first_seq: int
+
+
+def versions_of(entries: Sequence[Corrected], subject: str) -> list[Version]:
+    """The versions of a subject: its state after each known instant of its events."""
     kind, ident = subject.split(":", 1)
     ordered = known_order(entries)
     if not ordered:
@@ -238,19 +253,18 @@ def versions_of(entries: Sequence[Corrected], subject: str) -> list[tuple[int, i
         else:
             groups.append((at, [entry]))
     state = Timeline()
-    versions: list[tuple[int, int, str, int, int]] = []
+    versions: list[Version] = []
     for index, (at, group) in enumerate(groups):
-        for entry in group:
-            state = evolve(state, entry.event, strict=False)
+        state = fold((entry.event for entry in group), state, strict=False)
         until = groups[index + 1][0] if index + 1 < len(groups) else FOREVER
         found = _subject_state(state, kind, ident)
         if found is None:
             continue
         text = _STATE[kind].dump_json(found).decode()
-        if versions and versions[-1][2] == text and versions[-1][1] == at:
-            versions[-1] = (versions[-1][0], until, text, first_known, first_seq)
+        if versions and versions[-1].text == text and versions[-1].known_until == at:
+            versions[-1] = replace(versions[-1], known_until=until)
         else:
-            versions.append((at, until, text, first_known, first_seq))
+            versions.append(Version(at, until, text, found, first_known, first_seq))
     return versions
 
 
@@ -353,6 +367,8 @@ class ReadModel(TrackingRecorder):
     def _apply_group(self, session: Session, group: list[tuple[int, TimelineEntry]]) -> None:
         recorded = micros(group[0][1].recorded_at)
         affected: dict[str, None] = {}
+        rows: list[dict[str, Any]] = []
+        subjects_of: dict[str, str | None] = {}
         for seq, entry in group:
             event = entry.event
             subject = subject_key(event)
@@ -361,71 +377,125 @@ class ReadModel(TrackingRecorder):
             if isinstance(event, EventCorrected | EventRetracted):
                 target_id = event.corrects if isinstance(event, EventCorrected) else (
                     event.retracts)
-                target_subject = session.execute(
-                    select(EventRow.subject).where(EventRow.event_id == target_id)
-                    .order_by(EventRow.seq).limit(1)).scalar()
+                if target_id in subjects_of:
+                    target_subject = subjects_of[target_id]
+                else:
+                    target_subject = session.execute(
+                        select(EventRow.subject).where(EventRow.event_id == target_id)
+                        .order_by(EventRow.seq).limit(1)).scalar()
                 # Earlier corrections may have moved the target to other subjects: every
                 # subject it ever belonged to must be folded again.
                 for (was,) in session.execute(select(EventRow.subject).where(or_(
                         EventRow.event_id == target_id, EventRow.target_id == target_id))):
                     if was is not None:
                         affected[was] = None
-            session.add(EventRow(
-                seq=seq, event_id=event.id, subject=subject, target_id=target_id,
-                target_subject=target_subject, known_us=micros(known_instant(event.known)),
-                recorded_us=micros(entry.recorded_at),
-                payload=event.model_dump_json(),
-            ))
+                affected.update({r["subject"]: None for r in rows
+                                 if r["subject"] and target_id in (r["event_id"],
+                                                                   r["target_id"])})
+            subjects_of.setdefault(event.id, subject)
+            rows.append({
+                "seq": seq, "event_id": event.id, "subject": subject, "target_id": target_id,
+                "target_subject": target_subject,
+                "known_us": micros(known_instant(event.known)),
+                "recorded_us": micros(entry.recorded_at), "payload": event.model_dump_json(),
+            })
             for key in (subject, target_subject):
                 if key is not None:
                     affected[key] = None
-        session.flush()
-        for subject in affected:
-            self._refold(session, subject, recorded)
+        session.execute(insert(EventRow), rows)
+        subjects = list(affected)
+        for start in range(0, len(subjects), 500):
+            self._refold(session, subjects[start:start + 500], recorded)
 
-    def _subject_log(self, session: Session, subject: str) -> list[Recorded]:
-        """Every event that is or ever was about a subject, with all its corrections."""
-        ids = set(session.execute(select(EventRow.event_id).where(
-            EventRow.subject == subject)).scalars())
-        ids |= {t for t in session.execute(select(EventRow.target_id).where(or_(
-            EventRow.subject == subject, EventRow.target_subject == subject))).scalars()
-            if t is not None}
-        rows = list(session.execute(select(EventRow).where(or_(
-            EventRow.event_id.in_(ids), EventRow.target_id.in_(ids)))).scalars())
-        rows.sort(key=lambda r: r.seq)
-        return [Recorded(r.seq, from_micros(r.recorded_us), _EVENT.validate_json(r.payload))
-                for r in rows]
+    def _subject_logs(self, session: Session,
+                      subjects: Sequence[str]) -> dict[str, list[Recorded]]:
+        """For each subject, every event that is or ever was about it, with all corrections."""
+        ids: dict[str, set[str]] = {s: set() for s in subjects}
+        for event_id, subject, target_id, target_subject in session.execute(select(
+                EventRow.event_id, EventRow.subject, EventRow.target_id,
+                EventRow.target_subject).where(or_(EventRow.subject.in_(subjects),
+                                                   EventRow.target_subject.in_(subjects)))):
+            if subject in ids:
+                ids[subject].add(event_id)
+            for owner in (subject, target_subject):
+                if owner in ids and target_id is not None:
+                    ids[owner].add(target_id)
+        wanted = set().union(*ids.values())
+        rows: list[tuple[int, int, str, str, str | None]] = []
+        chunk = sorted(wanted)
+        for start in range(0, len(chunk), 500):
+            part = chunk[start:start + 500]
+            rows += session.execute(select(
+                EventRow.seq, EventRow.recorded_us, EventRow.payload, EventRow.event_id,
+                EventRow.target_id).where(or_(EventRow.event_id.in_(part),
+                                              EventRow.target_id.in_(part)))).all()
+        rows = sorted(set(rows))
+        logs: dict[str, list[Recorded]] = {}
+        for subject, family in ids.items():
+            logs[subject] = [Recorded(seq, from_micros(at), self._parse(seq, payload))
+                             for seq, at, payload, event_id, target_id in rows
+                             if event_id in family or target_id in family]
+        return logs
 
-    def _refold(self, session: Session, subject: str, recorded: int) -> None:
-        entries = [e for e in corrected_log(self._subject_log(session, subject))
-                   if subject_key(e.event) == subject]
-        wanted = versions_of(entries, subject)
-        current = list(session.execute(select(VersionRow).where(
-            VersionRow.subject == subject, VersionRow.rec_until == FOREVER)).scalars())
-        existing = {(v.known_from, v.known_until, v.state): v for v in current}
-        keep = {(kf, ku, st) for kf, ku, st, _, _ in wanted}
-        for key, row in existing.items():
-            if key in keep:
-                continue
-            if row.rec_from == recorded:
-                # Superseded within the instant it was recorded: never visible to any query.
-                session.execute(delete(OriginKey).where(OriginKey.version_id == row.id))
-                session.execute(delete(ProductKey).where(ProductKey.version_id == row.id))
-                session.delete(row)
-            else:
-                row.rec_until = recorded
-        kind = subject.split(":", 1)[0]
-        for known_from, known_until, text, first_known, first_seq in wanted:
-            if (known_from, known_until, text) in existing:
-                continue
-            row = VersionRow(subject=subject, kind=kind, known_from=known_from,
-                             known_until=known_until, rec_from=recorded, rec_until=FOREVER,
-                             first_known=first_known, first_seq=first_seq, state=text)
-            session.add(row)
-            session.flush()
-            origins, products = _keys(kind, _STATE[kind].validate_json(text))
-            session.add_all([OriginKey(version_id=row.id, origin=o) for o in origins])
-            session.add_all([ProductKey(version_id=row.id, product=p) for p in products])
+    def _parse(self, seq: int, payload: str) -> PolicyEvent:
+        event = self._events.get(seq)
+        if event is None:
+            event = self._events[seq] = _EVENT.validate_json(payload)
+            if len(self._events) > 100_000:
+                self._events.popitem(last=False)
+        return event
+
+    def _refold(self, session: Session, subjects: Sequence[str], recorded: int) -> None:
+        """Fold the subjects again and bring their open versions in line, in bulk."""
+        logs = self._subject_logs(session, subjects)
+        current = session.execute(select(
+            VersionRow.subject, VersionRow.id, VersionRow.known_from, VersionRow.known_until,
+            VersionRow.state, VersionRow.rec_from).where(
+            VersionRow.subject.in_(subjects), VersionRow.rec_until == FOREVER)).all()
+        existing: dict[str, dict[tuple[int, int, str], tuple[int, int]]] = {
+            s: {} for s in subjects}
+        for subject, vid, kf, ku, st, rf in current:
+            existing[subject][(kf, ku, st)] = (vid, rf)
+        never_seen: list[int] = []
+        closed: list[int] = []
+        new: list[tuple[str, Version]] = []
+        for subject in subjects:
+            entries = [e for e in corrected_log(logs[subject])
+                       if subject_key(e.event) == subject]
+            wanted = versions_of(entries, subject)
+            keep = {(v.known_from, v.known_until, v.text) for v in wanted}
+            for key, (vid, rf) in existing[subject].items():
+                if key not in keep:
+                    # Superseded within the instant it was recorded: never visible to any
+                    # query, so it goes; otherwise it stays, closed at this recorded time.
+                    (never_seen if rf == recorded else closed).append(vid)
+            new += [(subject, v) for v in wanted
+                    if (v.known_from, v.known_until, v.text) not in existing[subject]]
+        if never_seen:
+            session.execute(delete(OriginKey).where(OriginKey.version_id.in_(never_seen)))
+            session.execute(delete(ProductKey).where(ProductKey.version_id.in_(never_seen)))
+            session.execute(delete(VersionRow).where(VersionRow.id.in_(never_seen)))
+        if closed:
+            session.execute(update(VersionRow).where(VersionRow.id.in_(closed))
+                            .values(rec_until=recorded))
+        if not new:
+            return
+        ids = session.execute(
+            insert(VersionRow).returning(VersionRow.id, sort_by_parameter_order=True),
+            [{"subject": subject, "kind": subject.split(":", 1)[0],
+              "known_from": v.known_from, "known_until": v.known_until, "rec_from": recorded,
+              "rec_until": FOREVER, "first_known": v.first_known, "first_seq": v.first_seq,
+              "state": v.text} for subject, v in new]).scalars().all()
+        origin_rows: list[dict[str, Any]] = []
+        product_rows: list[dict[str, Any]] = []
+        for version_id, (subject, version) in zip(ids, new, strict=True):
+            origins, products = _keys(subject.split(":", 1)[0], version.state)
+            origin_rows += [{"version_id": version_id, "origin": o} for o in origins]
+            product_rows += [{"version_id": version_id, "product": p} for p in products]
+        if origin_rows:
+            session.execute(insert(OriginKey), origin_rows)
+        if product_rows:
+            session.execute(insert(ProductKey), product_rows)
 
     def rebuild(self, store: EventStore) -> int:
         """Drop every row and project the whole log again; return how many events."""
