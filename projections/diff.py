@@ -19,7 +19,7 @@ from domain.clocks import Coordinate
 from domain.timeline import MeasureState, Timeline, paint_at
 from events import format_hts, normalise_hts
 from projections.answers import Answer, EventRef, Layer, Number, RateAnswer, ScheduleRow
-from projections.rates import _event_ref, rate_on
+from projections.rates import event_ref, rate_on
 from projections.replay import Corrected
 from projections.schedule import schedule_as_of
 
@@ -164,7 +164,7 @@ def _refs(ids: Iterable[str], *versions: Version) -> tuple[EventRef, ...]:
         for version in versions:
             entry = version.entries.get(eid)
             if entry is not None:
-                refs.setdefault(eid, _event_ref(entry))
+                refs.setdefault(eid, event_ref(entry))
                 break
     return tuple(refs.values())
 

@@ -262,7 +262,8 @@ def _run(
     return _Run(layers, known.missing, notes, total)
 
 
-def _event_ref(entry: Corrected) -> EventRef:
+def event_ref(entry: Corrected) -> EventRef:
+    """An event behind an answer, with its three clocks, corrections and sources."""
     event = entry.event
     return EventRef(
         id=event.id,
@@ -317,7 +318,7 @@ def rate_on(
         prefetch([eid for work in base.layers for eid in work.event_ids])
     layers = []
     for work in base.layers:
-        refs = tuple(_event_ref(entries[eid]) for eid in dict.fromkeys(work.event_ids)
+        refs = tuple(event_ref(entries[eid]) for eid in dict.fromkeys(work.event_ids)
                      if eid in entries)
         layers.append(Layer(
             measure=work.measure.id, title=work.measure.title,
