@@ -1,8 +1,10 @@
 """The hand-written, indexed SQL that the read model's rate query is measured against.
 
 It fetches, with one statement through the bare ``sqlite3`` module, exactly the rows the read
-model's query fetches for a question: the one version of each subject whose known and recorded
-intervals contain the coordinate and whose origin and product keys can cover the entry. It does
+model's queries fetch for a question: the measure pieces whose effective, known and recorded
+intervals contain the coordinate and whose origin and product keys can cover the entry, the
+heads of those measures, and the one version of every other subject at the known and recorded
+times whose keys can cover the entry. It does
 not evaluate them (that is the rate engine's work, in Python, in both paths), so the ratio
 read-model / hand-written is the cost of everything the application adds to the bare lookup:
 SQLAlchemy, catching up with the log, decoding states, evaluating layers, citing events.
@@ -13,16 +15,33 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from domain.clocks import cutoff_instant, system_clock
+from domain.clocks import cutoff_instant, effective_instant, system_clock
 from events import ORIGIN_GROUPS, normalise_hts
 
 QUERY = """
-SELECT v.id, v.kind, v.subject, v.state FROM rm_versions v
+WITH p AS (
+  SELECT id, subject, state FROM rm_pieces
+  WHERE rec_until > :r AND known_until > :k AND eff_until > :e
+    AND rec_from <= :r AND known_from <= :k AND eff_from <= :e
+    AND id IN (SELECT piece_id FROM rm_piece_origins
+               WHERE origin IN ({origins}) AND eff_until > :e AND eff_from <= :e)
+    AND id IN (SELECT piece_id FROM rm_piece_products
+               WHERE (product IN ({prefixes}) OR (product > :hts AND product < :hts_end))
+                 AND eff_until > :e AND eff_from <= :e)
+)
+SELECT 'piece', p.subject, p.state, 0, 0 FROM p
+UNION ALL
+SELECT v.kind, v.subject, v.state, v.first_known, v.first_seq
+FROM rm_versions v JOIN p ON v.subject = p.subject
 WHERE v.rec_until > :r AND v.known_until > :k AND v.rec_from <= :r AND v.known_from <= :k
+UNION ALL
+SELECT v.kind, v.subject, v.state, v.first_known, v.first_seq FROM rm_versions v
+WHERE v.kind != 'measure'
+  AND v.rec_until > :r AND v.known_until > :k AND v.rec_from <= :r AND v.known_from <= :k
   AND v.id IN (SELECT version_id FROM rm_origin_keys WHERE origin IN ({origins}))
   AND v.id IN (SELECT version_id FROM rm_product_keys
                WHERE product IN ({prefixes}) OR (product > :hts AND product < :hts_end))
-ORDER BY v.first_known, v.first_seq
+ORDER BY 4, 5
 """
 
 
@@ -36,7 +55,7 @@ _CONNECTIONS: dict[str, sqlite3.Connection] = {}
 def hand_written_query(timeline: Any, origin: str, hts: str, entered: str,
                        known: str | None) -> object:
     """The version rows for one question, by one indexed SQL statement over the read model."""
-    from tariffs.readmodel import micros
+    from tariffs.pieces import micros
 
     path = timeline.store.app.env.get("SQLITE_DBNAME")
     if not path:
@@ -48,12 +67,13 @@ def hand_written_query(timeline: Any, origin: str, hts: str, entered: str,
     origins = [origin, "ALL", *(g for g, members in ORIGIN_GROUPS.items() if origin in members)]
     prefixes = [digits[:n] for n in range(2, len(digits) + 1, 2)] + ["ALL"]
     now = system_clock()
-    k = micros(cutoff_instant(known, "--known") if known else now)
-    sql = QUERY.format(origins=",".join("?" * len(origins)),
-                       prefixes=",".join("?" * len(prefixes)))
-    # sqlite3 takes either named or positional parameters: number them all positionally.
-    sql = sql.replace(":r", "?").replace(":k", "?").replace(":hts_end", "?").replace(
-        ":hts", "?")
-    r = micros(now)
-    params = [r, k, r, k, *origins, *prefixes, digits, digits + ";"]
+    params: dict[str, object] = {
+        "e": micros(effective_instant(entered)),
+        "k": micros(cutoff_instant(known, "--known") if known else now), "r": micros(now),
+        "hts": digits, "hts_end": digits + ";",
+        **{f"o{i}": value for i, value in enumerate(origins)},
+        **{f"p{i}": value for i, value in enumerate(prefixes)},
+    }
+    sql = QUERY.format(origins=",".join(f":o{i}" for i in range(len(origins))),
+                       prefixes=",".join(f":p{i}" for i in range(len(prefixes))))
     return connection.execute(sql, params).fetchall()

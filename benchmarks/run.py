@@ -167,8 +167,11 @@ def measure_queries(history: Path, db: Path, count: int, fold_count: int) -> dic
         out["rebuild"] = {"unavailable": "TariffTimeline.rebuild_read_model() is not in this "
                                          "build"}
     fold_method = getattr(timeline, "rate_on_by_fold", None) or timeline.rate_on
-    out["fold"] = {**_latencies(via(fold_method), sample[:fold_count]),
-                   "api": "rate_on_by_fold" if has_read_model else "rate_on (the pure fold)"}
+    if fold_count > 0:
+        out["fold"] = {**_latencies(via(fold_method), sample[:fold_count]),
+                       "api": "rate_on_by_fold" if has_read_model else "rate_on (the pure fold)"}
+    else:
+        out["fold"] = {"skipped": "--fold-budget 0: the pure fold was not asked"}
     if has_read_model:
         out["read_model"] = {**_latencies(via(timeline.rate_on), sample), "api": "rate_on"}
         disagree = [q for q in sample[:fold_count] if _answer(via(timeline.rate_on)(q))
@@ -281,6 +284,8 @@ def _fmt(value: object, digits: int = 1) -> str:
 def _latency(entry: dict[str, Any]) -> str:
     if "unavailable" in entry:
         return "not available on this build"
+    if "skipped" in entry:
+        return "not asked (--fold-budget 0)"
     return f"{entry['median_ms']:,.1f} / {entry['p99_ms']:,.1f} (n={entry['n']})"
 
 
@@ -335,7 +340,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="questions per query path (default 200)")
     parser.add_argument("--fold-budget", type=int, default=300_000,
                         help="the pure fold reads the whole log per question: it is asked "
-                             "max(3, min(queries, budget / events)) questions (default 300000)")
+                             "max(3, min(queries, budget / events)) questions (default 300000; "
+                             "0: not at all)")
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--workdir", type=Path, default=None,
                         help="where histories and stores go (default: a temporary folder)")
@@ -378,7 +384,8 @@ def main(argv: list[str] | None = None) -> int:
     path = args.out / f"{started:%Y%m%dT%H%M%SZ}.json"
     try:
         for size in sizes:
-            fold_count = max(3, min(args.queries, args.fold_budget // size))
+            fold_count = 0 if args.fold_budget == 0 else max(
+                3, min(args.queries, args.fold_budget // size))
             result["sizes"][str(size)] = run_size(size, work, args.seed, args.queries,
                                                   fold_count, say)
             # Written after every size, so a long run that is stopped keeps what it measured.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
@@ -9,6 +10,20 @@ from events import ALL, ORIGIN_GROUPS, Condition, Rate, Scope, Selector
 
 Match = Literal["yes", "no", "partly"]
 FactValue = bool | str | Decimal
+
+LISTED_FOR = timedelta(days=365)
+"""How long before a measure takes effect, and after it ends, answers still list it: a year
+of notice either side explains a change to a reader without every measure that ever was."""
+
+
+def listed_before_start(starts: datetime, at: datetime) -> bool:
+    """Whether a measure that takes effect at `starts` is listed (as scheduled) at `at`."""
+    return starts - LISTED_FOR <= at
+
+
+def listed_after_end(ended: datetime, at: datetime) -> bool:
+    """Whether a measure that ended at `ended` is still listed (as ended) at `at`."""
+    return at < ended + LISTED_FOR
 
 
 def _origin_in(codes: tuple[str, ...], origin: str) -> bool:

@@ -1,7 +1,8 @@
 """Rate evaluation: which layers of duty apply to an entry at an effective instant, and why.
 
 The order of reasoning, for each measure whose scope covers the entry:
-1. lifecycle at the instant (in force, paused, scheduled, ended, only announced);
+1. lifecycle at the instant (in force, paused, scheduled, ended, only announced); a measure
+   that starts more than a year later, or ended more than a year before, is not listed;
 2. exemptions and quotas, tested against the facts about the goods;
 3. replacements (a country rate takes the place of the baseline of the same program);
 4. stacking rules in effect at the instant (232 goods do not pay the reciprocal layer, ...);
@@ -21,14 +22,24 @@ from decimal import Decimal
 from domain.clocks import Coordinate
 from domain.rules import (
     FactValue,
+    Match,
     condition_holds,
     describe_rate,
     layer_percent,
+    listed_after_end,
+    listed_before_start,
     scope_matches,
-    selects,
 )
-from domain.timeline import ENDED, MeasureState, Paint, Timeline, paint_at
-from events import Rate, Scope, format_hts
+from domain.timeline import (
+    ENDED,
+    ExemptionState,
+    MeasureState,
+    Paint,
+    QuotaState,
+    Timeline,
+    paint_at,
+)
+from events import Rate, Scope, Selector, format_hts
 from projections.answers import Alternative, EventRef, Layer, RateAnswer
 from projections.replay import Corrected
 
@@ -96,12 +107,13 @@ def _consider(measure: MeasureState, origin: str, hts: str, at: datetime) -> _Wo
     scope = measure.scope_at(at) or (_last_scope(measure) if status is not None else None)
     if status is None:
         first = measure.scopes[0] if measure.scopes else None
-        if first is None or first.start <= at or scope_matches(first.value, origin, hts) == "no":
+        if first is None or first.start <= at or not listed_before_start(first.start, at) or (
+                scope_matches(first.value, origin, hts) == "no"):
             return None
         return _Work(measure, "scheduled", False,
                      f"not yet in force: takes effect {first.start.isoformat()}",
                      measure.rates[0].value if measure.rates else None, [first.event_id])
-    if scope is None:
+    if scope is None or (status.value in ENDED and not listed_after_end(status.start, at)):
         return None
     match = scope_matches(scope.value, origin, hts)
     if match == "no":
@@ -126,20 +138,62 @@ def _consider(measure: MeasureState, origin: str, hts: str, at: datetime) -> _Wo
     return _Work(measure, "in_force", True, "in force", rate_value, ids)
 
 
+class _Carveouts:
+    """Exemptions by the measure ids, programs and authorities they select, and quotas by
+    measure, each list in the timeline's order (the order the fold met them); and what does
+    not depend on the facts, worked out once for all the runs of one question."""
+
+    def __init__(self, timeline: Timeline, origin: str, hts: str, at: datetime) -> None:
+        self.origin, self.hts, self.at = origin, hts, at
+        self._matches: dict[str, Match] = {}
+        self.considered = [w for m in timeline.measures.values()
+                           if (w := _consider(m, origin, hts, at)) is not None]
+        self.rules = [(rule, version.value[1], version.value[2])
+                      for rule in timeline.rules.values()
+                      if (version := paint_at(rule.versions, at)) is not None
+                      and version.value[0]]
+        self.exemptions: dict[tuple[str, str], list[ExemptionState]] = {}
+        self.order: dict[str, int] = {}
+        for index, exemption in enumerate(timeline.exemptions.values()):
+            self.order[exemption.id] = index
+            selector = exemption.applies_to
+            for key in [*(("m", m) for m in selector.measures),
+                        *(("p", p) for p in selector.programs),
+                        *(("a", a) for a in selector.authorities)]:
+                self.exemptions.setdefault(key, []).append(exemption)
+        self.quotas: dict[str, list[QuotaState]] = {}
+        for quota in timeline.quotas.values():
+            self.quotas.setdefault(quota.measure, []).append(quota)
+
+    def exemptions_for(self, measure: MeasureState) -> list[tuple[ExemptionState, Match]]:
+        """The exemptions in effect whose selector picks the measure and whose scope may cover
+        the entry, with how it covers it, in timeline order."""
+        found = {e.id: e for key in (("m", measure.id), ("p", measure.program),
+                                     ("a", measure.authority))
+                 for e in self.exemptions.get(key, ())}
+        out: list[tuple[ExemptionState, Match]] = []
+        for exemption in sorted(found.values(), key=lambda e: self.order[e.id]):
+            match = self._matches.get(exemption.id)
+            if match is None:
+                match = self._matches[exemption.id] = (
+                    "no" if exemption.active_at(self.at) is None
+                    else scope_matches(exemption.scope, self.origin, self.hts))
+            if match != "no":
+                out.append((exemption, match))
+        return out
+
+    def fresh_layers(self) -> list[_Work]:
+        """The measures considered, as new work for one run (runs change their work)."""
+        return [_Work(w.measure, w.status, w.applied, w.reason, w.rate, list(w.event_ids))
+                for w in self.considered]
+
+
 def _apply_exemptions(
-    work: _Work, timeline: Timeline, origin: str, hts: str, at: datetime, facts: _Facts
+    work: _Work, carveouts: _Carveouts, origin: str, hts: str, at: datetime, facts: _Facts
 ) -> None:
     """Step 2: exemptions and quotas that change an in-force layer."""
     measure = work.measure
-    for exemption in timeline.exemptions.values():
-        # The selector test is cheap and rules out most exemptions; activity needs a scan.
-        if not selects(exemption.applies_to, measure.id, measure.program, measure.authority):
-            continue
-        if exemption.active_at(at) is None:
-            continue
-        match = scope_matches(exemption.scope, origin, hts)
-        if match == "no":
-            continue
+    for exemption, match in carveouts.exemptions_for(measure):
         tests = [] if match == "yes" else [facts.test(
             f"{format_hts(hts)} is among the products of exemption {exemption.id}", None)]
         tests += [facts.test(c.describe(), condition_holds(c, facts.facts))
@@ -156,9 +210,7 @@ def _apply_exemptions(
             return
         work.rate = exemption.rate
         work.reason = f"reduced rate: {because}"
-    for quota in timeline.quotas.values():
-        if quota.measure != measure.id:
-            continue
+    for quota in carveouts.quotas.get(measure.id, ()):
         active = paint_at(quota.active, at)
         if active is None or not active.value or scope_matches(quota.scope, origin, hts) == "no":
             continue
@@ -179,9 +231,7 @@ def _apply_exemptions(
             work.reason = f"over quota: full rate beyond {described}"
 
 
-def _apply_replacements_and_stacking(
-    layers: list[_Work], timeline: Timeline, at: datetime
-) -> None:
+def _apply_replacements_and_stacking(layers: list[_Work], carveouts: _Carveouts) -> None:
     """Steps 3 and 4: replacements within a program, then the stacking rules in effect."""
     for layer in layers:
         if layer.applied and layer.rate is not None and layer.rate.replaces:
@@ -190,20 +240,28 @@ def _apply_replacements_and_stacking(
                     other.applied = False
                     other.reason = (f"replaced by {layer.measure.id} "
                                     f"({layer.measure.title})")
-    for rule in timeline.rules.values():
-        version = paint_at(rule.versions, at)
-        if version is None or not version.value[0]:
-            continue
-        _, when, excludes = version.value
-        triggers = [w for w in layers if w.applied and selects(
-            when, w.measure.id, w.measure.program, w.measure.authority)]
+    position = {id(w): i for i, w in enumerate(layers)}
+    named: dict[tuple[str, str], list[_Work]] = {}
+    for w in layers:
+        for key in (("m", w.measure.id), ("p", w.measure.program), ("a", w.measure.authority)):
+            named.setdefault(key, []).append(w)
+
+    def picked(selector: Selector) -> list[_Work]:
+        # The layers a selector names, in layer order (a selector names few of many layers).
+        found = {id(w): w for key in [*(("m", m) for m in selector.measures),
+                                      *(("p", p) for p in selector.programs),
+                                      *(("a", a) for a in selector.authorities)]
+                 for w in named.get(key, ()) if w.applied}
+        return [found[i] for i in sorted(found, key=position.__getitem__)]
+
+    for rule, when, excludes in carveouts.rules:
+        triggers = picked(when)
         if not triggers:
             continue
         shares = [t.rate.content_fact for t in triggers
                   if t.rate is not None and t.rate.content_fact is not None]
-        for other in layers:
-            if other.applied and other not in triggers and selects(
-                    excludes, other.measure.id, other.measure.program, other.measure.authority):
+        for other in picked(excludes):
+            if other.applied and other not in triggers:
                 other.event_ids.extend(rule.event_ids)
                 if rule.remainder and shares:
                     other.remainder_of = shares
@@ -228,16 +286,15 @@ def _on_remainder(percent: Decimal, shares: list[str],
 
 
 def _run(
-    timeline: Timeline, origin: str, hts: str, at: datetime, mfn: Decimal | None,
+    carveouts: _Carveouts, origin: str, hts: str, at: datetime, mfn: Decimal | None,
     facts: Mapping[str, FactValue], assume: Mapping[str, bool],
 ) -> _Run:
     known = _Facts(facts, assume)
-    layers = [w for m in timeline.measures.values()
-              if (w := _consider(m, origin, hts, at)) is not None]
+    layers = carveouts.fresh_layers()
     for work in layers:
         if work.applied:
-            _apply_exemptions(work, timeline, origin, hts, at, known)
-    _apply_replacements_and_stacking(layers, timeline, at)
+            _apply_exemptions(work, carveouts, origin, hts, at, known)
+    _apply_replacements_and_stacking(layers, carveouts)
     notes: list[str] = []
     total: Decimal | None = Decimal(0)
     for work in layers:
@@ -292,7 +349,8 @@ def rate_on(
     """The additional duty on goods of an origin and HTS code entered at the coordinate."""
     facts = dict(facts or {})
     at = coordinate.effective
-    base = _run(timeline, origin, hts, at, mfn, facts, {})
+    carveouts = _Carveouts(timeline, origin, hts, at)
+    base = _run(carveouts, origin, hts, at, mfn, facts, {})
     notes = list(base.notes)
     alternatives: list[Alternative] = []
     if base.missing:
@@ -300,7 +358,7 @@ def rate_on(
         values: set[Decimal | None] = set()
         for combo in itertools.product((True, False), repeat=len(keys)):
             assume = dict(zip(keys, combo, strict=True))
-            run = _run(timeline, origin, hts, at, mfn, facts, assume)
+            run = _run(carveouts, origin, hts, at, mfn, facts, assume)
             values.add(run.additional)
             alternatives.append(Alternative(assumptions=assume, additional=run.additional))
         if len(values) > 1:

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from domain.clocks import Coordinate
-from domain.rules import describe_rate, origin_matches, product_matches
-from domain.timeline import Timeline, paint_at
+from domain.rules import (
+    describe_rate,
+    listed_after_end,
+    listed_before_start,
+    origin_matches,
+    product_matches,
+)
+from domain.timeline import ENDED, Paint, Timeline, paint_at
 from events import Scope, format_hts
 from projections.answers import Schedule, ScheduleRow
 
@@ -31,12 +38,19 @@ def _products(scope: Scope) -> str:
     return text
 
 
+def _cited(*paints: Paint[Any] | None) -> tuple[str, ...]:
+    """The events behind what a row shows (its status, scope and rate), once each."""
+    return tuple(dict.fromkeys(p.event_id for p in paints if p is not None))
+
+
 def schedule_as_of(
     timeline: Timeline, coordinate: Coordinate, origin: str | None = None,
     hts: str | None = None,
 ) -> Schedule:
     """Measures in force, paused, scheduled and announced at a coordinate, with exemptions,
-    quotas and stacking rules in effect; optionally only those covering an origin or HTS code."""
+    quotas and stacking rules in effect; optionally only those covering an origin or HTS code.
+
+    Measures starting more than a year later or ended more than a year before are left out."""
     at: datetime = coordinate.effective
     rows: list[ScheduleRow] = []
     for m in timeline.measures.values():
@@ -47,7 +61,7 @@ def schedule_as_of(
             upcoming = [p for p in m.scopes if p.start > at]
             if m.imposed and upcoming:
                 first = upcoming[0]
-                if _covers(first.value, origin, hts):
+                if listed_before_start(first.start, at) and _covers(first.value, origin, hts):
                     first_rate = paint_at(m.rates, first.start)
                     rows.append(ScheduleRow(
                         kind="measure", id=m.id, title=m.title, authority=m.authority,
@@ -55,7 +69,7 @@ def schedule_as_of(
                         rate=describe_rate(first_rate.value) if first_rate else None,
                         origins=_origins(first.value), products=_products(first.value),
                         products_complete=first.value.products_complete, since=first.start,
-                        until=first.end, events=m.event_ids))
+                        until=first.end, events=_cited(first, first_rate)))
                 continue
             if not m.imposed and m.announcements:
                 last = m.announcements[-1]
@@ -66,9 +80,10 @@ def schedule_as_of(
                         rate=describe_rate(last.rate) if last.rate else None,
                         origins=_origins(last.scope), products=_products(last.scope),
                         products_complete=last.scope.products_complete,
-                        since=last.planned_from, until=None, events=m.event_ids))
+                        since=last.planned_from, until=None, events=(last.event_id,)))
             continue
-        if scope_paint is None or not _covers(scope_paint.value, origin, hts):
+        if scope_paint is None or not _covers(scope_paint.value, origin, hts) or (
+                status.value in ENDED and not listed_after_end(status.start, at)):
             continue
         until = status.end
         if status.value == "paused":
@@ -80,7 +95,7 @@ def schedule_as_of(
             status=status.value, rate=describe_rate(rate.value) if rate else None,
             origins=_origins(scope_paint.value), products=_products(scope_paint.value),
             products_complete=scope_paint.value.products_complete, since=status.start,
-            until=until, events=m.event_ids))
+            until=until, events=_cited(status, scope_paint, rate)))
     for ex in timeline.exemptions.values():
         active = ex.active_at(at)
         if active is None or not _covers(ex.scope, origin, hts):

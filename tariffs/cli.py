@@ -22,7 +22,6 @@ from domain.errors import InvalidInput, TariffError
 from events import FACTS, AnyEvent, ImportFile
 from projections.answers import RateAnswer
 from projections.diff import Diff, Side, diff_csv, instruments
-from tariffs.chart import plot_series
 from tariffs.errors import exit_code
 from tariffs.service import ENV_DB, TariffTimeline, bundled_data, check_intact
 
@@ -416,6 +415,8 @@ def timeline_(
         for when in _each(known)])
     timeline.close()
     if plot is not None:
+        from tariffs.chart import plot_series  # matplotlib is slow to import: only for --plot
+
         written = _run(lambda: plot_series(versions, plot))
         err.print(f"chart written to {written}", highlight=False)
     if as_json:

@@ -2,10 +2,12 @@
 
 For every subject (a measure, exemption, quota, stacking rule, deal or ruling) the read model
 holds *versions*: the subject's folded state over a known-time interval and a recorded-time
-interval. A question at (effective E, known K, recorded R) picks, by index, the one version of
-each subject whose intervals contain (K, R) and whose origin and product keys match the entry,
-and evaluates them with the same rate engine as the pure fold. The effective dimension lives in
-each state's painted intervals.
+interval. A measure's version holds only its *head*; its paints live in *pieces*, rows over an
+effective interval x a known interval x a recorded interval (see ``tariffs.pieces``), so a
+measure with a long history costs a question no more than a short one. A question at
+(effective E, known K, recorded R) picks, by index, the pieces containing (E, K, R) whose
+origin and product keys match the entry, the heads of their measures and the versions of the
+other subjects, and evaluates them with the same rate engine as the pure fold.
 
 It is kept up to date from the event store's notification log, exactly once: the rows it writes
 for a group of notifications and its tracking position are committed in one transaction.
@@ -65,16 +67,26 @@ from events import (
     known_instant,
 )
 from projections.replay import Corrected, Recorded, corrected_log, known_order
+from tariffs.pieces import (
+    FOREVER,
+    MeasureHead,
+    MeasurePiece,
+    PieceRow,
+    assemble,
+    measure_rows,
+    micros,
+)
 from tariffs.store import TIMELINE_ID, EventStore, TimelineEntry, persistence_env
 
 Kind = Literal["measure", "exemption", "quota", "rule", "deal", "ruling"]
-FOREVER = 2**62
-"""Stands for an open end of an interval (so that range conditions can use plain indexes)."""
+SCHEMA = 2
+"""The read model's table layout; a read model of another layout is rebuilt from the log."""
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 APPLICATION_NAME = "TariffTimeline"
 _EVENT: TypeAdapter[PolicyEvent] = TypeAdapter(AnyEvent)
+_PIECE: TypeAdapter[MeasurePiece] = TypeAdapter(MeasurePiece)
 _STATE: dict[str, TypeAdapter[Any]] = {
-    "measure": TypeAdapter(MeasureState),
+    "measure": TypeAdapter(MeasureHead),
     "exemption": TypeAdapter(ExemptionState),
     "quota": TypeAdapter(QuotaState),
     "rule": TypeAdapter(RuleState),
@@ -86,11 +98,6 @@ _FIELD_KIND: tuple[tuple[str, Kind], ...] = (
     ("quota", "quota"), ("exemption", "exemption"), ("deal", "deal"), ("rule", "rule"),
     ("measure", "measure"), ("ruling", "ruling"),
 )
-
-
-def micros(at: datetime) -> int:
-    """An instant as whole microseconds since 1970 UTC (comparable and indexable in SQL)."""
-    return (at - EPOCH) // timedelta(microseconds=1)
 
 
 def from_micros(value: int) -> datetime:
@@ -115,6 +122,13 @@ def subject_key(event: PolicyEvent) -> str | None:
 
 class Base(DeclarativeBase):
     """Tables of the read model (SQLAlchemy 2.0 declarative)."""
+
+
+class SchemaRow(Base):
+    """The layout the read model's tables were written in."""
+
+    __tablename__ = "rm_schema"
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
 
 
 class TrackingRow(Base):
@@ -160,6 +174,54 @@ class VersionRow(Base):
         Index("ix_rm_versions_subject_open", "subject", "rec_until"),
         Index("ix_rm_versions_coordinate", "rec_until", "known_until", "rec_from", "known_from"),
     )
+
+
+class PieceTable(Base):
+    """A measure's topmost paints over [eff_from, eff_until) x [known_from, known_until) x
+    [rec_from, rec_until)."""
+
+    __tablename__ = "rm_pieces"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    subject: Mapped[str] = mapped_column(String(140))
+    eff_from: Mapped[int] = mapped_column(BigInteger)
+    eff_until: Mapped[int] = mapped_column(BigInteger)
+    known_from: Mapped[int] = mapped_column(BigInteger)
+    known_until: Mapped[int] = mapped_column(BigInteger)
+    rec_from: Mapped[int] = mapped_column(BigInteger)
+    rec_until: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_rm_pieces_subject_open", "subject", "rec_until"),
+    )
+
+
+class PieceOrigin(Base):
+    """An origin (code, group or ALL) that a piece's scope names, with the piece's intervals
+    (so that one index range finds the pieces of an origin at a coordinate)."""
+
+    __tablename__ = "rm_piece_origins"
+    piece_id: Mapped[int] = mapped_column(
+        ForeignKey("rm_pieces.id", ondelete="CASCADE"), primary_key=True)
+    origin: Mapped[str] = mapped_column(String(8), primary_key=True)
+    eff_from: Mapped[int] = mapped_column(BigInteger)
+    eff_until: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = (Index("ix_rm_piece_origins", "origin", "eff_until", "eff_from",
+                            "piece_id"),)
+
+
+class PieceProduct(Base):
+    """An HTS prefix (or ALL) that a piece's scope names, with the piece's intervals."""
+
+    __tablename__ = "rm_piece_products"
+    piece_id: Mapped[int] = mapped_column(
+        ForeignKey("rm_pieces.id", ondelete="CASCADE"), primary_key=True)
+    product: Mapped[str] = mapped_column(String(12), primary_key=True)
+    eff_from: Mapped[int] = mapped_column(BigInteger)
+    eff_until: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = (Index("ix_rm_piece_products", "product", "eff_until", "eff_from",
+                            "piece_id"),)
 
 
 class OriginKey(Base):
@@ -238,8 +300,34 @@ class Version:
     first_seq: int
 
 
+def _piece_keys(piece: MeasurePiece) -> tuple[set[str], set[str]]:
+    """Origins and products a piece can match; a piece without a scope of its own falls back
+    on the measure's first or last scope, so it is offered to every question (and decided by
+    the rate engine)."""
+    if piece.scope is None:
+        return {"ALL"}, {"ALL"}
+    scope = piece.scope[1].value
+    return set(scope.origins), set(scope.products)
+
+
+def subject_rows(entries: Sequence[Corrected], subject: str) -> tuple[list[Version],
+                                                                      list[PieceRow]]:
+    """The versions of a subject over known time and, for a measure, its pieces."""
+    kind, ident = subject.split(":", 1)
+    if kind != "measure":
+        return versions_of(entries, subject), []
+    ordered = known_order(entries)
+    if not ordered:
+        return [], []
+    first_known, first_seq = micros(known_instant(ordered[0].event.known)), ordered[0].seq
+    heads, pieces = measure_rows(ordered, ident)
+    return [Version(h.known_from, h.known_until, _STATE[kind].dump_json(h.head).decode(),
+                    h.head, first_known, first_seq) for h in heads], pieces
+
+
 def versions_of(entries: Sequence[Corrected], subject: str) -> list[Version]:
-    """The versions of a subject: its state after each known instant of its events."""
+    """The versions of a subject other than a measure: its state after each known instant of
+    its events."""
     kind, ident = subject.split(":", 1)
     ordered = known_order(entries)
     if not ordered:
@@ -274,12 +362,34 @@ class ReadModel(TrackingRecorder):
     def __init__(self, url: str, cache_size: int = 20_000) -> None:
         sa_url, args = sqlalchemy_url(url)
         self.engine: Engine = create_engine(sa_url, connect_args=args, future=True)
-        Base.metadata.create_all(self.engine)
+        self._ensure_schema()
         self._cache: OrderedDict[int, object] = OrderedDict()
+        self._pieces: OrderedDict[int, MeasurePiece] = OrderedDict()
         self._cache_size = cache_size
         self._events: OrderedDict[int, PolicyEvent] = OrderedDict()
         self.fault: Any = None
         """Called between writing rows and committing (tests simulate a crash there)."""
+
+    def _ensure_schema(self) -> None:
+        """Create the tables; a read model written in another layout is dropped (it is only
+        ever a projection of the log, and the next catch-up rebuilds it)."""
+        from sqlalchemy import inspect
+        from sqlalchemy.exc import IntegrityError
+
+        current = inspect(self.engine).has_table(SchemaRow.__tablename__) and (
+            self._schema_version() == SCHEMA)
+        if not current:
+            Base.metadata.drop_all(self.engine)
+            Base.metadata.create_all(self.engine)
+            try:
+                with Session(self.engine) as session, session.begin():
+                    session.add(SchemaRow(version=SCHEMA))
+            except IntegrityError:
+                pass  # another process created the same tables at the same moment
+
+    def _schema_version(self) -> int | None:
+        with Session(self.engine) as session:
+            return session.execute(select(func.max(SchemaRow.version))).scalar()
 
     def close(self) -> None:
         """Release connections."""
@@ -429,12 +539,16 @@ class ReadModel(TrackingRecorder):
                 EventRow.seq, EventRow.recorded_us, EventRow.payload, EventRow.event_id,
                 EventRow.target_id).where(or_(EventRow.event_id.in_(part),
                                               EventRow.target_id.in_(part)))).all()
-        rows = sorted(set(rows))
+        # Rows by the event they are (or correct): each subject then takes its families'.
+        by_event: dict[str, list[tuple[int, int, str]]] = {}
+        for seq, at, payload, event_id, target_id in set(rows):
+            for key in {event_id, target_id} - {None}:
+                by_event.setdefault(cast(str, key), []).append((seq, at, payload))
         logs: dict[str, list[Recorded]] = {}
         for subject, family in ids.items():
+            chosen = sorted({row for event_id in family for row in by_event.get(event_id, ())})
             logs[subject] = [Recorded(seq, from_micros(at), self._parse(seq, payload))
-                             for seq, at, payload, event_id, target_id in rows
-                             if event_id in family or target_id in family]
+                             for seq, at, payload in chosen]
         return logs
 
     def _parse(self, seq: int, payload: str) -> PolicyEvent:
@@ -456,13 +570,35 @@ class ReadModel(TrackingRecorder):
             s: {} for s in subjects}
         for subject, vid, kf, ku, st, rf in current:
             existing[subject][(kf, ku, st)] = (vid, rf)
+        open_pieces: dict[str, dict[tuple[int, int, int, int, str], tuple[int, int]]] = {
+            s: {} for s in subjects}
+        measures = [s for s in subjects if s.startswith("measure:")]
+        for start in range(0, len(measures), 500):
+            for subject, pid, ef, eu, kf, ku, st, rf in session.execute(select(
+                    PieceTable.subject, PieceTable.id, PieceTable.eff_from, PieceTable.eff_until,
+                    PieceTable.known_from, PieceTable.known_until, PieceTable.state,
+                    PieceTable.rec_from).where(PieceTable.subject.in_(measures[start:start + 500]),
+                                               PieceTable.rec_until == FOREVER)):
+                open_pieces[subject][(ef, eu, kf, ku, st)] = (pid, rf)
         never_seen: list[int] = []
         closed: list[int] = []
         new: list[tuple[str, Version]] = []
+        pieces_gone: list[int] = []
+        pieces_closed: list[int] = []
+        new_pieces: list[tuple[str, PieceRow, str]] = []
         for subject in subjects:
             entries = [e for e in corrected_log(logs[subject])
                        if subject_key(e.event) == subject]
-            wanted = versions_of(entries, subject)
+            wanted, pieces = subject_rows(entries, subject)
+            texts = [_PIECE.dump_json(p.piece).decode() for p in pieces]
+            keep_pieces = {(p.eff_from, p.eff_until, p.known_from, p.known_until, text)
+                           for p, text in zip(pieces, texts, strict=True)}
+            for piece_key, (pid, rf) in open_pieces[subject].items():
+                if piece_key not in keep_pieces:
+                    (pieces_gone if rf == recorded else pieces_closed).append(pid)
+            new_pieces += [(subject, p, text) for p, text in zip(pieces, texts, strict=True)
+                           if (p.eff_from, p.eff_until, p.known_from, p.known_until, text)
+                           not in open_pieces[subject]]
             keep = {(v.known_from, v.known_until, v.text) for v in wanted}
             for key, (vid, rf) in existing[subject].items():
                 if key not in keep:
@@ -478,6 +614,7 @@ class ReadModel(TrackingRecorder):
         if closed:
             session.execute(update(VersionRow).where(VersionRow.id.in_(closed))
                             .values(rec_until=recorded))
+        self._write_pieces(session, pieces_gone, pieces_closed, new_pieces, recorded)
         if not new:
             return
         ids = session.execute(
@@ -489,6 +626,8 @@ class ReadModel(TrackingRecorder):
         origin_rows: list[dict[str, Any]] = []
         product_rows: list[dict[str, Any]] = []
         for version_id, (subject, version) in zip(ids, new, strict=True):
+            if subject.startswith("measure:"):
+                continue  # a measure is found through its pieces
             origins, products = _keys(subject.split(":", 1)[0], version.state)
             origin_rows += [{"version_id": version_id, "origin": o} for o in origins]
             product_rows += [{"version_id": version_id, "product": p} for p in products]
@@ -497,11 +636,43 @@ class ReadModel(TrackingRecorder):
         if product_rows:
             session.execute(insert(ProductKey), product_rows)
 
+    @staticmethod
+    def _write_pieces(session: Session, gone: list[int], closed: list[int],
+                      new: list[tuple[str, PieceRow, str]], recorded: int) -> None:
+        """Remove pieces never visible, close superseded ones, insert new ones with keys."""
+        for start in range(0, len(gone), 500):
+            chunk = gone[start:start + 500]
+            session.execute(delete(PieceOrigin).where(PieceOrigin.piece_id.in_(chunk)))
+            session.execute(delete(PieceProduct).where(PieceProduct.piece_id.in_(chunk)))
+            session.execute(delete(PieceTable).where(PieceTable.id.in_(chunk)))
+        for start in range(0, len(closed), 500):
+            session.execute(update(PieceTable).where(
+                PieceTable.id.in_(closed[start:start + 500])).values(rec_until=recorded))
+        if not new:
+            return
+        ids = session.execute(
+            insert(PieceTable).returning(PieceTable.id, sort_by_parameter_order=True),
+            [{"subject": subject, "eff_from": p.eff_from, "eff_until": p.eff_until,
+              "known_from": p.known_from, "known_until": p.known_until, "rec_from": recorded,
+              "rec_until": FOREVER, "state": text} for subject, p, text in new]).scalars().all()
+        origin_rows: list[dict[str, Any]] = []
+        product_rows: list[dict[str, Any]] = []
+        for piece_id, (_, row, _) in zip(ids, new, strict=True):
+            origins, products = _piece_keys(row.piece)
+            span = {"piece_id": piece_id, "eff_from": row.eff_from, "eff_until": row.eff_until}
+            origin_rows += [{**span, "origin": o} for o in origins]
+            product_rows += [{**span, "product": p} for p in products]
+        if origin_rows:
+            session.execute(insert(PieceOrigin), origin_rows)
+        if product_rows:
+            session.execute(insert(PieceProduct), product_rows)
+
     def rebuild(self, store: EventStore) -> int:
         """Drop every row and project the whole log again; return how many events."""
         Base.metadata.drop_all(self.engine)
-        Base.metadata.create_all(self.engine)
+        self._ensure_schema()
         self._cache.clear()
+        self._pieces.clear()
         return self.catch_up(store)
 
     # ------------------------------------------------------------ reading
@@ -515,22 +686,43 @@ class ReadModel(TrackingRecorder):
                 self._cache.popitem(last=False)
         return cached
 
-    def timeline_at(self, known: datetime, recorded: datetime, origin: str | None = None,
-                    hts: str | None = None) -> Timeline:
-        """The subjects as known at `known` and recorded at `recorded`, only those whose
-        scopes may cover the origin and HTS code when given."""
-        k, r = micros(known), micros(recorded)
+    def _piece(self, piece_id: int, text: str) -> MeasurePiece:
+        cached = self._pieces.get(piece_id)
+        if cached is None:
+            cached = self._pieces[piece_id] = _PIECE.validate_json(text)
+            if len(self._pieces) > self._cache_size:
+                self._pieces.popitem(last=False)
+        return cached
+
+    def timeline_at(self, effective: datetime, known: datetime, recorded: datetime,
+                    origin: str | None = None, hts: str | None = None) -> Timeline:
+        """The subjects as known at `known` and recorded at `recorded`, with each measure as
+        it stands at `effective`; only those whose scopes may cover the origin and HTS code
+        when given, and only measures listed at `effective`."""
+        e, k, r = micros(effective), micros(known), micros(recorded)
+        names = {origin, "ALL"} | {g for g, members in ORIGIN_GROUPS.items()
+                                   if origin in members} if origin is not None else set()
+        prefixes = {hts[:n] for n in range(2, len(hts) + 1, 2)} | {"ALL"} if hts else set()
+        pieces = select(PieceTable.subject, PieceTable.id, PieceTable.state).where(
+            PieceTable.rec_until > r, PieceTable.known_until > k, PieceTable.eff_until > e,
+            PieceTable.rec_from <= r, PieceTable.known_from <= k, PieceTable.eff_from <= e)
+        if origin is not None:
+            pieces = pieces.where(PieceTable.id.in_(select(PieceOrigin.piece_id).where(
+                PieceOrigin.origin.in_(names), PieceOrigin.eff_until > e,
+                PieceOrigin.eff_from <= e)))
+        if hts is not None:
+            pieces = pieces.where(PieceTable.id.in_(select(PieceProduct.piece_id).where(
+                or_(PieceProduct.product.in_(prefixes),
+                    and_(PieceProduct.product > hts, PieceProduct.product < hts + ";")),
+                PieceProduct.eff_until > e, PieceProduct.eff_from <= e)))
         stmt = select(VersionRow.id, VersionRow.kind, VersionRow.subject, VersionRow.state).where(
             VersionRow.rec_until > r, VersionRow.known_until > k,
-            VersionRow.rec_from <= r, VersionRow.known_from <= k,
+            VersionRow.rec_from <= r, VersionRow.known_from <= k, VersionRow.kind != "measure",
         )
         if origin is not None:
-            names = {origin, "ALL"} | {g for g, members in ORIGIN_GROUPS.items()
-                                       if origin in members}
             stmt = stmt.where(VersionRow.id.in_(
                 select(OriginKey.version_id).where(OriginKey.origin.in_(names))))
         if hts is not None:
-            prefixes = {hts[:n] for n in range(2, len(hts) + 1, 2)} | {"ALL"}
             stmt = stmt.where(VersionRow.id.in_(select(ProductKey.version_id).where(or_(
                 ProductKey.product.in_(prefixes),
                 and_(ProductKey.product > hts, ProductKey.product < hts + ";"),
@@ -538,6 +730,21 @@ class ReadModel(TrackingRecorder):
         stmt = stmt.order_by(VersionRow.first_known, VersionRow.first_seq)
         tables: dict[str, dict[str, Any]] = {kind: {} for kind in _STATE}
         with Session(self.engine) as session:
+            found = {subject: self._piece(pid, text)
+                     for subject, pid, text in session.execute(pieces)}
+            subjects = list(found)
+            rows: list[Any] = []
+            for start in range(0, len(subjects), 500):
+                rows += session.execute(select(
+                    VersionRow.id, VersionRow.subject, VersionRow.state, VersionRow.first_known,
+                    VersionRow.first_seq).where(
+                    VersionRow.subject.in_(subjects[start:start + 500]),
+                    VersionRow.rec_until > r, VersionRow.known_until > k,
+                    VersionRow.rec_from <= r, VersionRow.known_from <= k)).all()
+            # The fold meets measures in the order their first events became known.
+            for version_id, subject, text, _, _ in sorted(rows, key=lambda row: (row[3], row[4])):
+                head = cast(MeasureHead, self._state(version_id, "measure", text))
+                tables["measure"][subject.split(":", 1)[1]] = assemble(head, found[subject])
             for version_id, kind, subject, text in session.execute(stmt):
                 tables[kind][subject.split(":", 1)[1]] = self._state(version_id, kind, text)
         return Timeline(measures=tables["measure"], exemptions=tables["exemption"],
@@ -553,7 +760,8 @@ class ReadModel(TrackingRecorder):
         with Session(self.engine) as session:
             return {table.__tablename__: session.execute(
                 select(func.count()).select_from(table)).scalar_one()
-                for table in (EventRow, VersionRow, OriginKey, ProductKey)}
+                for table in (EventRow, VersionRow, OriginKey, ProductKey, PieceTable,
+                              PieceOrigin, PieceProduct)}
 
 
 class EventLookup(Mapping[str, Corrected]):

@@ -360,8 +360,8 @@ class TariffTimeline:
         origin_code, hts_digits, mfn_value, coordinate = self._rate_question(
             origin, hts, entered, known, recorded, mfn)
         self.read_model.catch_up(self.store)
-        timeline = self.read_model.timeline_at(coordinate.known, coordinate.recorded,
-                                               origin_code, hts_digits)
+        timeline = self.read_model.timeline_at(coordinate.effective, coordinate.known,
+                                               coordinate.recorded, origin_code, hts_digits)
         return rate_on(timeline, self.read_model.entries(coordinate.recorded),
                        origin=origin_code, hts=hts_digits, coordinate=coordinate,
                        mfn=mfn_value, facts=_coerce_facts(facts))
@@ -398,8 +398,8 @@ class TariffTimeline:
         coordinate = self.coordinate(entered, known, recorded)
         if self.read_model is not None:
             self.read_model.catch_up(self.store)
-            timeline = self.read_model.timeline_at(coordinate.known, coordinate.recorded,
-                                                   origin_code, hts_digits)
+            timeline = self.read_model.timeline_at(coordinate.effective, coordinate.known,
+                                                   coordinate.recorded, origin_code, hts_digits)
         else:
             timeline = timeline_at(self._entries(coordinate.recorded), coordinate.known)
         return schedule_as_of(timeline, coordinate, origin_code, hts_digits)

@@ -1,0 +1,299 @@
+"""A measure's state cut along the effective clock, for the read model.
+
+A measure's folded state holds its whole effective history (every status, rate and scope it
+ever had), so storing that state again for every known version grows with the square of the
+measure's history. The read model instead stores, for each known version, a small *head* (what
+does not depend on the effective date: names, whether imposed, the first and last rates and
+scopes that the answers fall back on) and, for each stretch of effective time over which the
+topmost status, rate, scope and pause stay the same, a *piece*. A new event changes only the
+pieces its interval overlaps, so the rows grow with the history, not its square. A question at
+effective instant E reads the one piece containing E and the head, and puts back together a
+state that answers every question at E exactly as the full state does.
+
+Pieces outside the time a measure is listed (a year before it starts and a year after it ends,
+see ``domain.rules.LISTED_FOR``) are not stored, which keeps old measures out of new answers.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from domain.rules import LISTED_FOR
+from domain.timeline import ENDED, Announcement, MeasureState, Paint, Status, Timeline, fold
+from events import Rate, Scope, known_instant
+from projections.replay import Corrected, known_order
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+FOREVER = 2**62
+"""Stands for an open end of an interval (so that range conditions can use plain indexes)."""
+NEVER = -(2**62)
+"""Stands for an open start of an interval."""
+_ATTRS = ("statuses", "rates", "scopes", "pauses")
+_LISTED_US = LISTED_FOR // timedelta(microseconds=1)
+
+
+def micros(at: datetime) -> int:
+    """An instant as whole microseconds since 1970 UTC (comparable and indexable in SQL)."""
+    return (at - EPOCH) // timedelta(microseconds=1)
+
+
+Indexed = tuple[int, Paint[Any]]
+"""A paint and its position in its list (the order in which the fold painted it)."""
+
+
+@dataclass(frozen=True)
+class MeasureHead:
+    """What answers need of a measure besides the paints at the effective instant."""
+
+    id: str
+    title: str
+    authority: str
+    program: str
+    imposed: bool
+    announcements: tuple[Announcement, ...]
+    rates: tuple[tuple[int, Paint[Rate]], ...]
+    """The first rate, the topmost rate where the measure starts, and the last rate."""
+    scopes: tuple[tuple[int, Paint[Scope]], ...]
+    """The first and the last scope."""
+
+
+@dataclass(frozen=True)
+class MeasurePiece:
+    """The topmost status, rate, scope and pause over one stretch of effective time."""
+
+    status: tuple[int, Paint[Status]] | None = None
+    rate: tuple[int, Paint[Rate]] | None = None
+    scope: tuple[int, Paint[Scope]] | None = None
+    pause: tuple[int, Paint[str]] | None = None
+
+
+def _in_order(*items: Indexed | None) -> tuple[Paint[Any], ...]:
+    chosen = {i: p for item in items if item is not None for i, p in (item,)}
+    return tuple(chosen[i] for i in sorted(chosen))
+
+
+def head_of(measure: MeasureState, rate_at_start: Indexed | None) -> MeasureHead:
+    """The effective-independent part of a measure's state (`rate_at_start`: the topmost rate
+    where its first scope starts, which the pieces already know)."""
+    rates: list[Indexed] = [rate_at_start] if rate_at_start is not None else []
+    scopes: list[Indexed] = []
+    if measure.scopes:
+        scopes = [(0, measure.scopes[0]), (len(measure.scopes) - 1, measure.scopes[-1])]
+    if measure.rates:
+        rates += [(0, measure.rates[0]), (len(measure.rates) - 1, measure.rates[-1])]
+    return MeasureHead(
+        measure.id, measure.title, measure.authority, measure.program, measure.imposed,
+        () if measure.imposed else measure.announcements,
+        tuple((i, p) for i, p in sorted(dict(rates).items())),
+        tuple((i, p) for i, p in sorted(dict(scopes).items())),
+    )
+
+
+def assemble(head: MeasureHead, piece: MeasurePiece) -> MeasureState:
+    """A measure state that answers every question at an instant inside the piece exactly as
+    the measure's full state does (the paints it keeps are those questions' answers)."""
+    return MeasureState(
+        id=head.id, title=head.title, authority=head.authority, program=head.program,
+        imposed=head.imposed, announcements=head.announcements,
+        statuses=_in_order(piece.status), rates=_in_order(*head.rates, piece.rate),
+        scopes=_in_order(*head.scopes, piece.scope), pauses=_in_order(piece.pause),
+    )
+
+
+@dataclass(frozen=True)
+class PieceRow:
+    """A piece over [eff_from, eff_until) x [known_from, known_until), as stored."""
+
+    eff_from: int
+    eff_until: int
+    known_from: int
+    known_until: int
+    piece: MeasurePiece
+
+
+@dataclass(frozen=True)
+class HeadVersion:
+    """A head over [known_from, known_until)."""
+
+    known_from: int
+    known_until: int
+    head: MeasureHead
+
+
+_Key = tuple[tuple[int, str] | None, ...]
+
+
+@dataclass
+class _Cuts:
+    """Pieces as parallel sorted lists: starts (the first is NEVER) and topmost paints."""
+
+    starts: list[int] = field(default_factory=lambda: [NEVER])
+    tops: list[list[Indexed | None]] = field(default_factory=lambda: [[None] * 4])
+
+    def split(self, at: int) -> int:
+        """Make `at` a boundary; return the index of the piece starting there."""
+        index = bisect.bisect_right(self.starts, at) - 1
+        if self.starts[index] == at:
+            return index
+        self.starts.insert(index + 1, at)
+        self.tops.insert(index + 1, list(self.tops[index]))
+        return index + 1
+
+    def paint(self, slot: int, item: Indexed) -> tuple[int, int]:
+        """Paint one attribute over the paint's interval; return the index range touched."""
+        paint = item[1]
+        lo = self.split(micros(paint.start))
+        hi = self.split(micros(paint.end)) if paint.end is not None else len(self.starts)
+        for index in range(lo, hi):
+            self.tops[index][slot] = item
+        return lo, hi
+
+    def merge(self, lo: int, hi: int) -> None:
+        """Join neighbours with the same topmost paints, among the pieces [lo, hi)."""
+        for index in range(min(hi, len(self.starts)) - 1, lo, -1):
+            if _key(self.tops[index]) == _key(self.tops[index - 1]):
+                del self.starts[index], self.tops[index]
+
+    def keys(self, lo: int, hi: int) -> dict[tuple[int, int, _Key], list[Indexed | None]]:
+        """The pieces with index in [lo, hi), keyed by bounds and content."""
+        out: dict[tuple[int, int, _Key], list[Indexed | None]] = {}
+        for index in range(max(lo, 0), min(hi, len(self.starts))):
+            end = self.starts[index + 1] if index + 1 < len(self.starts) else FOREVER
+            out[(self.starts[index], end, _key(self.tops[index]))] = self.tops[index]
+        return out
+
+    def top_at(self, at: int, slot: int) -> Indexed | None:
+        """The topmost paint of one attribute at an instant."""
+        return self.tops[bisect.bisect_right(self.starts, at) - 1][slot]
+
+    def region(self, lo_at: int, hi_at: int) -> tuple[int, int]:
+        """Bounds of the pieces overlapping [lo_at, hi_at) and one neighbour each side: a
+        change inside it (painting, then merging) leaves every piece outside it as it was."""
+        first = max(bisect.bisect_right(self.starts, lo_at) - 1 - 1, 0)
+        if hi_at >= FOREVER:
+            return self.starts[first], FOREVER
+        last = bisect.bisect_left(self.starts, hi_at) + 1
+        return self.starts[first], self.starts[last] if last < len(self.starts) else FOREVER
+
+    def within(self, lo_at: int, hi_at: int) -> tuple[int, int]:
+        """Indexes of the pieces inside [lo_at, hi_at), whose bounds are piece boundaries."""
+        lo = bisect.bisect_left(self.starts, lo_at)
+        hi = len(self.starts) if hi_at >= FOREVER else bisect.bisect_left(self.starts, hi_at)
+        return lo, hi
+
+
+def _key(tops: Sequence[Indexed | None]) -> _Key:
+    return tuple(None if t is None else (t[0], t[1].event_id) for t in tops)
+
+
+def _new_paints(before: MeasureState | None, after: MeasureState) -> Iterator[tuple[int, Indexed]]:
+    """Paints a group of events added, per attribute slot (the fold only appends, except that
+    extending a pause replaces the last pause with one covering more, which is the same as
+    painting it on top)."""
+    for slot, attr in enumerate(_ATTRS):
+        old: tuple[Paint[Any], ...] = getattr(before, attr) if before is not None else ()
+        new: tuple[Paint[Any], ...] = getattr(after, attr)
+        start = len(old)
+        if old and (len(new) < len(old) or new[len(old) - 1] is not old[-1]):
+            start = len(old) - 1
+        for index in range(start, len(new)):
+            yield slot, (index, new[index])
+
+
+def _window(start: int, end: int, tops: Sequence[Indexed | None],
+            imposed: bool) -> tuple[int, int]:
+    """The part of a piece during which the measure is listed at all."""
+    status = tops[0]
+    if status is None:
+        if imposed and end < FOREVER:
+            # Before the measure starts: listed from a year ahead of it.
+            return max(start, end - _LISTED_US), end
+        return start, end
+    if status[1].value in ENDED:
+        return start, min(end, micros(status[1].start + LISTED_FOR))
+    return start, end
+
+
+_Opened = dict[tuple[int, int, _Key], tuple[int, list[Indexed | None], bool]]
+"""Pieces whose rows are open in known time: since when, their paints, and whether imposed."""
+
+
+def measure_rows(entries: Sequence[Corrected], ident: str) -> tuple[list[HeadVersion],
+                                                                   list[PieceRow]]:
+    """The heads and pieces of a measure over known time, from its (corrected) events."""
+    groups: list[tuple[int, list[Corrected]]] = []
+    for entry in known_order(entries):
+        at = micros(known_instant(entry.event.known))
+        if groups and groups[-1][0] == at:
+            groups[-1][1].append(entry)
+        else:
+            groups.append((at, [entry]))
+    state = Timeline()
+    cuts = _Cuts()
+    heads: list[HeadVersion] = []
+    rows: list[PieceRow] = []
+    opened: _Opened = {}
+    before: MeasureState | None = None
+    imposed = False
+    for index, (at, group) in enumerate(groups):
+        state = fold((entry.event for entry in group), state, strict=False)
+        measure = state.measures.get(ident)
+        if measure is None:
+            continue
+        painted = list(_new_paints(before, measure))
+        if before is None or measure.imposed != imposed:
+            lo_at, hi_at = NEVER, FOREVER  # the whole line changes meaning
+        elif painted:
+            lo_at = min(micros(item[1].start) for _, item in painted)
+            hi_at = max(FOREVER if item[1].end is None else micros(item[1].end)
+                        for _, item in painted)
+        else:
+            lo_at = hi_at = 0
+        before, imposed = measure, measure.imposed
+        if lo_at < hi_at:
+            opened = _repaint(cuts, painted, lo_at, hi_at, opened, at, imposed, rows)
+        first_start = micros(measure.scopes[0].start) if measure.scopes else None
+        head = head_of(measure, None if first_start is None else cuts.top_at(first_start, 1))
+        until = groups[index + 1][0] if index + 1 < len(groups) else FOREVER
+        if heads and heads[-1].head == head and heads[-1].known_until == at:
+            heads[-1] = replace(heads[-1], known_until=until)
+        else:
+            heads.append(HeadVersion(at, until, head))
+    for key, (since, tops, was_imposed) in opened.items():
+        rows += _rows(key, tops, was_imposed, since, FOREVER)
+    return heads, rows
+
+
+def _repaint(cuts: _Cuts, painted: list[tuple[int, Indexed]], lo_at: int, hi_at: int,
+             opened: _Opened, at: int, imposed: bool, rows: list[PieceRow]) -> _Opened:
+    """Paint one known instant's new paints; close the rows of pieces that changed (appending
+    them to `rows`) and open rows for the new pieces."""
+    lo_at, hi_at = cuts.region(lo_at, hi_at)
+    old = cuts.keys(*cuts.within(lo_at, hi_at))
+    for slot, item in painted:
+        cuts.paint(slot, item)
+    cuts.merge(*cuts.within(lo_at, hi_at))
+    new = cuts.keys(*cuts.within(lo_at, hi_at))
+    for key in old:
+        if key not in new and key in opened:
+            since, tops, was_imposed = opened.pop(key)
+            rows += _rows(key, tops, was_imposed, since, at)
+    for key, tops in new.items():
+        if key not in opened:
+            opened[key] = (at, list(tops), imposed)
+    # Pieces open but outside the compared range were not touched, and stay open.
+    return opened
+
+
+def _rows(key: tuple[int, int, _Key], tops: Sequence[Indexed | None], imposed: bool,
+          known_from: int, known_until: int) -> list[PieceRow]:
+    start, end, _ = key
+    lo, hi = _window(start, end, tops, imposed)
+    if lo >= hi or known_from >= known_until:
+        return []
+    status, rate, scope, pause = tops
+    return [PieceRow(lo, hi, known_from, known_until, MeasurePiece(status, rate, scope, pause))]
