@@ -146,12 +146,19 @@ class _Carveouts:
     def __init__(self, timeline: Timeline, origin: str, hts: str, at: datetime) -> None:
         self.origin, self.hts, self.at = origin, hts, at
         self._matches: dict[str, Match] = {}
+        self._for: dict[str, list[tuple[ExemptionState, Match]]] = {}
         self.considered = [w for m in timeline.measures.values()
                            if (w := _consider(m, origin, hts, at)) is not None]
         self.rules = [(rule, version.value[1], version.value[2])
                       for rule in timeline.rules.values()
                       if (version := paint_at(rule.versions, at)) is not None
                       and version.value[0]]
+        # Layers by what a selector can name, as positions (every run has the same layers).
+        self.named: dict[tuple[str, str], list[int]] = {}
+        for i, w in enumerate(self.considered):
+            for key in (("m", w.measure.id), ("p", w.measure.program),
+                        ("a", w.measure.authority)):
+                self.named.setdefault(key, []).append(i)
         self.exemptions: dict[tuple[str, str], list[ExemptionState]] = {}
         self.order: dict[str, int] = {}
         for index, exemption in enumerate(timeline.exemptions.values()):
@@ -168,6 +175,9 @@ class _Carveouts:
     def exemptions_for(self, measure: MeasureState) -> list[tuple[ExemptionState, Match]]:
         """The exemptions in effect whose selector picks the measure and whose scope may cover
         the entry, with how it covers it, in timeline order."""
+        known = self._for.get(measure.id)
+        if known is not None:
+            return known
         found = {e.id: e for key in (("m", measure.id), ("p", measure.program),
                                      ("a", measure.authority))
                  for e in self.exemptions.get(key, ())}
@@ -180,6 +190,7 @@ class _Carveouts:
                     else scope_matches(exemption.scope, self.origin, self.hts))
             if match != "no":
                 out.append((exemption, match))
+        self._for[measure.id] = out
         return out
 
     def fresh_layers(self) -> list[_Work]:
@@ -240,19 +251,13 @@ def _apply_replacements_and_stacking(layers: list[_Work], carveouts: _Carveouts)
                     other.applied = False
                     other.reason = (f"replaced by {layer.measure.id} "
                                     f"({layer.measure.title})")
-    position = {id(w): i for i, w in enumerate(layers)}
-    named: dict[tuple[str, str], list[_Work]] = {}
-    for w in layers:
-        for key in (("m", w.measure.id), ("p", w.measure.program), ("a", w.measure.authority)):
-            named.setdefault(key, []).append(w)
-
     def picked(selector: Selector) -> list[_Work]:
         # The layers a selector names, in layer order (a selector names few of many layers).
-        found = {id(w): w for key in [*(("m", m) for m in selector.measures),
-                                      *(("p", p) for p in selector.programs),
-                                      *(("a", a) for a in selector.authorities)]
-                 for w in named.get(key, ()) if w.applied}
-        return [found[i] for i in sorted(found, key=position.__getitem__)]
+        found = {i for key in [*(("m", m) for m in selector.measures),
+                               *(("p", p) for p in selector.programs),
+                               *(("a", a) for a in selector.authorities)]
+                 for i in carveouts.named.get(key, ()) if layers[i].applied}
+        return [layers[i] for i in sorted(found)]
 
     for rule, when, excludes in carveouts.rules:
         triggers = picked(when)

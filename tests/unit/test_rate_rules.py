@@ -12,6 +12,7 @@ from tests.builders import (
     paused,
     quota,
     rate_changed,
+    revoked,
     stacking,
 )
 from tests.unit.pure import applied, ask, reason
@@ -47,6 +48,27 @@ class TestReplacementAndPauses:
         answer = ask([BASELINE, JAPAN], origin="JP", hts="9503", entered="2025-04-06")
         assert applied(answer) == {"baseline": 10}
         assert reason(answer, "recip-jp").startswith("not yet in force")
+
+
+class TestWhichMeasuresAnAnswerLists:
+    REVOKED = revoked("rev", "recip-jp", known="2025-06-01", start="2025-06-01")
+
+    def test_a_measure_ended_within_a_year_is_listed_as_not_applied(self) -> None:
+        answer = ask([BASELINE, JAPAN, self.REVOKED], origin="JP", hts="9503",
+                     entered="2026-05-31")
+        assert applied(answer) == {"baseline": 10}
+        assert reason(answer, "recip-jp").startswith("revoked from 2025-06-01")
+
+    def test_a_measure_ended_more_than_a_year_before_is_not_listed(self) -> None:
+        answer = ask([BASELINE, JAPAN, self.REVOKED], origin="JP", hts="9503",
+                     entered="2026-06-02")
+        assert [layer.measure for layer in answer.layers] == ["baseline"]
+
+    def test_a_measure_starting_more_than_a_year_later_is_not_listed(self) -> None:
+        answer = ask([BASELINE, JAPAN], origin="JP", hts="9503", entered="2024-04-01")
+        assert answer.layers == ()
+        answer = ask([BASELINE, JAPAN], origin="JP", hts="9503", entered="2024-04-10")
+        assert [layer.status for layer in answer.layers] == ["scheduled", "scheduled"]
 
 
 class TestCeilingThatReplaces:
