@@ -222,9 +222,8 @@ _Opened = dict[tuple[int, int, _Key], tuple[int, list[Indexed | None], bool]]
 """Pieces whose rows are open in known time: since when, their paints, and whether imposed."""
 
 
-def measure_rows(entries: Sequence[Corrected], ident: str) -> tuple[list[HeadVersion],
-                                                                   list[PieceRow]]:
-    """The heads and pieces of a measure over known time, from its (corrected) events."""
+def known_groups(entries: Sequence[Corrected]) -> list[tuple[int, list[Corrected]]]:
+    """Entries in fold order, grouped by the instant they became known (one version each)."""
     groups: list[tuple[int, list[Corrected]]] = []
     for entry in known_order(entries):
         at = micros(known_instant(entry.event.known))
@@ -232,6 +231,13 @@ def measure_rows(entries: Sequence[Corrected], ident: str) -> tuple[list[HeadVer
             groups[-1][1].append(entry)
         else:
             groups.append((at, [entry]))
+    return groups
+
+
+def measure_rows(entries: Sequence[Corrected], ident: str) -> tuple[list[HeadVersion],
+                                                                   list[PieceRow]]:
+    """The heads and pieces of a measure over known time, from its (corrected) events."""
+    groups = known_groups(entries)
     state = Timeline()
     cuts = _Cuts()
     heads: list[HeadVersion] = []

@@ -73,6 +73,7 @@ from tariffs.pieces import (
     MeasurePiece,
     PieceRow,
     assemble,
+    known_groups,
     measure_rows,
     micros,
 )
@@ -333,13 +334,7 @@ def versions_of(entries: Sequence[Corrected], subject: str) -> list[Version]:
     if not ordered:
         return []
     first_known, first_seq = micros(known_instant(ordered[0].event.known)), ordered[0].seq
-    groups: list[tuple[int, list[Corrected]]] = []
-    for entry in ordered:
-        at = micros(known_instant(entry.event.known))
-        if groups and groups[-1][0] == at:
-            groups[-1][1].append(entry)
-        else:
-            groups.append((at, [entry]))
+    groups = known_groups(ordered)
     state = Timeline()
     versions: list[Version] = []
     for index, (at, group) in enumerate(groups):
