@@ -474,6 +474,7 @@ class ReadModel(TrackingRecorder):
         affected: dict[str, None] = {}
         rows: list[dict[str, Any]] = []
         subjects_of: dict[str, str | None] = {}
+        in_group: dict[str, list[str]] = {}
         for seq, entry in group:
             event = entry.event
             subject = subject_key(event)
@@ -494,10 +495,14 @@ class ReadModel(TrackingRecorder):
                         EventRow.event_id == target_id, EventRow.target_id == target_id))):
                     if was is not None:
                         affected[was] = None
-                affected.update({r["subject"]: None for r in rows
-                                 if r["subject"] and target_id in (r["event_id"],
-                                                                   r["target_id"])})
+                affected.update(dict.fromkeys(in_group.get(target_id, ())))
             subjects_of.setdefault(event.id, subject)
+            if subject is not None:
+                # The subjects this group's rows give each event (a later correction in the
+                # same group must fold them all again), without rescanning the rows.
+                for key in (event.id, target_id):
+                    if key is not None:
+                        in_group.setdefault(key, []).append(subject)
             rows.append({
                 "seq": seq, "event_id": event.id, "subject": subject, "target_id": target_id,
                 "target_subject": target_subject,
