@@ -7,10 +7,11 @@ writers can never both extend the same history. The store stamps the recorded ti
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
@@ -23,7 +24,7 @@ from pydantic import ValidationError
 
 from domain.clocks import Clock, system_clock
 from domain.errors import ConflictingWrite, InvalidInput, StoreError
-from events import TOPICS, PolicyEvent
+from events import TOPICS, EventCorrected, EventRetracted, PolicyEvent
 from projections.replay import Recorded
 from tariffs.chain import GENESIS, HEAD_TOPIC, RawRow, Verification, dumps, link, verify
 
@@ -34,6 +35,8 @@ HEAD_ID = uuid5(TIMELINE_NAMESPACE, "us-tariff-timeline-chain-head")
 """The stream of chain heads: after each append, how many events and the last link."""
 
 PAGE = 1000
+CHUNK = 5000
+"""Rows per insert statement when an append streams its rows into its one transaction."""
 
 
 @dataclass(frozen=True)
@@ -62,11 +65,45 @@ def canonical_bytes(event: PolicyEvent) -> bytes:
     return dumps(event.model_dump(mode="json"))
 
 
+def content_digest(event_bytes: bytes) -> bytes:
+    """A short digest of an event's canonical bytes (to tell recorded content apart)."""
+    return hashlib.blake2b(event_bytes, digest_size=16).digest()
+
+
 def entry_link(previous: str, entry: TimelineEntry) -> str:
     """The chain link of an entry: over the previous link, its topic, position, recorded
     time and canonical event bytes."""
     return link(previous, entry.event.TOPIC, entry.originator_version,
                 entry.recorded_at.isoformat(), canonical_bytes(entry.event))
+
+
+def entry_state(event_bytes: bytes, recorded_at: str, chain: str) -> bytes:
+    """The stored state of a chained entry, built around its canonical event bytes.
+
+    Byte for byte what `PolicyMapper` writes, `dumps({"chain", "event", "recorded_at"})`:
+    canonical JSON sorts those three keys in this order and nests the event's own canonical
+    form unchanged, so an append need not decode and encode every event again.
+    """
+    return b"".join((b'{"chain":"', chain.encode(), b'","event":', event_bytes,
+                     b',"recorded_at":"', recorded_at.encode(), b'"}'))
+
+
+@dataclass
+class RecordedIndex:
+    """The stored log as an import needs it, without holding its events.
+
+    `digests` maps each recorded event id to the digest of its stored canonical bytes and
+    its log position; `retired` holds the ids that a correction cannot name (corrections,
+    retractions and retracted events), so every other recorded id is in force.
+    """
+
+    digests: dict[str, tuple[bytes, int]] = field(default_factory=dict)
+    retired: set[str] = field(default_factory=set)
+    count: int = 0
+
+    def in_force(self, event_id: str) -> bool:
+        """Whether a recorded world event has this id and has not been retracted."""
+        return event_id in self.digests and event_id not in self.retired
 
 
 class PolicyMapper(Mapper[UUID]):
@@ -237,6 +274,35 @@ class EventStore:
                 return
             start = page[-1].id + 1
 
+    def index(self) -> RecordedIndex:
+        """Every recorded event id with a digest of its canonical bytes (one pass over the raw
+        rows; events are not validated: `recorded_event` does that when digests differ)."""
+        index = RecordedIndex()
+        for row in self.raw_rows():
+            if str(row.originator_id) != str(TIMELINE_ID):
+                continue
+            try:
+                event = json.loads(row.state)["event"]
+                ident = event["id"]
+            except (ValueError, KeyError, TypeError) as exc:
+                raise StoreError(f"stored row {row.originator_version} cannot be read "
+                                 f"({exc}); run `tariffs verify`") from exc
+            index.digests[ident] = (content_digest(dumps(event)), row.originator_version)
+            index.count = row.originator_version
+            kind = TOPICS.get(row.topic)
+            if kind is EventCorrected:
+                index.retired.add(ident)
+            elif kind is EventRetracted:
+                index.retired.update((ident, str(event.get("retracts"))))
+        return index
+
+    def recorded_event(self, position: int) -> PolicyEvent:
+        """The event recorded at a log position, validated as reading the log does."""
+        stored = self.app.recorder.select_events(TIMELINE_ID, gt=position - 1, lte=position)
+        if not stored:
+            raise StoreError(f"no event at log position {position}")
+        return cast(TimelineEntry, self.app.mapper.to_domain_event(stored[0])).event
+
     def raw_rows(self) -> Iterator[RawRow]:
         """Every stored row as the database holds it, in notification order."""
         start = 1
@@ -265,6 +331,17 @@ class EventStore:
 
     def append(self, events: Sequence[PolicyEvent], after_version: int) -> datetime:
         """Append events in one transaction after the given stream version; all or nothing."""
+        return self.append_canonical(((e.TOPIC, canonical_bytes(e)) for e in events),
+                                     after_version)
+
+    def append_canonical(self, rows: Iterable[tuple[str, bytes]],
+                         after_version: int) -> datetime:
+        """Append events given as (topic, canonical bytes), in order, after the given stream
+        version: chained, in chunks, all in one transaction with their chain head.
+
+        Rows are turned into stored events a chunk at a time, so an append of a million
+        events never holds more than one chunk of them.
+        """
         last = self.last_entry()
         current = 0 if last is None else last.originator_version
         if current != after_version:
@@ -277,21 +354,54 @@ class EventStore:
         # Recorded times never go backwards along the log, so 'recorded at or before R' is
         # always a prefix of the log, whatever the clock does.
         recorded_at = max(now, last.recorded_at) if last is not None else now
+        when = recorded_at.isoformat()
         previous = (last.chain or GENESIS) if last is not None else GENESIS
-        entries: list[TimelineEntry] = []
-        for position, event in enumerate(events, start=after_version + 1):
-            entry = TimelineEntry(TIMELINE_ID, position, recorded_at, event)
-            previous = entry_link(previous, entry)
-            entries.append(TimelineEntry(TIMELINE_ID, position, recorded_at, event, previous))
+        position = after_version
         heads = self.app.recorder.select_events(HEAD_ID, desc=True, limit=1)
-        head = ChainHead(HEAD_ID, (heads[0].originator_version if heads else 0) + 1,
-                         after_version + len(entries), previous)
+        head_version = (heads[0].originator_version if heads else 0) + 1
+
+        def chunks() -> Iterator[list[StoredEvent]]:
+            nonlocal previous, position
+            chunk: list[StoredEvent] = []
+            for topic, event_bytes in rows:
+                position += 1
+                previous = link(previous, topic, position, when, event_bytes)
+                chunk.append(StoredEvent(TIMELINE_ID, position, topic,
+                                         entry_state(event_bytes, when, previous)))
+                if len(chunk) == CHUNK:
+                    yield chunk
+                    chunk = []
+            if position == after_version:
+                return  # nothing to append: no head either (a head vouches for new events)
+            # The head that vouches for the events goes in the same transaction, last.
+            head = ChainHead(HEAD_ID, head_version, position, previous)
+            yield [*chunk, self.app.mapper.to_stored_event(head)]
+
         try:
-            # One transaction: the events and the head that vouches for them.
-            self.app.save(*entries, head)
+            self._insert_in_one_transaction(chunks())
         except IntegrityError as exc:
             raise ConflictingWrite(f"another writer appended to the timeline: {exc}") from exc
         return recorded_at
+
+    def _insert_in_one_transaction(self, chunks: Iterable[Sequence[StoredEvent]]) -> None:
+        """Insert chunks of stored events with eventsourcing's recorder, in one transaction.
+
+        `Application.save` takes every event at once, which for a large import means holding
+        all of them (and eventsourcing's copies) in memory. Below it, the recorders insert a
+        list of stored events inside a transaction they are handed: SQLite's
+        `_insert_events(cursor, ...)`, PostgreSQL's `_insert_stored_events(cursor, ...)`
+        (which also takes the table lock and notifies listeners, as `save` does). These are
+        eventsourcing 9.5 internals, hence the version pin in pyproject.toml; on any error
+        the transaction rolls back and nothing is written.
+        """
+        recorder: Any = self.app.recorder
+        postgres = self.app.env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres"
+        with recorder.datastore.transaction(commit=True) as cursor:
+            for chunk in chunks:
+                if postgres:
+                    recorder._insert_stored_events(cursor, chunk)
+                else:
+                    recorder._insert_events(cursor, chunk)
 
 
 def redact(url: str) -> str:
