@@ -23,8 +23,10 @@ HEAD_TOPIC = "tariffs.ChainHead.v1"
 """Topic of the chain-head records (store metadata, not policy events)."""
 
 
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-"""Built once: json.dumps with these options builds a new encoder on every call."""
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                              check_circular=False)
+"""Built once (json.dumps with options builds an encoder per call). What is encoded is JSON
+data (a model's dump, a decoded row), which cannot be circular, so that check is skipped."""
 
 
 def dumps(data: Any) -> bytes:

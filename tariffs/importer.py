@@ -283,6 +283,7 @@ def file_batches(files: Sequence[Path], progress: Progress | None = None) -> Ite
 
 
 _CHANGES = ("EventCorrected", "EventRetracted")
+_CHANGE_TYPES = (EventCorrected, EventRetracted)
 
 
 def changes_in(files: Sequence[Path]) -> list[PolicyEvent]:
@@ -551,7 +552,9 @@ class ImportCheck:
                     continue
                 self._last_known = known
                 if self.folding:
-                    yield from self._recorded_until(known)
+                    pending = self._recorded
+                    if pending is None or (pending and pending[0][0] <= known):
+                        yield from self._recorded_until(known)
                     yield self._interner.event(content)
         if self.new and self.folding:
             yield from self._recorded_until(None)
@@ -571,7 +574,7 @@ class ImportCheck:
             return None
         self._seen[ident] = position
         event_bytes = canonical_bytes(event)
-        change = isinstance(event, EventCorrected | EventRetracted)
+        change = isinstance(event, _CHANGE_TYPES)
         if change:
             self._check_first_pass(event_bytes)
         recorded = self.index.digests.get(ident)
