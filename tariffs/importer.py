@@ -8,7 +8,6 @@ import re
 import tempfile
 from array import array
 from bisect import bisect_right
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +19,7 @@ from typing import IO, Any, get_args
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from domain.errors import ImportRejected, LifecycleError, UnknownReference
+from domain.errors import ImportRejected, LifecycleError, StoreError, UnknownReference
 from domain.timeline import fold
 from events import (
     TOPICS,
@@ -34,7 +33,14 @@ from events import (
     known_instant,
 )
 from projections.replay import corrected_log
-from tariffs.store import EventStore, RecordedIndex, canonical_bytes, content_digest
+from tariffs.store import (
+    GONE,
+    EventStore,
+    RecordedIndex,
+    canonical_bytes,
+    content_digest,
+    fold_key,
+)
 
 SUFFIXES = (".yaml", ".yml", ".json")
 _ADAPTER: TypeAdapter[PolicyEvent] = TypeAdapter(AnyEvent)
@@ -371,8 +377,8 @@ class _Interner:
     values (rates alone are a third). A value is shared only with one equal in everything that
     can be observed (a Decimal by its digits, an instant by its zone and fold), and only the
     copies fed to the validation fold are changed, never an event that is stored or answered
-    from. Scopes are left alone: they are mostly distinct, so sharing them costs more time
-    than it saves memory.
+    from. Scopes are left alone: they are mostly distinct, and a memo of them (and of their
+    HTS codes) took more memory than sharing them saved.
     """
 
     _FLAT = (Rate, Selector, Condition)
@@ -463,7 +469,7 @@ class ImportCheck:
         # The last content each target will have: a replacement, or None when retracted.
         self._final: dict[str, PolicyEvent | None] = {}
         for change in changes:
-            if change.id in index.digests:
+            if change.id in index:
                 continue  # recorded already: its effect is in the log
             if isinstance(change, EventCorrected):
                 self._final[change.corrects] = change.replacement
@@ -476,7 +482,8 @@ class ImportCheck:
         self._starts: list[int] = []
         self._retracted: set[str] = set()
         self._last_known: datetime | None = None
-        self._recorded: deque[tuple[datetime, int, PolicyEvent]] | None = None
+        self._recorded: Iterator[tuple[datetime, int, PolicyEvent]] | None = None
+        self._next: tuple[datetime, int, PolicyEvent] | None = None
         self._interner = _Interner()
 
     # ------------------------------------------------------------ driving
@@ -552,8 +559,8 @@ class ImportCheck:
                     continue
                 self._last_known = known
                 if self.folding:
-                    pending = self._recorded
-                    if pending is None or (pending and pending[0][0] <= known):
+                    if self._recorded is None or (
+                            self._next is not None and self._next[0] <= known):
                         yield from self._recorded_until(known)
                     yield self._interner.event(content)
         if self.new and self.folding:
@@ -577,7 +584,7 @@ class ImportCheck:
         change = isinstance(event, _CHANGE_TYPES)
         if change:
             self._check_first_pass(event_bytes)
-        recorded = self.index.digests.get(ident)
+        recorded = self.index.recorded(ident)
         if recorded is not None:
             self._kinds.append(_SKIPPED)
             self.already += 1
@@ -631,23 +638,69 @@ class ImportCheck:
         them for None): recorded positions come before new ones at the same instant."""
         if self._recorded is None:
             self._recorded = self._recorded_in_fold_order()
-        pending = self._recorded
-        while pending and self.folding and (known is None or pending[0][0] <= known):
-            yield self._interner.event(pending.popleft()[2])
+            self._next = next(self._recorded, None)
+        while self._next is not None and self.folding and (
+                known is None or self._next[0] <= known):
+            content = self._next[2]
+            self._next = next(self._recorded, None)
+            yield self._interner.event(content)
 
-    def _recorded_in_fold_order(self) -> deque[tuple[datetime, int, PolicyEvent]]:
-        """The recorded log with its corrections and this import's applied, in fold order.
+    def _recorded_in_fold_order(self) -> Iterator[tuple[datetime, int, PolicyEvent]]:
+        """The recorded log, with its corrections and this import's applied, in fold order
+        (known instant, then position), read only when the import has new events.
 
-        Read only when the import has new events; held whole, as the reference check holds
-        it (a store written by one large in-order import folds its own log in order)."""
-        if not self.index.count:
-            return deque()
+        A log whose positions are already in fold order (as one written by in-order imports
+        is) is read as the fold takes it, one page at a time; any other is held whole and
+        sorted, as the reference check does.
+        """
+        index = self.index
+        if not index.count:
+            return iter(())
+        keys = index.keys
+        for target, content in self._final.items():
+            found = index.recorded(target)
+            if found is not None and index.contiguous:
+                keys[found[1] - 1] = GONE if content is None else fold_key(content.known)
+        last = GONE
+        in_order = index.contiguous
+        for key in keys:
+            if key != GONE:
+                if key < last:
+                    in_order = False
+                    break
+                last = key
+        return self._recorded_streamed() if in_order else self._recorded_sorted()
+
+    def _content(self, event: PolicyEvent) -> PolicyEvent | None:
+        """What the fold takes for a recorded world event: its latest replacement, if any."""
+        if event.id in self._final:
+            return self._final.pop(event.id)
+        position = self.index.corrected_at.get(event.id)
+        if position is None:
+            return event
+        correction = self.store.recorded_event(position)
+        if not isinstance(correction, EventCorrected):  # pragma: no cover - an edited log
+            raise StoreError(f"log position {position} holds no correction; run "
+                             "`tariffs verify`")
+        return correction.replacement
+
+    def _recorded_streamed(self) -> Iterator[tuple[datetime, int, PolicyEvent]]:
+        for recorded in self.store.read():
+            if recorded.seq > self.index.count:
+                return  # appended meanwhile: the append will find out and start again
+            if self.index.keys[recorded.seq - 1] == GONE:
+                continue
+            content = self._content(recorded.event)
+            if content is not None:
+                yield known_instant(content.known), recorded.seq, content
+
+    def _recorded_sorted(self) -> Iterator[tuple[datetime, int, PolicyEvent]]:
         try:
-            entries = corrected_log(self.store.read())
+            entries = corrected_log(r for r in self.store.read() if r.seq <= self.index.count)
         except LifecycleError as exc:  # only a log edited outside the application
             self.unknown = self.unknown or exc
             self.folding = False
-            return deque()
+            return iter(())
         found: list[tuple[datetime, int, PolicyEvent]] = []
         for entry in entries:
             content: PolicyEvent | None = entry.event
@@ -656,4 +709,4 @@ class ImportCheck:
             if content is not None:
                 found.append((known_instant(content.known), entry.seq, content))
         found.sort(key=lambda e: (e[0], e[1]))
-        return deque(found)
+        return iter(found)

@@ -23,6 +23,7 @@ from domain.errors import ImportRejected
 from events import (
     EventCorrected,
     EventRetracted,
+    MeasureRevoked,
     PolicyEvent,
     Rate,
     RateChanged,
@@ -108,6 +109,30 @@ def test_a_generated_history_is_checked_as_it_is_read(timeline: TariffTimeline,
     events = [item.event for item in located]
     assert any(isinstance(e, EventCorrected) for e in events)
     assert _streamed(timeline, events) == []
+
+
+def test_an_import_into_a_log_in_fold_order_reads_the_log_as_it_folds(
+        timeline: TariffTimeline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = write_history(1500, tmp_path / "history", seed=11, per_file=500)
+    timeline.import_paths(files[:1])
+    later = [item.event for item in read_paths(files[1:])]
+    recorded = {r.event.id for r in timeline.store.read()}
+    assert any(isinstance(e, EventCorrected) and e.corrects in recorded for e in later)
+    assert any(isinstance(e, EventRetracted) and e.retracts in recorded for e in later)
+
+    def held_whole(self: ImportCheck) -> None:
+        raise AssertionError("the log was held whole")
+
+    monkeypatch.setattr(ImportCheck, "_recorded_sorted", held_whole)
+    assert _streamed(timeline, later) == _reference(timeline, later) == []
+    # A break in the new events is found at the same place, with the log read as it folds.
+    revoked = next(e for e in later if isinstance(e, MeasureRevoked))
+    clash = rate_changed("clash", revoked.measure, known="2035-01-01", start="2035-01-02",
+                         percent=1)
+    assert _streamed(timeline, [*later, clash]) == _reference(timeline, [*later, clash])
+    assert len(_reference(timeline, [*later, clash])) == 1
+    assert timeline.import_paths(files[1:]).appended == 1000
+    assert timeline.verify().intact
 
 
 def test_a_wrong_first_pass_hands_the_decision_to_the_reference_check(
