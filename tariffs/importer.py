@@ -494,7 +494,8 @@ class ImportCheck:
         try:
             fold(stream)
         except LifecycleError as exc:
-            self.broken = exc
+            # Without its traceback, which holds the fold's state while the rest is read.
+            self.broken = exc.with_traceback(None)
             self.folding = False
             for _ in stream:  # read, compare and spool the rest; nothing more is folded
                 pass

@@ -74,13 +74,6 @@ def content_digest(event_bytes: bytes) -> bytes:
     return hashlib.blake2b(event_bytes, digest_size=16).digest()
 
 
-def entry_link(previous: str, entry: TimelineEntry) -> str:
-    """The chain link of an entry: over the previous link, its topic, position, recorded
-    time and canonical event bytes."""
-    return link(previous, entry.event.TOPIC, entry.originator_version,
-                entry.recorded_at.isoformat(), canonical_bytes(entry.event))
-
-
 def entry_state(event_bytes: bytes, recorded_at: str, chain: str) -> bytes:
     """The stored state of a chained entry, built around its canonical event bytes.
 
