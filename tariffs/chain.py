@@ -23,9 +23,15 @@ HEAD_TOPIC = "tariffs.ChainHead.v1"
 """Topic of the chain-head records (store metadata, not policy events)."""
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                              check_circular=False)
+"""Built once (json.dumps with options builds an encoder per call). What is encoded is JSON
+data (a model's dump, a decoded row), which cannot be circular, so that check is skipped."""
+
+
 def dumps(data: Any) -> bytes:
     """Canonical JSON: sorted keys, no spaces, UTF-8."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _CANONICAL.encode(data).encode()
 
 
 def link(previous: str, topic: str, position: int, recorded_at: str, event_bytes: bytes) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -56,9 +56,20 @@ from projections.replay import Corrected, Recorded, corrected_log, timeline_at
 from projections.schedule import schedule_as_of
 from projections.series import Series, rate_series
 from tariffs.chain import Verification
-from tariffs.importer import Located, Progress, read_paths
+from tariffs.importer import (
+    NO_FILES,
+    Batch,
+    ImportCheck,
+    Located,
+    Progress,
+    Spool,
+    changes_in,
+    event_files,
+    file_batches,
+    read_paths,
+)
 from tariffs.readmodel import ReadModel, follow
-from tariffs.store import EventStore, canonical_bytes
+from tariffs.store import EventStore
 
 ENV_DB = "TARIFFS_DB"
 When = str | date | datetime
@@ -225,16 +236,19 @@ class TariffTimeline:
     def import_paths(self, paths: Sequence[Path | str],
                      progress: Progress | None = None) -> ImportReport:
         """Import event files or folders: validate everything, then append in one transaction."""
-        files = [Path(p) for p in paths]
+        files = event_files([Path(p) for p in paths])
+        if not files:
+            raise ImportRejected([NO_FILES])
         with _bulk():
-            located = read_paths(files, progress)
-            return self._record(located, len({item.file for item in located}), progress)
+            return self._record(lambda: changes_in(files),
+                                lambda: file_batches(files, progress), None, progress)
 
     def record_events(self, events: Sequence[PolicyEvent]) -> ImportReport:
         """Record events given in Python (validated and appended like an import)."""
         located = [Located(e, "<python>", i) for i, e in enumerate(events, start=1)]
+        changes = [e for e in events if isinstance(e, EventCorrected | EventRetracted)]
         with _bulk():
-            return self._record(located, 0, None)
+            return self._record(lambda: changes, lambda: iter([(located, [])]), 0, None)
 
     def correct(self, event_id: str, replacement: PolicyEvent, reason: str,
                 sources: Sequence[Source] = ()) -> EventCorrected:
@@ -271,44 +285,48 @@ class TariffTimeline:
                                f"found {len(located)}")
         return self.correct(event_id, located[0].event, reason)
 
-    def _record(self, located: list[Located], files: int,
+    def _record(self, changes: Callable[[], Sequence[PolicyEvent]],
+                batches: Callable[[], Iterable[Batch]], files: int | None,
                 progress: Progress | None) -> ImportReport:
         for attempt in range(3):
             try:
-                return self._record_once(located, files, progress)
+                return self._record_once(changes, batches(), files, progress)
             except ConflictingWrite:
                 if attempt == 2:
                     raise
         raise ConflictingWrite("the timeline kept moving; try again")  # pragma: no cover
 
-    def _record_once(self, located: list[Located], files: int,
-                     progress: Progress | None) -> ImportReport:
-        log = list(self.store.read())
-        by_id = {r.event.id: r for r in log}
-        problems: list[str] = []
-        new: list[Located] = []
-        for item in located:
-            existing = by_id.get(item.event.id)
-            if existing is None:
-                new.append(item)
-            elif canonical_bytes(existing.event) != canonical_bytes(item.event):
-                problems.append(
-                    f"{item.where}: event {item.event.id!r} is already recorded (log position "
-                    f"{existing.seq}) with different content; to fix a recorded event, import "
-                    "an EventCorrected that names it")
+    def _record_once(self, changes: Callable[[], Sequence[PolicyEvent]],
+                     batches: Iterable[Batch],
+                     files: int | None, progress: Progress | None) -> ImportReport:
+        """Check the events while reading them once, then append them in one transaction.
+
+        Nothing but indexes, the validation fold and a spool of canonical bytes is held: the
+        new events are read, compared with the log, spooled and folded one at a time
+        (`ImportCheck`), and the append streams the spool into the store.
+        """
+        index = self.store.index()
+        with Spool() as spool:
+            # The first pass's corrections are held only while the check is set up: it keeps
+            # just their replacements, until it reaches the events they replace.
+            check = ImportCheck(self.store, index, changes(), spool)
+            check.run(batches)
+            problems = check.verdict()
+            if problems is None:
+                # The new events were not in known order: fold the whole candidate log, as
+                # it is, in memory (the reference check).
+                if progress is not None:
+                    progress("checking", 0, check.new)
+                problems = self._check_history(list(self.store.read()),
+                                               list(check.new_events()))
+            if problems:
+                raise ImportRejected(problems)
+            recorded_at = (self.store.append_canonical(spool.rows(), index.count)
+                           if check.new else None)
         if progress is not None:
-            progress("checking", 0, len(new))
-        if new and not problems:
-            problems.extend(self._check_history(log, new))
-        if problems:
-            raise ImportRejected(problems)
-        last = self.store.last_entry()
-        version = last.originator_version if last is not None else 0
-        recorded_at = self.store.append([i.event for i in new], version) if new else None
-        if progress is not None:
-            progress("appending", len(new), len(new))
-        return ImportReport(files, len(new), len(located) - len(new), recorded_at,
-                            version + len(new))
+            progress("appending", check.new, check.new)
+        return ImportReport(check.files if files is None else files, check.new,
+                            check.already, recorded_at, index.count + check.new)
 
     def _check_history(self, log: list[Recorded], new: list[Located]) -> list[str]:
         """Fold the whole history with the new events; name the file and line of a break."""

@@ -7,11 +7,13 @@ writers can never both extend the same history. The store stamps the recorded ti
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import parse_qs, unquote, urlparse
@@ -19,11 +21,12 @@ from uuid import UUID, uuid5
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent, Transcoder
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from domain.clocks import Clock, system_clock
 from domain.errors import ConflictingWrite, InvalidInput, StoreError
-from events import TOPICS, PolicyEvent
+from events import TOPICS, EventCorrected, EventRetracted, PolicyEvent, known_instant
+from events.values import KnownTime
 from projections.replay import Recorded
 from tariffs.chain import GENESIS, HEAD_TOPIC, RawRow, Verification, dumps, link, verify
 
@@ -34,6 +37,8 @@ HEAD_ID = uuid5(TIMELINE_NAMESPACE, "us-tariff-timeline-chain-head")
 """The stream of chain heads: after each append, how many events and the last link."""
 
 PAGE = 1000
+CHUNK = 5000
+"""Rows per insert statement when an append streams its rows into its one transaction."""
 
 
 @dataclass(frozen=True)
@@ -59,14 +64,98 @@ class ChainHead:
 
 def canonical_bytes(event: PolicyEvent) -> bytes:
     """The event's content as canonical JSON (sorted keys, no spaces)."""
-    return dumps(event.model_dump(mode="json"))
+    # model_dump(mode="json") exactly, without its per-call argument handling (a fifth of
+    # the cost of serialising an event, which an import does for every one).
+    return dumps(event.__pydantic_serializer__.to_python(event, mode="json"))
 
 
-def entry_link(previous: str, entry: TimelineEntry) -> str:
-    """The chain link of an entry: over the previous link, its topic, position, recorded
-    time and canonical event bytes."""
-    return link(previous, entry.event.TOPIC, entry.originator_version,
-                entry.recorded_at.isoformat(), canonical_bytes(entry.event))
+def content_digest(event_bytes: bytes) -> bytes:
+    """A short digest of an event's canonical bytes (to tell recorded content apart)."""
+    return hashlib.blake2b(event_bytes, digest_size=16).digest()
+
+
+def entry_state(event_bytes: bytes, recorded_at: str, chain: str) -> bytes:
+    """The stored state of a chained entry, built around its canonical event bytes.
+
+    Byte for byte what `PolicyMapper` writes, `dumps({"chain", "event", "recorded_at"})`:
+    canonical JSON sorts those three keys in this order and nests the event's own canonical
+    form unchanged, so an append need not decode and encode every event again.
+    """
+    return b"".join((b'{"chain":"', chain.encode(), b'","event":', event_bytes,
+                     b',"recorded_at":"', recorded_at.encode(), b'"}'))
+
+
+GONE = -(2**63)
+"""The fold key of a position that the fold does not take (a correction, a retraction or a
+retracted event)."""
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_KNOWN: TypeAdapter[datetime | date] = TypeAdapter(KnownTime)
+
+
+def fold_key(known: datetime | date) -> int:
+    """An event's place in the fold's order, as microseconds since 1970 of its known instant
+    (ties go by log position)."""
+    return (known_instant(known) - _EPOCH) // timedelta(microseconds=1)
+
+
+@dataclass
+class RecordedIndex:
+    """The stored log as an import needs it, without holding its events.
+
+    `recorded(id)` gives the digest of a recorded event's stored canonical bytes and its log
+    position; `retired` holds the ids that a correction cannot name (corrections,
+    retractions and retracted events), so every other recorded id is in force. `keys` holds
+    the fold key of each position's content after the log's corrections (GONE where the fold
+    takes nothing), and `corrected_at` the position of the last correction of each corrected
+    event: with them an import can tell whether the log is in fold order and fold it as it
+    reads it. `contiguous` is False if positions do not run 1, 2, 3... (an edited log).
+    """
+
+    retired: set[str] = field(default_factory=set)
+    keys: array[int] = field(default_factory=lambda: array("q"))
+    corrected_at: dict[str, int] = field(default_factory=dict)
+    count: int = 0
+    contiguous: bool = True
+    # Digest and position packed in one bytes object: a third of the memory of a tuple of a
+    # bytes and an int, which counts for a log of a million events.
+    _packed: dict[str, bytes] = field(default_factory=dict)
+
+    def __contains__(self, event_id: object) -> bool:
+        return event_id in self._packed
+
+    def recorded(self, event_id: str) -> tuple[bytes, int] | None:
+        """The digest of a recorded event's canonical bytes and its position, if recorded."""
+        packed = self._packed.get(event_id)
+        return None if packed is None else (packed[:16], int.from_bytes(packed[16:]))
+
+    def in_force(self, event_id: str) -> bool:
+        """Whether a recorded world event has this id and has not been retracted."""
+        return event_id in self._packed and event_id not in self.retired
+
+    def add(self, position: int, topic: str, event: dict[str, Any]) -> None:
+        """Take in one stored event (its JSON), in log order."""
+        ident = event["id"]
+        self._packed[ident] = content_digest(dumps(event)) + position.to_bytes(8)
+        self.contiguous = self.contiguous and position == self.count + 1
+        self.count = position
+        kind = TOPICS.get(topic)
+        key = GONE
+        if kind is EventCorrected:
+            self.retired.add(ident)
+            target = self.recorded(event["corrects"])
+            if target is not None and self.contiguous:
+                self.keys[target[1] - 1] = fold_key(
+                    _KNOWN.validate_python(event["replacement"]["known"]))
+                self.corrected_at[event["corrects"]] = position
+        elif kind is EventRetracted:
+            self.retired.update((ident, event["retracts"]))
+            target = self.recorded(event["retracts"])
+            if target is not None and self.contiguous:
+                self.keys[target[1] - 1] = GONE
+                self.corrected_at.pop(event["retracts"], None)
+        else:
+            key = fold_key(_KNOWN.validate_python(event["known"]))
+        self.keys.append(key)
 
 
 class PolicyMapper(Mapper[UUID]):
@@ -237,6 +326,27 @@ class EventStore:
                 return
             start = page[-1].id + 1
 
+    def index(self) -> RecordedIndex:
+        """Every recorded event id with a digest of its canonical bytes and its fold key (one
+        pass over the raw rows; events are not validated: `recorded_event` does that)."""
+        index = RecordedIndex()
+        for row in self.raw_rows():
+            if str(row.originator_id) != str(TIMELINE_ID):
+                continue
+            try:
+                index.add(row.originator_version, row.topic, json.loads(row.state)["event"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise StoreError(f"stored row {row.originator_version} cannot be read "
+                                 f"({exc}); run `tariffs verify`") from exc
+        return index
+
+    def recorded_event(self, position: int) -> PolicyEvent:
+        """The event recorded at a log position, validated as reading the log does."""
+        stored = self.app.recorder.select_events(TIMELINE_ID, gt=position - 1, lte=position)
+        if not stored:
+            raise StoreError(f"no event at log position {position}")
+        return cast(TimelineEntry, self.app.mapper.to_domain_event(stored[0])).event
+
     def raw_rows(self) -> Iterator[RawRow]:
         """Every stored row as the database holds it, in notification order."""
         start = 1
@@ -265,6 +375,17 @@ class EventStore:
 
     def append(self, events: Sequence[PolicyEvent], after_version: int) -> datetime:
         """Append events in one transaction after the given stream version; all or nothing."""
+        return self.append_canonical(((e.TOPIC, canonical_bytes(e)) for e in events),
+                                     after_version)
+
+    def append_canonical(self, rows: Iterable[tuple[str, bytes]],
+                         after_version: int) -> datetime:
+        """Append events given as (topic, canonical bytes), in order, after the given stream
+        version: chained, in chunks, all in one transaction with their chain head.
+
+        Rows are turned into stored events a chunk at a time, so an append of a million
+        events never holds more than one chunk of them.
+        """
         last = self.last_entry()
         current = 0 if last is None else last.originator_version
         if current != after_version:
@@ -277,21 +398,54 @@ class EventStore:
         # Recorded times never go backwards along the log, so 'recorded at or before R' is
         # always a prefix of the log, whatever the clock does.
         recorded_at = max(now, last.recorded_at) if last is not None else now
+        when = recorded_at.isoformat()
         previous = (last.chain or GENESIS) if last is not None else GENESIS
-        entries: list[TimelineEntry] = []
-        for position, event in enumerate(events, start=after_version + 1):
-            entry = TimelineEntry(TIMELINE_ID, position, recorded_at, event)
-            previous = entry_link(previous, entry)
-            entries.append(TimelineEntry(TIMELINE_ID, position, recorded_at, event, previous))
+        position = after_version
         heads = self.app.recorder.select_events(HEAD_ID, desc=True, limit=1)
-        head = ChainHead(HEAD_ID, (heads[0].originator_version if heads else 0) + 1,
-                         after_version + len(entries), previous)
+        head_version = (heads[0].originator_version if heads else 0) + 1
+
+        def chunks() -> Iterator[list[StoredEvent]]:
+            nonlocal previous, position
+            chunk: list[StoredEvent] = []
+            for topic, event_bytes in rows:
+                position += 1
+                previous = link(previous, topic, position, when, event_bytes)
+                chunk.append(StoredEvent(TIMELINE_ID, position, topic,
+                                         entry_state(event_bytes, when, previous)))
+                if len(chunk) == CHUNK:
+                    yield chunk
+                    chunk = []
+            if position == after_version:
+                return  # nothing to append: no head either (a head vouches for new events)
+            # The head that vouches for the events goes in the same transaction, last.
+            head = ChainHead(HEAD_ID, head_version, position, previous)
+            yield [*chunk, self.app.mapper.to_stored_event(head)]
+
         try:
-            # One transaction: the events and the head that vouches for them.
-            self.app.save(*entries, head)
+            self._insert_in_one_transaction(chunks())
         except IntegrityError as exc:
             raise ConflictingWrite(f"another writer appended to the timeline: {exc}") from exc
         return recorded_at
+
+    def _insert_in_one_transaction(self, chunks: Iterable[Sequence[StoredEvent]]) -> None:
+        """Insert chunks of stored events with eventsourcing's recorder, in one transaction.
+
+        `Application.save` takes every event at once, which for a large import means holding
+        all of them (and eventsourcing's copies) in memory. Below it, the recorders insert a
+        list of stored events inside a transaction they are handed: SQLite's
+        `_insert_events(cursor, ...)`, PostgreSQL's `_insert_stored_events(cursor, ...)`
+        (which also takes the table lock and notifies listeners, as `save` does). These are
+        eventsourcing 9.5 internals, hence the version pin in pyproject.toml; on any error
+        the transaction rolls back and nothing is written.
+        """
+        recorder: Any = self.app.recorder
+        postgres = self.app.env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres"
+        with recorder.datastore.transaction(commit=True) as cursor:
+            for chunk in chunks:
+                if postgres:
+                    recorder._insert_stored_events(cursor, chunk)
+                else:
+                    recorder._insert_events(cursor, chunk)
 
 
 def redact(url: str) -> str:
