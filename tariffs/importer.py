@@ -679,6 +679,8 @@ class ImportCheck:
         position = self.index.corrected_at.get(event.id)
         if position is None:
             return event
+        # Read again here rather than held: few events are corrected, and a large log's
+        # corrections would take tens of megabytes.
         correction = self.store.recorded_event(position)
         if not isinstance(correction, EventCorrected):  # pragma: no cover - an edited log
             raise StoreError(f"log position {position} holds no correction; run "
