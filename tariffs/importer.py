@@ -343,7 +343,6 @@ class Spool:
         # Closed by __exit__: the spool is itself the context manager.
         self._file: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
         self._topics: dict[str, bytes] = {}
-        self.count = 0
 
     def __enter__(self) -> Spool:
         return self
@@ -358,7 +357,6 @@ class Spool:
         if prefix is None:
             prefix = self._topics[topic] = topic.encode() + b" "
         self._file.write(prefix + event_bytes + b"\n")
-        self.count += 1
 
     def rows(self) -> Iterator[tuple[str, bytes]]:
         """Every event written, in order, as (topic, canonical bytes)."""
