@@ -343,7 +343,6 @@ class Spool:
         # Closed by __exit__: the spool is itself the context manager.
         self._file: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
         self._topics: dict[str, bytes] = {}
-        self.count = 0
 
     def __enter__(self) -> Spool:
         return self
@@ -358,7 +357,6 @@ class Spool:
         if prefix is None:
             prefix = self._topics[topic] = topic.encode() + b" "
         self._file.write(prefix + event_bytes + b"\n")
-        self.count += 1
 
     def rows(self) -> Iterator[tuple[str, bytes]]:
         """Every event written, in order, as (topic, canonical bytes)."""
@@ -679,6 +677,8 @@ class ImportCheck:
         position = self.index.corrected_at.get(event.id)
         if position is None:
             return event
+        # Read again here rather than held: few events are corrected, and a large log's
+        # corrections would take tens of megabytes.
         correction = self.store.recorded_event(position)
         if not isinstance(correction, EventCorrected):  # pragma: no cover - an edited log
             raise StoreError(f"log position {position} holds no correction; run "

@@ -119,6 +119,8 @@ class RecordedIndex:
     # Digest and position packed in one bytes object: a third of the memory of a tuple of a
     # bytes and an int, which counts for a log of a million events.
     _packed: dict[str, bytes] = field(default_factory=dict)
+    # A few thousand distinct known times recur across a large log.
+    _known_keys: dict[str, int] = field(default_factory=dict)
 
     def __contains__(self, event_id: object) -> bool:
         return event_id in self._packed
@@ -132,20 +134,22 @@ class RecordedIndex:
         """Whether a recorded world event has this id and has not been retracted."""
         return event_id in self._packed and event_id not in self.retired
 
-    def add(self, position: int, topic: str, event: dict[str, Any]) -> None:
-        """Take in one stored event (its JSON), in log order."""
+    def add(self, row: RawRow) -> None:
+        """Take in one stored event, in log order."""
+        event = json.loads(row.state)["event"]
         ident = event["id"]
-        self._packed[ident] = content_digest(dumps(event)) + position.to_bytes(8)
+        position = row.originator_version
+        self._packed[ident] = (content_digest(_event_bytes(row.state, event))
+                               + position.to_bytes(8))
         self.contiguous = self.contiguous and position == self.count + 1
         self.count = position
-        kind = TOPICS.get(topic)
+        kind = TOPICS.get(row.topic)
         key = GONE
         if kind is EventCorrected:
             self.retired.add(ident)
             target = self.recorded(event["corrects"])
             if target is not None and self.contiguous:
-                self.keys[target[1] - 1] = fold_key(
-                    _KNOWN.validate_python(event["replacement"]["known"]))
+                self.keys[target[1] - 1] = self._key(event["replacement"]["known"])
                 self.corrected_at[event["corrects"]] = position
         elif kind is EventRetracted:
             self.retired.update((ident, event["retracts"]))
@@ -154,8 +158,26 @@ class RecordedIndex:
                 self.keys[target[1] - 1] = GONE
                 self.corrected_at.pop(event["retracts"], None)
         else:
-            key = fold_key(_KNOWN.validate_python(event["known"]))
+            key = self._key(event["known"])
         self.keys.append(key)
+
+    def _key(self, known: str) -> int:
+        key = self._known_keys.get(known)
+        if key is None:
+            key = self._known_keys[known] = fold_key(_KNOWN.validate_python(known))
+        return key
+
+
+def _event_bytes(state: bytes, event: dict[str, Any]) -> bytes:
+    """An event's canonical bytes as stored: cut out of the row's state, which nests them
+    unchanged (see entry_state), or encoded again if the state is not laid out so.
+
+    Only a digest is taken of them, to find recorded events an import repeats: a row whose
+    bytes were edited just matches nothing, and comparing the events themselves decides.
+    """
+    start = state.find(b'"event":')
+    end = state.rfind(b',"recorded_at":')
+    return state[start + 8:end] if 0 <= start < end else dumps(event)
 
 
 class PolicyMapper(Mapper[UUID]):
@@ -334,7 +356,7 @@ class EventStore:
             if str(row.originator_id) != str(TIMELINE_ID):
                 continue
             try:
-                index.add(row.originator_version, row.topic, json.loads(row.state)["event"])
+                index.add(row)
             except (ValueError, KeyError, TypeError) as exc:
                 raise StoreError(f"stored row {row.originator_version} cannot be read "
                                  f"({exc}); run `tariffs verify`") from exc

@@ -31,7 +31,13 @@ from events import (
 )
 from tariffs import TariffTimeline
 from tariffs.importer import ImportCheck, Located, Spool, _Interner, read_file, read_paths
-from tariffs.store import PolicyMapper, TimelineEntry, canonical_bytes, entry_state
+from tariffs.store import (
+    PolicyMapper,
+    TimelineEntry,
+    _event_bytes,
+    canonical_bytes,
+    entry_state,
+)
 from tests.builders import imposed, rate_changed
 from tests.conftest import DATA, FakeClock
 from tests.integration.test_read_model_equals_fold import ADAPTER, history
@@ -167,6 +173,29 @@ def test_the_appended_state_is_byte_for_byte_what_the_mapper_writes() -> None:
         entry = TimelineEntry(tariffs.store.TIMELINE_ID, position, at, item.event, "ab" * 32)
         expected = mapper.to_stored_event(entry).state
         assert entry_state(canonical_bytes(item.event), at.isoformat(), "ab" * 32) == expected
+
+
+def test_a_repeated_import_is_recognised_by_digest_without_reading_events_back(
+        timeline: TariffTimeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    timeline.import_paths([DATA])
+
+    def read_back(self: object, position: int) -> PolicyEvent:
+        raise AssertionError(f"event {position} was read back")
+
+    monkeypatch.setattr(tariffs.store.EventStore, "recorded_event", read_back)
+    report = timeline.import_paths([DATA])
+    assert report.appended == 0 and report.already_recorded == timeline.store.count()
+
+
+@pytest.mark.parametrize("state", [
+    b'{"chain":"' + b"ab" * 32 + b'","event":{"id":"x","n":[1,{"a":"b"}]},'
+    b'"recorded_at":"2026-01-05T12:00:00+00:00"}',
+    b'{"event":{"id":"x","n":[1,{"a":"b"}]},"recorded_at":"2026-01-05T12:00:00+00:00"}',
+])
+def test_stored_event_bytes_are_cut_out_of_the_state(state: bytes) -> None:
+    event = json.loads(state)["event"]
+    assert _event_bytes(state, event) == b'{"id":"x","n":[1,{"a":"b"}]}'
+    assert _event_bytes(b'{"odd": 1}', event) == b'{"id":"x","n":[1,{"a":"b"}]}'
 
 
 class TestChunkedAppend:
