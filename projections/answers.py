@@ -95,8 +95,8 @@ class RateAnswer(Answer):
         return data
 
 
-class ScheduleRow(Answer):
-    """A measure, exemption, quota or rule and its state at a coordinate."""
+class SubjectRow(Answer):
+    """A measure, exemption, quota or rule, named, with its status."""
 
     kind: str
     id: str
@@ -104,6 +104,11 @@ class ScheduleRow(Answer):
     authority: str | None
     program: str | None
     status: str
+
+
+class ScheduleRow(SubjectRow):
+    """A measure, exemption, quota or rule and its state at a coordinate."""
+
     rate: str | None
     origins: str
     products: str
@@ -151,15 +156,9 @@ class SourceRow(Answer):
     events: tuple[str, ...]
 
 
-class CoverageRow(Answer):
+class CoverageRow(SubjectRow):
     """How completely a measure (or exemption) lists its products."""
 
-    kind: str
-    id: str
-    title: str
-    authority: str | None
-    program: str | None
-    status: str
     products_complete: bool
     codes: int | None
     products_note: str | None

@@ -138,10 +138,11 @@ def _consider(measure: MeasureState, origin: str, hts: str, at: datetime) -> _Wo
     return _Work(measure, "in_force", True, "in force", rate_value, ids)
 
 
-class _Carveouts:
-    """Exemptions by the measure ids, programs and authorities they select, and quotas by
-    measure, each list in the timeline's order (the order the fold met them); and what does
-    not depend on the facts, worked out once for all the runs of one question."""
+class _Question:
+    """What of one question does not depend on the facts, worked out once for all its runs:
+    the measures considered, the stacking rules in effect, exemptions by the measure ids,
+    programs and authorities they select and quotas by measure (each in the timeline's order,
+    the order the fold met them)."""
 
     def __init__(self, timeline: Timeline, origin: str, hts: str, at: datetime) -> None:
         self.origin, self.hts, self.at = origin, hts, at
@@ -200,11 +201,11 @@ class _Carveouts:
 
 
 def _apply_exemptions(
-    work: _Work, carveouts: _Carveouts, origin: str, hts: str, at: datetime, facts: _Facts
+    work: _Work, question: _Question, origin: str, hts: str, at: datetime, facts: _Facts
 ) -> None:
     """Step 2: exemptions and quotas that change an in-force layer."""
     measure = work.measure
-    for exemption, match in carveouts.exemptions_for(measure):
+    for exemption, match in question.exemptions_for(measure):
         tests = [] if match == "yes" else [facts.test(
             f"{format_hts(hts)} is among the products of exemption {exemption.id}", None)]
         tests += [facts.test(c.describe(), condition_holds(c, facts.facts))
@@ -221,7 +222,7 @@ def _apply_exemptions(
             return
         work.rate = exemption.rate
         work.reason = f"reduced rate: {because}"
-    for quota in carveouts.quotas.get(measure.id, ()):
+    for quota in question.quotas.get(measure.id, ()):
         active = paint_at(quota.active, at)
         if active is None or not active.value or scope_matches(quota.scope, origin, hts) == "no":
             continue
@@ -242,7 +243,7 @@ def _apply_exemptions(
             work.reason = f"over quota: full rate beyond {described}"
 
 
-def _apply_replacements_and_stacking(layers: list[_Work], carveouts: _Carveouts) -> None:
+def _apply_replacements_and_stacking(layers: list[_Work], question: _Question) -> None:
     """Steps 3 and 4: replacements within a program, then the stacking rules in effect."""
     for layer in layers:
         if layer.applied and layer.rate is not None and layer.rate.replaces:
@@ -256,10 +257,10 @@ def _apply_replacements_and_stacking(layers: list[_Work], carveouts: _Carveouts)
         found = {i for key in [*(("m", m) for m in selector.measures),
                                *(("p", p) for p in selector.programs),
                                *(("a", a) for a in selector.authorities)]
-                 for i in carveouts.named.get(key, ()) if layers[i].applied}
+                 for i in question.named.get(key, ()) if layers[i].applied}
         return [layers[i] for i in sorted(found)]
 
-    for rule, when, excludes in carveouts.rules:
+    for rule, when, excludes in question.rules:
         triggers = picked(when)
         if not triggers:
             continue
@@ -291,15 +292,15 @@ def _on_remainder(percent: Decimal, shares: list[str],
 
 
 def _run(
-    carveouts: _Carveouts, origin: str, hts: str, at: datetime, mfn: Decimal | None,
+    question: _Question, origin: str, hts: str, at: datetime, mfn: Decimal | None,
     facts: Mapping[str, FactValue], assume: Mapping[str, bool],
 ) -> _Run:
     known = _Facts(facts, assume)
-    layers = carveouts.fresh_layers()
+    layers = question.fresh_layers()
     for work in layers:
         if work.applied:
-            _apply_exemptions(work, carveouts, origin, hts, at, known)
-    _apply_replacements_and_stacking(layers, carveouts)
+            _apply_exemptions(work, question, origin, hts, at, known)
+    _apply_replacements_and_stacking(layers, question)
     notes: list[str] = []
     total: Decimal | None = Decimal(0)
     for work in layers:
@@ -354,8 +355,8 @@ def rate_on(
     """The additional duty on goods of an origin and HTS code entered at the coordinate."""
     facts = dict(facts or {})
     at = coordinate.effective
-    carveouts = _Carveouts(timeline, origin, hts, at)
-    base = _run(carveouts, origin, hts, at, mfn, facts, {})
+    question = _Question(timeline, origin, hts, at)
+    base = _run(question, origin, hts, at, mfn, facts, {})
     notes = list(base.notes)
     alternatives: list[Alternative] = []
     if base.missing:
@@ -363,7 +364,7 @@ def rate_on(
         values: set[Decimal | None] = set()
         for combo in itertools.product((True, False), repeat=len(keys)):
             assume = dict(zip(keys, combo, strict=True))
-            run = _run(carveouts, origin, hts, at, mfn, facts, assume)
+            run = _run(question, origin, hts, at, mfn, facts, assume)
             values.add(run.additional)
             alternatives.append(Alternative(assumptions=assume, additional=run.additional))
         if len(values) > 1:

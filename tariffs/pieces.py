@@ -72,8 +72,8 @@ class MeasurePiece:
 
 
 def _in_order(*items: Indexed | None) -> tuple[Paint[Any], ...]:
-    chosen = {i: p for item in items if item is not None for i, p in (item,)}
-    return tuple(chosen[i] for i in sorted(chosen))
+    """The paints, once each, in the order the fold painted them."""
+    return tuple(paint for _, paint in sorted(dict(i for i in items if i is not None).items()))
 
 
 def head_of(measure: MeasureState, rate_at_start: Indexed | None) -> MeasureHead:

@@ -19,10 +19,10 @@ import itertools
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from threading import Event
-from typing import Any, Literal, cast
+from typing import Any, Generic, Literal, TypeVar, cast
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
 from eventsourcing.projection import BaseProjectionRunner, Projection
@@ -39,17 +39,18 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    inspect,
     or_,
     select,
     update,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from domain.timeline import (
     DealState,
     ExemptionState,
-    MeasureState,
     QuotaState,
     RuleState,
     Timeline,
@@ -68,6 +69,7 @@ from events import (
 )
 from projections.replay import Corrected, Recorded, corrected_log, known_order
 from tariffs.pieces import (
+    EPOCH,
     FOREVER,
     MeasureHead,
     MeasurePiece,
@@ -79,10 +81,10 @@ from tariffs.pieces import (
 )
 from tariffs.store import TIMELINE_ID, EventStore, TimelineEntry, persistence_env
 
+T = TypeVar("T")
 Kind = Literal["measure", "exemption", "quota", "rule", "deal", "ruling"]
 SCHEMA = 2
 """The read model's table layout; a read model of another layout is rebuilt from the log."""
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 APPLICATION_NAME = "TariffTimeline"
 _EVENT: TypeAdapter[PolicyEvent] = TypeAdapter(AnyEvent)
 _PIECE: TypeAdapter[MeasurePiece] = TypeAdapter(MeasurePiece)
@@ -119,6 +121,28 @@ def subject_key(event: PolicyEvent) -> str | None:
         if isinstance(value, str):
             return f"{kind}:{value}"
     return None
+
+
+class _Decoded(Generic[T]):
+    """What was decoded from stored rows, by row id, the newest `size` kept: a stored row never
+    changes, so its decoded value can be shared between questions."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._values: OrderedDict[int, T] = OrderedDict()
+
+    def get(self, key: int, text: str, adapter: TypeAdapter[Any]) -> T:
+        """The value stored as `text` in row `key`, decoded once."""
+        value = self._values.get(key)
+        if value is None:
+            value = self._values[key] = adapter.validate_json(text)
+            if len(self._values) > self.size:
+                self._values.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        """Forget everything (the rows were dropped)."""
+        self._values.clear()
 
 
 class Base(DeclarativeBase):
@@ -273,8 +297,7 @@ def _subject_state(timeline: Timeline, kind: str, ident: str) -> object | None:
 
 
 def _scopes(kind: str, state: object) -> list[Scope]:
-    if isinstance(state, MeasureState):
-        return [p.value for p in state.scopes] + [a.scope for a in state.announcements]
+    # Measures are found through their pieces' keys, not their versions'.
     if isinstance(state, ExemptionState | QuotaState):
         return [state.scope]
     return [Scope()]
@@ -358,19 +381,15 @@ class ReadModel(TrackingRecorder):
         sa_url, args = sqlalchemy_url(url)
         self.engine: Engine = create_engine(sa_url, connect_args=args, future=True)
         self._ensure_schema()
-        self._cache: OrderedDict[int, object] = OrderedDict()
-        self._pieces: OrderedDict[int, MeasurePiece] = OrderedDict()
-        self._cache_size = cache_size
-        self._events: OrderedDict[int, PolicyEvent] = OrderedDict()
+        self._states: _Decoded[object] = _Decoded(cache_size)
+        self._pieces: _Decoded[MeasurePiece] = _Decoded(cache_size)
+        self._events: _Decoded[PolicyEvent] = _Decoded(100_000)
         self.fault: Any = None
         """Called between writing rows and committing (tests simulate a crash there)."""
 
     def _ensure_schema(self) -> None:
         """Create the tables; a read model written in another layout is dropped (it is only
         ever a projection of the log, and the next catch-up rebuilds it)."""
-        from sqlalchemy import inspect
-        from sqlalchemy.exc import IntegrityError
-
         current = inspect(self.engine).has_table(SchemaRow.__tablename__) and (
             self._schema_version() == SCHEMA)
         if not current:
@@ -547,17 +566,9 @@ class ReadModel(TrackingRecorder):
         logs: dict[str, list[Recorded]] = {}
         for subject, family in ids.items():
             chosen = sorted({row for event_id in family for row in by_event.get(event_id, ())})
-            logs[subject] = [Recorded(seq, from_micros(at), self._parse(seq, payload))
+            logs[subject] = [Recorded(seq, from_micros(at), self._events.get(seq, payload, _EVENT))
                              for seq, at, payload in chosen]
         return logs
-
-    def _parse(self, seq: int, payload: str) -> PolicyEvent:
-        event = self._events.get(seq)
-        if event is None:
-            event = self._events[seq] = _EVENT.validate_json(payload)
-            if len(self._events) > 100_000:
-                self._events.popitem(last=False)
-        return event
 
     def _refold(self, session: Session, subjects: Sequence[str], recorded: int) -> None:
         """Fold the subjects again and bring their open versions in line, in bulk."""
@@ -671,28 +682,11 @@ class ReadModel(TrackingRecorder):
         """Drop every row and project the whole log again; return how many events."""
         Base.metadata.drop_all(self.engine)
         self._ensure_schema()
-        self._cache.clear()
+        self._states.clear()
         self._pieces.clear()
         return self.catch_up(store)
 
     # ------------------------------------------------------------ reading
-
-    def _state(self, version_id: int, kind: str, text: str) -> object:
-        cached = self._cache.get(version_id)
-        if cached is None:
-            cached = _STATE[kind].validate_json(text)
-            self._cache[version_id] = cached
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        return cached
-
-    def _piece(self, piece_id: int, text: str) -> MeasurePiece:
-        cached = self._pieces.get(piece_id)
-        if cached is None:
-            cached = self._pieces[piece_id] = _PIECE.validate_json(text)
-            if len(self._pieces) > self._cache_size:
-                self._pieces.popitem(last=False)
-        return cached
 
     def timeline_at(self, effective: datetime, known: datetime, recorded: datetime,
                     origin: str | None = None, hts: str | None = None) -> Timeline:
@@ -730,7 +724,7 @@ class ReadModel(TrackingRecorder):
         stmt = stmt.order_by(VersionRow.first_known, VersionRow.first_seq)
         tables: dict[str, dict[str, Any]] = {kind: {} for kind in _STATE}
         with Session(self.engine) as session:
-            found = {subject: self._piece(pid, text)
+            found = {subject: self._pieces.get(pid, text, _PIECE)
                      for subject, pid, text in session.execute(pieces)}
             subjects = list(found)
             rows: list[Any] = []
@@ -743,10 +737,11 @@ class ReadModel(TrackingRecorder):
                     VersionRow.rec_from <= r, VersionRow.known_from <= k)).all()
             # The fold meets measures in the order their first events became known.
             for version_id, subject, text, _, _ in sorted(rows, key=lambda row: (row[3], row[4])):
-                head = cast(MeasureHead, self._state(version_id, "measure", text))
+                head = cast(MeasureHead, self._states.get(version_id, text, _STATE["measure"]))
                 tables["measure"][subject.split(":", 1)[1]] = assemble(head, found[subject])
             for version_id, kind, subject, text in session.execute(stmt):
-                tables[kind][subject.split(":", 1)[1]] = self._state(version_id, kind, text)
+                state = self._states.get(version_id, text, _STATE[kind])
+                tables[kind][subject.split(":", 1)[1]] = state
         return Timeline(measures=tables["measure"], exemptions=tables["exemption"],
                         quotas=tables["quota"], rules=tables["rule"], deals=tables["deal"],
                         rulings=tables["ruling"])
@@ -768,20 +763,11 @@ class EventLookup(Mapping[str, Corrected]):
     """Events by id as of a recorded time, with the corrections recorded by then applied."""
 
     def __init__(self, engine: Engine, recorded: int,
-                 parsed: OrderedDict[int, PolicyEvent] | None = None) -> None:
+                 parsed: _Decoded[PolicyEvent] | None = None) -> None:
         self.engine = engine
         self.recorded = recorded
         self._found: dict[str, Corrected | None] = {}
-        # A stored row never changes, so its parsed event can be shared between questions.
-        self._parsed = parsed if parsed is not None else OrderedDict()
-
-    def _event(self, seq: int, payload: str) -> PolicyEvent:
-        event = self._parsed.get(seq)
-        if event is None:
-            event = self._parsed[seq] = _EVENT.validate_json(payload)
-            if len(self._parsed) > 100_000:
-                self._parsed.popitem(last=False)
-        return event
+        self._parsed = parsed if parsed is not None else _Decoded(100_000)
 
     def prefetch(self, event_ids: Iterable[str]) -> None:
         """Load many events (and their corrections) in one query."""
@@ -793,7 +779,7 @@ class EventLookup(Mapping[str, Corrected]):
                     EventRow.seq, EventRow.recorded_us, EventRow.payload).where(
                     or_(EventRow.event_id.in_(chunk), EventRow.target_id.in_(chunk)),
                     EventRow.recorded_us <= self.recorded).order_by(EventRow.seq)))
-            log = [Recorded(seq, from_micros(at), self._event(seq, payload))
+            log = [Recorded(seq, from_micros(at), self._parsed.get(seq, payload, _EVENT))
                    for seq, at, payload in rows]
             found = {e.event.id: e for e in corrected_log(log)}
             for event_id in chunk:

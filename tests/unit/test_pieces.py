@@ -8,7 +8,7 @@ from typing import Any
 from domain.clocks import cutoff_instant, effective_instant
 from domain.timeline import MeasureState, paint_at
 from events import PolicyEvent, known_instant
-from projections import Recorded, corrected_log, timeline_at
+from projections import Corrected, Recorded, corrected_log, timeline_at
 from tariffs.pieces import HeadVersion, MeasurePiece, PieceRow, assemble, measure_rows, micros
 from tests.builders import imposed, pause_extended, paused, rate_changed, revoked
 
@@ -24,14 +24,16 @@ HISTORY: list[PolicyEvent] = [
 ]
 
 
+def _entries() -> list[Corrected]:
+    return corrected_log([Recorded(i, RECORDED, e) for i, e in enumerate(HISTORY, 1)])
+
+
 def _rows() -> tuple[list[HeadVersion], list[PieceRow]]:
-    entries = corrected_log([Recorded(i, RECORDED, e) for i, e in enumerate(HISTORY, 1)])
-    return measure_rows(entries, "m")
+    return measure_rows(_entries(), "m")
 
 
 def _full(known: str) -> MeasureState:
-    entries = corrected_log([Recorded(i, RECORDED, e) for i, e in enumerate(HISTORY, 1)])
-    return timeline_at(entries, cutoff_instant(known, "--known")).measures["m"]
+    return timeline_at(_entries(), cutoff_instant(known, "--known")).measures["m"]
 
 
 def _at(rows: list[Any], instant: int, *, effective: int | None = None) -> Any:
