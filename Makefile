@@ -2,37 +2,58 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+LOCK   := requirements.lock
+# `make demo` installs the package alone; tests and checks add the dev, postgres and plot
+# extras. Both install the exact versions of requirements.lock.
+BASE   := $(VENV)/.installed-base
+DEV    := $(VENV)/.installed-dev
 
-.PHONY: setup demo test check bench clean
+.PHONY: setup demo test check bench lock clean
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
-	touch $(STAMP)
 
-setup: $(STAMP)
+$(BASE): pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/pip install --quiet -c $(LOCK) -e .
+	touch $(BASE)
+
+$(DEV): pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/pip install --quiet -c $(LOCK) -e ".[dev,postgres,plot]"
+	touch $(DEV) $(BASE)
+
+setup: $(DEV)
 
 ## Set up, then ask the embedded SQLite default (loaded with the bundled timeline on first use).
-demo: $(STAMP)
+demo: $(BASE)
 	$(BIN)/tariffs rate --origin JP --hts 8703.23.01 --entered 2025-05-01 --mfn 2.5
 	$(BIN)/tariffs rate --origin JP --hts 9503.00.00 --entered 2025-04-10 --known 2025-04-08
 	$(BIN)/tariffs rate --origin JP --hts 9503.00.00 --entered 2025-04-10 --known 2025-04-10
 
 ## Set up, then run unit, integration (SQLite and a throwaway PostgreSQL) and end-to-end tests.
-test: $(STAMP)
+test: $(DEV)
 	PATH="$(abspath $(BIN)):$$PATH" .ci/postgres.sh $(BIN)/pytest -q
 
 ## Static checks: ruff and mypy (strict).
-check: $(STAMP)
+check: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
 ## Benchmarks of issue 4 (generate, import, raw insert, queries); e.g. `make bench SIZES=10000`.
 SIZES ?= 10000,100000,1000000
-bench: $(STAMP)
+bench: $(DEV)
 	$(BIN)/python -m benchmarks.run --sizes $(SIZES)
+
+## Re-create the lock file from pyproject.toml's ranges (newest versions within them).
+lock:
+	rm -rf $(VENV)-lock
+	$(PYTHON) -m venv $(VENV)-lock
+	$(VENV)-lock/bin/pip install --quiet --upgrade pip
+	$(VENV)-lock/bin/pip install --quiet -e ".[dev,postgres,plot]"
+	{ echo "# Exact versions for CI and \`make\` (pip constraints): pip install -c $(LOCK) -e '.[dev,postgres,plot]'"; \
+	  echo "# Re-create after changing pyproject.toml: make lock"; \
+	  $(VENV)-lock/bin/pip freeze --all --exclude-editable | grep -v '^pip=='; } > $(LOCK)
+	rm -rf $(VENV)-lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

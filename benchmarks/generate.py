@@ -27,7 +27,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from events import AnyEvent, PolicyEvent
+from tariff_timeline.events import AnyEvent, PolicyEvent
 
 FIRST_DAY = date(2018, 1, 1)
 SPAN_DAYS = 4000

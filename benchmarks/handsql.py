@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from domain.clocks import cutoff_instant, effective_instant, system_clock
-from events import ORIGIN_GROUPS, normalise_hts
+from tariff_timeline.domain.clocks import cutoff_instant, effective_instant, system_clock
+from tariff_timeline.events import ORIGIN_GROUPS, normalise_hts
 
 QUERY = """
 WITH p AS (
@@ -55,7 +55,7 @@ _CONNECTIONS: dict[str, sqlite3.Connection] = {}
 def hand_written_query(timeline: Any, origin: str, hts: str, entered: str,
                        known: str | None) -> object:
     """The version rows for one question, by one indexed SQL statement over the read model."""
-    from tariffs.pieces import micros
+    from tariff_timeline.events.instants import micros
 
     path = timeline.store.app.env.get("SQLITE_DBNAME")
     if not path:
@@ -69,7 +69,7 @@ def hand_written_query(timeline: Any, origin: str, hts: str, entered: str,
     now = system_clock()
     params: dict[str, object] = {
         "e": micros(effective_instant(entered)),
-        "k": micros(cutoff_instant(known, "--known") if known else now), "r": micros(now),
+        "k": micros(cutoff_instant(known, "known") if known else now), "r": micros(now),
         "hts": digits, "hts_end": digits + ";",
         **{f"o{i}": value for i, value in enumerate(origins)},
         **{f"p{i}": value for i, value in enumerate(prefixes)},

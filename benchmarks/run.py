@@ -60,7 +60,7 @@ def _peak_rss_mb() -> float:
 
 def measure_import(history: Path, db: Path) -> dict[str, Any]:
     """Import a history into a new SQLite store: seconds, events/s and peak RSS."""
-    from tariffs import TariffTimeline
+    from tariff_timeline import TariffTimeline
 
     timeline = TariffTimeline.open(f"sqlite:///{db}", load_bundled_if_new=False)
     started = time.perf_counter()
@@ -145,7 +145,7 @@ def _answer(result: object) -> object:
 
 def measure_queries(history: Path, db: Path, count: int, fold_count: int) -> dict[str, Any]:
     """Latency of every query path this build has, and the read model's rebuild throughput."""
-    from tariffs import TariffTimeline
+    from tariff_timeline import TariffTimeline
 
     timeline = TariffTimeline.open(f"sqlite:///{db}", load_bundled_if_new=False)
     sample = questions(history, count)

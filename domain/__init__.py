@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.errors import (
+from tariff_timeline.domain.errors import (
     ConflictingWrite,
     ImportRejected,
     InvalidInput,
@@ -11,7 +11,7 @@ from domain.errors import (
     TariffError,
     UnknownReference,
 )
-from domain.timeline import (
+from tariff_timeline.domain.timeline import (
     ENDED,
     MeasureState,
     Paint,

@@ -1,21 +1,25 @@
 """The three clocks of a question: effective, known and recorded time.
 
 A bare effective date D means goods entered on D after the day's 12:01 a.m. US Eastern switch.
-A bare known or recorded date D means everything up to the end of D (US Eastern).
+A bare known or recorded date D means everything up to the end of D (US Eastern). What those
+words mean as instants lives in ``events.instants``; this module turns what a caller gave into
+a coordinate and names the field at fault when it cannot.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 
-from domain.errors import InvalidInput
-from events import EASTERN
+from tariff_timeline.domain.errors import InvalidInput
+from tariff_timeline.events.instants import cutoff_of, entry_instant, parse_when
 
 Clock = Callable[[], datetime]
 """Injected source of 'now' (timezone-aware)."""
+
+When = str | date | datetime
+"""A time as a caller gives it: ISO text, a date, or a datetime with its offset."""
 
 
 def system_clock() -> datetime:
@@ -23,46 +27,27 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def _parse(text: str, flag: str) -> date | datetime:
-    value = text.strip()
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError as exc:
-            raise InvalidInput(f"{flag}: {text!r} is not a valid date ({exc})") from exc
+def _value(when: When, field: str) -> date | datetime:
     try:
-        parsed = datetime.fromisoformat(value)
+        return parse_when(when) if isinstance(when, str) else when
     except ValueError as exc:
-        raise InvalidInput(
-            f"{flag}: {text!r} is neither an ISO date (2025-04-09) nor a datetime with offset "
-            "(2025-04-09T00:01:00-04:00)"
-        ) from exc
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise InvalidInput(f"{flag}: {text!r} has no UTC offset; add one such as -04:00")
-    return parsed
+        raise InvalidInput(str(exc), field=field) from exc
 
 
-def effective_instant(text: str, flag: str = "--entered") -> datetime:
-    """The effective instant a WHEN string names (a bare date: 12:01 a.m. US Eastern)."""
-    value = _parse(text, flag)
-    if isinstance(value, datetime):
-        return value
-    return datetime.combine(value, time(0, 1), tzinfo=EASTERN)
+def effective_instant(when: When, field: str = "entered") -> datetime:
+    """The effective instant a caller's time names (a bare date: 12:01 a.m. US Eastern)."""
+    try:
+        return entry_instant(_value(when, field))
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field=field) from exc
 
 
-def end_of_day(day: date) -> datetime:
-    """The last representable instant of a day in US Eastern time."""
-    return datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=EASTERN) - timedelta(
-        microseconds=1
-    )
-
-
-def cutoff_instant(text: str, flag: str) -> datetime:
-    """The inclusive instant a known or recorded WHEN string names (a bare date: its end)."""
-    value = _parse(text, flag)
-    if isinstance(value, datetime):
-        return value
-    return end_of_day(value)
+def cutoff_instant(when: When, field: str) -> datetime:
+    """The inclusive known or recorded instant a caller's time names (a bare date: its end)."""
+    try:
+        return cutoff_of(_value(when, field))
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field=field) from exc
 
 
 @dataclass(frozen=True)
@@ -74,13 +59,12 @@ class Coordinate:
     recorded: datetime
 
     @classmethod
-    def parse(
-        cls, entered: str, known: str | None, recorded: str | None, clock: Clock
-    ) -> Coordinate:
-        """A coordinate from the WHEN strings of a query; known and recorded default to now."""
+    def parse(cls, entered: When, known: When | None, recorded: When | None,
+              clock: Clock) -> Coordinate:
+        """A coordinate from the times of a query; known and recorded default to now."""
         now = clock()
         return cls(
             effective=effective_instant(entered),
-            known=cutoff_instant(known, "--known") if known else now,
-            recorded=cutoff_instant(recorded, "--recorded") if recorded else now,
+            known=cutoff_instant(known, "known") if known is not None else now,
+            recorded=cutoff_instant(recorded, "recorded") if recorded is not None else now,
         )

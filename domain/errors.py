@@ -8,7 +8,13 @@ class TariffError(Exception):
 
 
 class InvalidInput(TariffError):
-    """A value given by a person (flag, file, query) is malformed."""
+    """A value given by a caller is malformed; `field` names the parameter at fault (`entered`,
+    `mfn`, ...), which each interface shows as its own flag or query parameter."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field = field
+        self.message = message
 
 
 class LifecycleError(TariffError):

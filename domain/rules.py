@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from events import ALL, ORIGIN_GROUPS, Condition, Rate, Scope, Selector
+from tariff_timeline.events import ALL, ORIGIN_GROUPS, Condition, Rate, Scope, Selector
 
 Match = Literal["yes", "no", "partly"]
 FactValue = bool | str | Decimal

@@ -8,15 +8,28 @@ checks lifecycle invariants and raises :class:`LifecycleError` when an event bre
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime
-from decimal import Decimal
-from typing import Generic, Literal, TypeVar
+from functools import singledispatch
+from typing import TypeVar
 
-from domain.errors import LifecycleError, UnknownReference
-from events import (
-    Condition,
+from tariff_timeline.domain.errors import LifecycleError, UnknownReference
+from tariff_timeline.domain.state import (
+    ENDED,
+    Announcement,
+    DealState,
+    ExemptionState,
+    MeasureState,
+    Paint,
+    QuotaState,
+    RuleState,
+    RuleVersion,
+    Status,
+    Timeline,
+    paint_at,
+)
+from tariff_timeline.events import (
     CourtRuled,
     DealAnnounced,
     DealImplemented,
@@ -34,165 +47,30 @@ from events import (
     PolicyEvent,
     QuotaChanged,
     QuotaOpened,
-    Rate,
     RateChanged,
-    Scope,
     ScopeAmended,
     Selector,
     StackingRuleChanged,
     StackingRuleSet,
 )
 
-T = TypeVar("T")
-
-Status = Literal[
-    "in_force", "paused", "revoked", "expired", "superseded", "collection_ended", "invalidated"
+__all__ = [
+    "ENDED",
+    "Announcement",
+    "DealState",
+    "ExemptionState",
+    "MeasureState",
+    "Paint",
+    "QuotaState",
+    "RuleState",
+    "RuleVersion",
+    "Status",
+    "Timeline",
+    "evolve",
+    "fold",
+    "handles",
+    "paint_at",
 ]
-ENDED: frozenset[str] = frozenset(
-    {"revoked", "expired", "superseded", "collection_ended", "invalidated"}
-)
-
-
-@dataclass(frozen=True)
-class Paint(Generic[T]):
-    """A value that holds over [start, end) because of one event."""
-
-    start: datetime
-    end: datetime | None
-    value: T
-    event_id: str
-
-    def covers(self, at: datetime) -> bool:
-        """Whether the instant falls inside this interval."""
-        return self.start <= at and (self.end is None or at < self.end)
-
-
-def paint_at(paints: tuple[Paint[T], ...], at: datetime) -> Paint[T] | None:
-    """The topmost paint covering an instant (the latest-known event wins)."""
-    for paint in reversed(paints):
-        if paint.covers(at):
-            return paint
-    return None
-
-
-@dataclass(frozen=True)
-class Announcement:
-    """A measure or change that was announced but is not (yet) in force."""
-
-    event_id: str
-    stage: str
-    scope: Scope
-    rate: Rate | None
-    planned_from: datetime | None
-
-
-@dataclass(frozen=True)
-class MeasureState:
-    """One layer of duty under one authority, with its painted lifecycle."""
-
-    id: str
-    title: str
-    authority: str
-    program: str
-    imposed: bool = False
-    announcements: tuple[Announcement, ...] = ()
-    statuses: tuple[Paint[Status], ...] = ()
-    rates: tuple[Paint[Rate], ...] = ()
-    scopes: tuple[Paint[Scope], ...] = ()
-    pauses: tuple[Paint[str], ...] = ()
-    event_ids: tuple[str, ...] = ()
-
-    def status_at(self, at: datetime) -> Paint[Status] | None:
-        """The lifecycle status at an effective instant (None before it starts)."""
-        return paint_at(self.statuses, at)
-
-    def rate_at(self, at: datetime) -> Paint[Rate] | None:
-        """The rate at an effective instant."""
-        return paint_at(self.rates, at)
-
-    def scope_at(self, at: datetime) -> Paint[Scope] | None:
-        """The scope at an effective instant."""
-        return paint_at(self.scopes, at)
-
-    def starts(self) -> datetime | None:
-        """The earliest instant it is in force."""
-        starts = [p.start for p in self.statuses if p.value == "in_force"]
-        return min(starts) if starts else None
-
-    def touched_by(self, event_id: str) -> MeasureState:
-        """The same measure, remembering one more event that touched it."""
-        return replace(self, event_ids=(*self.event_ids, event_id))
-
-
-@dataclass(frozen=True)
-class ExemptionState:
-    """A carve-out from measures, possibly conditional or at a reduced rate."""
-
-    id: str
-    title: str
-    applies_to: Selector
-    scope: Scope
-    conditions: tuple[Condition, ...]
-    rate: Rate | None
-    active: tuple[Paint[bool], ...]
-    event_ids: tuple[str, ...]
-
-    def active_at(self, at: datetime) -> Paint[bool] | None:
-        """The paint that says whether it is in effect at an instant."""
-        paint = paint_at(self.active, at)
-        return paint if paint is not None and paint.value else None
-
-
-@dataclass(frozen=True)
-class QuotaState:
-    """A tariff-rate or absolute quota on goods under one measure."""
-
-    id: str
-    title: str
-    measure: str
-    scope: Scope
-    over_quota: str
-    period: str
-    active: tuple[Paint[bool], ...]
-    in_quota_percent: tuple[Paint[Decimal], ...]
-    volume: tuple[Paint[str], ...]
-    event_ids: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class RuleState:
-    """A stacking rule: while `when` applies, `excludes` does not."""
-
-    id: str
-    description: str
-    versions: tuple[Paint[tuple[bool, Selector, Selector]], ...]
-    event_ids: tuple[str, ...]
-    remainder: bool = False
-
-
-@dataclass(frozen=True)
-class DealState:
-    """An agreement with partners and the steps implemented so far."""
-
-    id: str
-    title: str
-    partners: Scope
-    terms: str
-    steps: tuple[Paint[str], ...] = ()
-    event_ids: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Timeline:
-    """Everything known about US tariff policy after folding some events."""
-
-    measures: Mapping[str, MeasureState] = field(default_factory=dict)
-    exemptions: Mapping[str, ExemptionState] = field(default_factory=dict)
-    quotas: Mapping[str, QuotaState] = field(default_factory=dict)
-    rules: Mapping[str, RuleState] = field(default_factory=dict)
-    deals: Mapping[str, DealState] = field(default_factory=dict)
-    rulings: Mapping[str, CourtRuled] = field(default_factory=dict)
-    folded: int = 0
 
 
 # ---------------------------------------------------------------- the fold
@@ -284,266 +162,371 @@ def fold(events: Iterable[PolicyEvent], state: Timeline | None = None,
 
 def _evolve(state: _Draft, event: PolicyEvent, strict: bool) -> None:
     """Apply one event to the draft in place (raises LifecycleError on a broken invariant)."""
+    _fold_one.dispatch(type(event))(state, event, strict)
+
+
+# ---------------------------------------------------------------- one handler per event type
+
+_E = TypeVar("_E", bound=PolicyEvent)
+_Handler = Callable[[_Draft, _E, bool], None]
+
+
+def _refuse(state: _Draft, event: PolicyEvent, strict: bool) -> None:
+    """An event of a type the fold has no handler for."""
+    # Skipping it would quietly leave a policy action out of every answer.
+    raise LifecycleError(event.id, "type",
+                         f"no rule to fold events of type {type(event).__name__}")
+
+
+# singledispatch looks handlers up along the event class's MRO, so a subclass of an event type
+# folds like its parent, as the isinstance checks this replaced did.
+_fold_one = singledispatch(_refuse)
+
+
+def _folds(event_type: type[_E]) -> Callable[[_Handler[_E]], _Handler[_E]]:
+    """Register the decorated function as the fold's handler for events of one type."""
+    def register(handler: _Handler[_E]) -> _Handler[_E]:
+        _fold_one.register(event_type, handler)
+        return handler
+    return register
+
+
+def handles(event_type: type[PolicyEvent]) -> bool:
+    """Whether the fold has a handler for events of this type (it refuses any other)."""
+    return _fold_one.dispatch(event_type) is not _refuse
+
+
+@_folds(MeasureAnnounced)
+def _measure_announced(state: _Draft, event: MeasureAnnounced, strict: bool) -> None:
+    """A measure was announced or planned; it does not apply until it is imposed."""
     eid = event.id
-    if isinstance(event, MeasureAnnounced):
-        existing = state.measures.get(event.measure)
-        announcement = Announcement(eid, event.stage, event.scope, event.rate, event.planned_from)
-        if existing is None:
-            existing = MeasureState(
-                id=event.measure, title=event.title, authority=event.authority,
-                program=event.program,
-            )
-        measure = replace(existing, announcements=(*existing.announcements, announcement))
-        state.measures[event.measure] = measure.touched_by(eid)
-        return
-
-    if isinstance(event, MeasureImposed):
-        existing = state.measures.get(event.measure)
-        if existing is not None and existing.imposed:
-            raise LifecycleError(
-                eid, "measure",
-                f"measure {event.measure!r} is already imposed; change it with RateChanged, "
-                "ScopeAmended, MeasurePaused or MeasureRevoked",
-            )
-        base = existing or MeasureState(
-            id=event.measure, title=event.title, authority=event.authority, program=event.program
+    existing = state.measures.get(event.measure)
+    announcement = Announcement(eid, event.stage, event.scope, event.rate, event.planned_from)
+    if existing is None:
+        existing = MeasureState(
+            id=event.measure, title=event.title, authority=event.authority,
+            program=event.program,
         )
-        start, end = event.effective_from, event.effective_until
-        statuses: tuple[Paint[Status], ...] = (Paint(start, end, "in_force", eid),)
-        if end is not None:
-            statuses += (Paint(end, None, "expired", eid),)
-        measure = replace(
-            base, title=event.title, authority=event.authority, program=event.program,
-            imposed=True, statuses=statuses, rates=(Paint(start, end, event.rate, eid),),
-            scopes=(Paint(start, end, event.scope, eid),),
+    measure = replace(existing, announcements=(*existing.announcements, announcement))
+    state.measures[event.measure] = measure.touched_by(eid)
+
+
+@_folds(MeasureImposed)
+def _measure_imposed(state: _Draft, event: MeasureImposed, strict: bool) -> None:
+    """A measure came into force at a rate over a scope, possibly until a set end."""
+    eid = event.id
+    existing = state.measures.get(event.measure)
+    if existing is not None and existing.imposed:
+        raise LifecycleError(
+            eid, "measure",
+            f"measure {event.measure!r} is already imposed; change it with RateChanged, "
+            "ScopeAmended, MeasurePaused or MeasureRevoked",
         )
-        state.measures[event.measure] = measure.touched_by(eid)
-        return
+    base = existing or MeasureState(
+        id=event.measure, title=event.title, authority=event.authority, program=event.program
+    )
+    start, end = event.effective_from, event.effective_until
+    statuses: tuple[Paint[Status], ...] = (Paint(start, end, "in_force", eid),)
+    if end is not None:
+        statuses += (Paint(end, None, "expired", eid),)
+    measure = replace(
+        base, title=event.title, authority=event.authority, program=event.program,
+        imposed=True, statuses=statuses, rates=(Paint(start, end, event.rate, eid),),
+        scopes=(Paint(start, end, event.scope, eid),),
+    )
+    state.measures[event.measure] = measure.touched_by(eid)
 
-    if isinstance(event, RateChanged | ScopeAmended):
-        measure = _measure(state, event, event.measure)
-        start = event.effective_from
-        status = measure.status_at(start)
-        _check_not_ended(event, measure, start, "change")
-        if status is None:
-            raise LifecycleError(eid, "effective_from",
-                                 f"measure {measure.id!r} is not in force at {start.isoformat()}")
-        if isinstance(event, RateChanged):
-            measure = replace(measure, rates=(*measure.rates,
-                              Paint(start, event.effective_until, event.rate, eid)))
-        else:
-            measure = replace(measure, scopes=(*measure.scopes,
-                              Paint(start, event.effective_until, event.scope, eid)))
-        state.measures[measure.id] = measure.touched_by(eid)
-        return
 
-    if isinstance(event, MeasurePaused):
-        measure = _measure(state, event, event.measure)
-        start = event.effective_from
-        _check_not_ended(event, measure, start, "pause")
-        status = measure.status_at(start)
-        if status is None:
-            raise LifecycleError(eid, "effective_from",
-                                 f"measure {measure.id!r} is not in force at {start.isoformat()}")
-        if status.value == "paused":
-            raise LifecycleError(eid, "effective_from",
-                                 f"measure {measure.id!r} is already paused at "
-                                 f"{start.isoformat()} (event {status.event_id!r})")
-        pause: Paint[str] = Paint(start, event.effective_until, eid, eid)
-        measure = replace(
-            measure,
-            statuses=(*measure.statuses, Paint(start, event.effective_until, "paused", eid)),
-            pauses=(*measure.pauses, pause),
+def _changeable(state: _Draft, event: RateChanged | ScopeAmended) -> MeasureState:
+    """The measure a rate change or scope amendment names, once it may be changed then."""
+    measure = _measure(state, event, event.measure)
+    start = event.effective_from
+    status = measure.status_at(start)
+    _check_not_ended(event, measure, start, "change")
+    if status is None:
+        raise LifecycleError(event.id, "effective_from",
+                             f"measure {measure.id!r} is not in force at {start.isoformat()}")
+    return measure
+
+
+@_folds(RateChanged)
+def _rate_changed(state: _Draft, event: RateChanged, strict: bool) -> None:
+    """A measure's rate changed from a date on, possibly only for a while."""
+    measure = _changeable(state, event)
+    measure = replace(measure, rates=(
+        *measure.rates, Paint(event.effective_from, event.effective_until, event.rate, event.id)))
+    state.measures[measure.id] = measure.touched_by(event.id)
+
+
+@_folds(ScopeAmended)
+def _scope_amended(state: _Draft, event: ScopeAmended, strict: bool) -> None:
+    """A measure's origins or products changed from a date on, possibly only for a while."""
+    measure = _changeable(state, event)
+    measure = replace(measure, scopes=(
+        *measure.scopes,
+        Paint(event.effective_from, event.effective_until, event.scope, event.id)))
+    state.measures[measure.id] = measure.touched_by(event.id)
+
+
+@_folds(MeasurePaused)
+def _measure_paused(state: _Draft, event: MeasurePaused, strict: bool) -> None:
+    """A measure in force stopped being collected for a while (or until resumed)."""
+    eid = event.id
+    measure = _measure(state, event, event.measure)
+    start = event.effective_from
+    _check_not_ended(event, measure, start, "pause")
+    status = measure.status_at(start)
+    if status is None:
+        raise LifecycleError(eid, "effective_from",
+                             f"measure {measure.id!r} is not in force at {start.isoformat()}")
+    if status.value == "paused":
+        raise LifecycleError(eid, "effective_from",
+                             f"measure {measure.id!r} is already paused at "
+                             f"{start.isoformat()} (event {status.event_id!r})")
+    pause: Paint[str] = Paint(start, event.effective_until, eid, eid)
+    measure = replace(
+        measure,
+        statuses=(*measure.statuses, Paint(start, event.effective_until, "paused", eid)),
+        pauses=(*measure.pauses, pause),
+    )
+    state.measures[measure.id] = measure.touched_by(eid)
+
+
+@_folds(PauseExtended)
+def _pause_extended(state: _Draft, event: PauseExtended, strict: bool) -> None:
+    """A measure's latest pause was made to last longer."""
+    eid = event.id
+    measure = _measure(state, event, event.measure)
+    if not measure.pauses:
+        raise LifecycleError(eid, "measure",
+                             f"measure {measure.id!r} has no pause to extend")
+    last = measure.pauses[-1]
+    if last.end is None:
+        raise LifecycleError(eid, "effective_until",
+                             f"the pause {last.event_id!r} has no end to extend")
+    if event.effective_until <= last.end:
+        raise LifecycleError(
+            eid, "effective_until",
+            f"{event.effective_until.isoformat()} is not after the current end of the pause "
+            f"({last.end.isoformat()})",
         )
-        state.measures[measure.id] = measure.touched_by(eid)
-        return
+    _check_not_ended(event, measure, last.end, "extend the pause of")
+    extended: Paint[str] = Paint(last.start, event.effective_until, last.value, eid)
+    measure = replace(
+        measure,
+        statuses=(*measure.statuses, Paint(last.end, event.effective_until, "paused", eid)),
+        pauses=(*measure.pauses[:-1], extended),
+    )
+    state.measures[measure.id] = measure.touched_by(eid)
 
-    if isinstance(event, PauseExtended):
-        measure = _measure(state, event, event.measure)
-        if not measure.pauses:
-            raise LifecycleError(eid, "measure",
-                                 f"measure {measure.id!r} has no pause to extend")
-        last = measure.pauses[-1]
-        if last.end is None:
-            raise LifecycleError(eid, "effective_until",
-                                 f"the pause {last.event_id!r} has no end to extend")
-        if event.effective_until <= last.end:
-            raise LifecycleError(
-                eid, "effective_until",
-                f"{event.effective_until.isoformat()} is not after the current end of the pause "
-                f"({last.end.isoformat()})",
-            )
-        _check_not_ended(event, measure, last.end, "extend the pause of")
-        extended: Paint[str] = Paint(last.start, event.effective_until, last.value, eid)
-        measure = replace(
-            measure,
-            statuses=(*measure.statuses, Paint(last.end, event.effective_until, "paused", eid)),
-            pauses=(*measure.pauses[:-1], extended),
-        )
-        state.measures[measure.id] = measure.touched_by(eid)
-        return
 
-    if isinstance(event, MeasureResumed):
-        measure = _measure(state, event, event.measure)
-        at = event.effective_from
-        covering = paint_at(measure.pauses, at)
-        status = measure.status_at(at)
-        if covering is None or status is None or status.value != "paused":
-            raise LifecycleError(eid, "effective_from",
-                                 f"measure {measure.id!r} is not paused at {at.isoformat()}")
-        measure = replace(
-            measure,
-            statuses=(*measure.statuses, Paint(at, covering.end, "in_force", eid)),
-            pauses=(*measure.pauses, Paint(covering.start, at, covering.value, eid)),
-        )
-        state.measures[measure.id] = measure.touched_by(eid)
-        return
+@_folds(MeasureResumed)
+def _measure_resumed(state: _Draft, event: MeasureResumed, strict: bool) -> None:
+    """A paused measure is collected again before its pause was due to end."""
+    eid = event.id
+    measure = _measure(state, event, event.measure)
+    at = event.effective_from
+    covering = paint_at(measure.pauses, at)
+    status = measure.status_at(at)
+    if covering is None or status is None or status.value != "paused":
+        raise LifecycleError(eid, "effective_from",
+                             f"measure {measure.id!r} is not paused at {at.isoformat()}")
+    measure = replace(
+        measure,
+        statuses=(*measure.statuses, Paint(at, covering.end, "in_force", eid)),
+        pauses=(*measure.pauses, Paint(covering.start, at, covering.value, eid)),
+    )
+    state.measures[measure.id] = measure.touched_by(eid)
 
-    if isinstance(event, MeasureRevoked | MeasureInvalidated):
-        measure = _measure(state, event, event.measure)
-        at = event.effective_from
-        verb = "revoke" if isinstance(event, MeasureRevoked) else "invalidate"
-        _check_not_ended(event, measure, at, verb)
-        value: Status
-        if isinstance(event, MeasureInvalidated):
-            if strict and event.ruling not in state.rulings:
-                raise UnknownReference(eid, "ruling", f"no court ruling {event.ruling!r} is known")
-            value = "invalidated"
-        else:
-            value = event.reason
-        measure = replace(measure, statuses=(*measure.statuses, Paint(at, None, value, eid)))
-        state.measures[measure.id] = measure.touched_by(eid)
-        return
 
-    if isinstance(event, ExemptionGranted):
-        if event.exemption in state.exemptions:
-            raise LifecycleError(eid, "exemption",
-                                 f"exemption {event.exemption!r} already exists")
-        _check_selector(event, state, event.applies_to, "applies_to", strict)
-        exemption = ExemptionState(
-            id=event.exemption, title=event.title, applies_to=event.applies_to,
-            scope=event.scope, conditions=event.conditions, rate=event.rate,
-            active=(Paint(event.effective_from, event.effective_until, True, eid),),
-            event_ids=(eid,),
-        )
-        state.exemptions[exemption.id] = exemption
-        return
+def _end_measure(state: _Draft, measure: MeasureState, event: PolicyEvent, at: datetime,
+                 value: Status) -> None:
+    """Paint a measure's status as ended (`value`) from an instant on, for good."""
+    measure = replace(measure, statuses=(*measure.statuses, Paint(at, None, value, event.id)))
+    state.measures[measure.id] = measure.touched_by(event.id)
 
-    if isinstance(event, ExemptionRevoked):
-        found = state.exemptions.get(event.exemption)
-        if found is None:
-            raise UnknownReference(eid, "exemption", f"no exemption {event.exemption!r} is known")
-        if found.active_at(event.effective_from) is None:
-            raise LifecycleError(eid, "effective_from",
-                                 f"exemption {found.id!r} is not in effect at "
-                                 f"{event.effective_from.isoformat()}")
-        ended = Paint(event.effective_from, None, False, eid)
-        found = replace(found, active=(*found.active, ended), event_ids=(*found.event_ids, eid))
-        state.exemptions[found.id] = found
-        return
 
-    if isinstance(event, QuotaOpened):
-        if event.quota in state.quotas:
-            raise LifecycleError(eid, "quota", f"quota {event.quota!r} already exists")
-        if strict:
-            _measure(state, event, event.measure)
-        start, end = event.effective_from, event.effective_until
-        quota = QuotaState(
-            id=event.quota, title=event.title, measure=event.measure, scope=event.scope,
-            over_quota=event.over_quota, period=event.period,
-            active=(Paint(start, end, True, eid),),
-            in_quota_percent=(Paint(start, end, event.in_quota_percent, eid),),
-            volume=(Paint(start, end, event.volume, eid),), event_ids=(eid,),
-        )
-        state.quotas[quota.id] = quota
-        return
+@_folds(MeasureRevoked)
+def _measure_revoked(state: _Draft, event: MeasureRevoked, strict: bool) -> None:
+    """A measure was revoked, expired or superseded from a date on."""
+    measure = _measure(state, event, event.measure)
+    _check_not_ended(event, measure, event.effective_from, "revoke")
+    _end_measure(state, measure, event, event.effective_from, event.reason)
 
-    if isinstance(event, QuotaChanged):
-        found_quota = state.quotas.get(event.quota)
-        if found_quota is None:
-            raise UnknownReference(eid, "quota", f"no quota {event.quota!r} is known")
-        at = event.effective_from
-        current = paint_at(found_quota.active, at)
-        if current is None or not current.value:
-            raise LifecycleError(eid, "effective_from",
-                                 f"quota {found_quota.id!r} is not open at {at.isoformat()}")
-        end = current.end
-        if event.closed:
-            found_quota = replace(found_quota,
-                                  active=(*found_quota.active, Paint(at, None, False, eid)))
-        if event.in_quota_percent is not None:
-            found_quota = replace(found_quota, in_quota_percent=(
-                *found_quota.in_quota_percent, Paint(at, end, event.in_quota_percent, eid)))
-        if event.volume is not None:
-            found_quota = replace(found_quota,
-                                  volume=(*found_quota.volume, Paint(at, end, event.volume, eid)))
-        found_quota = replace(found_quota, event_ids=(*found_quota.event_ids, eid))
-        state.quotas[found_quota.id] = found_quota
-        return
 
-    if isinstance(event, DealAnnounced):
-        if event.deal in state.deals:
-            raise LifecycleError(eid, "deal", f"deal {event.deal!r} already exists")
-        deal = DealState(event.deal, event.title, event.partners, event.terms, (), (eid,))
-        state.deals[deal.id] = deal
-        return
+@_folds(MeasureInvalidated)
+def _measure_invalidated(state: _Draft, event: MeasureInvalidated, strict: bool) -> None:
+    """A court held a measure unlawful and its collection ended from a date on."""
+    measure = _measure(state, event, event.measure)
+    _check_not_ended(event, measure, event.effective_from, "invalidate")
+    if strict and event.ruling not in state.rulings:
+        raise UnknownReference(event.id, "ruling", f"no court ruling {event.ruling!r} is known")
+    _end_measure(state, measure, event, event.effective_from, "invalidated")
 
-    if isinstance(event, DealImplemented):
-        found_deal = state.deals.get(event.deal)
-        if found_deal is None:
-            raise UnknownReference(eid, "deal", f"no deal {event.deal!r} is known")
-        found_deal = replace(
-            found_deal,
-            steps=(*found_deal.steps, Paint(event.effective_from, None, event.step, eid)),
-            event_ids=(*found_deal.event_ids, eid),
-        )
-        state.deals[found_deal.id] = found_deal
-        return
 
-    if isinstance(event, StackingRuleSet):
-        if event.rule in state.rules:
-            raise LifecycleError(eid, "rule", f"stacking rule {event.rule!r} already exists")
-        _check_selector(event, state, event.when, "when", strict)
-        _check_selector(event, state, event.excludes, "excludes", strict)
-        rule = RuleState(
-            event.rule, event.description,
-            (Paint(event.effective_from, event.effective_until,
-                   (True, event.when, event.excludes), eid),),
-            (eid,), event.remainder,
-        )
-        state.rules[rule.id] = rule
-        return
+@_folds(ExemptionGranted)
+def _exemption_granted(state: _Draft, event: ExemptionGranted, strict: bool) -> None:
+    """Goods were carved out of some measures, possibly on conditions or at a reduced rate."""
+    eid = event.id
+    if event.exemption in state.exemptions:
+        raise LifecycleError(eid, "exemption",
+                             f"exemption {event.exemption!r} already exists")
+    _check_selector(event, state, event.applies_to, "applies_to", strict)
+    exemption = ExemptionState(
+        id=event.exemption, title=event.title, applies_to=event.applies_to,
+        scope=event.scope, conditions=event.conditions, rate=event.rate,
+        active=(Paint(event.effective_from, event.effective_until, True, eid),),
+        event_ids=(eid,),
+    )
+    state.exemptions[exemption.id] = exemption
 
-    if isinstance(event, StackingRuleChanged):
-        found_rule = state.rules.get(event.rule)
-        if found_rule is None:
-            raise UnknownReference(eid, "rule", f"no stacking rule {event.rule!r} is known")
-        latest = found_rule.versions[-1].value
-        when = event.when or latest[1]
-        excludes = event.excludes or latest[2]
-        _check_selector(event, state, when, "when", strict)
-        _check_selector(event, state, excludes, "excludes", strict)
-        found_rule = replace(
-            found_rule,
-            versions=(*found_rule.versions, Paint(event.effective_from, event.effective_until,
-                                                  (event.in_effect, when, excludes), eid)),
-            event_ids=(*found_rule.event_ids, eid),
-        )
-        state.rules[found_rule.id] = found_rule
-        return
 
-    if isinstance(event, CourtRuled):
-        if event.ruling in state.rulings:
-            raise LifecycleError(eid, "ruling", f"court ruling {event.ruling!r} already exists")
-        for measure_id in event.measures if strict else ():
-            if measure_id not in state.measures:
-                raise UnknownReference(eid, "measures", f"no measure {measure_id!r} is known")
-        state.rulings[event.ruling] = event
-        return
+@_folds(ExemptionRevoked)
+def _exemption_revoked(state: _Draft, event: ExemptionRevoked, strict: bool) -> None:
+    """An exemption in effect stopped applying from a date on."""
+    eid = event.id
+    found = state.exemptions.get(event.exemption)
+    if found is None:
+        raise UnknownReference(eid, "exemption", f"no exemption {event.exemption!r} is known")
+    if found.active_at(event.effective_from) is None:
+        raise LifecycleError(eid, "effective_from",
+                             f"exemption {found.id!r} is not in effect at "
+                             f"{event.effective_from.isoformat()}")
+    ended = Paint(event.effective_from, None, False, eid)
+    found = replace(found, active=(*found.active, ended), event_ids=(*found.event_ids, eid))
+    state.exemptions[found.id] = found
 
-    if isinstance(event, EventCorrected | EventRetracted):
-        # Corrections rewrite the log before the fold (see projections.replay); by the time
-        # events are folded, the corrected content has taken the place of the original.
-        return
 
-    raise LifecycleError(eid, "type", f"no rule to fold events of type {type(event).__name__}")
+@_folds(QuotaOpened)
+def _quota_opened(state: _Draft, event: QuotaOpened, strict: bool) -> None:
+    """A quota opened on goods under a measure: a lower in-quota rate up to a volume."""
+    eid = event.id
+    if event.quota in state.quotas:
+        raise LifecycleError(eid, "quota", f"quota {event.quota!r} already exists")
+    if strict:
+        _measure(state, event, event.measure)
+    start, end = event.effective_from, event.effective_until
+    quota = QuotaState(
+        id=event.quota, title=event.title, measure=event.measure, scope=event.scope,
+        over_quota=event.over_quota, period=event.period,
+        active=(Paint(start, end, True, eid),),
+        in_quota_percent=(Paint(start, end, event.in_quota_percent, eid),),
+        volume=(Paint(start, end, event.volume, eid),), event_ids=(eid,),
+    )
+    state.quotas[quota.id] = quota
+
+
+@_folds(QuotaChanged)
+def _quota_changed(state: _Draft, event: QuotaChanged, strict: bool) -> None:
+    """An open quota's in-quota rate or volume changed, or it closed, from a date on."""
+    eid = event.id
+    found = state.quotas.get(event.quota)
+    if found is None:
+        raise UnknownReference(eid, "quota", f"no quota {event.quota!r} is known")
+    at = event.effective_from
+    current = paint_at(found.active, at)
+    if current is None or not current.value:
+        raise LifecycleError(eid, "effective_from",
+                             f"quota {found.id!r} is not open at {at.isoformat()}")
+    end = current.end
+    if event.closed:
+        found = replace(found, active=(*found.active, Paint(at, None, False, eid)))
+    if event.in_quota_percent is not None:
+        found = replace(found, in_quota_percent=(
+            *found.in_quota_percent, Paint(at, end, event.in_quota_percent, eid)))
+    if event.volume is not None:
+        found = replace(found, volume=(*found.volume, Paint(at, end, event.volume, eid)))
+    found = replace(found, event_ids=(*found.event_ids, eid))
+    state.quotas[found.id] = found
+
+
+@_folds(DealAnnounced)
+def _deal_announced(state: _Draft, event: DealAnnounced, strict: bool) -> None:
+    """An agreement with trading partners was announced, its terms still to be implemented."""
+    eid = event.id
+    if event.deal in state.deals:
+        raise LifecycleError(eid, "deal", f"deal {event.deal!r} already exists")
+    deal = DealState(event.deal, event.title, event.partners, event.terms, (), (eid,))
+    state.deals[deal.id] = deal
+
+
+@_folds(DealImplemented)
+def _deal_implemented(state: _Draft, event: DealImplemented, strict: bool) -> None:
+    """One step of an announced deal took effect."""
+    eid = event.id
+    found = state.deals.get(event.deal)
+    if found is None:
+        raise UnknownReference(eid, "deal", f"no deal {event.deal!r} is known")
+    found = replace(
+        found,
+        steps=(*found.steps, Paint(event.effective_from, None, event.step, eid)),
+        event_ids=(*found.event_ids, eid),
+    )
+    state.deals[found.id] = found
+
+
+@_folds(StackingRuleSet)
+def _stacking_rule_set(state: _Draft, event: StackingRuleSet, strict: bool) -> None:
+    """A stacking rule was made: while measures matching `when` apply, `excludes` do not."""
+    eid = event.id
+    if event.rule in state.rules:
+        raise LifecycleError(eid, "rule", f"stacking rule {event.rule!r} already exists")
+    _check_selector(event, state, event.when, "when", strict)
+    _check_selector(event, state, event.excludes, "excludes", strict)
+    rule = RuleState(
+        event.rule, event.description,
+        (Paint(event.effective_from, event.effective_until,
+               RuleVersion(True, event.when, event.excludes), eid),),
+        (eid,), event.remainder,
+    )
+    state.rules[rule.id] = rule
+
+
+@_folds(StackingRuleChanged)
+def _stacking_rule_changed(state: _Draft, event: StackingRuleChanged, strict: bool) -> None:
+    """A stacking rule got new selectors, or was suspended, over an interval."""
+    eid = event.id
+    found = state.rules.get(event.rule)
+    if found is None:
+        raise UnknownReference(eid, "rule", f"no stacking rule {event.rule!r} is known")
+    # A change names only the selectors it replaces; the others carry over from the latest
+    # version (latest known, which need not be the latest in effective time).
+    latest = found.versions[-1].value
+    when = event.when or latest.when
+    excludes = event.excludes or latest.excludes
+    _check_selector(event, state, when, "when", strict)
+    _check_selector(event, state, excludes, "excludes", strict)
+    found = replace(
+        found,
+        versions=(*found.versions, Paint(event.effective_from, event.effective_until,
+                                         RuleVersion(event.in_effect, when, excludes), eid)),
+        event_ids=(*found.event_ids, eid),
+    )
+    state.rules[found.id] = found
+
+
+@_folds(CourtRuled)
+def _court_ruled(state: _Draft, event: CourtRuled, strict: bool) -> None:
+    """A court ruled on measures; an invalidation cites the ruling it follows."""
+    eid = event.id
+    if event.ruling in state.rulings:
+        raise LifecycleError(eid, "ruling", f"court ruling {event.ruling!r} already exists")
+    for measure_id in event.measures if strict else ():
+        if measure_id not in state.measures:
+            raise UnknownReference(eid, "measures", f"no measure {measure_id!r} is known")
+    state.rulings[event.ruling] = event
+
+
+# Corrections and retractions rewrite the log before the fold (see projections.replay); by the
+# time events are folded, the corrected content has taken the place of the original, so these
+# leave the timeline as it is.
+
+
+@_folds(EventCorrected)
+def _event_corrected(state: _Draft, event: EventCorrected, strict: bool) -> None:
+    """An earlier event of the log was replaced by corrected content."""
+
+
+@_folds(EventRetracted)
+def _event_retracted(state: _Draft, event: EventRetracted, strict: bool) -> None:
+    """An earlier event of the log was withdrawn as never having happened."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from events.catalog import (
+from tariff_timeline.events.instants import EASTERN, known_instant
+from tariff_timeline.events.policy import (
     EVENT_TYPES,
     TOPICS,
     AnyEvent,
@@ -29,13 +30,16 @@ from events.catalog import (
     ScopeAmended,
     StackingRuleChanged,
     StackingRuleSet,
+    Subject,
+    SubjectKind,
     WorldEvent,
     effective_start,
+    subject,
+    subject_key,
     subject_of,
 )
-from events.values import (
+from tariff_timeline.events.values import (
     ALL,
-    EASTERN,
     FACTS,
     ORIGIN_GROUPS,
     Condition,
@@ -44,9 +48,7 @@ from events.values import (
     Selector,
     Source,
     country_code,
-    end_of_known_day,
     format_hts,
-    known_instant,
     normalise_hts,
 )
 
@@ -86,12 +88,15 @@ __all__ = [
     "Source",
     "StackingRuleChanged",
     "StackingRuleSet",
+    "Subject",
+    "SubjectKind",
     "WorldEvent",
     "country_code",
     "effective_start",
-    "end_of_known_day",
     "format_hts",
     "known_instant",
     "normalise_hts",
+    "subject",
+    "subject_key",
     "subject_of",
 ]

@@ -7,11 +7,10 @@ computing a layer) lives in ``domain/``.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo
 
 import pycountry
 from pydantic import (
@@ -24,11 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-EASTERN = ZoneInfo("America/New_York")
-"""US instruments state their effective times in US Eastern time."""
-
-SWITCH_TIME = time(0, 1)
-"""The customary switch: 'on or after 12:01 a.m. eastern time'."""
+from tariff_timeline.events.instants import entry_instant, parse_when, require_offset
 
 
 class Frozen(BaseModel):
@@ -43,42 +38,17 @@ class Frozen(BaseModel):
 def _to_effective_instant(value: object) -> object:
     """A bare date D means 12:01 a.m. US Eastern on D, the usual switch of an instrument."""
     if isinstance(value, str):
-        text = value.strip()
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            value = date.fromisoformat(text)
-        else:
-            try:
-                value = datetime.fromisoformat(text)
-            except ValueError as exc:
-                raise ValueError(
-                    f"{value!r} is not an ISO date (2025-04-09) or a datetime with offset "
-                    "(2025-04-09T00:01:00-04:00)"
-                ) from exc
-    if isinstance(value, datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(
-                f"{value.isoformat()} has no time zone; write an offset such as -04:00 "
-                "or give a bare date (which means 12:01 a.m. US Eastern)"
-            )
-        return value
+        value = parse_when(value)
     if isinstance(value, date):
-        return datetime.combine(value, SWITCH_TIME, tzinfo=EASTERN)
+        return entry_instant(value)
     return value
 
 
 def _to_known(value: object) -> object:
     if isinstance(value, str):
-        text = value.strip()
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            return date.fromisoformat(text)
-        try:
-            value = datetime.fromisoformat(text)
-        except ValueError as exc:
-            raise ValueError(
-                f"{text!r} is not an ISO date or a datetime with offset"
-            ) from exc
-    if isinstance(value, datetime) and (value.tzinfo is None or value.utcoffset() is None):
-        raise ValueError(f"{value.isoformat()} has no time zone; write an offset such as -04:00")
+        return parse_when(value)
+    if isinstance(value, datetime):
+        return require_offset(value)
     return value
 
 
@@ -110,18 +80,6 @@ KnownTime = Annotated[
         json_schema_extra={"type": "string"},
     ),
 ]
-
-
-def known_instant(known: datetime | date) -> datetime:
-    """The instant from which an event counts as known (a bare date: 00:00 US Eastern)."""
-    if isinstance(known, datetime):
-        return known
-    return datetime.combine(known, time(0, 0), tzinfo=EASTERN)
-
-
-def end_of_known_day(day: date) -> datetime:
-    """The first instant after day D in US Eastern: 'known on D' means before this."""
-    return datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=EASTERN)
 
 
 # ---------------------------------------------------------------- identifiers

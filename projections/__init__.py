@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from projections.answers import (
+from tariff_timeline.projections.answers import (
     CoverageRow,
     Layer,
     LogEntry,
@@ -11,10 +11,16 @@ from projections.answers import (
     ScheduleRow,
     SourceRow,
 )
-from projections.catalogue import coverage_of, sources_of
-from projections.rates import rate_on
-from projections.replay import Corrected, Recorded, corrected_log, known_by, timeline_at
-from projections.schedule import schedule_as_of
+from tariff_timeline.projections.citations import coverage_of, sources_of
+from tariff_timeline.projections.rates import rate_on
+from tariff_timeline.projections.replay import (
+    Corrected,
+    Recorded,
+    corrected_log,
+    fold_at,
+    known_by,
+)
+from tariff_timeline.projections.schedule import schedule_as_of
 
 __all__ = [
     "Corrected",
@@ -28,9 +34,9 @@ __all__ = [
     "SourceRow",
     "corrected_log",
     "coverage_of",
+    "fold_at",
     "known_by",
     "rate_on",
     "schedule_as_of",
     "sources_of",
-    "timeline_at",
 ]

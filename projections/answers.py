@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, PlainSerializer
 
-from events import Source
+from tariff_timeline.events import Source
 
 
 def _number(value: Decimal) -> int | float:

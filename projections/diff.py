@@ -15,18 +15,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from domain.clocks import Coordinate
-from domain.timeline import MeasureState, Timeline, paint_at
-from events import format_hts, normalise_hts
-from projections.answers import Answer, EventRef, Layer, Number, RateAnswer, ScheduleRow
-from projections.rates import event_ref, rate_on
-from projections.replay import Corrected
-from projections.schedule import schedule_as_of
+from tariff_timeline.domain.clocks import Coordinate
+from tariff_timeline.domain.timeline import MeasureState, Timeline, paint_at
+from tariff_timeline.events import format_hts, normalise_hts
+from tariff_timeline.projections.answers import (
+    Answer,
+    EventRef,
+    Layer,
+    Number,
+    RateAnswer,
+    ScheduleRow,
+)
+from tariff_timeline.projections.rates import event_ref, rate_on
+from tariff_timeline.projections.replay import Corrected
+from tariff_timeline.projections.schedule import schedule_as_of
 
 
 @dataclass(frozen=True)
-class Version:
-    """One side of a diff: a coordinate and what was known and recorded there."""
+class Snapshot:
+    """The timeline at a coordinate and the events behind it: one side of a diff."""
 
     coordinate: Coordinate
     timeline: Timeline
@@ -92,12 +99,12 @@ def instruments(events: Iterable[EventRef]) -> list[str]:
     return list(named)
 
 
-def _side(version: Version) -> Side:
+def _side(version: Snapshot) -> Side:
     c = version.coordinate
     return Side(entered=c.effective, known=c.known, recorded=c.recorded)
 
 
-def _rows(version: Version, origins: Sequence[str], hts: Sequence[str]
+def _rows(version: Snapshot, origins: Sequence[str], hts: Sequence[str]
           ) -> dict[tuple[str, str], ScheduleRow]:
     rows: dict[tuple[str, str], ScheduleRow] = {}
     origin_choices: list[str | None] = [*origins] or [None]
@@ -158,7 +165,7 @@ def _other_events(timeline: Timeline, kind: str, item: str) -> list[str]:
     return list(getattr(state, "event_ids", ()))
 
 
-def _refs(ids: Iterable[str], *versions: Version) -> tuple[EventRef, ...]:
+def _refs(ids: Iterable[str], *versions: Snapshot) -> tuple[EventRef, ...]:
     refs: dict[str, EventRef] = {}
     for eid in ids:
         for version in versions:
@@ -169,8 +176,8 @@ def _refs(ids: Iterable[str], *versions: Version) -> tuple[EventRef, ...]:
     return tuple(refs.values())
 
 
-def _responsible(kind: str, item: str, changed: list[str], before: Version,
-                 after: Version) -> tuple[EventRef, ...]:
+def _responsible(kind: str, item: str, changed: list[str], before: Snapshot,
+                 after: Snapshot) -> tuple[EventRef, ...]:
     if kind == "measure":
         ids = _measure_events(after.timeline.measures.get(item),
                               after.coordinate.effective, changed)
@@ -249,7 +256,7 @@ def _cell(origin: str, hts: str, before: RateAnswer, after: RateAnswer) -> CellC
                       after=after.additional, layers=moved, events=events)
 
 
-def diff(before: Version, after: Version, *, origins: Sequence[str] = (),
+def diff(before: Snapshot, after: Snapshot, *, origins: Sequence[str] = (),
          hts: Sequence[str] = ()) -> Diff:
     """The schedule at `after` compared with the schedule at `before`."""
     hts = [normalise_hts(h) for h in hts]

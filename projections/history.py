@@ -14,9 +14,9 @@ from datetime import datetime, time
 from decimal import Decimal
 from typing import Any, Literal
 
-from domain.rules import describe_rate, scope_matches, selects
-from domain.timeline import Paint, Timeline, fold, paint_at
-from events import (
+from tariff_timeline.domain.rules import describe_rate, scope_matches, selects
+from tariff_timeline.domain.timeline import Paint, Timeline, fold, paint_at
+from tariff_timeline.events import (
     EASTERN,
     EventCorrected,
     EventRetracted,
@@ -26,9 +26,9 @@ from events import (
     known_instant,
     subject_of,
 )
-from projections.answers import Answer
-from projections.replay import Corrected, Recorded, corrected_log, known_order
-from projections.series import change_candidates, rate_series
+from tariff_timeline.projections.answers import Answer
+from tariff_timeline.projections.replay import Corrected, Recorded, corrected_log, known_order
+from tariff_timeline.projections.series import change_candidates, rate_series
 
 VersionKind = Literal["current", "superseded", "correction", "retraction"]
 
@@ -224,7 +224,8 @@ def describe_subject(timeline: Timeline, subject: str) -> str:
 
         def rule_at(at: datetime) -> str:
             version = paint_at(rule.versions, at)
-            return "in effect" if version is not None and version.value[0] else "not in effect"
+            in_effect = version is not None and version.value.in_effect
+            return "in effect" if in_effect else "not in effect"
 
         return _steps(_ends(rule.versions), rule_at)
     if subject in timeline.deals:
@@ -257,7 +258,8 @@ def _relevant(timeline: Timeline, origin: str, hts: str) -> set[str]:
     names.update(q.id for q in timeline.quotas.values() if q.measure in measures)
     for rule in timeline.rules.values():
         if any(selects(selector, m.id, m.program, m.authority)
-               for version in rule.versions for selector in version.value[1:]
+               for version in rule.versions
+               for selector in (version.value.when, version.value.excludes)
                for m in measures.values()):
             names.add(rule.id)
     return names

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from domain.clocks import Coordinate
-from domain.rules import (
+from tariff_timeline.domain.clocks import Coordinate
+from tariff_timeline.domain.rules import (
     FactValue,
     Match,
     condition_holds,
@@ -30,7 +30,7 @@ from domain.rules import (
     listed_before_start,
     scope_matches,
 )
-from domain.timeline import (
+from tariff_timeline.domain.timeline import (
     ENDED,
     ExemptionState,
     MeasureState,
@@ -39,9 +39,9 @@ from domain.timeline import (
     Timeline,
     paint_at,
 )
-from events import Rate, Scope, Selector, format_hts
-from projections.answers import Alternative, EventRef, Layer, RateAnswer
-from projections.replay import Corrected
+from tariff_timeline.events import Rate, Scope, Selector, format_hts
+from tariff_timeline.projections.answers import Alternative, EventRef, Layer, RateAnswer
+from tariff_timeline.projections.replay import Corrected, Prefetching
 
 MAX_ASSUMPTIONS = 4
 """Unstated conditions worked out as alternatives; more than this are only noted."""
@@ -150,10 +150,10 @@ class _Question:
         self._for: dict[str, list[tuple[ExemptionState, Match]]] = {}
         self.considered = [w for m in timeline.measures.values()
                            if (w := _consider(m, origin, hts, at)) is not None]
-        self.rules = [(rule, version.value[1], version.value[2])
+        self.rules = [(rule, version.value.when, version.value.excludes)
                       for rule in timeline.rules.values()
                       if (version := paint_at(rule.versions, at)) is not None
-                      and version.value[0]]
+                      and version.value.in_effect]
         # Layers by what a selector can name, as positions (every run has the same layers).
         self.named: dict[tuple[str, str], list[int]] = {}
         for i, w in enumerate(self.considered):
@@ -315,11 +315,11 @@ def _run(
             total = None
             if work.rate.kind == "ceiling" and mfn is None:
                 notes.append(f"{work.measure.id} is an all-in rate ({describe_rate(work.rate)}): "
-                             "give --mfn to compute it")
+                             "state the MFN rate (mfn) to compute it")
             else:
                 share = work.rate.content_fact or " and ".join(work.remainder_of)
                 notes.append(f"{work.measure.id} applies to a share of value that depends on "
-                             f"{share}: state it with --fact")
+                             f"{share}: state it as a fact")
         elif total is not None:
             total += work.percent
     return _Run(layers, known.missing, notes, total)
@@ -377,9 +377,8 @@ def rate_on(
             notes.append("further facts not given and not worked out: "
                          + "; ".join(base.missing[MAX_ASSUMPTIONS:]))
     additional = base.additional if not alternatives else None
-    prefetch = getattr(entries, "prefetch", None)
-    if prefetch is not None:  # a store-backed lookup fetches all citations in one go
-        prefetch([eid for work in base.layers for eid in work.event_ids])
+    if isinstance(entries, Prefetching):  # a store-backed lookup fetches citations at once
+        entries.prefetch([eid for work in base.layers for eid in work.event_ids])
     layers = []
     for work in base.layers:
         refs = tuple(event_ref(entries[eid]) for eid in dict.fromkeys(work.event_ids)

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol, runtime_checkable
 
-from domain.errors import UnknownReference
-from domain.timeline import Timeline, fold
-from events import EventCorrected, EventRetracted, PolicyEvent, known_instant
+from tariff_timeline.domain.errors import UnknownReference
+from tariff_timeline.domain.timeline import Timeline, fold
+from tariff_timeline.events import EventCorrected, EventRetracted, PolicyEvent, known_instant
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,15 @@ class Corrected:
     recorded_at: datetime
     event: PolicyEvent
     corrected_by: tuple[str, ...] = ()
+
+
+@runtime_checkable
+class Prefetching(Protocol):
+    """Events by id that can be fetched many at a time (the read model's lookup), so that an
+    answer citing many events asks for them once."""
+
+    def prefetch(self, event_ids: Iterable[str]) -> None:
+        """Load these events (and their corrections) in one go."""
 
 
 def corrected_log(log: Iterable[Recorded], recorded: datetime | None = None) -> list[Corrected]:
@@ -72,6 +82,6 @@ def known_by(entries: Sequence[Corrected], known: datetime) -> list[Corrected]:
     return [e for e in known_order(entries) if known_instant(e.event.known) <= known]
 
 
-def timeline_at(entries: Sequence[Corrected], known: datetime) -> Timeline:
+def fold_at(entries: Sequence[Corrected], known: datetime) -> Timeline:
     """The timeline folded from the entries known at or before an instant."""
     return fold(e.event for e in known_by(entries, known))

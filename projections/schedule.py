@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from domain.clocks import Coordinate
-from domain.rules import (
+from tariff_timeline.domain.clocks import Coordinate
+from tariff_timeline.domain.rules import (
     describe_rate,
     listed_after_end,
     listed_before_start,
     origin_matches,
     product_matches,
 )
-from domain.timeline import ENDED, Paint, Timeline, paint_at
-from events import Scope, format_hts
-from projections.answers import Schedule, ScheduleRow
+from tariff_timeline.domain.timeline import ENDED, Paint, Timeline, paint_at
+from tariff_timeline.events import Scope, format_hts
+from tariff_timeline.projections.answers import Schedule, ScheduleRow
 
 
 def _covers(scope: Scope, origin: str | None, hts: str | None) -> bool:
@@ -122,12 +122,12 @@ def schedule_as_of(
             until=active_quota.end, events=quota.event_ids))
     for rule in timeline.rules.values():
         version = paint_at(rule.versions, at)
-        if version is None or not version.value[0]:
+        if version is None or not version.value.in_effect:
             continue
         rows.append(ScheduleRow(
             kind="stacking_rule", id=rule.id, title=rule.description, authority=None,
             program=None, status="in_effect",
-            rate=f"when {version.value[1].describe()}: not {version.value[2].describe()}",
+            rate=f"when {version.value.when.describe()}: not {version.value.excludes.describe()}",
             origins="", products="", products_complete=True, since=version.start,
             until=version.end, events=rule.event_ids))
     return Schedule(entered=at, known=coordinate.known, recorded=coordinate.recorded,

@@ -11,13 +11,13 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from decimal import Decimal
 
-from domain.clocks import Coordinate
-from domain.timeline import Paint, Timeline
-from events import format_hts
-from projections.answers import Answer, EventRef, Number, RateAnswer
-from projections.diff import instruments, layer_changes
-from projections.rates import rate_on
-from projections.replay import Corrected
+from tariff_timeline.domain.clocks import Coordinate
+from tariff_timeline.domain.timeline import Paint, Timeline
+from tariff_timeline.events import format_hts
+from tariff_timeline.projections.answers import Answer, EventRef, Number, RateAnswer
+from tariff_timeline.projections.diff import instruments, layer_changes
+from tariff_timeline.projections.rates import rate_on
+from tariff_timeline.projections.replay import Corrected
 
 
 class Step(Answer):

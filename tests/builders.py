@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from events import PolicyEvent
-from events.catalog import (
+from tariff_timeline.events import PolicyEvent
+from tariff_timeline.events.policy import (
     ExemptionGranted,
     ExemptionRevoked,
     MeasureImposed,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tariffs import TariffTimeline
+from tariff_timeline import TariffTimeline
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "data"

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from tariffs import TariffTimeline
+from tariff_timeline import TariffTimeline
 
 # (origin, hts, entered, known, mfn, facts, additional, citation)
 CASES = [

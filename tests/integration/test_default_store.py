@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tariffs import TariffTimeline
-from tariffs.service import bundled_fingerprint
+from tariff_timeline import TariffTimeline
+from tariff_timeline.bootstrap import bundled_fingerprint
 from tests.builders import imposed
 from tests.conftest import FakeClock
 

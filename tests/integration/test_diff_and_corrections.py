@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from domain.errors import InvalidInput
-from tariffs import TariffTimeline
-from tariffs.chart import plot_series
+from tariff_timeline import TariffTimeline
+from tariff_timeline.cli.chart import plot_series
+from tariff_timeline.domain.errors import InvalidInput
 from tests.builders import imposed
 from tests.conftest import FakeClock
 

@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from benchmarks.generate import write_history
-from tariffs import TariffTimeline
+from tariff_timeline import TariffTimeline
 from tests.conftest import FakeClock
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from domain.errors import ImportRejected
-from tariffs import TariffTimeline
+from tariff_timeline import TariffTimeline
+from tariff_timeline.domain.errors import ImportRejected
 from tests.conftest import DATA, FakeClock
 
 GOOD = """\

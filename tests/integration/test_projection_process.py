@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tariffs import TariffTimeline
-from tariffs.readmodel import APPLICATION_NAME, Base, EventRow
-from tariffs.store import TIMELINE_ID
+from tariff_timeline import TariffTimeline
+from tariff_timeline.readmodel import APPLICATION_NAME
+from tariff_timeline.readmodel.tables import EventRow, create_tables
+from tariff_timeline.store import TIMELINE_ID
 from tests.builders import exemption, imposed, paused, rate_changed
 from tests.conftest import FakeClock
 
@@ -53,7 +54,7 @@ def read_model_position(timeline: TariffTimeline) -> tuple[int, list[int]]:
     assert timeline.read_model is not None
     with Session(timeline.read_model.engine) as session:
         seqs = list(session.execute(select(EventRow.seq).order_by(EventRow.seq)).scalars())
-    return timeline.read_model.max_tracking_id(APPLICATION_NAME) or 0, seqs
+    return timeline.read_model.writer.max_tracking_id(APPLICATION_NAME) or 0, seqs
 
 
 def answers_match(timeline: TariffTimeline, seed: int) -> None:
@@ -96,8 +97,7 @@ def test_killing_the_projection_anywhere_never_loses_or_double_applies_an_event(
                 break
             # Finished before it was killed often enough: start again from nothing.
             assert timeline.read_model is not None
-            Base.metadata.drop_all(timeline.read_model.engine)
-            Base.metadata.create_all(timeline.read_model.engine)
+            create_tables(timeline.read_model.engine)
             continue
         assert process.returncode == -signal.SIGKILL, process.stderr
     print(f"killed the projection {kills} time(s) before it finished")

@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from domain.errors import ImportRejected
-from events import AnyEvent, PolicyEvent
-from tariffs import TariffTimeline
+from tariff_timeline import QueryPath, TariffTimeline
+from tariff_timeline.domain.errors import ImportRejected
+from tariff_timeline.events import AnyEvent, PolicyEvent
 from tests.conftest import FakeClock, _postgres_url
 
 ADAPTER: TypeAdapter[PolicyEvent] = TypeAdapter(AnyEvent)
@@ -166,11 +167,11 @@ def compare(timeline: TariffTimeline, base: datetime,
 
 
 def _schedule_by_fold(timeline: TariffTimeline, **kwargs: str) -> Any:
-    model, timeline.read_model = timeline.read_model, None
+    path, timeline.query_path = timeline.query_path, QueryPath.FOLD
     try:
         return timeline.schedule_as_of(**kwargs)
     finally:
-        timeline.read_model = model
+        timeline.query_path = path
 
 
 class Crash(Exception):
@@ -186,18 +187,21 @@ def run_case(url: str, batches: list[list[dict[str, Any]]],
         assert timeline.read_model is not None
         calls = {"n": 0}
 
-        def crash_once(entries: object) -> None:
+        def crash_once(connection: object) -> None:
+            # Fires after the rows and the tracking position were written, before the
+            # database commits them: a crash at the worst moment.
             calls["n"] += 1
             if calls["n"] == crash_after:
                 raise Crash
 
-        timeline.read_model.fault = crash_once
+        engine = timeline.read_model.engine
+        sqlalchemy.event.listen(engine, "commit", crash_once)
         record(timeline, clock, batches)
         # Apply the log three notifications a transaction, so that the crash falls between
         # two batches (or inside one import's group of events).
         with contextlib.suppress(Crash):
             timeline.read_model.catch_up(timeline.store, batch=3)
-        timeline.read_model.fault = None
+        sqlalchemy.event.remove(engine, "commit", crash_once)
         timeline.catch_up()
         compare(timeline, base, questions)
         timeline.rebuild_read_model()

@@ -17,10 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-import tariffs.store
+import tariff_timeline.store.eventstore as eventstore
 from benchmarks.generate import write_history
-from domain.errors import ImportRejected
-from events import (
+from tariff_timeline import TariffTimeline
+from tariff_timeline.domain.errors import ImportRejected
+from tariff_timeline.events import (
     EventCorrected,
     EventRetracted,
     MeasureRevoked,
@@ -29,15 +30,18 @@ from events import (
     RateChanged,
     known_instant,
 )
-from tariffs import TariffTimeline
-from tariffs.importer import ImportCheck, Located, Spool, _Interner, read_file, read_paths
-from tariffs.store import (
+from tariff_timeline.importing import Located, read_file, read_paths
+from tariff_timeline.importing.check import ImportCheck, _Interner
+from tariff_timeline.importing.spool import Spool
+from tariff_timeline.store import (
+    TIMELINE_ID,
+    EventStore,
     PolicyMapper,
     TimelineEntry,
-    _event_bytes,
     canonical_bytes,
     entry_state,
 )
+from tariff_timeline.store.index import _event_bytes
 from tests.builders import imposed, rate_changed
 from tests.conftest import DATA, FakeClock
 from tests.integration.test_read_model_equals_fold import ADAPTER, history
@@ -64,7 +68,7 @@ def _reference(timeline: TariffTimeline, events: list[PolicyEvent]) -> list[str]
     recorded = {r.event.id for r in log}
     new = [Located(e, "<python>", i) for i, e in enumerate(events, start=1)
            if e.id not in recorded]
-    return timeline._check_history(log, new) if new else []
+    return timeline.importer._check_history(log, new) if new else []
 
 
 @settings(max_examples=80, deadline=None, derandomize=True,
@@ -170,7 +174,7 @@ def test_the_appended_state_is_byte_for_byte_what_the_mapper_writes() -> None:
     mapper = PolicyMapper(transcoder=None)
     at = datetime(2026, 1, 5, 12, 0, 0, 123456, tzinfo=UTC)
     for position, item in enumerate(read_paths([DATA]), start=1):
-        entry = TimelineEntry(tariffs.store.TIMELINE_ID, position, at, item.event, "ab" * 32)
+        entry = TimelineEntry(TIMELINE_ID, position, at, item.event, "ab" * 32)
         expected = mapper.to_stored_event(entry).state
         assert entry_state(canonical_bytes(item.event), at.isoformat(), "ab" * 32) == expected
 
@@ -182,7 +186,7 @@ def test_a_repeated_import_is_recognised_by_digest_without_reading_events_back(
     def read_back(self: object, position: int) -> PolicyEvent:
         raise AssertionError(f"event {position} was read back")
 
-    monkeypatch.setattr(tariffs.store.EventStore, "recorded_event", read_back)
+    monkeypatch.setattr(EventStore, "recorded_event", read_back)
     report = timeline.import_paths([DATA])
     assert report.appended == 0 and report.already_recorded == timeline.store.count()
 
@@ -202,7 +206,7 @@ class TestChunkedAppend:
     def test_a_history_in_many_chunks_verifies_and_imports_once(
             self, timeline: TariffTimeline, tmp_path: Path,
             monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setattr(tariffs.store, "CHUNK", 97)
+        monkeypatch.setattr(eventstore, "CHUNK", 97)
         write_history(1200, tmp_path / "history", seed=5, per_file=500)
         assert timeline.import_paths([tmp_path / "history"]).appended == 1200
         assert timeline.verify().intact and timeline.verify().heads == 1
@@ -233,7 +237,7 @@ class TestChunkedAppend:
             self, timeline: TariffTimeline, monkeypatch: pytest.MonkeyPatch) -> None:
         timeline.import_paths([DATA])
         count, heads = timeline.store.count(), timeline.verify().heads
-        monkeypatch.setattr(tariffs.store, "CHUNK", 2)
+        monkeypatch.setattr(eventstore, "CHUNK", 2)
         recorder = timeline.store.app.recorder
         name = ("_insert_stored_events" if hasattr(recorder, "_insert_stored_events")
                 else "_insert_events")

@@ -12,9 +12,9 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from domain.errors import TamperDetected
-from events import EASTERN, TOPICS
-from tariffs import TariffTimeline
+from tariff_timeline import TariffTimeline
+from tariff_timeline.domain.errors import TamperDetected
+from tariff_timeline.events import EASTERN, TOPICS
 from tests.builders import rate_changed
 from tests.conftest import DATA, FakeClock
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pytest
 
-from tariffs import TariffTimeline
+from tariff_timeline import TariffTimeline
 
 Case = tuple[str, str, str, str | None, str | None, dict[str, object], object, str]
 

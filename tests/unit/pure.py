@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from domain.clocks import Coordinate, cutoff_instant, effective_instant
-from events import PolicyEvent
-from projections import RateAnswer, Recorded, corrected_log, rate_on, timeline_at
+from tariff_timeline.domain.clocks import Coordinate, cutoff_instant, effective_instant
+from tariff_timeline.events import PolicyEvent
+from tariff_timeline.projections import RateAnswer, Recorded, corrected_log, fold_at, rate_on
 
 RECORDED = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -18,9 +18,9 @@ def ask(events: Sequence[PolicyEvent], *, origin: str, hts: str, entered: str,
         facts: dict[str, bool | str | Decimal] | None = None) -> RateAnswer:
     log = [Recorded(i, RECORDED, e) for i, e in enumerate(events, start=1)]
     entries = corrected_log(log)
-    coordinate = Coordinate(effective_instant(entered), cutoff_instant(known, "--known"),
+    coordinate = Coordinate(effective_instant(entered), cutoff_instant(known, "known"),
                             RECORDED)
-    tl = timeline_at(entries, coordinate.known)
+    tl = fold_at(entries, coordinate.known)
     return rate_on(tl, {e.event.id: e for e in entries}, origin=origin, hts=hts,
                    coordinate=coordinate, mfn=None if mfn is None else Decimal(mfn),
                    facts=facts or {})

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from domain.clocks import effective_instant
-from projections import Corrected, Recorded, corrected_log, coverage_of, sources_of, timeline_at
+from tariff_timeline.domain.clocks import effective_instant
+from tariff_timeline.projections import (
+    Corrected,
+    Recorded,
+    corrected_log,
+    coverage_of,
+    fold_at,
+    sources_of,
+)
 from tests.builders import exemption, imposed
 
 RECORDED = datetime(2026, 1, 1, tzinfo=UTC)
@@ -28,7 +35,7 @@ def test_each_citation_is_listed_once_with_every_event_citing_it() -> None:
 
 
 def test_coverage_counts_codes_and_says_all_for_unlisted_products() -> None:
-    timeline = timeline_at(_entries(), RECORDED)
+    timeline = fold_at(_entries(), RECORDED)
     rows = {r.id: r for r in coverage_of(timeline, effective_instant("2025-05-01"))}
     assert (rows["s232-steel"].codes, rows["s232-steel"].status) == (2, "in_force")
     assert rows["baseline"].codes is None
@@ -36,7 +43,7 @@ def test_coverage_counts_codes_and_says_all_for_unlisted_products() -> None:
 
 
 def test_coverage_before_a_measure_starts_calls_it_scheduled() -> None:
-    timeline = timeline_at(_entries(), RECORDED)
+    timeline = fold_at(_entries(), RECORDED)
     rows = {r.id: r for r in coverage_of(timeline, effective_instant("2025-04-01"))}
     assert rows["baseline"].status == "scheduled"
     assert rows["annex-ii"].status == "not_in_effect"

@@ -7,10 +7,10 @@ import io
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from domain.clocks import Coordinate, cutoff_instant, effective_instant
-from events import EventCorrected, PolicyEvent
-from projections.diff import Version, diff, diff_csv
-from projections.replay import Recorded, corrected_log, timeline_at
+from tariff_timeline.domain.clocks import Coordinate, cutoff_instant, effective_instant
+from tariff_timeline.events import EventCorrected, PolicyEvent
+from tariff_timeline.projections.diff import Snapshot, diff, diff_csv
+from tariff_timeline.projections.replay import Recorded, corrected_log, fold_at
 from tests.builders import exemption, imposed, paused, rate_changed
 
 FIRST = datetime(2026, 1, 1, tzinfo=UTC)
@@ -26,11 +26,11 @@ GIVEN = [
 
 
 def version(log: Sequence[Recorded], *, entered: str, known: str = "2030-01-01",
-            recorded: datetime = LATER) -> Version:
+            recorded: datetime = LATER) -> Snapshot:
     entries = corrected_log(log, recorded)
-    coordinate = Coordinate(effective_instant(entered), cutoff_instant(known, "--known"),
+    coordinate = Coordinate(effective_instant(entered), cutoff_instant(known, "known"),
                             recorded)
-    return Version(coordinate, timeline_at(entries, coordinate.known),
+    return Snapshot(coordinate, fold_at(entries, coordinate.known),
                    {e.event.id: e for e in entries})
 
 

@@ -8,7 +8,14 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from events import EVENT_TYPES, TOPICS, AnyEvent, PolicyEvent, format_hts, normalise_hts
+from tariff_timeline.events import (
+    EVENT_TYPES,
+    TOPICS,
+    AnyEvent,
+    PolicyEvent,
+    format_hts,
+    normalise_hts,
+)
 
 ADAPTER: TypeAdapter[PolicyEvent] = TypeAdapter(AnyEvent)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from domain.clocks import cutoff_instant, effective_instant
-from events import EventCorrected
-from projections.history import cell_history, measure_history
-from projections.replay import Recorded, corrected_log, timeline_at
-from projections.series import Series, rate_series
+from tariff_timeline.domain.clocks import cutoff_instant, effective_instant
+from tariff_timeline.events import EventCorrected
+from tariff_timeline.projections.history import cell_history, measure_history
+from tariff_timeline.projections.replay import Recorded, corrected_log, fold_at
+from tariff_timeline.projections.series import Series, rate_series
 from tests.builders import (
     SOURCE,
     exemption,
@@ -50,8 +50,8 @@ def log_of(*, corrected: bool = False) -> list[Recorded]:
 
 def series_of(log: list[Recorded], known: str = "2030-01-01") -> Series:
     entries = corrected_log(log)
-    at = cutoff_instant(known, "--known")
-    return rate_series(timeline_at(entries, at), {e.event.id: e for e in entries},
+    at = cutoff_instant(known, "known")
+    return rate_series(fold_at(entries, at), {e.event.id: e for e in entries},
                        origin="JP", hts="9503", start=effective_instant("2025-03-01"),
                        end=effective_instant("2025-09-30"), known=at, recorded=LATER)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tariffs.importer import _read_json, _read_yaml, read_file
+from tariff_timeline.importing.files import _read_json, _read_yaml, read_file
 
 EVENT = ('{"id": "%s", "type": "CourtRuled", "known": "2025-05-28", "ruling": "r-%s", '
          '"court": "CIT", "case": "V.O.S.", "holding": "h", "outcome": "invalidated", '

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain import LifecycleError, UnknownReference, evolve, fold
+from tariff_timeline.domain import LifecycleError, UnknownReference, evolve, fold
 from tests.builders import imposed, pause_extended, paused, rate_changed, revoked
 
 

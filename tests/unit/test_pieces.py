@@ -5,11 +5,18 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from domain.clocks import cutoff_instant, effective_instant
-from domain.timeline import MeasureState, paint_at
-from events import PolicyEvent, known_instant
-from projections import Corrected, Recorded, corrected_log, timeline_at
-from tariffs.pieces import HeadVersion, MeasurePiece, PieceRow, assemble, measure_rows, micros
+from tariff_timeline.domain.clocks import cutoff_instant, effective_instant
+from tariff_timeline.domain.timeline import MeasureState, paint_at
+from tariff_timeline.events import PolicyEvent, known_instant
+from tariff_timeline.projections import Corrected, Recorded, corrected_log, fold_at
+from tariff_timeline.projections.pieces import (
+    HeadVersion,
+    MeasurePiece,
+    PieceSpan,
+    assemble,
+    measure_rows,
+    micros,
+)
 from tests.builders import imposed, pause_extended, paused, rate_changed, revoked
 
 RECORDED = datetime(2026, 1, 1, tzinfo=UTC)
@@ -28,12 +35,12 @@ def _entries() -> list[Corrected]:
     return corrected_log([Recorded(i, RECORDED, e) for i, e in enumerate(HISTORY, 1)])
 
 
-def _rows() -> tuple[list[HeadVersion], list[PieceRow]]:
+def _rows() -> tuple[list[HeadVersion], list[PieceSpan]]:
     return measure_rows(_entries(), "m")
 
 
 def _full(known: str) -> MeasureState:
-    return timeline_at(_entries(), cutoff_instant(known, "--known")).measures["m"]
+    return fold_at(_entries(), cutoff_instant(known, "known")).measures["m"]
 
 
 def _at(rows: list[Any], instant: int, *, effective: int | None = None) -> Any:
@@ -53,7 +60,7 @@ def test_every_instant_reads_the_same_paints_from_its_piece_as_from_the_full_sta
     heads, pieces = _rows()
     for known in ("2025-01-01", "2025-03-01", "2025-04-15", "2025-06-01", "2025-08-02",
                   "2025-12-31"):
-        k = micros(cutoff_instant(known, "--known"))
+        k = micros(cutoff_instant(known, "known"))
         full = _full(known)
         head = _at(heads, k)
         for offset in range(0, 400, 3):
@@ -81,7 +88,7 @@ def test_a_late_retroactive_rate_changes_only_the_pieces_it_overlaps() -> None:
 
 def test_a_measure_long_ended_has_no_piece_and_one_starting_soon_has_one() -> None:
     heads, pieces = _rows()
-    k = micros(cutoff_instant("2025-12-31", "--known"))
+    k = micros(cutoff_instant("2025-12-31", "known"))
     assert _at(pieces, k, effective=micros(effective_instant("2026-09-16"))) is None
     assert _at(pieces, k, effective=micros(effective_instant("2024-01-09"))) is None
     soon = _at(pieces, k, effective=micros(effective_instant("2024-01-11")))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from events import PolicyEvent, Rate
+from tariff_timeline.events import PolicyEvent, Rate
 from tests.builders import (
     exemption,
     exemption_revoked,
@@ -168,7 +168,7 @@ class TestQuotasCeilingsAndStacking:
         high_mfn = ask([eu], origin="FR", hts="9503", entered="2025-08-10", mfn="20")
         assert high_mfn.additional == 0
         without = ask([eu], origin="DE", hts="9503", entered="2025-08-10")
-        assert without.additional is None and any("--mfn" in n for n in without.notes)
+        assert without.additional is None and any("the MFN rate (mfn)" in n for n in without.notes)
 
     def test_section_232_goods_do_not_pay_the_reciprocal_layer(self) -> None:
         autos = imposed("au", "autos", known="2025-03-26", start="2025-04-03", percent=25,

@@ -7,11 +7,11 @@ class path, so renaming a class cannot orphan what is stored.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, NamedTuple
 
 from pydantic import Field, model_validator
 
-from events.values import (
+from tariff_timeline.events.values import (
     Condition,
     Confidence,
     EffectiveInstant,
@@ -433,13 +433,44 @@ def effective_start(event: PolicyEvent) -> datetime | None:
     return value if isinstance(value, datetime) else None
 
 
-def subject_of(event: PolicyEvent) -> str | None:
-    """The measure, exemption, quota, deal, rule or ruling an event is about."""
-    # Most specific first: a quota names its measure, an invalidation names its ruling.
-    for field in ("quota", "exemption", "deal", "rule", "measure", "ruling"):
-        value = getattr(event, field, None)
-        if isinstance(value, str):
-            return value
+SubjectKind = Literal["measure", "exemption", "quota", "rule", "deal", "ruling"]
+"""The kinds of thing an event can be about."""
+
+# Most specific first: a quota names its measure, an invalidation names its ruling.
+_SUBJECT_FIELDS: tuple[SubjectKind, ...] = ("quota", "exemption", "deal", "rule", "measure",
+                                            "ruling")
+
+
+class Subject(NamedTuple):
+    """The measure, exemption, quota, deal, stacking rule or ruling an event is about."""
+
+    kind: SubjectKind
+    id: str
+
+    @property
+    def key(self) -> str:
+        """'kind:id', unique across kinds (a measure and a quota may share an id)."""
+        return f"{self.kind}:{self.id}"
+
+
+def subject(event: PolicyEvent) -> Subject | None:
+    """What an event is about (for a correction, what its replacement is about)."""
     if isinstance(event, EventCorrected):
-        return subject_of(event.replacement)
+        return subject(event.replacement)
+    for kind in _SUBJECT_FIELDS:
+        value = getattr(event, kind, None)
+        if isinstance(value, str):
+            return Subject(kind, value)
     return None
+
+
+def subject_of(event: PolicyEvent) -> str | None:
+    """The id of the measure, exemption, quota, deal, rule or ruling an event is about."""
+    found = subject(event)
+    return None if found is None else found.id
+
+
+def subject_key(event: PolicyEvent) -> str | None:
+    """'kind:id' of the subject an event is about."""
+    found = subject(event)
+    return None if found is None else found.key

@@ -19,26 +19,29 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from domain.rules import LISTED_FOR
-from domain.timeline import ENDED, Announcement, MeasureState, Paint, Status, Timeline, fold
-from events import Rate, Scope, known_instant
-from projections.replay import Corrected, known_order
+from tariff_timeline.domain.rules import LISTED_FOR
+from tariff_timeline.domain.timeline import (
+    ENDED,
+    Announcement,
+    MeasureState,
+    Paint,
+    Status,
+    Timeline,
+    fold,
+)
+from tariff_timeline.events import Rate, Scope
+from tariff_timeline.events.instants import fold_key, micros
+from tariff_timeline.projections.replay import Corrected, known_order
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FOREVER = 2**62
 """Stands for an open end of an interval (so that range conditions can use plain indexes)."""
 NEVER = -(2**62)
 """Stands for an open start of an interval."""
 _ATTRS = ("statuses", "rates", "scopes", "pauses")
 _LISTED_US = LISTED_FOR // timedelta(microseconds=1)
-
-
-def micros(at: datetime) -> int:
-    """An instant as whole microseconds since 1970 UTC (comparable and indexable in SQL)."""
-    return (at - EPOCH) // timedelta(microseconds=1)
 
 
 Indexed = tuple[int, Paint[Any]]
@@ -105,7 +108,7 @@ def assemble(head: MeasureHead, piece: MeasurePiece) -> MeasureState:
 
 
 @dataclass(frozen=True)
-class PieceRow:
+class PieceSpan:
     """A piece over [eff_from, eff_until) x [known_from, known_until), as stored."""
 
     eff_from: int
@@ -226,7 +229,7 @@ def known_groups(entries: Sequence[Corrected]) -> list[tuple[int, list[Corrected
     """Entries in fold order, grouped by the instant they became known (one version each)."""
     groups: list[tuple[int, list[Corrected]]] = []
     for entry in known_order(entries):
-        at = micros(known_instant(entry.event.known))
+        at = fold_key(entry.event.known)
         if groups and groups[-1][0] == at:
             groups[-1][1].append(entry)
         else:
@@ -235,13 +238,13 @@ def known_groups(entries: Sequence[Corrected]) -> list[tuple[int, list[Corrected
 
 
 def measure_rows(entries: Sequence[Corrected], ident: str) -> tuple[list[HeadVersion],
-                                                                   list[PieceRow]]:
+                                                                   list[PieceSpan]]:
     """The heads and pieces of a measure over known time, from its (corrected) events."""
     groups = known_groups(entries)
     state = Timeline()
     cuts = _Cuts()
     heads: list[HeadVersion] = []
-    rows: list[PieceRow] = []
+    rows: list[PieceSpan] = []
     opened: _Opened = {}
     before: MeasureState | None = None
     imposed = False
@@ -275,7 +278,7 @@ def measure_rows(entries: Sequence[Corrected], ident: str) -> tuple[list[HeadVer
 
 
 def _repaint(cuts: _Cuts, painted: list[tuple[int, Indexed]], lo_at: int, hi_at: int,
-             opened: _Opened, at: int, imposed: bool, rows: list[PieceRow]) -> _Opened:
+             opened: _Opened, at: int, imposed: bool, rows: list[PieceSpan]) -> _Opened:
     """Paint one known instant's new paints; close the rows of pieces that changed (appending
     them to `rows`) and open rows for the new pieces."""
     lo_at, hi_at = cuts.region(lo_at, hi_at)
@@ -296,10 +299,10 @@ def _repaint(cuts: _Cuts, painted: list[tuple[int, Indexed]], lo_at: int, hi_at:
 
 
 def _rows(key: tuple[int, int, _Key], tops: Sequence[Indexed | None], imposed: bool,
-          known_from: int, known_until: int) -> list[PieceRow]:
+          known_from: int, known_until: int) -> list[PieceSpan]:
     start, end, _ = key
     lo, hi = _window(start, end, tops, imposed)
     if lo >= hi or known_from >= known_until:
         return []
     status, rate, scope, pause = tops
-    return [PieceRow(lo, hi, known_from, known_until, MeasurePiece(status, rate, scope, pause))]
+    return [PieceSpan(lo, hi, known_from, known_until, MeasurePiece(status, rate, scope, pause))]

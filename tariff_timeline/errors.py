@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.errors import (
+from tariff_timeline.domain.errors import (
     ImportRejected,
     InvalidInput,
     LifecycleError,

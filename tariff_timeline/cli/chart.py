@@ -15,9 +15,9 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 
-from domain.errors import InvalidInput
-from events import EASTERN
-from projections.series import Series
+from tariff_timeline.domain.errors import InvalidInput
+from tariff_timeline.events import EASTERN
+from tariff_timeline.projections.series import Series
 
 SUFFIXES = (".png", ".svg")
 COLOURS = ("#1f5fa8", "#d1495b", "#2a9d8f", "#e9a03b")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from domain.timeline import MeasureState, Timeline
-from events import ALL, Scope
-from projections.answers import CoverageRow, SourceRow
-from projections.replay import Corrected
+from tariff_timeline.domain.timeline import MeasureState, Timeline
+from tariff_timeline.events import ALL, Scope
+from tariff_timeline.projections.answers import CoverageRow, SourceRow
+from tariff_timeline.projections.replay import Corrected
 
 
 def sources_of(entries: Sequence[Corrected]) -> list[SourceRow]:

@@ -1,0 +1,174 @@
+"""The state the fold builds: each measure's paints over effective time (status, rate, scope,
+pause), exemptions, quotas, stacking rules, deals and rulings, as known after some events."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Generic, Literal, NamedTuple, TypeVar
+
+from tariff_timeline.events import Condition, CourtRuled, Rate, Scope, Selector
+
+T = TypeVar("T")
+
+Status = Literal[
+    "in_force", "paused", "revoked", "expired", "superseded", "collection_ended", "invalidated"
+]
+ENDED: frozenset[str] = frozenset(
+    {"revoked", "expired", "superseded", "collection_ended", "invalidated"}
+)
+
+
+@dataclass(frozen=True)
+class Paint(Generic[T]):
+    """A value that holds over [start, end) because of one event."""
+
+    start: datetime
+    end: datetime | None
+    value: T
+    event_id: str
+
+    def covers(self, at: datetime) -> bool:
+        """Whether the instant falls inside this interval."""
+        return self.start <= at and (self.end is None or at < self.end)
+
+
+def paint_at(paints: tuple[Paint[T], ...], at: datetime) -> Paint[T] | None:
+    """The topmost paint covering an instant (the latest-known event wins)."""
+    for paint in reversed(paints):
+        if paint.covers(at):
+            return paint
+    return None
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """A measure or change that was announced but is not (yet) in force."""
+
+    event_id: str
+    stage: str
+    scope: Scope
+    rate: Rate | None
+    planned_from: datetime | None
+
+
+@dataclass(frozen=True)
+class MeasureState:
+    """One layer of duty under one authority, with its painted lifecycle."""
+
+    id: str
+    title: str
+    authority: str
+    program: str
+    imposed: bool = False
+    announcements: tuple[Announcement, ...] = ()
+    statuses: tuple[Paint[Status], ...] = ()
+    rates: tuple[Paint[Rate], ...] = ()
+    scopes: tuple[Paint[Scope], ...] = ()
+    pauses: tuple[Paint[str], ...] = ()
+    event_ids: tuple[str, ...] = ()
+
+    def status_at(self, at: datetime) -> Paint[Status] | None:
+        """The lifecycle status at an effective instant (None before it starts)."""
+        return paint_at(self.statuses, at)
+
+    def rate_at(self, at: datetime) -> Paint[Rate] | None:
+        """The rate at an effective instant."""
+        return paint_at(self.rates, at)
+
+    def scope_at(self, at: datetime) -> Paint[Scope] | None:
+        """The scope at an effective instant."""
+        return paint_at(self.scopes, at)
+
+    def starts(self) -> datetime | None:
+        """The earliest instant it is in force."""
+        starts = [p.start for p in self.statuses if p.value == "in_force"]
+        return min(starts) if starts else None
+
+    def touched_by(self, event_id: str) -> MeasureState:
+        """The same measure, remembering one more event that touched it."""
+        return replace(self, event_ids=(*self.event_ids, event_id))
+
+
+@dataclass(frozen=True)
+class ExemptionState:
+    """A carve-out from measures, possibly conditional or at a reduced rate."""
+
+    id: str
+    title: str
+    applies_to: Selector
+    scope: Scope
+    conditions: tuple[Condition, ...]
+    rate: Rate | None
+    active: tuple[Paint[bool], ...]
+    event_ids: tuple[str, ...]
+
+    def active_at(self, at: datetime) -> Paint[bool] | None:
+        """The paint that says whether it is in effect at an instant."""
+        paint = paint_at(self.active, at)
+        return paint if paint is not None and paint.value else None
+
+
+@dataclass(frozen=True)
+class QuotaState:
+    """A tariff-rate or absolute quota on goods under one measure."""
+
+    id: str
+    title: str
+    measure: str
+    scope: Scope
+    over_quota: str
+    period: str
+    active: tuple[Paint[bool], ...]
+    in_quota_percent: tuple[Paint[Decimal], ...]
+    volume: tuple[Paint[str], ...]
+    event_ids: tuple[str, ...]
+
+
+class RuleVersion(NamedTuple):
+    """What a stacking rule says over one interval: if `in_effect`, while measures matching
+    `when` apply, measures matching `excludes` do not."""
+
+    # A NamedTuple, not a dataclass: the read model stores rule states as JSON, where a version
+    # has always been a list [in_effect, when, excludes], and existing rows must still decode.
+    in_effect: bool
+    when: Selector
+    excludes: Selector
+
+
+@dataclass(frozen=True)
+class RuleState:
+    """A stacking rule: while `when` applies, `excludes` does not."""
+
+    id: str
+    description: str
+    versions: tuple[Paint[RuleVersion], ...]
+    event_ids: tuple[str, ...]
+    remainder: bool = False
+
+
+@dataclass(frozen=True)
+class DealState:
+    """An agreement with partners and the steps implemented so far."""
+
+    id: str
+    title: str
+    partners: Scope
+    terms: str
+    steps: tuple[Paint[str], ...] = ()
+    event_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Everything known about US tariff policy after folding some events."""
+
+    measures: Mapping[str, MeasureState] = field(default_factory=dict)
+    exemptions: Mapping[str, ExemptionState] = field(default_factory=dict)
+    quotas: Mapping[str, QuotaState] = field(default_factory=dict)
+    rules: Mapping[str, RuleState] = field(default_factory=dict)
+    deals: Mapping[str, DealState] = field(default_factory=dict)
+    rulings: Mapping[str, CourtRuled] = field(default_factory=dict)
+    folded: int = 0

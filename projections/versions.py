@@ -1,0 +1,129 @@
+"""A subject's versions over known time: what the read model stores for each subject (a measure
+as a head per version and its pieces, see ``pieces``; the others as their whole folded state).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from tariff_timeline.domain.timeline import (
+    DealState,
+    ExemptionState,
+    QuotaState,
+    RuleState,
+    Timeline,
+    fold,
+)
+from tariff_timeline.events import CourtRuled, Scope
+from tariff_timeline.events.instants import fold_key
+from tariff_timeline.projections.pieces import (
+    FOREVER,
+    MeasureHead,
+    MeasurePiece,
+    PieceSpan,
+    known_groups,
+    measure_rows,
+)
+from tariff_timeline.projections.replay import Corrected, known_order
+
+STATE_ADAPTERS: dict[str, TypeAdapter[Any]] = {
+    "measure": TypeAdapter(MeasureHead),
+    "exemption": TypeAdapter(ExemptionState),
+    "quota": TypeAdapter(QuotaState),
+    "rule": TypeAdapter(RuleState),
+    "deal": TypeAdapter(DealState),
+    "ruling": TypeAdapter(CourtRuled),
+}
+"""How each kind of subject's stored state is written and read (a measure: its head)."""
+
+
+def _subject_state(timeline: Timeline, kind: str, ident: str) -> object | None:
+    table: Mapping[str, object] = {
+        "measure": timeline.measures, "exemption": timeline.exemptions,
+        "quota": timeline.quotas, "rule": timeline.rules, "deal": timeline.deals,
+        "ruling": timeline.rulings,
+    }[kind]
+    return table.get(ident)
+
+
+def _scopes(kind: str, state: object) -> list[Scope]:
+    # Measures are found through their pieces' keys, not their versions'.
+    if isinstance(state, ExemptionState | QuotaState):
+        return [state.scope]
+    return [Scope()]
+
+
+def version_keys(kind: str, state: object) -> tuple[set[str], set[str]]:
+    """Origins and products through which a question finds a version of a subject."""
+    origins: set[str] = set()
+    products: set[str] = set()
+    for scope in _scopes(kind, state):
+        origins.update(scope.origins)
+        products.update(scope.products)
+    return origins, products
+
+@dataclass(frozen=True)
+class SubjectVersion:
+    """A subject's folded state over [known_from, known_until), and where it starts."""
+
+    known_from: int
+    known_until: int
+    text: str
+    state: object
+    first_known: int
+    first_seq: int
+
+
+def piece_keys(piece: MeasurePiece) -> tuple[set[str], set[str]]:
+    """Origins and products a piece can match; a piece without a scope of its own falls back
+    on the measure's first or last scope, so it is offered to every question (and decided by
+    the rate engine)."""
+    if piece.scope is None:
+        return {"ALL"}, {"ALL"}
+    scope = piece.scope[1].value
+    return set(scope.origins), set(scope.products)
+
+
+def subject_rows(entries: Sequence[Corrected], subject: str) -> tuple[list[SubjectVersion],
+                                                                      list[PieceSpan]]:
+    """The versions of a subject over known time and, for a measure, its pieces."""
+    kind, ident = subject.split(":", 1)
+    if kind != "measure":
+        return versions_of(entries, subject), []
+    ordered = known_order(entries)
+    if not ordered:
+        return [], []
+    first_known, first_seq = fold_key(ordered[0].event.known), ordered[0].seq
+    heads, pieces = measure_rows(ordered, ident)
+    adapter = STATE_ADAPTERS[kind]
+    return [SubjectVersion(h.known_from, h.known_until, adapter.dump_json(h.head).decode(),
+                           h.head, first_known, first_seq) for h in heads], pieces
+
+
+def versions_of(entries: Sequence[Corrected], subject: str) -> list[SubjectVersion]:
+    """The versions of a subject other than a measure: its state after each known instant of
+    its events."""
+    kind, ident = subject.split(":", 1)
+    ordered = known_order(entries)
+    if not ordered:
+        return []
+    first_known, first_seq = fold_key(ordered[0].event.known), ordered[0].seq
+    groups = known_groups(ordered)
+    state = Timeline()
+    versions: list[SubjectVersion] = []
+    for index, (at, group) in enumerate(groups):
+        state = fold((entry.event for entry in group), state, strict=False)
+        until = groups[index + 1][0] if index + 1 < len(groups) else FOREVER
+        found = _subject_state(state, kind, ident)
+        if found is None:
+            continue
+        text = STATE_ADAPTERS[kind].dump_json(found).decode()
+        if versions and versions[-1].text == text and versions[-1].known_until == at:
+            versions[-1] = replace(versions[-1], known_until=until)
+        else:
+            versions.append(SubjectVersion(at, until, text, found, first_known, first_seq))
+    return versions

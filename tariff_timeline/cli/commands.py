@@ -1,0 +1,383 @@
+"""The `tariffs` commands: each parses its options, asks the service, and renders the answer."""
+
+from __future__ import annotations
+
+import importlib.util
+import signal
+import sys
+import time
+from pathlib import Path
+from threading import Event
+from typing import Annotated
+
+import typer
+from pydantic import TypeAdapter
+from rich.progress import BarColumn, Progress, TaskID, TextColumn
+
+from tariff_timeline.bootstrap import bundled_data
+from tariff_timeline.cli.options import (
+    WHEN_HELP,
+    DbOption,
+    EnteredOption,
+    FactOption,
+    HtsOption,
+    JsonOption,
+    KnownOption,
+    MfnOption,
+    OriginOption,
+    RecordedOption,
+    open_timeline,
+    pair,
+    percent_text,
+    refuse,
+    run,
+    split_fact,
+)
+from tariff_timeline.cli.render import (
+    err,
+    out,
+    print_coverage,
+    print_diff,
+    print_explanation,
+    print_history,
+    print_intact,
+    print_json,
+    print_log,
+    print_rate,
+    print_schedule,
+    print_series,
+    print_sources,
+    verification_json,
+)
+from tariff_timeline.domain.errors import InvalidInput
+from tariff_timeline.events import AnyEvent, ImportFile
+from tariff_timeline.projections.answers import RateAnswer
+from tariff_timeline.projections.diff import Diff, diff_csv
+from tariff_timeline.service import TariffTimeline, check_intact
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True,
+    help="Tariff Timeline: what US tariff applied to which goods from where, on which date, "
+         "as known when, and why.",
+)
+
+
+@app.command("import")
+def import_(
+    paths: Annotated[list[Path] | None, typer.Argument(
+        help="Event files (YAML or JSON) or folders. None: the bundled timeline.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Import event files: everything is validated first, then appended in one transaction."""
+    timeline = run(lambda: TariffTimeline.open(db, load_bundled_if_new=False))
+    chosen = paths or [bundled_data()]
+    with Progress(TextColumn("{task.description}"), BarColumn(),
+                  TextColumn("{task.completed}/{task.total}"), console=err,
+                  transient=True, disable=not err.is_terminal) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=max(total, 1))
+            bar.update(tasks[stage], completed=done, total=max(total, 1))
+
+        report = run(lambda: timeline.import_paths(chosen, progress))
+    out.print(f"appended {report.appended} event(s), {report.already_recorded} already "
+              f"recorded; the store now holds {report.total_events}")
+    timeline.close()
+
+
+def _answer(db: str | None, origin: str, hts: str, entered: str, known: str | None,
+            recorded: str | None, mfn: float | None, fact: list[str] | None) -> RateAnswer:
+    timeline = open_timeline(db)
+    answer = run(lambda: timeline.rate_on(
+        origin=origin, hts=hts, entered=entered, known=known, recorded=recorded,
+        mfn=percent_text(mfn),
+        facts=dict(split_fact(f) for f in fact or [])))
+    timeline.close()
+    return answer
+
+
+@app.command()
+def rate(origin: OriginOption, hts: HtsOption, entered: EnteredOption, known: KnownOption = None,
+         recorded: RecordedOption = None, mfn: MfnOption = None, fact: FactOption = None,
+         as_json: JsonOption = False, db: DbOption = None) -> None:
+    """The additional US duty on an entry, every layer considered, and why."""
+    answer = _answer(db, origin, hts, entered, known, recorded, mfn, fact)
+    if as_json:
+        print_json(answer.to_json_dict())
+    else:
+        print_rate(answer)
+
+
+@app.command()
+def explain(origin: OriginOption, hts: HtsOption, entered: EnteredOption,
+            known: KnownOption = None, recorded: RecordedOption = None, mfn: MfnOption = None,
+            fact: FactOption = None, as_json: JsonOption = False, db: DbOption = None) -> None:
+    """Every layer considered for an entry: the rule that decided it, the events that produced
+    it with their three clocks, and their sources."""
+    answer = _answer(db, origin, hts, entered, known, recorded, mfn, fact)
+    if as_json:
+        print_json(answer.to_json_dict())
+        return
+    print_explanation(answer)
+
+
+@app.command()
+def rebuild(db: DbOption = None) -> None:
+    """Drop the read model and project the whole event log into it again."""
+    timeline = open_timeline(db)
+    started = time.perf_counter()
+    count = run(timeline.rebuild_read_model)
+    seconds = time.perf_counter() - started
+    counts = timeline.read_model.reader.counts() if timeline.read_model else {}
+    timeline.close()
+    out.print(f"rebuilt the read model from {count} event(s) in {seconds:.2f} s: "
+              + ", ".join(f"{name} {rows}" for name, rows in counts.items()))
+
+
+@app.command()
+def project(
+    follow_log: Annotated[bool, typer.Option(
+        "--follow", help="Keep following the log (PostgreSQL: eventsourcing's projection "
+                         "runner and subscription; SQLite: polling).")] = False,
+    batch: Annotated[int, typer.Option(help="Notifications per transaction (about).")] = 5000,
+    db: DbOption = None,
+) -> None:
+    """Bring the read model up to the end of the event log (queries also do this first)."""
+    timeline = open_timeline(db)
+    if follow_log:
+        stop = Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            run(lambda: timeline.follow(stop))
+        except KeyboardInterrupt:
+            stop.set()
+    else:
+        count = run(lambda: timeline.catch_up(batch))
+        out.print(f"applied {count} event(s) to the read model")
+    timeline.close()
+
+
+@app.command()
+def schedule(
+    entered: Annotated[str, typer.Option(help="Effective date. " + WHEN_HELP)],
+    origin: Annotated[str | None, typer.Option(help="Only what covers this origin.")] = None,
+    hts: Annotated[str | None, typer.Option(help="Only what covers this HTS code.")] = None,
+    known: Annotated[str | None, typer.Option(help="As known at (default now).")] = None,
+    recorded: Annotated[str | None, typer.Option(help="As recorded at (default now).")] = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Measures in force, paused, scheduled and announced at a coordinate."""
+    timeline = open_timeline(db)
+    result = run(lambda: timeline.schedule_as_of(entered=entered, known=known,
+                                                  recorded=recorded, origin=origin, hts=hts))
+    timeline.close()
+    if as_json:
+        print_json(result.model_dump(mode="json"))
+        return
+    print_schedule(result)
+
+
+@app.command()
+def events(
+    measure: Annotated[str | None, typer.Option(
+        help="Only events about this measure (or exemption, quota, deal, rule).")] = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """The event log with all three clocks: known, effective and recorded."""
+    timeline = open_timeline(db)
+    rows = run(lambda: timeline.events(measure))
+    timeline.close()
+    if as_json:
+        print_json([r.model_dump(mode="json") for r in rows])
+        return
+    print_log(rows)
+
+
+@app.command()
+def correct(
+    event_id: Annotated[str, typer.Argument(help="The id of the recorded event to correct.")],
+    file: Annotated[Path, typer.Option(
+        "--file", help="An event file holding the one replacement event (same id).")],
+    reason: Annotated[str, typer.Option(help="What the store got wrong.")],
+    db: DbOption = None,
+) -> None:
+    """Record that this store got an event wrong (a data correction, not a policy change).
+
+    Answers use the corrected content from now on; --recorded before now still gives the
+    earlier answers exactly."""
+    timeline = open_timeline(db)
+    correction = run(lambda: timeline.correct_from_file(event_id, file, reason))
+    timeline.close()
+    out.print(f"recorded correction {correction.id} of {event_id}", highlight=False)
+
+
+@app.command()
+def diff(
+    entered: Annotated[list[str], typer.Option(
+        help="Effective date; twice to compare two dates. " + WHEN_HELP)],
+    known: Annotated[list[str] | None, typer.Option(
+        help="As known at; twice to compare two versions (default now).")] = None,
+    recorded: Annotated[list[str] | None, typer.Option(
+        help="As recorded at; twice to compare before and after a correction.")] = None,
+    origin: Annotated[list[str] | None, typer.Option(
+        help="Only what covers this origin (repeatable).")] = None,
+    hts: Annotated[list[str] | None, typer.Option(
+        help="Only what covers this HTS prefix (repeatable). With --origin: also every "
+             "origin×HTS cell whose additional duty changed.")] = None,
+    as_json: JsonOption = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")]
+    = False,
+    db: DbOption = None,
+) -> None:
+    """What changed between the schedule at two coordinates of the three clocks."""
+    def compare() -> Diff:
+        first, second = pair(entered, "entered", required=True)
+        if first is None or second is None:
+            raise InvalidInput("give it once (both sides) or twice", field="entered")
+        return timeline.diff(entered=(first, second), known=pair(known, "known"),
+                             recorded=pair(recorded, "recorded"), origins=origin or [],
+                             hts=hts or [])
+
+    timeline = open_timeline(db)
+    result = run(compare)
+    timeline.close()
+    if as_json:
+        print_json(result.model_dump(mode="json"))
+    elif as_csv:
+        sys.stdout.write(diff_csv(result))
+    else:
+        print_diff(result)
+
+
+@app.command("timeline")
+def timeline_(
+    origin: Annotated[str, typer.Option(help="Country of origin, ISO 3166 alpha-2 (JP).")],
+    hts: Annotated[str, typer.Option(help="HTS code, 2 to 10 digits, dots optional.")],
+    from_: Annotated[str, typer.Option("--from", help="First effective date. " + WHEN_HELP)],
+    to: Annotated[str, typer.Option(help="Last effective date. " + WHEN_HELP)],
+    known: Annotated[list[str] | None, typer.Option(
+        help="As known at (default now); twice to overlay two versions.")] = None,
+    recorded: Annotated[str | None, typer.Option(help="As recorded at (default now).")]
+    = None,
+    mfn: Annotated[float | None, typer.Option(help="MFN rate in percent.")] = None,
+    plot: Annotated[Path | None, typer.Option(
+        help="Draw the step chart to FILE.png or FILE.svg.")] = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """The additional duty on one origin and HTS code as a step series, with change points."""
+    whens: list[str | None] = [*known] if known else [None]
+    if len(whens) > 2:
+        run(lambda: refuse("give it at most twice", field="known"))
+    timeline = open_timeline(db)
+    versions = run(lambda: [
+        (f"known {when or 'now'}" + (f", recorded {recorded}" if recorded else ""),
+         timeline.rate_series(origin=origin, hts=hts, start=from_, end=to, known=when,
+                              recorded=recorded, mfn=percent_text(mfn)))
+        for when in whens])
+    timeline.close()
+    if plot is not None:
+        if importlib.util.find_spec("matplotlib") is None:
+            run(lambda: refuse("drawing a chart needs matplotlib: "
+                               "pip install 'tariff-timeline[plot]'", field="plot"))
+        from tariff_timeline.cli.chart import (
+            plot_series,  # matplotlib is slow to import: only for --plot
+        )
+
+        written = run(lambda: plot_series(versions, plot))
+        err.print(f"chart written to {written}", highlight=False)
+    if as_json:
+        print_json([{"label": label, **series.model_dump(mode="json")}
+                     for label, series in versions])
+        return
+    for label, series in versions:
+        print_series(label, series)
+
+
+@app.command()
+def history(
+    measure: Annotated[str | None, typer.Argument(
+        help="A measure (or exemption, quota, rule) id; or give --origin and --hts.")] = None,
+    origin: Annotated[str | None, typer.Option(help="Country of origin (with --hts).")]
+    = None,
+    hts: Annotated[str | None, typer.Option(help="HTS code (with --origin).")] = None,
+    recorded: Annotated[str | None, typer.Option(
+        help="As recorded at (default now). " + WHEN_HELP)] = None,
+    mfn: Annotated[float | None, typer.Option(help="MFN rate in percent.")] = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Every event that touched a measure or an origin × HTS code: three clocks, sources,
+    every recorded version (corrections too) and the state or rate after each."""
+    timeline = open_timeline(db)
+    result = run(lambda: timeline.history(measure, origin=origin, hts=hts, recorded=recorded,
+                                           mfn=percent_text(mfn)))
+    timeline.close()
+    if as_json:
+        print_json(result.model_dump(mode="json"))
+        return
+    print_history(result)
+
+
+@app.command()
+def sources(
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Every citation in the store, with the events that cite it."""
+    timeline = open_timeline(db)
+    rows = run(timeline.sources)
+    timeline.close()
+    if as_json:
+        print_json([r.model_dump(mode="json") for r in rows])
+        return
+    print_sources(rows)
+
+
+@app.command()
+def verify(
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Walk the tamper-evident hash chain of the stored log; exit 5 at the first break."""
+    timeline = open_timeline(db)
+    result = run(lambda: timeline.verify(raise_on_break=False))
+    timeline.close()
+    if as_json:
+        print_json(verification_json(result))
+    elif result.first_break is None:
+        print_intact(result)
+    run(lambda: check_intact(result))
+
+
+@app.command()
+def coverage(
+    at: Annotated[str | None, typer.Option(
+        help="Statuses at this effective date (default now). " + WHEN_HELP)] = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Per measure and exemption: is its product list complete or partial, and how long."""
+    timeline = open_timeline(db)
+    rows = run(lambda: timeline.coverage(at))
+    timeline.close()
+    if as_json:
+        print_json([r.model_dump(mode="json") for r in rows])
+        return
+    print_coverage(rows)
+
+
+@app.command()
+def schema(
+    event: Annotated[bool, typer.Option("--event", help="Schema of one event, not a file.")]
+    = False,
+) -> None:
+    """Print the JSON Schema of the import format (generated by pydantic)."""
+    if event:
+        print_json(TypeAdapter(AnyEvent).json_schema())
+    else:
+        print_json(ImportFile.model_json_schema())

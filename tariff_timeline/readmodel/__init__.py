@@ -1,0 +1,64 @@
+"""The materialised, bitemporal read model: fast answers at any (effective, known, recorded).
+
+For every subject (a measure, exemption, quota, stacking rule, deal or ruling) the read model
+holds *versions*: the subject's folded state over a known-time interval and a recorded-time
+interval. A measure's version holds only its *head*; its paints live in *pieces*, rows over an
+effective interval x a known interval x a recorded interval (see ``projections.pieces``), so a
+measure with a long history costs a question no more than a short one. A question at
+(effective E, known K, recorded R) picks, by index, the pieces containing (E, K, R) whose origin
+and product keys match the entry, the heads of their measures and the versions of the other
+subjects, and evaluates them with the same rate engine as the pure fold.
+
+Rooms: ``tables`` (the schema), ``writer`` (projecting, with its tracking position),
+``reader`` (questions), ``follower`` (keeping current in the background), ``codec`` (rows
+decoded once).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from threading import Event
+
+from sqlalchemy.engine import Engine
+
+from tariff_timeline.readmodel.codec import RowCache
+from tariff_timeline.readmodel.follower import follow
+from tariff_timeline.readmodel.reader import EventLookup, ReadModelReader
+from tariff_timeline.readmodel.tables import open_engine
+from tariff_timeline.readmodel.writer import APPLICATION_NAME, ReadModelWriter
+from tariff_timeline.store import EventStore
+
+
+@dataclass(frozen=True)
+class ReadModel:
+    """One store's read model: its writer and its reader, over one engine and one row cache."""
+
+    engine: Engine
+    writer: ReadModelWriter
+    reader: ReadModelReader
+
+    @classmethod
+    def open(cls, url: str) -> ReadModel:
+        """The read model in the database (and schema) of a store URL."""
+        engine = open_engine(url)
+        cache = RowCache()
+        return cls(engine, ReadModelWriter(engine, cache), ReadModelReader(engine, cache))
+
+    def catch_up(self, store: EventStore, batch: int = 5000) -> int:
+        """Apply what the log holds beyond the tracking position; return how many events."""
+        return self.writer.catch_up(store, batch)
+
+    def rebuild(self, store: EventStore) -> int:
+        """Drop every row and project the whole log again; return how many events."""
+        return self.writer.rebuild(store)
+
+    def follow(self, store: EventStore, stop: Event) -> None:
+        """Keep the read model current until `stop` is set."""
+        follow(store, self.writer, stop)
+
+    def close(self) -> None:
+        """Release its connections."""
+        self.engine.dispose()
+
+
+__all__ = ["APPLICATION_NAME", "EventLookup", "ReadModel", "ReadModelReader", "ReadModelWriter"]

@@ -1,0 +1,320 @@
+"""The read model's writer: applies the event store's notifications, exactly once, with the
+tracking position committed in the same transaction as the rows it writes. It is eventsourcing's
+`TrackingRecorder` for the read model."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from datetime import datetime
+from functools import partial
+from typing import Any, cast
+
+from eventsourcing.persistence import Tracking, TrackingRecorder
+from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from tariff_timeline.events import EventCorrected, EventRetracted, subject_key
+from tariff_timeline.events.instants import fold_key, from_micros, micros
+from tariff_timeline.projections.pieces import FOREVER, PieceSpan
+from tariff_timeline.projections.replay import Recorded, corrected_log
+from tariff_timeline.projections.versions import (
+    SubjectVersion,
+    piece_keys,
+    subject_rows,
+    version_keys,
+)
+from tariff_timeline.readmodel.codec import EVENT_ADAPTER, PIECE_ADAPTER, RowCache
+from tariff_timeline.readmodel.tables import (
+    EventRow,
+    OriginKeyRow,
+    PieceOriginRow,
+    PieceProductRow,
+    PieceRow,
+    ProductKeyRow,
+    TrackingRow,
+    VersionRow,
+    create_tables,
+)
+from tariff_timeline.store import EventStore, TimelineEntry
+
+APPLICATION_NAME = "TariffTimeline"
+
+
+def recorded_at_is(at: datetime, item: tuple[int, TimelineEntry]) -> bool:
+    """Whether a notification was recorded at `at` (in the same import as another)."""
+    return item[1].recorded_at == at
+
+
+
+class ReadModelWriter(TrackingRecorder):
+    """Projects the log into the read model's tables and keeps its tracking position."""
+
+    def __init__(self, engine: Engine, cache: RowCache) -> None:
+        self.engine = engine
+        self.cache = cache
+
+    # ------------------------------------------------------------ tracking
+
+    def insert_tracking(self, tracking: Tracking) -> None:
+        """Record a position on its own (rows and position normally go together)."""
+        with Session(self.engine) as session, session.begin():
+            self._track(session, tracking.notification_id)
+
+    def max_tracking_id(self, application_name: str) -> int | None:
+        """The last notification the read model has applied."""
+        with Session(self.engine) as session:
+            row = session.get(TrackingRow, application_name)
+            return None if row is None else row.notification_id
+
+    def _track(self, session: Session, notification_id: int) -> None:
+        row = session.get(TrackingRow, APPLICATION_NAME)
+        if row is None:
+            session.add(TrackingRow(application_name=APPLICATION_NAME,
+                                    notification_id=notification_id))
+        elif notification_id <= row.notification_id:
+            raise RuntimeError(f"notification {notification_id} was already applied "
+                               f"(tracking at {row.notification_id})")
+        else:
+            row.notification_id = notification_id
+
+    # ------------------------------------------------------------ projecting
+
+    def catch_up(self, store: EventStore, batch: int = 5000) -> int:
+        """Apply every notification after the tracking position; return how many.
+
+        Notifications go in transactions of about `batch`, never splitting the events recorded
+        at one instant: an import is atomic, so a part of one is not a state that ever was.
+        """
+        done = 0
+        while True:
+            start = (self.max_tracking_id(APPLICATION_NAME) or 0) + 1
+            entries, last_id, count = store.policy_page(start, batch)
+            if last_id is None:
+                return done
+            if not entries:
+                # Only chain heads (the store's metadata) were left: move past them.
+                self.insert_tracking(Tracking(APPLICATION_NAME, last_id))
+                continue
+            while count == batch and last_id is not None:
+                more, last_id, count = store.policy_page(last_id + 1, batch)
+                same = list(itertools.takewhile(
+                    partial(recorded_at_is, entries[-1][1].recorded_at), more))
+                entries += same
+                if len(same) < len(more):
+                    break
+            self.apply(entries)
+            done += len(entries)
+
+    def apply(self, entries: Sequence[tuple[int, TimelineEntry]]) -> None:
+        """Apply notifications (position, entry) and move the tracking position, in one
+        transaction. Entries recorded at one instant are applied as one group."""
+        if not entries:
+            return
+        with Session(self.engine) as session, session.begin():
+            group: list[tuple[int, TimelineEntry]] = []
+            for item in entries:
+                if group and group[-1][1].recorded_at != item[1].recorded_at:
+                    self._apply_group(session, group)
+                    group = []
+                group.append(item)
+            self._apply_group(session, group)
+            self._track(session, entries[-1][0])
+
+    def _apply_group(self, session: Session, group: list[tuple[int, TimelineEntry]]) -> None:
+        recorded = micros(group[0][1].recorded_at)
+        affected: dict[str, None] = {}
+        rows: list[dict[str, Any]] = []
+        subjects_of: dict[str, str | None] = {}
+        in_group: dict[str, list[str]] = {}
+        for seq, entry in group:
+            event = entry.event
+            subject = subject_key(event)
+            target_id: str | None = None
+            target_subject: str | None = None
+            if isinstance(event, EventCorrected | EventRetracted):
+                target_id = event.corrects if isinstance(event, EventCorrected) else (
+                    event.retracts)
+                if target_id in subjects_of:
+                    target_subject = subjects_of[target_id]
+                else:
+                    target_subject = session.execute(
+                        select(EventRow.subject).where(EventRow.event_id == target_id)
+                        .order_by(EventRow.seq).limit(1)).scalar()
+                # Earlier corrections may have moved the target to other subjects: every
+                # subject it ever belonged to must be folded again.
+                for (was,) in session.execute(select(EventRow.subject).where(or_(
+                        EventRow.event_id == target_id, EventRow.target_id == target_id))):
+                    if was is not None:
+                        affected[was] = None
+                affected.update(dict.fromkeys(in_group.get(target_id, ())))
+            subjects_of.setdefault(event.id, subject)
+            if subject is not None:
+                # The subjects this group's rows give each event (a later correction in the
+                # same group must fold them all again), without rescanning the rows.
+                for key in (event.id, target_id):
+                    if key is not None:
+                        in_group.setdefault(key, []).append(subject)
+            rows.append({
+                "seq": seq, "event_id": event.id, "subject": subject, "target_id": target_id,
+                "target_subject": target_subject,
+                "known_us": fold_key(event.known),
+                "recorded_us": micros(entry.recorded_at), "payload": event.model_dump_json(),
+            })
+            for key in (subject, target_subject):
+                if key is not None:
+                    affected[key] = None
+        session.execute(insert(EventRow), rows)
+        subjects = list(affected)
+        for start in range(0, len(subjects), 500):
+            self._refold(session, subjects[start:start + 500], recorded)
+
+    def _subject_logs(self, session: Session,
+                      subjects: Sequence[str]) -> dict[str, list[Recorded]]:
+        """For each subject, every event that is or ever was about it, with all corrections."""
+        ids: dict[str, set[str]] = {s: set() for s in subjects}
+        for event_id, subject, target_id, target_subject in session.execute(select(
+                EventRow.event_id, EventRow.subject, EventRow.target_id,
+                EventRow.target_subject).where(or_(EventRow.subject.in_(subjects),
+                                                   EventRow.target_subject.in_(subjects)))):
+            if subject in ids:
+                ids[subject].add(event_id)
+            for owner in (subject, target_subject):
+                if owner in ids and target_id is not None:
+                    ids[owner].add(target_id)
+        wanted = set().union(*ids.values())
+        rows: list[tuple[int, int, str, str, str | None]] = []
+        chunk = sorted(wanted)
+        for start in range(0, len(chunk), 500):
+            part = chunk[start:start + 500]
+            rows += session.execute(select(
+                EventRow.seq, EventRow.recorded_us, EventRow.payload, EventRow.event_id,
+                EventRow.target_id).where(or_(EventRow.event_id.in_(part),
+                                              EventRow.target_id.in_(part)))).all()
+        # Rows by the event they are (or correct): each subject then takes its families'.
+        by_event: dict[str, list[tuple[int, int, str]]] = {}
+        for seq, at, payload, event_id, target_id in set(rows):
+            for key in {event_id, target_id} - {None}:
+                by_event.setdefault(cast(str, key), []).append((seq, at, payload))
+        logs: dict[str, list[Recorded]] = {}
+        for subject, family in ids.items():
+            chosen = sorted({row for event_id in family for row in by_event.get(event_id, ())})
+            logs[subject] = [
+                Recorded(seq, from_micros(at), self.cache.events.get(seq, payload, EVENT_ADAPTER))
+                for seq, at, payload in chosen]
+        return logs
+
+    def _refold(self, session: Session, subjects: Sequence[str], recorded: int) -> None:
+        """Fold the subjects again and bring their open versions in line, in bulk."""
+        logs = self._subject_logs(session, subjects)
+        current = session.execute(select(
+            VersionRow.subject, VersionRow.id, VersionRow.known_from, VersionRow.known_until,
+            VersionRow.state, VersionRow.rec_from).where(
+            VersionRow.subject.in_(subjects), VersionRow.rec_until == FOREVER)).all()
+        existing: dict[str, dict[tuple[int, int, str], tuple[int, int]]] = {
+            s: {} for s in subjects}
+        for subject, vid, kf, ku, st, rf in current:
+            existing[subject][(kf, ku, st)] = (vid, rf)
+        open_pieces: dict[str, dict[tuple[int, int, int, int, str], tuple[int, int]]] = {
+            s: {} for s in subjects}
+        measures = [s for s in subjects if s.startswith("measure:")]
+        for start in range(0, len(measures), 500):
+            for subject, pid, ef, eu, kf, ku, st, rf in session.execute(select(
+                    PieceRow.subject, PieceRow.id, PieceRow.eff_from, PieceRow.eff_until,
+                    PieceRow.known_from, PieceRow.known_until, PieceRow.state,
+                    PieceRow.rec_from).where(PieceRow.subject.in_(measures[start:start + 500]),
+                                               PieceRow.rec_until == FOREVER)):
+                open_pieces[subject][(ef, eu, kf, ku, st)] = (pid, rf)
+        never_seen: list[int] = []
+        closed: list[int] = []
+        new: list[tuple[str, SubjectVersion]] = []
+        pieces_gone: list[int] = []
+        pieces_closed: list[int] = []
+        new_pieces: list[tuple[str, PieceSpan, str]] = []
+        for subject in subjects:
+            entries = [e for e in corrected_log(logs[subject])
+                       if subject_key(e.event) == subject]
+            wanted, pieces = subject_rows(entries, subject)
+            texts = [PIECE_ADAPTER.dump_json(p.piece).decode() for p in pieces]
+            keep_pieces = {(p.eff_from, p.eff_until, p.known_from, p.known_until, text)
+                           for p, text in zip(pieces, texts, strict=True)}
+            for piece_key, (pid, rf) in open_pieces[subject].items():
+                if piece_key not in keep_pieces:
+                    (pieces_gone if rf == recorded else pieces_closed).append(pid)
+            new_pieces += [(subject, p, text) for p, text in zip(pieces, texts, strict=True)
+                           if (p.eff_from, p.eff_until, p.known_from, p.known_until, text)
+                           not in open_pieces[subject]]
+            keep = {(v.known_from, v.known_until, v.text) for v in wanted}
+            for key, (vid, rf) in existing[subject].items():
+                if key not in keep:
+                    # Superseded within the instant it was recorded: never visible to any
+                    # query, so it goes; otherwise it stays, closed at this recorded time.
+                    (never_seen if rf == recorded else closed).append(vid)
+            new += [(subject, v) for v in wanted
+                    if (v.known_from, v.known_until, v.text) not in existing[subject]]
+        if never_seen:
+            session.execute(delete(OriginKeyRow).where(OriginKeyRow.version_id.in_(never_seen)))
+            session.execute(delete(ProductKeyRow).where(ProductKeyRow.version_id.in_(never_seen)))
+            session.execute(delete(VersionRow).where(VersionRow.id.in_(never_seen)))
+        if closed:
+            session.execute(update(VersionRow).where(VersionRow.id.in_(closed))
+                            .values(rec_until=recorded))
+        self._write_pieces(session, pieces_gone, pieces_closed, new_pieces, recorded)
+        if not new:
+            return
+        ids = session.execute(
+            insert(VersionRow).returning(VersionRow.id, sort_by_parameter_order=True),
+            [{"subject": subject, "kind": subject.split(":", 1)[0],
+              "known_from": v.known_from, "known_until": v.known_until, "rec_from": recorded,
+              "rec_until": FOREVER, "first_known": v.first_known, "first_seq": v.first_seq,
+              "state": v.text} for subject, v in new]).scalars().all()
+        origin_rows: list[dict[str, Any]] = []
+        product_rows: list[dict[str, Any]] = []
+        for version_id, (subject, version) in zip(ids, new, strict=True):
+            if subject.startswith("measure:"):
+                continue  # a measure is found through its pieces
+            origins, products = version_keys(subject.split(":", 1)[0], version.state)
+            origin_rows += [{"version_id": version_id, "origin": o} for o in origins]
+            product_rows += [{"version_id": version_id, "product": p} for p in products]
+        if origin_rows:
+            session.execute(insert(OriginKeyRow), origin_rows)
+        if product_rows:
+            session.execute(insert(ProductKeyRow), product_rows)
+
+    @staticmethod
+    def _write_pieces(session: Session, gone: list[int], closed: list[int],
+                      new: list[tuple[str, PieceSpan, str]], recorded: int) -> None:
+        """Remove pieces never visible, close superseded ones, insert new ones with keys."""
+        for start in range(0, len(gone), 500):
+            chunk = gone[start:start + 500]
+            session.execute(delete(PieceOriginRow).where(PieceOriginRow.piece_id.in_(chunk)))
+            session.execute(delete(PieceProductRow).where(PieceProductRow.piece_id.in_(chunk)))
+            session.execute(delete(PieceRow).where(PieceRow.id.in_(chunk)))
+        for start in range(0, len(closed), 500):
+            session.execute(update(PieceRow).where(
+                PieceRow.id.in_(closed[start:start + 500])).values(rec_until=recorded))
+        if not new:
+            return
+        ids = session.execute(
+            insert(PieceRow).returning(PieceRow.id, sort_by_parameter_order=True),
+            [{"subject": subject, "eff_from": p.eff_from, "eff_until": p.eff_until,
+              "known_from": p.known_from, "known_until": p.known_until, "rec_from": recorded,
+              "rec_until": FOREVER, "state": text} for subject, p, text in new]).scalars().all()
+        origin_rows: list[dict[str, Any]] = []
+        product_rows: list[dict[str, Any]] = []
+        for piece_id, (_, row, _) in zip(ids, new, strict=True):
+            origins, products = piece_keys(row.piece)
+            span = {"piece_id": piece_id, "eff_from": row.eff_from, "eff_until": row.eff_until}
+            origin_rows += [{**span, "origin": o} for o in origins]
+            product_rows += [{**span, "product": p} for p in products]
+        if origin_rows:
+            session.execute(insert(PieceOriginRow), origin_rows)
+        if product_rows:
+            session.execute(insert(PieceProductRow), product_rows)
+
+    def rebuild(self, store: EventStore) -> int:
+        """Drop every row and project the whole log again; return how many events."""
+        create_tables(self.engine)
+        self.cache.clear()
+        return self.catch_up(store)

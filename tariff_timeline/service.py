@@ -1,0 +1,348 @@
+"""The one facade for commands and queries (also the Python API).
+
+    >>> from tariff_timeline import TariffTimeline
+    >>> tt = TariffTimeline.open("sqlite:///timeline.sqlite")
+    >>> tt.rate_on(origin="JP", hts="8703.23.01", entered="2025-05-01", mfn=2.5).additional
+
+Questions are answered from the read model (brought up to date first) or, as the reference,
+by folding the log: `query_path` says which.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from threading import Event
+
+from tariff_timeline.bootstrap import sync_bundled, wire
+from tariff_timeline.domain.clocks import (
+    Clock,
+    Coordinate,
+    When,
+    cutoff_instant,
+    effective_instant,
+    system_clock,
+)
+from tariff_timeline.domain.errors import InvalidInput, TamperDetected
+from tariff_timeline.domain.questions import (
+    Percent,
+    coerce_facts,
+    entry,
+    hts_digits,
+    mfn_percent,
+    origin_code,
+)
+from tariff_timeline.domain.timeline import Timeline
+from tariff_timeline.events import (
+    EASTERN,
+    EventCorrected,
+    EventRetracted,
+    PolicyEvent,
+    Source,
+    subject_of,
+)
+from tariff_timeline.importing import Importer, ImportReport, Progress, read_paths
+from tariff_timeline.projections.answers import (
+    CoverageRow,
+    LogEntry,
+    RateAnswer,
+    Schedule,
+    SourceRow,
+)
+from tariff_timeline.projections.citations import coverage_of, sources_of
+from tariff_timeline.projections.diff import Diff, Snapshot, diff
+from tariff_timeline.projections.history import (
+    History,
+    cell_history,
+    measure_history,
+    mentions,
+    summary,
+)
+from tariff_timeline.projections.rates import rate_on
+from tariff_timeline.projections.replay import Corrected, corrected_log, fold_at
+from tariff_timeline.projections.schedule import schedule_as_of
+from tariff_timeline.projections.series import Series, rate_series
+from tariff_timeline.readmodel import ReadModel
+from tariff_timeline.store import EventStore, Verification
+
+
+class QueryPath(Enum):
+    """Where rate and schedule answers come from."""
+
+    READ_MODEL = "read model"
+    """The materialised read model, brought up to date with the log before each answer."""
+    FOLD = "fold"
+    """A fold of the whole log: the reference answer (and the only one without a read model)."""
+
+
+class TariffTimeline:
+    """The tariff timeline: import events and ask what duty applied, when, as known when."""
+
+    def __init__(self, store: EventStore, read_model: ReadModel | None = None,
+                 query_path: QueryPath | None = None) -> None:
+        if query_path is QueryPath.READ_MODEL and read_model is None:
+            raise InvalidInput("answering from the read model needs one; this store has none",
+                               field="query_path")
+        self.store = store
+        self.read_model = read_model
+        self.query_path = query_path or (
+            QueryPath.READ_MODEL if read_model is not None else QueryPath.FOLD)
+        self.importer = Importer(store)
+        self.warnings: list[str] = []
+
+    @classmethod
+    def open(cls, url: str | None = None, clock: Clock = system_clock,
+             load_bundled_if_new: bool | None = None) -> TariffTimeline:
+        """Open the store at a URL, or TARIFFS_DB, or the embedded default (which loads the
+        bundled timeline on first use, and again whenever the bundled timeline changes)."""
+        wiring = wire(url, clock)
+        timeline = cls(wiring.store, wiring.read_model)
+        load = wiring.is_default if load_bundled_if_new is None else load_bundled_if_new
+        if load:
+            timeline.warnings += sync_bundled(timeline.store, timeline.importer)
+        return timeline
+
+    def close(self) -> None:
+        """Release the store and the read model."""
+        if self.read_model is not None:
+            self.read_model.close()
+        self.store.close()
+
+    def _needs_read_model(self) -> ReadModel:
+        if self.read_model is None:
+            raise InvalidInput("an in-memory store has no read model")
+        return self.read_model
+
+    def catch_up(self, batch: int = 5000) -> int:
+        """Bring the read model up to the end of the log; return how many events it applied."""
+        if self.read_model is None:
+            return 0
+        return self.read_model.catch_up(self.store, batch)
+
+    def follow(self, stop: Event) -> None:
+        """Keep the read model up to date until `stop` is set."""
+        self._needs_read_model().follow(self.store, stop)
+
+    def rebuild_read_model(self) -> int:
+        """Drop the read model and project the whole log again; return how many events."""
+        return self._needs_read_model().rebuild(self.store)
+
+    # ------------------------------------------------------------ commands
+
+    def import_paths(self, paths: Sequence[Path | str],
+                     progress: Progress | None = None) -> ImportReport:
+        """Import event files or folders: validate everything, then append in one transaction."""
+        return self.importer.import_paths(paths, progress)
+
+    def record_events(self, events: Sequence[PolicyEvent]) -> ImportReport:
+        """Record events given in Python (validated and appended like an import)."""
+        return self.importer.record_events(events)
+
+    def correct(self, event_id: str, replacement: PolicyEvent, reason: str,
+                sources: Sequence[Source] = ()) -> EventCorrected:
+        """Record that the store got an event wrong: `replacement` is what it should have said.
+
+        Recorded through the normal import path (validated against the whole history)."""
+        if isinstance(replacement, EventCorrected | EventRetracted):
+            raise InvalidInput("a replacement is a world event, not a correction or retraction",
+                               field="replacement")
+        if replacement.id != event_id:
+            raise InvalidInput(f"the replacement's id {replacement.id!r} must be {event_id!r}",
+                               field="replacement")
+        log = list(self.store.read())
+        if not any(r.event.id == event_id for r in log):
+            raise InvalidInput(f"no recorded event {event_id!r} to correct", field="event_id")
+        ids = {r.event.id for r in log}
+        number = 1
+        while f"{event_id}.corrected-{number}" in ids:
+            number += 1
+        now = self.store.clock().astimezone(EASTERN)
+        try:
+            correction = EventCorrected(
+                id=f"{event_id}.corrected-{number}"[:120], known=now.date(),
+                sources=tuple(sources) or replacement.sources, corrects=event_id,
+                reason=reason, replacement=replacement.model_dump(mode="json"))
+        except ValueError as exc:
+            raise InvalidInput(f"cannot build the correction: {exc}") from exc
+        self.record_events([correction])
+        return correction
+
+    def correct_from_file(self, event_id: str, path: Path | str, reason: str) -> EventCorrected:
+        """A correction whose replacement event is read from an import file (one event)."""
+        located = read_paths([Path(path)])
+        if len(located) != 1:
+            raise InvalidInput(f"{path}: a replacement file holds exactly one event, "
+                               f"found {len(located)}", field="file")
+        return self.correct(event_id, located[0].event, reason)
+
+    # ------------------------------------------------------------ tamper evidence
+
+    def verify(self, *, raise_on_break: bool = True) -> Verification:
+        """Walk the hash chain over the stored rows; raise TamperDetected at the first break."""
+        result = self.store.verify()
+        if raise_on_break:
+            check_intact(result)
+        return result
+
+    # ------------------------------------------------------------ queries
+
+    def _entries(self, recorded: datetime) -> list[Corrected]:
+        return corrected_log(self.store.read(), recorded)
+
+    def coordinate(self, entered: When, known: When | None = None,
+                   recorded: When | None = None) -> Coordinate:
+        """The coordinate a question names; known and recorded default to now."""
+        return Coordinate.parse(entered, known, recorded, self.store.clock)
+
+    def _timeline(self, coordinate: Coordinate, origin: str | None,
+                  hts: str | None) -> tuple[Timeline, Mapping[str, Corrected]]:
+        """What bears on a question at a coordinate, by the query path, and its events."""
+        if self.query_path is QueryPath.FOLD or self.read_model is None:
+            entries = self._entries(coordinate.recorded)
+            return fold_at(entries, coordinate.known), {e.event.id: e for e in entries}
+        self.read_model.catch_up(self.store)
+        reader = self.read_model.reader
+        return (reader.slice_at(coordinate.effective, coordinate.known, coordinate.recorded,
+                                origin, hts),
+                reader.entries(coordinate.recorded))
+
+    def rate_on(self, *, origin: str, hts: str, entered: When, known: When | None = None,
+                recorded: When | None = None, mfn: Percent | None = None,
+                facts: Mapping[str, object] | None = None) -> RateAnswer:
+        """The additional duty on goods of `origin` and `hts` entered at `entered`, as known at
+        `known` and recorded at `recorded`, with every layer considered and why."""
+        origin_iso, digits = entry(origin, hts)
+        mfn_value = mfn_percent(mfn)
+        coordinate = self.coordinate(entered, known, recorded)
+        fact_values = coerce_facts(facts)
+        timeline, entries = self._timeline(coordinate, origin_iso, digits)
+        return rate_on(timeline, entries, origin=origin_iso, hts=digits,
+                       coordinate=coordinate, mfn=mfn_value, facts=fact_values)
+
+    def rate_on_by_fold(self, *, origin: str, hts: str, entered: When,
+                        known: When | None = None, recorded: When | None = None,
+                        mfn: Percent | None = None,
+                        facts: Mapping[str, object] | None = None) -> RateAnswer:
+        """The same question answered by folding the whole log: the reference answer."""
+        origin_iso, digits = entry(origin, hts)
+        mfn_value = mfn_percent(mfn)
+        coordinate = self.coordinate(entered, known, recorded)
+        fact_values = coerce_facts(facts)
+        entries = self._entries(coordinate.recorded)
+        return rate_on(fold_at(entries, coordinate.known), {e.event.id: e for e in entries},
+                       origin=origin_iso, hts=digits, coordinate=coordinate, mfn=mfn_value,
+                       facts=fact_values)
+
+    def schedule_as_of(self, *, entered: When, known: When | None = None,
+                       recorded: When | None = None, origin: str | None = None,
+                       hts: str | None = None) -> Schedule:
+        """The schedule at a coordinate, optionally only what covers an origin or HTS code."""
+        origin_iso = origin_code(origin) if origin else None
+        digits = hts_digits(hts, allow_all=True) if hts else None
+        coordinate = self.coordinate(entered, known, recorded)
+        timeline, _ = self._timeline(coordinate, origin_iso, digits)
+        return schedule_as_of(timeline, coordinate, origin_iso, digits)
+
+    def snapshot(self, entered: When, known: When | None = None,
+                 recorded: When | None = None) -> Snapshot:
+        """The timeline and its entries at a coordinate (one side of a diff)."""
+        coordinate = self.coordinate(entered, known, recorded)
+        entries = self._entries(coordinate.recorded)
+        return Snapshot(coordinate, fold_at(entries, coordinate.known),
+                        {e.event.id: e for e in entries})
+
+    def diff(self, *, entered: tuple[When, When], known: tuple[When | None, When | None] = (
+                 None, None), recorded: tuple[When | None, When | None] = (None, None),
+             origins: Sequence[str] = (), hts: Sequence[str] = ()) -> Diff:
+        """The schedule at the second coordinate compared with the first, optionally only for
+        some origins and HTS prefixes (both given: also every origin×HTS cell that changed)."""
+        origin_codes = [origin_code(o, field="origins") for o in origins]
+        prefixes = [hts_digits(h, field="hts") for h in hts]
+        now = self.store.clock()  # one 'now' for both sides, so defaults compare equal
+        before = self.snapshot(entered[0], _or(known[0], now), _or(recorded[0], now))
+        after = self.snapshot(entered[1], _or(known[1], now), _or(recorded[1], now))
+        if before.coordinate == after.coordinate:
+            raise InvalidInput("the two coordinates are the same: give two different values "
+                               "of entered, known or recorded")
+        return diff(before, after, origins=origin_codes, hts=prefixes)
+
+    def rate_series(self, *, origin: str, hts: str, start: When, end: When,
+                    known: When | None = None, recorded: When | None = None,
+                    mfn: Percent | None = None) -> Series:
+        """The additional duty on `origin` × `hts` as a step series over [start, end]."""
+        origin_iso, digits = entry(origin, hts)
+        first = self.coordinate(start, known, recorded)
+        last = effective_instant(end, "end")
+        if last <= first.effective:
+            raise InvalidInput("must be after start", field="end")
+        entries = self._entries(first.recorded)
+        return rate_series(fold_at(entries, first.known), {e.event.id: e for e in entries},
+                           origin=origin_iso, hts=digits, start=first.effective,
+                           end=last, known=first.known, recorded=first.recorded,
+                           mfn=mfn_percent(mfn))
+
+    def history(self, measure: str | None = None, *, origin: str | None = None,
+                hts: str | None = None, recorded: When | None = None,
+                mfn: Percent | None = None) -> History:
+        """Every event that touched a measure, or an origin × HTS code, in order, with every
+        recorded version and the state or rate after each."""
+        if (measure is None) == (origin is None or hts is None):
+            raise InvalidInput("give a measure, or an origin and an HTS code (not both)")
+        cutoff = (cutoff_instant(recorded, "recorded")
+                  if recorded is not None else self.store.clock())
+        log = [r for r in self.store.read() if r.recorded_at <= cutoff]
+        if measure is not None:
+            if not any(measure == subject_of(r.event) for r in log):
+                raise InvalidInput(f"no recorded event is about {measure!r}", field="measure")
+            return measure_history(log, measure)
+        if origin is None or hts is None:
+            raise InvalidInput("give an origin and an HTS code together")
+        origin_iso, digits = entry(origin, hts)
+        return cell_history(log, origin_iso, digits, mfn_percent(mfn))
+
+    def sources(self) -> list[SourceRow]:
+        """Every citation in the store (corrections applied), with the events citing it."""
+        return sources_of(self._entries(self.store.clock()))
+
+    def coverage(self, at: When | None = None) -> list[CoverageRow]:
+        """Per measure and exemption: complete or partial product list, count of codes, note;
+        statuses at `at` (default now), as known and recorded now."""
+        coordinate = self.coordinate(at if at is not None else self.store.clock())
+        timeline = fold_at(self._entries(coordinate.recorded), coordinate.known)
+        return coverage_of(timeline, coordinate.effective)
+
+    def events(self, measure: str | None = None) -> list[LogEntry]:
+        """The log as recorded, with all three clocks; optionally only one subject's events."""
+        rows = []
+        for recorded in self.store.read():
+            event = recorded.event
+            subject = subject_of(event)
+            if measure is not None and subject != measure and measure not in mentions(event):
+                continue
+            rows.append(LogEntry(
+                seq=recorded.seq, id=event.id, type=type(event).__name__, subject=subject,
+                known=event.known.isoformat(),
+                effective_from=getattr(event, "effective_from", None),
+                effective_until=getattr(event, "effective_until", None),
+                recorded=recorded.recorded_at, confidence=event.confidence,
+                summary=summary(event), sources=event.sources,
+            ))
+        return rows
+
+
+def _or(value: When | None, default: datetime) -> When:
+    return default if value is None else value
+
+
+def check_intact(result: Verification) -> None:
+    """Raise TamperDetected if a verification found a break."""
+    found = result.first_break
+    if found is None:
+        return
+    where = (f"at notification {found.notification_id}, position {found.position}"
+             if found.notification_id is not None else "at the end of the log")
+    raise TamperDetected(
+        f"the stored log was changed outside the application: {where}: {found.problem} "
+        f"({result.events} event(s) verified before it)", found.notification_id, found.position)
