@@ -4,7 +4,9 @@
 Each row: origin, HTS code, entered, known (None: after everything), MFN, facts about the goods,
 the expected additional duty in percent, and the citation the answer rests on. Retroactive
 actions are asked from both sides of each clock: known before and after the announcement,
-entered before and after the effective date.
+entered before and after the effective date. A second table names, for a sample of questions,
+every layer that applies and its rate, worked out by hand from the bundled events and the
+instruments they cite (never from the code's own answers).
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ CASES: list[Case] = [
     ("DE", "8479.89.98.99", "2026-05-01", None, None, {"metal_content_share": "0.6", "us_content_share": "0"}, 15, "Proclamation of 2 Apr 2026, Annex III: 15% on industrial equipment through 2027"),
     ("DE", "8433.51.00.10", "2026-05-01", None, None, {"metal_content_share": "0.6", "us_content_share": "0.5"}, 25, "Proclamation of 2 Apr 2026, Annex I-B: combines at 25%"),
     ("DE", "8433.51.00.10", "2026-06-10", None, None, {"metal_content_share": "0.6", "us_content_share": "0.5"}, 15, "Proclamation of 1 Jun 2026: agricultural equipment 25% -> 15% from 8 Jun 2026"),
+    ("DE", "8482.20.00.00", "2026-06-10", None, None, {"metal_content_share": "0.4", "us_content_share": "0.85"}, 10, "Proclamation of 1 Jun 2026: at least 85% US metal pays 10% (exactly 85% is at least 85%)"),
+    ("DE", "8482.20.00.00", "2026-06-10", None, None, {"metal_content_share": "0.4", "us_content_share": "0.8499"}, 25, "Proclamation of 1 Jun 2026: just under 85% US metal keeps Annex I-B's 25%"),
     # 2. IEEPA reciprocal
     ("VN", "9503.00.00.90", "2025-04-05", None, None, {}, 10, "EO 14257: 10% baseline from 5 Apr 2025"),
     ("VN", "9503.00.00.90", "2025-04-09", None, None, {}, 46, "EO 14257 Annex I: Vietnam 46% replaces the baseline on 9 Apr"),
@@ -168,7 +172,73 @@ CASES: list[Case] = [
 ]
 
 
-def _id(case: Case) -> str:
+LayerCase = tuple[str, str, str, str | None, str | None, dict[str, object], dict[str, str], str]
+
+DE_MINIMIS = {"de-minimis-suspension": "0"}
+"""EO 14324: from 29 Aug 2025 a 0% layer for every origin (de minimis ended; no ad valorem)."""
+
+# Which layers apply and at what rate, worked out by hand from the bundled events and the
+# instruments they cite (origin, HTS, entered, known, MFN, facts, {measure: percent}, citation).
+# Layers not named here must not apply; the additional duty is their sum.
+LAYER_CASES: list[LayerCase] = [
+    # Proclamation 10947: steel 50%; the baseline is not stacked on 232 goods (EO 14257 s.3(b))
+    ("DE", "7208.10.15.00", "2025-06-04", None, None, {}, {"s232-steel": "50"}, "Proclamation 10947"),
+    # Proclamation 10947: the UK stays at 25% (an exemption at a reduced rate)
+    ("GB", "7208.10.15.00", "2025-06-04", None, None, {}, {"s232-steel": "25"}, "Proclamation 10947, UK at 25%"),
+    # BIS inclusions of 18 Aug 2025: 50% x 0.4 steel content = 20; Proclamation 10947 and
+    # EO 14326: the EU 15% all-in on the non-metal 60%, (15 - 4) x 0.6 = 6.6
+    ("DE", "8482.20.00.00", "2025-08-20", None, "4", {"steel_content_share": "0.4"}, {"s232-steel-derivatives": "20", "ieepa-recip-eu": "6.6"}, "BIS inclusions; Proclamation 10947 remainder"),
+    # Proclamation 11012: Section 122 10% on the non-232 60% = 6; steel derivative 50% x 0.4 = 20
+    ("DE", "8482.20.00.00", "2026-05-01", "2026-04-01", None, {"metal_content_share": "0.4", "steel_content_share": "0.4"}, {"s232-steel-derivatives": "20", "s122-surcharge": "6"} | DE_MINIMIS, "Proclamation 11012 remainder"),
+    # Proclamation of 2 Apr 2026: under 15% metal content is outside the 232; Section 122 10%
+    ("DE", "8482.20.00.00", "2026-05-01", None, None, {"metal_content_share": "0.1"}, {"s122-surcharge": "10"} | DE_MINIMIS, "Proclamation of 2 Apr 2026, low metal content"),
+    # Proclamation of 1 Jun 2026: at least 85% US metal, 10% instead of Annex I-B's 25%
+    ("DE", "8482.20.00.00", "2026-06-10", None, None, {"metal_content_share": "0.4", "us_content_share": "0.85"}, {"s232-metals-annex-1b": "10"} | DE_MINIMIS, "Proclamation of 1 Jun 2026, 85% band"),
+    # Proclamation of 2 Apr 2026, Annex III: industrial equipment 15%; no Section 122 on 232 goods
+    ("DE", "8479.89.98.99", "2026-05-01", None, None, {"metal_content_share": "0.6", "us_content_share": "0"}, {"s232-metals-annex-3": "15"} | DE_MINIMIS, "Proclamation of 2 Apr 2026, Annex III"),
+    # Proclamation of 1 Jun 2026: agricultural equipment 15% instead of 25%
+    ("DE", "8433.51.00.10", "2026-06-10", None, None, {"metal_content_share": "0.6", "us_content_share": "0.5"}, {"s232-metals-annex-1b": "15"} | DE_MINIMIS, "Proclamation of 1 Jun 2026, farm band"),
+    # EO 14257 Annex I: Vietnam 46% replaces the 10% baseline
+    ("VN", "9503.00.00.90", "2025-04-09", None, None, {}, {"ieepa-recip-vn": "46"}, "EO 14257 Annex I"),
+    # EO 14266: country rates paused, the baseline applies
+    ("VN", "9503.00.00.90", "2025-04-10", None, None, {}, {"ieepa-recip-baseline": "10"}, "EO 14266"),
+    # EO 14266: China 125%; EO 14228: fentanyl 20%
+    ("CN", "9503.00.00.90", "2025-04-10", None, None, {}, {"ieepa-recip-cn": "125", "ieepa-fentanyl-cn": "20"}, "EO 14266; EO 14228"),
+    # EO 14358 and the order of 4 Nov 2025: reciprocal 10%, fentanyl cut to 10%
+    ("CN", "9503.00.00.90", "2025-11-10", None, None, {}, {"ieepa-recip-cn": "10", "ieepa-fentanyl-cn": "10"} | DE_MINIMIS, "EO 14358; order of 4 Nov 2025"),
+    # EO 14323: Brazil 40% on top of the 10% baseline
+    ("BR", "9503.00.00.90", "2025-08-06", None, None, {}, {"ieepa-brazil": "40", "ieepa-recip-baseline": "10"}, "EO 14323"),
+    # EO 14326: India 25%; EO 14329: Russian-oil 25% from 27 Aug 2025
+    ("IN", "9503.00.00.90", "2025-08-27", None, None, {}, {"ieepa-recip-in": "25", "ieepa-russian-oil-in": "25"}, "EO 14326; EO 14329"),
+    # EO 14309: UK cars in quota at 7.5% (10% with MFN)
+    ("GB", "8703.23.01.90", "2025-07-01", None, "2.5", {"in_quota": True}, {"s232-autos": "7.5"}, "EO 14309"),
+    # EO 14289: the Canada IEEPA duty, not also steel 232, until Proclamation 10947 ...
+    ("CA", "7208.10.15.00", "2025-05-01", None, None, {"usmca_qualifying": False}, {"ieepa-fentanyl-ca": "25"}, "EO 14289"),
+    # ... from which metals 232 (50%) takes precedence over the Canada IEEPA duty
+    ("CA", "7208.10.15.00", "2025-06-10", None, None, {"usmca_qualifying": False}, {"s232-steel": "50"}, "Proclamation 10947"),
+    # EU notice of 24 Sep 2025: cars 15% all-in (15 - 2.5 = 12.5), retroactive to 1 Aug
+    ("DE", "8703.23.01.90", "2025-08-15", "2025-09-30", "2.5", {}, {"s232-autos": "12.5"}, "EU notice of 24 Sep 2025"),
+    # EU notice: auto parts 15% all-in; EO 14289: no aluminium derivative duty on them as well
+    ("DE", "8708.10.30.50", "2025-09-01", None, "2.5", {"aluminium_content_share": "0.5"}, {"s232-auto-parts": "12.5"} | DE_MINIMIS, "EU notice; EO 14289"),
+    # Copper proclamation of 30 Jul 2025: 50% on the copper content; the baseline on the
+    # non-copper content (here none: 10% x 0 = 0)
+    ("CL", "7408.11.60.00", "2025-08-01", None, None, {"copper_content_share": "1"}, {"s232-copper": "50", "ieepa-recip-baseline": "0"}, "Copper proclamation of 30 Jul 2025"),
+    # Korea notice of 3 Dec 2025: the higher of MFN or 15%, 15 - 8 = 7
+    ("KR", "9503.00.00.90", "2025-11-20", "2025-12-05", "8", {}, {"ieepa-recip-kr": "7"} | DE_MINIMIS, "Korea notice of 3 Dec 2025"),
+    # EO 14345: Japan 15% all-in; MFN 26.4% above it leaves 0
+    ("JP", "0201.30.50.10", "2025-08-20", "2025-09-05", "26.4", {}, {"ieepa-recip-jp": "0"}, "EO 14345"),
+    # ch-39-to-15: Switzerland 15% all-in retroactive to 14 Nov 2025
+    ("CH", "9503.00.00.90", "2025-11-20", "2025-12-15", "0", {}, {"ieepa-recip-ch": "15"} | DE_MINIMIS, "Swiss implementation notice"),
+    # Proclamation 11012: Section 122 10% once IEEPA collection ended on 24 Feb 2026
+    ("JP", "9503.00.00.90", "2026-03-01", None, "0", {}, {"s122-surcharge": "10"} | DE_MINIMIS, "Proclamation 11012"),
+    # Proclamation 11012: USMCA-qualifying goods are outside the Section 122 surcharge
+    ("CA", "9503.00.00.90", "2026-03-01", None, None, {"usmca_qualifying": True}, dict(DE_MINIMIS), "Proclamation 11012, USMCA"),
+    # Proclamation 11002: chips for US data centers exempt; electronics outside the reciprocal
+    ("TW", "8473.30.11.40", "2026-01-20", None, None, {"end_use": "us_data_center"}, dict(DE_MINIMIS), "Proclamation 11002; memorandum of 11 Apr 2025"),
+]
+
+
+def _id(case: Case | LayerCase) -> str:
     origin, hts, entered, known, *_ = case
     return f"{origin}-{hts}-{entered}" + (f"-k{known}" if known else "")
 
@@ -177,6 +247,7 @@ def test_the_table_has_at_least_sixty_cited_answers() -> None:
     assert len(CASES) >= 60
     assert all(len(case[7]) > 10 for case in CASES)
     assert len({_id(case) + str(case[5]) for case in CASES}) == len(CASES)
+    assert len({_id(case) + str(case[5]) for case in LAYER_CASES}) == len(LAYER_CASES)
 
 
 @pytest.mark.parametrize(
@@ -189,3 +260,18 @@ def test_the_timeline_gives_the_cited_answer(
                                  facts=facts)
     applied = [(layer.measure, layer.rate) for layer in answer.layers if layer.applied]
     assert answer.additional == Decimal(str(expected)), (citation, applied, answer.alternatives)
+
+
+@pytest.mark.parametrize(
+    "origin, hts, entered, known, mfn, facts, layers, citation", LAYER_CASES,
+    ids=[_id(c) for c in LAYER_CASES])
+def test_the_timeline_applies_the_cited_layers_at_their_rates(
+        loaded_once: TariffTimeline, origin: str, hts: str, entered: str, known: str | None,
+        mfn: str | None, facts: dict[str, object], layers: dict[str, str],
+        citation: str) -> None:
+    answer = loaded_once.rate_on(origin=origin, hts=hts, entered=entered, known=known, mfn=mfn,
+                                 facts=facts)
+    applied = {layer.measure: layer.rate for layer in answer.layers if layer.applied}
+    expected = {measure: Decimal(rate) for measure, rate in layers.items()}
+    assert applied == expected, citation
+    assert answer.additional == sum(expected.values(), Decimal(0)), citation
