@@ -16,6 +16,12 @@ from tariff_timeline.domain.errors import ImportRejected
 from tariff_timeline.importing import Importer
 from tariff_timeline.readmodel import ReadModel
 from tariff_timeline.store import EventStore, redact
+from tariff_timeline.store.keys import (
+    ENV_PUBLIC_KEY,
+    ENV_SIGNING_KEY,
+    load_signer,
+    load_verifier,
+)
 
 ENV_DB = "TARIFFS_DB"
 """The environment variable that names the store's URL."""
@@ -51,16 +57,27 @@ class Wiring:
     is_default: bool
 
 
-def wire(url: str | None = None, clock: Clock = system_clock) -> Wiring:
-    """Open the store at a URL, or TARIFFS_DB, or the embedded default, with its read model."""
+def wire(url: str | None = None, clock: Clock = system_clock, *,
+         signing_key: Path | None = None, public_key: Path | None = None) -> Wiring:
+    """Open the store at a URL, or TARIFFS_DB, or the embedded default, with its read model;
+    with the head-signing key and the public key given or named by the environment."""
     chosen = url or os.environ.get(ENV_DB) or None
-    store = EventStore(chosen or default_db_url(), clock)
+    signing = signing_key or _env_path(ENV_SIGNING_KEY)
+    checking = public_key or _env_path(ENV_PUBLIC_KEY)
+    store = EventStore(chosen or default_db_url(), clock,
+                       signer=load_signer(signing) if signing is not None else None,
+                       signature_check=load_verifier(checking) if checking is not None else None)
     try:
         read_model = None if store.in_memory else ReadModel.open(store.url)
     except BaseException:
         store.close()
         raise
     return Wiring(store, read_model, chosen is None)
+
+
+def _env_path(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value) if value else None
 
 
 def sync_bundled(store: EventStore, importer: Importer) -> list[str]:

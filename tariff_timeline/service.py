@@ -25,7 +25,7 @@ from tariff_timeline.domain.clocks import (
     effective_instant,
     system_clock,
 )
-from tariff_timeline.domain.errors import InvalidInput, TamperDetected
+from tariff_timeline.domain.errors import InvalidInput
 from tariff_timeline.domain.questions import (
     Percent,
     coerce_facts,
@@ -65,7 +65,9 @@ from tariff_timeline.projections.replay import Corrected, corrected_log, fold_at
 from tariff_timeline.projections.schedule import schedule_as_of
 from tariff_timeline.projections.series import Series, rate_series
 from tariff_timeline.readmodel import ReadModel
-from tariff_timeline.store import EventStore, Verification
+from tariff_timeline.store import Checkpoint, EventStore, Verification
+from tariff_timeline.store.chain import tamper_detected
+from tariff_timeline.store.keys import load_verifier
 
 
 class QueryPath(Enum):
@@ -94,10 +96,14 @@ class TariffTimeline:
 
     @classmethod
     def open(cls, url: str | None = None, clock: Clock = system_clock,
-             load_bundled_if_new: bool | None = None) -> TariffTimeline:
+             load_bundled_if_new: bool | None = None, *, signing_key: Path | None = None,
+             public_key: Path | None = None) -> TariffTimeline:
         """Open the store at a URL, or TARIFFS_DB, or the embedded default (which loads the
-        bundled timeline on first use, and again whenever the bundled timeline changes)."""
-        wiring = wire(url, clock)
+        bundled timeline on first use, and again whenever the bundled timeline changes).
+
+        A signing key (or TARIFFS_SIGNING_KEY) signs the chain heads this process appends; a
+        public key (or TARIFFS_PUBLIC_KEY) makes every read require signed heads."""
+        wiring = wire(url, clock, signing_key=signing_key, public_key=public_key)
         timeline = cls(wiring.store, wiring.read_model)
         load = wiring.is_default if load_bundled_if_new is None else load_bundled_if_new
         if load:
@@ -179,12 +185,25 @@ class TariffTimeline:
 
     # ------------------------------------------------------------ tamper evidence
 
-    def verify(self, *, raise_on_break: bool = True) -> Verification:
-        """Walk the hash chain over the stored rows; raise TamperDetected at the first break."""
-        result = self.store.verify()
+    def verify(self, *, raise_on_break: bool = True, public_key: Path | str | None = None,
+               since: Checkpoint | str | None = None) -> Verification:
+        """Walk the hash chain over the stored rows; raise TamperDetected at the first break.
+
+        With a public key, every chain head from the first signed one on (and at least the
+        last) must carry a valid signature by its private key; with a checkpoint (as
+        `checkpoint` gave it), the log must still extend it."""
+        check = load_verifier(Path(public_key)) if public_key is not None else None
+        mark = Checkpoint.parse(since) if isinstance(since, str) else since
+        result = self.store.verify(check, mark)
         if raise_on_break:
             check_intact(result)
         return result
+
+    def checkpoint(self) -> Checkpoint:
+        """A digest of the log's head to keep elsewhere: `verify(since=...)` later proves the
+        log still extends it, so deleting the newest events is caught."""
+        result = self.verify()
+        return Checkpoint(result.events, result.head)
 
     # ------------------------------------------------------------ queries
 
@@ -338,11 +357,5 @@ def _or(value: When | None, default: datetime) -> When:
 
 def check_intact(result: Verification) -> None:
     """Raise TamperDetected if a verification found a break."""
-    found = result.first_break
-    if found is None:
-        return
-    where = (f"at notification {found.notification_id}, position {found.position}"
-             if found.notification_id is not None else "at the end of the log")
-    raise TamperDetected(
-        f"the stored log was changed outside the application: {where}: {found.problem} "
-        f"({result.events} event(s) verified before it)", found.notification_id, found.position)
+    if result.first_break is not None:
+        raise tamper_detected(result.first_break, result.events)

@@ -54,6 +54,7 @@ from tariff_timeline.events import AnyEvent, ImportFile
 from tariff_timeline.projections.answers import RateAnswer
 from tariff_timeline.projections.diff import Diff, diff_csv
 from tariff_timeline.service import TariffTimeline, check_intact
+from tariff_timeline.store.keys import ENV_PUBLIC_KEY, generate_keys
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True,
@@ -340,18 +341,50 @@ def sources(
 
 @app.command()
 def verify(
+    public_key: Annotated[Path | None, typer.Option(
+        "--public-key", envvar=ENV_PUBLIC_KEY,
+        help="Public key (PEM) of the key that signs chain heads: heads must be signed by it "
+             "(catches recomputed links and forged appends).")] = None,
+    since: Annotated[str | None, typer.Option(
+        help="A checkpoint printed by `tariffs checkpoint`: the log must still extend it "
+             "(catches deleted newest events).")] = None,
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
     """Walk the tamper-evident hash chain of the stored log; exit 5 at the first break."""
     timeline = open_timeline(db)
-    result = run(lambda: timeline.verify(raise_on_break=False))
+    result = run(lambda: timeline.verify(raise_on_break=False, public_key=public_key,
+                                         since=since))
     timeline.close()
     if as_json:
         print_json(verification_json(result))
     elif result.first_break is None:
         print_intact(result)
     run(lambda: check_intact(result))
+
+
+@app.command()
+def checkpoint(db: DbOption = None) -> None:
+    """Print a digest of the log's head to keep elsewhere (`verify --since` checks it later)."""
+    timeline = open_timeline(db)
+    mark = run(timeline.checkpoint)
+    timeline.close()
+    out.print(str(mark), highlight=False, soft_wrap=True)
+
+
+@app.command()
+def keygen(
+    private_key: Annotated[Path, typer.Option(
+        "--private-key", help="Where to write the private key (PEM, readable by you only); "
+                              "writers name it in TARIFFS_SIGNING_KEY.")],
+    public_key: Annotated[Path, typer.Option(
+        "--public-key", help="Where to write the public key (PEM); `verify --public-key` or "
+                             "TARIFFS_PUBLIC_KEY names it.")],
+) -> None:
+    """Make an Ed25519 key pair that signs chain heads; keep the private key outside the
+    database (and outside its backups)."""
+    run(lambda: generate_keys(private_key, public_key))
+    out.print(f"wrote {private_key} (private) and {public_key} (public)", highlight=False)
 
 
 @app.command()

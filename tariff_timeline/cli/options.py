@@ -27,6 +27,8 @@ FLAGS: dict[str, str] = {
     "origin": "--origin", "origins": "--origin", "hts": "--hts", "mfn": "--mfn",
     "facts": "--fact", "start": "--from", "end": "--to", "at": "--at", "file": "--file",
     "measure": "MEASURE", "event_id": "EVENT_ID", "replacement": "--file", "plot": "--plot",
+    "since": "--since", "public_key": "--public-key", "private_key": "--private-key",
+    "signing_key": "TARIFFS_SIGNING_KEY",
 }
 """The flag (or argument) that gives each field of the service's questions and commands."""
 

@@ -202,7 +202,7 @@ def verification_json(result: Verification) -> dict[str, Any]:
     """A chain verification as JSON: intact or not, counts, the head and the first break."""
     found = result.first_break
     return {"intact": result.intact, "events": result.events, "heads": result.heads,
-            "head": result.head,
+            "head": result.head, "signed_heads": result.signed_heads,
             "first_break": None if found is None else {
                 "notification_id": found.notification_id,
                 "position": found.position, "problem": found.problem}}
@@ -210,8 +210,10 @@ def verification_json(result: Verification) -> dict[str, Any]:
 
 def print_intact(result: Verification) -> None:
     """An intact chain, in one line."""
+    signed = (f", {result.signed_heads} signature(s) verified" if result.signed_heads
+              else "")
     out.print(f"[green]intact:[/] {result.events} event(s) chained, {result.heads} "
-              f"head(s) match; last link {result.head}", highlight=False)
+              f"head(s) match{signed}; last link {result.head}", highlight=False)
 
 
 def print_coverage(rows: list[CoverageRow]) -> None:

@@ -3,8 +3,6 @@ subscription (LISTEN/NOTIFY) on PostgreSQL, pulling elsewhere."""
 
 from __future__ import annotations
 
-import itertools
-from functools import partial
 from threading import Event
 from typing import Any
 
@@ -12,16 +10,17 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.projection import BaseProjectionRunner, Projection
 
 from tariff_timeline.events import TOPICS
-from tariff_timeline.readmodel.writer import APPLICATION_NAME, ReadModelWriter, recorded_at_is
-from tariff_timeline.store import EventStore, TimelineApplication, TimelineEntry
+from tariff_timeline.readmodel.writer import APPLICATION_NAME, ReadModelWriter
+from tariff_timeline.store import EventStore, TimelineApplication
 
 
 class TimelineProjection(Projection[ReadModelWriter]):
     """eventsourcing projection: applies notifications to the read model as they arrive.
 
     The subscription hands over one event at a time, but the events recorded at one instant
-    (one import) must be applied together; so the first event of a group brings in the rest
-    of its group from the store, and the events already applied are passed over.
+    (one import) must be applied together, and only after the hash chain was checked up to
+    them; so an event is a signal to catch up, and the events already applied are passed
+    over.
     """
 
     name = "TariffTimelineReadModel"
@@ -29,16 +28,12 @@ class TimelineProjection(Projection[ReadModelWriter]):
     source: EventStore | None = None
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        """Apply the notification's whole group and its tracking position in one transaction."""
+        """Bring the read model up to the end of the log: the notification is the signal,
+        and the catch-up applies whole appends, checked against the hash chain."""
         done = self.view.max_tracking_id(APPLICATION_NAME) or 0
-        if tracking.notification_id <= done or not isinstance(domain_event, TimelineEntry):
+        if tracking.notification_id <= done or self.source is None:
             return
-        entry = domain_event
-        group = [(tracking.notification_id, entry)]
-        if self.source is not None:
-            following, _, _ = self.source.policy_page(tracking.notification_id + 1, 100_000)
-            group += itertools.takewhile(partial(recorded_at_is, entry.recorded_at), following)
-        self.view.apply(group)
+        self.view.catch_up(self.source)
 
 
 def follow(store: EventStore, writer: ReadModelWriter, stop: Event,

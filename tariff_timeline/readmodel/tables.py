@@ -20,9 +20,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from tariff_timeline.store.chain import ChainState
 from tariff_timeline.store.urls import sqlalchemy_url
 
-SCHEMA = 2
+SCHEMA = 3
 """The read model's table layout; a read model of another layout is rebuilt from the log."""
 
 
@@ -43,6 +44,20 @@ class TrackingRow(Base):
     __tablename__ = "rm_tracking"
     application_name: Mapped[str] = mapped_column(String(64), primary_key=True)
     notification_id: Mapped[int] = mapped_column(BigInteger)
+    # The hash chain as verified up to that notification, so that the next catch-up checks
+    # only what was appended since (see store.chain.ChainState).
+    chain_events: Mapped[int] = mapped_column(BigInteger)
+    chain_link: Mapped[str] = mapped_column(String(64))
+    chain_heads: Mapped[int] = mapped_column(BigInteger)
+    chain_head_events: Mapped[int] = mapped_column(BigInteger)
+    chain_head_link: Mapped[str] = mapped_column(String(64))
+    chain_signed_from: Mapped[int] = mapped_column(BigInteger)
+
+    def chain(self) -> ChainState:
+        """The chain state verified up to this position."""
+        return ChainState(self.notification_id, self.chain_events, self.chain_link,
+                          self.chain_heads, self.chain_head_events, self.chain_head_link,
+                          self.chain_signed_from)
 
 
 class EventRow(Base):

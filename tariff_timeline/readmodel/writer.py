@@ -4,17 +4,16 @@ tracking position committed in the same transaction as the rows it writes. It is
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
-from datetime import datetime
-from functools import partial
 from typing import Any, cast
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tariff_timeline.domain.errors import StoreError
 from tariff_timeline.events import EventCorrected, EventRetracted, subject_key
 from tariff_timeline.events.instants import fold_key, from_micros, micros
 from tariff_timeline.projections.pieces import FOREVER, PieceSpan
@@ -38,13 +37,13 @@ from tariff_timeline.readmodel.tables import (
     create_tables,
 )
 from tariff_timeline.store import EventStore, TimelineEntry
+from tariff_timeline.store.chain import ChainState
 
 APPLICATION_NAME = "TariffTimeline"
 
 
-def recorded_at_is(at: datetime, item: tuple[int, TimelineEntry]) -> bool:
-    """Whether a notification was recorded at `at` (in the same import as another)."""
-    return item[1].recorded_at == at
+class AlreadyApplied(StoreError):
+    """Another process applied these notifications first."""
 
 
 
@@ -58,9 +57,9 @@ class ReadModelWriter(TrackingRecorder):
     # ------------------------------------------------------------ tracking
 
     def insert_tracking(self, tracking: Tracking) -> None:
-        """Record a position on its own (rows and position normally go together)."""
-        with Session(self.engine) as session, session.begin():
-            self._track(session, tracking.notification_id)
+        """Refused: the read model moves its position only with the rows and the chain state
+        it verified (see `apply`), never on its own."""
+        raise StoreError("the read model records its position together with its rows")
 
     def max_tracking_id(self, application_name: str) -> int | None:
         """The last notification the read model has applied."""
@@ -68,50 +67,53 @@ class ReadModelWriter(TrackingRecorder):
             row = session.get(TrackingRow, application_name)
             return None if row is None else row.notification_id
 
-    def _track(self, session: Session, notification_id: int) -> None:
+    def chain_state(self) -> ChainState:
+        """The hash chain as verified up to the last notification applied."""
+        with Session(self.engine) as session:
+            row = session.get(TrackingRow, APPLICATION_NAME)
+            return ChainState() if row is None else row.chain()
+
+    def _track(self, session: Session, chain: ChainState) -> None:
         row = session.get(TrackingRow, APPLICATION_NAME)
+        values = {"notification_id": chain.notification_id, "chain_events": chain.events,
+                  "chain_link": chain.link, "chain_heads": chain.heads,
+                  "chain_head_events": chain.head_events, "chain_head_link": chain.head_link,
+                  "chain_signed_from": chain.signed_from}
         if row is None:
-            session.add(TrackingRow(application_name=APPLICATION_NAME,
-                                    notification_id=notification_id))
-        elif notification_id <= row.notification_id:
-            raise RuntimeError(f"notification {notification_id} was already applied "
-                               f"(tracking at {row.notification_id})")
+            session.add(TrackingRow(application_name=APPLICATION_NAME, **values))
+        elif chain.notification_id <= row.notification_id:
+            raise AlreadyApplied(f"notification {chain.notification_id} was already applied "
+                                 f"(tracking at {row.notification_id})")
         else:
-            row.notification_id = notification_id
+            for name, value in values.items():
+                setattr(row, name, value)
 
     # ------------------------------------------------------------ projecting
 
     def catch_up(self, store: EventStore, batch: int = 5000) -> int:
-        """Apply every notification after the tracking position; return how many.
+        """Apply every append after the tracking position; return how many events.
 
-        Notifications go in transactions of about `batch`, never splitting the events recorded
-        at one instant: an import is atomic, so a part of one is not a state that ever was.
+        Each transaction takes whole appends (an import is atomic, so a part of one is not a
+        state that ever was), about `batch` events, read and checked against the hash chain
+        from where the last check ended: a broken chain raises TamperDetected and nothing of
+        it is applied. Another process applying the same appends first is not an error.
         """
         done = 0
         while True:
-            start = (self.max_tracking_id(APPLICATION_NAME) or 0) + 1
-            entries, last_id, count = store.policy_page(start, batch)
-            if last_id is None:
+            chain = self.chain_state()
+            entries, after = store.verified_appends(chain, batch)
+            if after.notification_id == chain.notification_id:
                 return done
-            if not entries:
-                # Only chain heads (the store's metadata) were left: move past them.
-                self.insert_tracking(Tracking(APPLICATION_NAME, last_id))
-                continue
-            while count == batch and last_id is not None:
-                more, last_id, count = store.policy_page(last_id + 1, batch)
-                same = list(itertools.takewhile(
-                    partial(recorded_at_is, entries[-1][1].recorded_at), more))
-                entries += same
-                if len(same) < len(more):
-                    break
-            self.apply(entries)
+            try:
+                self.apply(entries, after)
+            except (AlreadyApplied, IntegrityError):
+                continue  # another catch-up got there first: read its position again
             done += len(entries)
 
-    def apply(self, entries: Sequence[tuple[int, TimelineEntry]]) -> None:
-        """Apply notifications (position, entry) and move the tracking position, in one
-        transaction. Entries recorded at one instant are applied as one group."""
-        if not entries:
-            return
+    def apply(self, entries: Sequence[tuple[int, TimelineEntry]], chain: ChainState) -> None:
+        """Apply notifications (position, entry) and move the tracking position, with the
+        chain state verified up to it, in one transaction. Entries recorded at one instant
+        are applied as one group."""
         with Session(self.engine) as session, session.begin():
             group: list[tuple[int, TimelineEntry]] = []
             for item in entries:
@@ -119,8 +121,9 @@ class ReadModelWriter(TrackingRecorder):
                     self._apply_group(session, group)
                     group = []
                 group.append(item)
-            self._apply_group(session, group)
-            self._track(session, entries[-1][0])
+            if group:
+                self._apply_group(session, group)
+            self._track(session, chain)
 
     def _apply_group(self, session: Session, group: list[tuple[int, TimelineEntry]]) -> None:
         recorded = micros(group[0][1].recorded_at)

@@ -3,24 +3,34 @@
 link(n) = SHA-256(link(n-1) | topic | position | recorded time | canonical event bytes), with
 link(0) = 64 zeros. Each append also writes a *chain head* (count and last link) to a second
 stream in the same transaction, so that deleting the newest events, which a chain alone cannot
-notice, leaves a head that no longer matches. Verification works on the raw stored rows (what
-the database holds), never on what the application would have written.
+notice, leaves a head that no longer matches. A head can be signed with an Ed25519 key kept
+outside the database (see ``keys``): then recomputing the links after an edit, or appending a
+forged event with a valid link, leaves heads whose signatures fail.
+
+Verification works on the raw stored rows (what the database holds), never on what the
+application would have written, and can resume from a `ChainState` kept by an earlier check,
+so that a check costs what was appended since.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
+
+from tariff_timeline.domain.errors import TamperDetected
 
 GENESIS = "0" * 64
 """The link before the first event."""
 
 HEAD_TOPIC = "tariffs.ChainHead.v1"
 """Topic of the chain-head records (store metadata, not policy events)."""
+
+SignatureCheck = Callable[[bytes, bytes], bool]
+"""Whether a signature (second) is valid for a message (first) under the expected key."""
 
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
@@ -45,15 +55,20 @@ def link(previous: str, topic: str, position: int, recorded_at: str, event_bytes
     return digest.hexdigest()
 
 
+def head_message(number: int, count: int, last_link: str) -> bytes:
+    """What a chain head's signature signs: its number, the event count and the last link."""
+    return f"tariff-timeline chain head\x1f{number}\x1f{count}\x1f{last_link}".encode()
+
+
 @dataclass(frozen=True)
 class RawRow:
-    """One row as the database holds it."""
+    """One row as the database holds it (any field may have been edited to any type)."""
 
     notification_id: int
-    originator_id: UUID | str
-    originator_version: int
-    topic: str
-    state: bytes
+    originator_id: object
+    originator_version: object
+    topic: object
+    state: object
 
 
 @dataclass(frozen=True)
@@ -66,6 +81,27 @@ class Break:
 
 
 @dataclass(frozen=True)
+class ChainState:
+    """How far a walk along the chain has come: the last row read, the events and heads
+    passed, the last link, and the last head (its event count and link)."""
+
+    notification_id: int = 0
+    events: int = 0
+    link: str = GENESIS
+    heads: int = 0
+    head_events: int = 0
+    head_link: str = GENESIS
+    signed_from: int = 0
+    """The number of the first head that carried a signature (0: none yet)."""
+
+    @property
+    def vouched(self) -> bool:
+        """Whether the last head vouches for every event passed (an append is complete)."""
+        return self.events == 0 or (self.head_events, self.head_link) == (self.events,
+                                                                          self.link)
+
+
+@dataclass(frozen=True)
 class Verification:
     """The result of walking the chain."""
 
@@ -73,6 +109,7 @@ class Verification:
     heads: int
     head: str
     first_break: Break | None
+    signed_heads: int = 0
 
     @property
     def intact(self) -> bool:
@@ -80,82 +117,168 @@ class Verification:
         return self.first_break is None
 
 
+class ChainBroken(Exception):
+    """Raised inside a walk at the first break (turned into a `Break` or `TamperDetected`)."""
+
+    def __init__(self, found: Break) -> None:
+        super().__init__(found.problem)
+        self.found = found
+
+
 def _state(row: RawRow) -> dict[str, Any] | str:
     """The parsed state, or why it cannot be trusted."""
+    raw = row.state
+    if isinstance(raw, memoryview | bytearray):
+        raw = bytes(raw)
+    if not isinstance(raw, bytes):
+        return f"state is stored as {type(raw).__name__}, not as the bytes the store writes"
     try:
-        data = json.loads(bytes(row.state).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         return f"state is not valid JSON ({exc.__class__.__name__})"
     if not isinstance(data, dict):
         return "state is not a JSON object"
     # Bytes that parse to the same data but differ (spaces, key order) were still edited.
-    if dumps(data) != bytes(row.state):
+    try:
+        canonical = dumps(data)
+    except (ValueError, UnicodeEncodeError) as exc:
+        return f"state cannot be written canonically ({exc.__class__.__name__})"
+    if canonical != raw:
         return "state bytes are not in the canonical form the store writes"
     return data
 
 
-def verify(rows: Iterable[RawRow], timeline_id: UUID, head_id: UUID) -> Verification:
-    """Walk the rows in notification order and report the first break."""
-    previous = GENESIS
-    position = 0
-    heads = 0
-    last_head: tuple[int, str] | None = None
-    last_id = 0
+class ChainWalker:
+    """Walks stored rows in notification order from a `ChainState`, one row at a time,
+    raising `ChainBroken` at the first row that does not fit the chain."""
 
-    def result(problem: str | None, row: RawRow | None = None) -> Verification:
-        found = None if problem is None else Break(
-            row.notification_id if row else None,
-            row.originator_version if row else None, problem)
-        return Verification(position, heads, previous, found)
+    def __init__(self, timeline_id: UUID, head_id: UUID, start: ChainState | None = None,
+                 signature_check: SignatureCheck | None = None) -> None:
+        self.timeline_id = str(timeline_id)
+        self.head_id = str(head_id)
+        self.state = start or ChainState()
+        self.signature_check = signature_check
+        self.signed = 0
 
-    for row in rows:
-        if row.notification_id <= last_id:
-            return result("notification ids are not increasing", row)
-        last_id = row.notification_id
-        owner = str(row.originator_id)
+    def _broken(self, problem: str, row: RawRow | None = None) -> ChainBroken:
+        position = row.originator_version if row is not None else None
+        return ChainBroken(Break(row.notification_id if row is not None else None,
+                                 position if isinstance(position, int) else None, problem))
+
+    def step(self, row: RawRow) -> dict[str, Any] | None:
+        """Check one row; return the state of a policy event (None for a chain head)."""
+        now = self.state
+        if not isinstance(row.notification_id, int) or row.notification_id <= now.notification_id:
+            raise self._broken("notification ids are not increasing", row)
+        if not isinstance(row.topic, str) or not isinstance(row.originator_version, int):
+            raise self._broken("the row's topic or version has a type the store never writes",
+                               row)
         state = _state(row)
         if isinstance(state, str):
-            return result(state, row)
-        if owner == str(head_id):
-            if row.topic != HEAD_TOPIC:
-                return result(f"chain head has topic {row.topic!r}", row)
-            if row.originator_version != heads + 1:
-                return result(f"chain head {row.originator_version} follows head {heads} "
-                              "(a head was deleted, inserted or moved)", row)
-            if state.get("number") != row.originator_version:
-                return result(f"chain head {row.originator_version} carries number "
-                              f"{state.get('number')} (copied or edited)", row)
-            # A head follows at least one new event: appends never write empty heads.
-            if last_head is not None and last_head[0] >= position:
-                return result(f"chain head {row.originator_version} vouches for no new event "
-                              "(a head was copied or inserted)", row)
-            if state.get("count") != position or state.get("link") != previous:
-                return result(f"chain head {row.originator_version} says {state.get('count')} "
-                              f"events, the chain has {position} here with another link", row)
-            heads += 1
-            last_head = (position, previous)
-            continue
-        if owner != str(timeline_id):
-            return result(f"row of unknown stream {owner}", row)
-        if row.originator_version != position + 1:
-            return result(f"event at position {row.originator_version} follows position "
-                          f"{position} (an event was deleted, inserted or moved)", row)
+            raise self._broken(state, row)
+        owner = str(row.originator_id)
+        if owner == self.head_id:
+            self._head(row, state)
+            return None
+        if owner != self.timeline_id:
+            raise self._broken(f"row of unknown stream {owner}", row)
+        if row.originator_version != now.events + 1:
+            raise self._broken(f"event at position {row.originator_version} follows position "
+                               f"{now.events} (an event was deleted, inserted or moved)", row)
         recorded_at = state.get("recorded_at")
         event = state.get("event")
         stored_link = state.get("chain")
         if not isinstance(recorded_at, str) or not isinstance(event, dict):
-            return result("state lacks its recorded time or event", row)
+            raise self._broken("state lacks its recorded time or event", row)
         if not isinstance(stored_link, str):
-            return result("event carries no chain link (stored before chaining, or removed)",
-                          row)
-        expected = link(previous, row.topic, row.originator_version, recorded_at, dumps(event))
+            raise self._broken("event carries no chain link (stored before chaining, or "
+                               "removed)", row)
+        expected = link(now.link, row.topic, row.originator_version, recorded_at, dumps(event))
         if expected != stored_link:
-            return result("chain link does not match the event's content, topic, position or "
-                          "predecessor", row)
-        previous = expected
-        position += 1
-    if position and (last_head is None or last_head != (position, previous)):
-        said = "no chain head" if last_head is None else f"the last head says {last_head[0]}"
-        return result(f"the chain has {position} events but {said} (events were appended or "
-                      "deleted at the end)")
-    return result(None)
+            raise self._broken("chain link does not match the event's content, topic, "
+                               "position or predecessor", row)
+        self.state = replace(now, notification_id=row.notification_id, events=now.events + 1,
+                             link=expected)
+        return state
+
+    def _head(self, row: RawRow, state: dict[str, Any]) -> None:
+        now = self.state
+        number = row.originator_version
+        if row.topic != HEAD_TOPIC:
+            raise self._broken(f"chain head has topic {row.topic!r}", row)
+        if number != now.heads + 1:
+            raise self._broken(f"chain head {number} follows head {now.heads} (a head was "
+                               "deleted, inserted or moved)", row)
+        if state.get("number") != number:
+            raise self._broken(f"chain head {number} carries number {state.get('number')} "
+                               "(copied or edited)", row)
+        # A head follows at least one new event: appends never write empty heads.
+        if now.heads and now.head_events >= now.events:
+            raise self._broken(f"chain head {number} vouches for no new event (a head was "
+                               "copied or inserted)", row)
+        if state.get("count") != now.events or state.get("link") != now.link:
+            raise self._broken(f"chain head {number} says {state.get('count')} events, the "
+                               f"chain has {now.events} here with another link", row)
+        signed_from = now.signed_from
+        signature = state.get("signature")
+        if signature is not None:
+            if not isinstance(signature, str):
+                raise self._broken(f"chain head {number} carries a malformed signature", row)
+            signed_from = signed_from or number
+        if self.signature_check is not None and signed_from:
+            # From the first signed head on, every head must be signed by the expected key.
+            if signature is None:
+                raise self._broken(f"chain head {number} is not signed, although head "
+                                   f"{signed_from} was", row)
+            try:
+                valid = self.signature_check(head_message(number, now.events, now.link),
+                                             bytes.fromhex(signature))
+            except ValueError:
+                valid = False
+            if not valid:
+                raise self._broken(f"chain head {number}'s signature does not verify with the "
+                                   "public key (links were recomputed or the head forged)", row)
+            self.signed += 1
+        self.state = replace(now, notification_id=row.notification_id, heads=number,
+                             head_events=now.events, head_link=now.link,
+                             signed_from=signed_from)
+
+    def finish(self) -> None:
+        """Check the end of the log: the last head must vouch for every event."""
+        now = self.state
+        if not now.vouched:
+            said = ("no chain head" if now.heads == 0
+                    else f"the last head says {now.head_events}")
+            raise self._broken(f"the chain has {now.events} events but {said} (events were "
+                               "appended or deleted at the end)")
+        if self.signature_check is not None and now.events and not now.signed_from:
+            raise self._broken(f"the last chain head ({now.heads}) is not signed, and a public "
+                               "key was given")
+
+    def result(self, found: Break | None = None) -> Verification:
+        """The walk so far as a verification."""
+        return Verification(self.state.events, self.state.heads, self.state.link, found,
+                            self.signed)
+
+
+def verify(rows: Iterable[RawRow], timeline_id: UUID, head_id: UUID,
+           signature_check: SignatureCheck | None = None,
+           start: ChainState | None = None) -> Verification:
+    """Walk the rows in notification order and report the first break."""
+    walker = ChainWalker(timeline_id, head_id, start, signature_check)
+    try:
+        for row in rows:
+            walker.step(row)
+        walker.finish()
+    except ChainBroken as broken:
+        return walker.result(broken.found)
+    return walker.result()
+
+
+def tamper_detected(found: Break, events: int) -> TamperDetected:
+    """The error for a broken chain, saying where it breaks."""
+    where = (f"at notification {found.notification_id}, position {found.position}"
+             if found.notification_id is not None else "at the end of the log")
+    return TamperDetected(
+        f"the stored log was changed outside the application: {where}: {found.problem} "
+        f"({events} event(s) verified before it)", found.notification_id, found.position)

@@ -8,18 +8,33 @@ writers can never both extend the same history. The store stamps the recorded ti
 from __future__ import annotations
 
 import importlib.util
+import json
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
 
 from tariff_timeline.domain.clocks import Clock, system_clock
 from tariff_timeline.domain.errors import ConflictingWrite, InvalidInput, StoreError
 from tariff_timeline.events import PolicyEvent
 from tariff_timeline.projections.replay import Recorded
-from tariff_timeline.store.chain import GENESIS, RawRow, Verification, link, verify
+from tariff_timeline.store.chain import (
+    GENESIS,
+    Break,
+    ChainBroken,
+    ChainState,
+    ChainWalker,
+    RawRow,
+    SignatureCheck,
+    Verification,
+    head_message,
+    link,
+    tamper_detected,
+)
 from tariff_timeline.store.index import RecordedIndex
+from tariff_timeline.store.keys import HeadSigner
 from tariff_timeline.store.mapper import (
     HEAD_ID,
     TIMELINE_ID,
@@ -54,9 +69,12 @@ def _create_schema(env: dict[str, str]) -> None:
 class EventStore:
     """Appends timeline entries and reads the log back, with an injected clock."""
 
-    def __init__(self, url: str, clock: Clock = system_clock) -> None:
+    def __init__(self, url: str, clock: Clock = system_clock, signer: HeadSigner | None = None,
+                 signature_check: SignatureCheck | None = None) -> None:
         self.url = url
         self.clock = clock
+        self.signer = signer
+        self.signature_check = signature_check
         env = persistence_env(url)
         if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres" and (
                 importlib.util.find_spec("psycopg") is None):
@@ -84,16 +102,6 @@ class EventStore:
         """Whether the store lives only in this process (an in-memory SQLite database)."""
         return self.app.env.get("SQLITE_DBNAME") == ":memory:"
 
-    def policy_page(self, start: int, limit: int
-                    ) -> tuple[list[tuple[int, TimelineEntry]], int | None, int]:
-        """Policy events among `limit` notifications from `start` on (with their notification
-        ids), the last notification id read, and how many were read (chain heads are the
-        store's metadata: passed over)."""
-        page = self.app.recorder.select_notifications(start, limit)
-        entries = [(n.id, cast(TimelineEntry, self.app.mapper.to_domain_event(n)))
-                   for n in page if n.originator_id == TIMELINE_ID]
-        return entries, (page[-1].id if page else None), len(page)
-
     def last_entry(self) -> TimelineEntry | None:
         """The latest entry in the stream, if any."""
         stored = self.app.recorder.select_events(TIMELINE_ID, desc=True, limit=1)
@@ -101,35 +109,109 @@ class EventStore:
             return None
         return cast(TimelineEntry, self.app.mapper.to_domain_event(stored[0]))
 
+    def _walker(self, start: ChainState | None = None) -> ChainWalker:
+        return ChainWalker(TIMELINE_ID, HEAD_ID, start, self.signature_check)
+
     def read(self) -> Iterator[Recorded]:
-        """Every recorded event in log order, with its position and recorded time."""
-        start = 1
-        while True:
-            page = self.app.recorder.select_notifications(start, PAGE)
-            for notification in page:
-                if notification.originator_id != TIMELINE_ID:
+        """Every recorded event in log order, with its position and recorded time, each
+        checked against the hash chain as it is read: a broken chain raises TamperDetected
+        (at the end of the log, too, if its last head does not vouch for every event)."""
+        walker = self._walker()
+        try:
+            for notification in self._notifications(1):
+                if walker.step(_raw(notification)) is None:
                     continue  # chain heads are the store's metadata, not policy events
                 entry = cast(TimelineEntry, self.app.mapper.to_domain_event(notification))
                 # The position in the stream, not the notification id: heads share the ids.
                 yield Recorded(notification.originator_version, entry.recorded_at,
                                entry.event)
-            if len(page) < PAGE:
-                return
-            start = page[-1].id + 1
+            walker.finish()
+        except ChainBroken as broken:
+            raise tamper_detected(broken.found, walker.state.events) from None
 
     def index(self) -> RecordedIndex:
         """Every recorded event id with a digest of its canonical bytes and its fold key (one
-        pass over the raw rows; events are not validated: `recorded_event` does that)."""
+        pass over the raw rows, checked against the hash chain; events are not validated:
+        `recorded_event` does that)."""
         index = RecordedIndex()
-        for row in self.raw_rows():
-            if str(row.originator_id) != str(TIMELINE_ID):
-                continue
-            try:
-                index.add(row)
-            except (ValueError, KeyError, TypeError) as exc:
-                raise StoreError(f"stored row {row.originator_version} cannot be read "
-                                 f"({exc}); run `tariffs verify`") from exc
+        walker = self._walker()
+        try:
+            for notification in self._notifications(1):
+                row = _raw(notification)
+                data = walker.step(row)
+                if data is None:
+                    continue
+                try:
+                    # The walk checked the row's types: an int position, a str topic, bytes.
+                    index.add(cast(int, row.originator_version), cast(str, row.topic),
+                              bytes(cast(bytes, row.state)), data)
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise StoreError(f"stored row {row.originator_version} cannot be read "
+                                     f"({exc}); run `tariffs verify`") from exc
+            walker.finish()
+        except ChainBroken as broken:
+            raise tamper_detected(broken.found, walker.state.events) from None
         return index
+
+    def verified_appends(self, state: ChainState, limit: int
+                         ) -> tuple[list[tuple[int, TimelineEntry]], ChainState]:
+        """Whole appends recorded after a verified position, checked against the chain, with
+        their notification ids, and the chain state after the last head read: about `limit`
+        events (whole appends, never splitting the appends recorded at one instant).
+
+        Before reading on, the row the position names must still be there as it was, so that
+        deleting the newest events is noticed even when nothing new was appended."""
+        walker = self._walker(state)
+        entries: list[tuple[int, TimelineEntry]] = []
+        vouched, vouched_state, full = 0, state, False
+        try:
+            self._still_there(state)
+            for notification in self._notifications(state.notification_id + 1,
+                                                    page=max(limit, 1)):
+                if walker.step(_raw(notification)) is None:
+                    # A head closes an append: what it vouches for can be applied.
+                    vouched, vouched_state = len(entries), walker.state
+                    full = vouched >= limit
+                    continue
+                entry = cast(TimelineEntry, self.app.mapper.to_domain_event(notification))
+                if full and entry.recorded_at != entries[vouched - 1][1].recorded_at:
+                    return entries[:vouched], vouched_state
+                entries.append((notification.id, entry))
+            walker.finish()
+        except ChainBroken as broken:
+            raise tamper_detected(broken.found, walker.state.events) from None
+        return entries[:vouched], vouched_state
+
+    def _still_there(self, state: ChainState) -> None:
+        """Raise ChainBroken if the last verified row is gone or no longer what it was."""
+        if state.notification_id == 0:
+            return
+        found = self.app.recorder.select_notifications(state.notification_id, 1)
+        gone = ChainBroken(Break(state.notification_id, None, "the row verified last is gone "
+                                 "(events were deleted at the end of the log)"))
+        if not found or found[0].id != state.notification_id:
+            raise gone
+        row = _raw(found[0])
+        data = _decoded(row)
+        if data is None:
+            raise gone
+        if str(row.originator_id) == str(HEAD_ID):
+            same = (data.get("count"), data.get("link")) == (state.head_events,
+                                                             state.head_link)
+        else:
+            same = data.get("chain") == state.link
+        if not same:
+            raise ChainBroken(Break(state.notification_id, None, "the row verified last was "
+                                    "changed since it was verified"))
+
+    def _notifications(self, start: int, page: int = PAGE) -> Iterator[Notification]:
+        """Stored rows from a notification id on, in order, a page at a time."""
+        while True:
+            found = self.app.recorder.select_notifications(start, page)
+            yield from found
+            if len(found) < page:
+                return
+            start = found[-1].id + 1
 
     def recorded_event(self, position: int) -> PolicyEvent:
         """The event recorded at a log position, validated as reading the log does."""
@@ -140,19 +222,31 @@ class EventStore:
 
     def raw_rows(self) -> Iterator[RawRow]:
         """Every stored row as the database holds it, in notification order."""
-        start = 1
-        while True:
-            page = self.app.recorder.select_notifications(start, PAGE)
-            for n in page:
-                yield RawRow(n.id, n.originator_id, n.originator_version, n.topic,
-                             bytes(n.state))
-            if len(page) < PAGE:
-                return
-            start = page[-1].id + 1
+        return map(_raw, self._notifications(1))
 
-    def verify(self) -> Verification:
-        """Walk the chain over the raw rows and report the first break, if any."""
-        return verify(self.raw_rows(), TIMELINE_ID, HEAD_ID)
+    def verify(self, signature_check: SignatureCheck | None = None,
+               since: Checkpoint | None = None) -> Verification:
+        """Walk the chain over the raw rows and report the first break, if any: with a
+        signature check, heads must be signed by its key; with a checkpoint, the log must
+        still extend it (hold its events with the same link at its position)."""
+        check = signature_check or self.signature_check
+        walker = ChainWalker(TIMELINE_ID, HEAD_ID, None, check)
+        try:
+            for row in self.raw_rows():
+                walker.step(row)
+                if since is not None and walker.state.events == since.events and (
+                        walker.state.link != since.link):
+                    raise ChainBroken(Break(row.notification_id, since.events,
+                                            "the log no longer extends the checkpoint: "
+                                            "another event stands at its position"))
+            walker.finish()
+            if since is not None and walker.state.events < since.events:
+                raise ChainBroken(Break(None, None, f"the log holds {walker.state.events} "
+                                        f"events, fewer than the {since.events} of the "
+                                        "checkpoint (events were deleted at the end)"))
+        except ChainBroken as broken:
+            return walker.result(broken.found)
+        return walker.result()
 
     @property
     def events_table(self) -> str:
@@ -160,9 +254,9 @@ class EventStore:
         return str(getattr(self.app.recorder, "events_table_name", "stored_events"))
 
     def count(self) -> int:
-        """How many events the store holds."""
-        last = self.last_entry()
-        return 0 if last is None else last.originator_version
+        """How many events the store holds (the last position, read without decoding it)."""
+        stored = self.app.recorder.select_events(TIMELINE_ID, desc=True, limit=1)
+        return 0 if not stored else int(stored[0].originator_version)
 
     def append(self, events: Sequence[PolicyEvent], after_version: int) -> datetime:
         """Append events in one transaction after the given stream version; all or nothing."""
@@ -209,7 +303,9 @@ class EventStore:
             if position == after_version:
                 return  # nothing to append: no head either (a head vouches for new events)
             # The head that vouches for the events goes in the same transaction, last.
-            head = ChainHead(HEAD_ID, head_version, position, previous)
+            signature = (self.signer.sign(head_message(head_version, position, previous)).hex()
+                         if self.signer is not None else None)
+            head = ChainHead(HEAD_ID, head_version, position, previous, signature)
             yield [*chunk, self.app.mapper.to_stored_event(head)]
 
         try:
@@ -237,3 +333,45 @@ class EventStore:
                     recorder._insert_stored_events(cursor, chunk)
                 else:
                     recorder._insert_events(cursor, chunk)
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A head digest kept outside the store: the log had `events` events ending in `link`.
+    A later log that still extends it holds the same link at that position."""
+
+    events: int
+    link: str
+
+    PREFIX = "tt-checkpoint-v1"
+
+    def __str__(self) -> str:
+        return f"{self.PREFIX}:{self.events}:{self.link}"
+
+    @classmethod
+    def parse(cls, text: str) -> Checkpoint:
+        """A checkpoint from the text `tariffs checkpoint` printed."""
+        prefix, _, rest = text.strip().partition(":")
+        events, _, last_link = rest.partition(":")
+        if prefix != cls.PREFIX or not events.isdigit() or len(last_link) != 64 or any(
+                c not in "0123456789abcdef" for c in last_link):
+            raise InvalidInput(f"{text!r} is not a checkpoint ({cls.PREFIX}:EVENTS:LINK)",
+                               field="since")
+        return cls(int(events), last_link)
+
+
+def _raw(notification: Notification) -> RawRow:
+    """A stored row as the database holds it (its state in whatever type it came back)."""
+    return RawRow(notification.id, notification.originator_id,
+                  notification.originator_version, notification.topic, notification.state)
+
+
+def _decoded(row: RawRow) -> dict[str, Any] | None:
+    """A row's state as JSON data, or None if it is not what the store writes."""
+    if not isinstance(row.state, bytes | memoryview | bytearray):
+        return None
+    try:
+        data = json.loads(bytes(row.state))
+    except (ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None

@@ -4,7 +4,6 @@ content digests and each position's place in the fold's order."""
 from __future__ import annotations
 
 import hashlib
-import json
 from array import array
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -15,7 +14,7 @@ from pydantic import TypeAdapter
 from tariff_timeline.events import TOPICS, EventCorrected, EventRetracted
 from tariff_timeline.events.instants import fold_key
 from tariff_timeline.events.values import KnownTime
-from tariff_timeline.store.chain import RawRow, dumps
+from tariff_timeline.store.chain import dumps
 
 
 def content_digest(event_bytes: bytes) -> bytes:
@@ -66,16 +65,16 @@ class RecordedIndex:
         """Whether a recorded world event has this id and has not been retracted."""
         return event_id in self._packed and event_id not in self.retired
 
-    def add(self, row: RawRow) -> None:
-        """Take in one stored event, in log order."""
-        event = json.loads(row.state)["event"]
+    def add(self, position: int, topic: str, state: bytes, data: dict[str, Any]) -> None:
+        """Take in one stored event, in log order: its position, topic, stored state and
+        that state as JSON data (checked against the chain by the caller)."""
+        event = data["event"]
         ident = event["id"]
-        position = row.originator_version
-        self._packed[ident] = (content_digest(_event_bytes(row.state, event))
+        self._packed[ident] = (content_digest(_event_bytes(state, event))
                                + position.to_bytes(8))
         self.contiguous = self.contiguous and position == self.count + 1
         self.count = position
-        kind = TOPICS.get(row.topic)
+        kind = TOPICS.get(topic)
         key = GONE
         if kind is EventCorrected:
             self.retired.add(ident)

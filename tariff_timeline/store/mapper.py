@@ -47,6 +47,8 @@ class ChainHead:
     originator_version: int
     count: int
     link: str
+    signature: str | None = None
+    """Hex Ed25519 signature of the head's message, when the store has a signing key."""
 
 
 def canonical_bytes(event: PolicyEvent) -> bytes:
@@ -80,7 +82,9 @@ class PolicyMapper(Mapper[UUID]):
                 originator_version=domain_event.originator_version,
                 topic=HEAD_TOPIC,
                 state=dumps({"count": domain_event.count, "link": domain_event.link,
-                             "number": domain_event.originator_version}),
+                             "number": domain_event.originator_version,
+                             **({"signature": domain_event.signature}
+                                if domain_event.signature is not None else {})}),
             )
         entry = cast(TimelineEntry, domain_event)
         data: dict[str, Any] = {"recorded_at": entry.recorded_at.isoformat(),
@@ -110,7 +114,8 @@ class PolicyMapper(Mapper[UUID]):
         if stored_event.topic == HEAD_TOPIC:
             head = json.loads(stored_event.state)
             return ChainHead(cast(UUID, stored_event.originator_id),
-                             stored_event.originator_version, head["count"], head["link"])
+                             stored_event.originator_version, head["count"], head["link"],
+                             head.get("signature"))
         cls = TOPICS.get(stored_event.topic)
         if cls is None:
             raise StoreError(f"stored event with unknown topic {stored_event.topic!r}; run "

@@ -14,12 +14,15 @@ import pytest
 TARIFFS = str(Path(sys.executable).parent / "tariffs")
 
 
-def run(args: list[str], home: Path, db: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "TARIFFS_DB"}
-    env.update(HOME=str(home), XDG_DATA_HOME=str(home / "data"), COLUMNS="200")
+def run(args: list[str], home: Path, db: str | None = None,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    chosen = {k: v for k, v in os.environ.items()
+              if k not in ("TARIFFS_DB", "TARIFFS_SIGNING_KEY", "TARIFFS_PUBLIC_KEY")}
+    chosen.update(HOME=str(home), XDG_DATA_HOME=str(home / "data"), COLUMNS="200")
+    chosen.update(env or {})
     if db is not None:
-        env["TARIFFS_DB"] = db
-    return subprocess.run([TARIFFS, *args], capture_output=True, text=True, env=env,
+        chosen["TARIFFS_DB"] = db
+    return subprocess.run([TARIFFS, *args], capture_output=True, text=True, env=chosen,
                           timeout=120, check=False)
 
 

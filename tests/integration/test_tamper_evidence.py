@@ -168,10 +168,11 @@ class TestDirectEditsAreDetected:
         raw.restore()
         assert busy.verify().intact
 
-    def test_a_thousand_random_single_row_edits_are_all_detected(
+    def test_a_thousand_random_single_row_edits_are_all_detected_and_refused_by_rate(
             self, busy: TariffTimeline, raw: RawTable) -> None:
         rng = random.Random(20250731)
         missed: list[str] = []
+        answered: list[str] = []  # a question answered from the edited log
         kinds: dict[str, int] = dict.fromkeys(KINDS, 0)
         for attempt in range(TAMPERINGS):
             kind = rng.choice(KINDS)
@@ -179,6 +180,11 @@ class TestDirectEditsAreDetected:
             kinds[kind] += 1
             if busy.store.verify().intact:
                 missed.append(what)
+            try:
+                busy.rate_on(origin="CN", hts="9503.00.00", entered="2025-06-02")
+                answered.append(what)
+            except TamperDetected:
+                pass
             raw.restore()
             if attempt % 100 == 0:
                 assert busy.store.verify().intact, "restoring the table must undo the edit"
@@ -186,5 +192,6 @@ class TestDirectEditsAreDetected:
         print(f"{TAMPERINGS - len(missed)}/{TAMPERINGS} detected on {busy.store.url.split(':')[0]}"
               f" by kind: {kinds}")
         assert missed == [], f"{len(missed)} of {TAMPERINGS} edits went unnoticed: {missed[:5]}"
+        assert answered == [], f"{len(answered)} questions answered from an edited log"
         assert all(count > 100 for count in kinds.values()), kinds
         assert busy.store.verify().intact

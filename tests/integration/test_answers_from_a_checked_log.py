@@ -1,0 +1,257 @@
+"""Nothing is answered from a broken log: every read checks the hash chain first (only what
+was appended since the last check, for the read model), an import into a broken store is
+refused, signed heads catch recomputed links and forged appends, and a checkpoint kept
+elsewhere catches deleted newest events (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tariff_timeline import TariffTimeline
+from tariff_timeline.domain.errors import TamperDetected
+from tariff_timeline.store import Checkpoint, EventStore
+from tariff_timeline.store.chain import GENESIS, dumps, link
+from tariff_timeline.store.keys import generate_keys
+from tests.builders import imposed, rate_changed
+from tests.conftest import FakeClock
+from tests.integration.test_tamper_evidence import RawTable
+
+QUESTION = {"origin": "BR", "hts": "0901.11.00", "entered": "2025-06-01"}
+
+
+def baseline() -> list[Any]:
+    return [imposed("baseline-10", "baseline", known="2025-04-02", start="2025-04-05",
+                    percent=10)]
+
+
+def later(n: int) -> list[Any]:
+    return [rate_changed(f"later-{n}", "baseline", known="2025-05-01", start="2025-06-01",
+                         percent=10 + n)]
+
+
+@pytest.fixture
+def raw(timeline: TariffTimeline, db_url: str) -> Iterator[RawTable]:
+    timeline.record_events(baseline())
+    table = RawTable(db_url, timeline.store.events_table)
+    yield table
+    table.close()
+
+
+def rows(raw: RawTable) -> list[tuple[int, Any, int, str, bytes]]:
+    return [(r[0], r[1], r[2], r[3], bytes(r[4])) for r in raw.sql(
+        f"SELECT {raw.key}, originator_id, originator_version, topic, state FROM {raw.table} "
+        f"ORDER BY {raw.key}")]
+
+
+def rewrite_rate(raw: RawTable, key: int, percent: int) -> None:
+    """Edit an event's rate in place, keeping its stored chain link (a naive tampering)."""
+    (state,) = raw.sql(f"SELECT state FROM {raw.table} WHERE {raw.key}=?", key)[0]
+    data = json.loads(bytes(state))
+    data["event"]["rate"]["percent"] = str(percent)
+    raw.sql(f"UPDATE {raw.table} SET state=? WHERE {raw.key}=?", dumps(data), key)
+
+
+def recompute_chain(raw: RawTable) -> None:
+    """Recompute every link and head after the edits, as an attacker with database access
+    (but without the signing key) would, dropping the signatures that no longer match."""
+    previous, events = GENESIS, 0
+    for key, _, version, topic, state in rows(raw):
+        data = json.loads(state)
+        if topic == "tariffs.ChainHead.v1":
+            data.update(count=events, link=previous)
+            data.pop("signature", None)
+        else:
+            previous = link(previous, topic, version, data["recorded_at"], dumps(data["event"]))
+            data["chain"] = previous
+            events = version
+        raw.sql(f"UPDATE {raw.table} SET state=? WHERE {raw.key}=?", dumps(data), key)
+
+
+class TestQuestionsRefuseABrokenLog:
+    def test_a_rate_question_refuses_a_log_edited_before_the_read_model_read_it(
+            self, timeline: TariffTimeline, raw: RawTable) -> None:
+        # given the baseline's rate edited from 10 to 90 in the database
+        rewrite_rate(raw, rows(raw)[0][0], 90)
+        # when a rate is asked, by the read model and by the fold, then both refuse
+        with pytest.raises(TamperDetected, match="chain link does not match"):
+            timeline.rate_on(**QUESTION)
+        with pytest.raises(TamperDetected):
+            timeline.rate_on_by_fold(**QUESTION)
+
+    def test_a_row_whose_state_became_text_is_a_break_not_a_crash(
+            self, tmp_path: Path, clock: FakeClock) -> None:
+        # SQLite lets a column hold a value of another type (PostgreSQL's bytea cannot).
+        url = f"sqlite:///{tmp_path / 'typed.sqlite'}"
+        timeline = TariffTimeline.open(url, clock=clock)
+        raw: RawTable | None = None
+        try:
+            timeline.record_events(baseline())
+            raw = RawTable(url, timeline.store.events_table)
+            raw.sql(f"UPDATE {raw.table} SET state=CAST(state AS TEXT) WHERE {raw.key}=?",
+                    rows(raw)[0][0])
+            result = timeline.verify(raise_on_break=False)
+            assert result.first_break is not None
+            assert "stored as str" in result.first_break.problem
+            with pytest.raises(TamperDetected):
+                timeline.rate_on(**QUESTION)
+            with pytest.raises(TamperDetected):
+                timeline.record_events(later(1))
+        finally:
+            if raw is not None:
+                raw.close()
+            timeline.close()
+
+    def test_an_import_into_a_broken_store_is_refused_and_writes_nothing(
+            self, timeline: TariffTimeline, raw: RawTable) -> None:
+        rewrite_rate(raw, rows(raw)[0][0], 90)
+        before = len(rows(raw))
+        with pytest.raises(TamperDetected):
+            timeline.record_events(later(1))
+        assert len(rows(raw)) == before
+
+    def test_deleting_the_last_event_and_every_head_is_caught_by_the_next_import(
+            self, timeline: TariffTimeline, raw: RawTable, clock: FakeClock) -> None:
+        # given two appends, then the newest event and every chain head deleted
+        clock.advance(hours=1)
+        timeline.record_events(later(1))
+        for key, _, _, topic, _ in rows(raw):
+            if topic == "tariffs.ChainHead.v1":
+                raw.sql(f"DELETE FROM {raw.table} WHERE {raw.key}=?", key)
+        last = [r for r in rows(raw) if r[3] != "tariffs.ChainHead.v1"][-1]
+        raw.sql(f"DELETE FROM {raw.table} WHERE {raw.key}=?", last[0])
+        # when another import comes, then it is refused rather than hiding the truncation
+        with pytest.raises(TamperDetected, match="no chain head"):
+            timeline.record_events(later(2))
+        assert not timeline.verify(raise_on_break=False).intact
+
+    def test_deleting_the_newest_append_after_a_question_is_caught_by_the_next_question(
+            self, timeline: TariffTimeline, raw: RawTable, clock: FakeClock) -> None:
+        clock.advance(hours=1)
+        timeline.record_events(later(1))
+        assert timeline.rate_on(**QUESTION).additional == 11  # the read model checked it all
+        # the second append (its event and its head) deleted: the first head still matches
+        for key, _, _, _, _ in rows(raw)[-2:]:
+            raw.sql(f"DELETE FROM {raw.table} WHERE {raw.key}=?", key)
+        assert timeline.verify(raise_on_break=False).intact  # a chain alone cannot tell
+        with pytest.raises(TamperDetected, match="verified last is gone"):
+            timeline.rate_on(**QUESTION)
+
+
+class TestChecksCostWhatWasAppended:
+    def test_a_question_reads_only_the_rows_appended_since_the_last_check(
+            self, timeline: TariffTimeline, clock: FakeClock,
+            monkeypatch: pytest.MonkeyPatch) -> None:
+        timeline.record_events(baseline())
+        for n in range(1, 30):
+            clock.advance(hours=1)
+            timeline.record_events(later(n))
+        timeline.rate_on(**QUESTION)
+        clock.advance(hours=1)
+        timeline.record_events(later(30))
+        read: list[int] = []
+        original = EventStore._notifications
+
+        def counted(self: EventStore, start: int, page: int = 1000) -> Iterator[Any]:
+            for notification in original(self, start, page):
+                read.append(notification.id)
+                yield notification
+
+        monkeypatch.setattr(EventStore, "_notifications", counted)
+        # when the next question comes, then it checks the one new append (event and head)
+        assert timeline.rate_on(**QUESTION).additional == 40
+        assert len(read) == 2
+
+
+class TestSignedHeads:
+    @pytest.fixture
+    def keys(self, tmp_path: Path) -> tuple[Path, Path]:
+        private, public = tmp_path / "head.key", tmp_path / "head.pub"
+        generate_keys(private, public)
+        return private, public
+
+    @pytest.fixture
+    def signed(self, db_url: str, clock: FakeClock,
+               keys: tuple[Path, Path]) -> Iterator[TariffTimeline]:
+        opened = TariffTimeline.open(db_url, clock=clock, signing_key=keys[0])
+        opened.record_events(baseline())
+        clock.advance(hours=1)
+        opened.record_events(later(1))
+        yield opened
+        opened.close()
+
+    def test_the_private_key_is_readable_by_its_owner_only(
+            self, keys: tuple[Path, Path]) -> None:
+        assert keys[0].stat().st_mode & 0o777 == 0o600
+
+    def test_a_signed_store_verifies_with_its_public_key(
+            self, signed: TariffTimeline, keys: tuple[Path, Path]) -> None:
+        result = signed.verify(public_key=keys[1])
+        assert result.intact and result.signed_heads == result.heads == 2
+
+    def test_recomputed_links_pass_the_chain_but_not_the_signatures(
+            self, signed: TariffTimeline, keys: tuple[Path, Path], db_url: str) -> None:
+        raw = RawTable(db_url, signed.store.events_table)
+        try:
+            rewrite_rate(raw, rows(raw)[0][0], 90)
+            recompute_chain(raw)
+        finally:
+            raw.close()
+        assert signed.verify(raise_on_break=False).intact
+        with pytest.raises(TamperDetected, match="not signed"):
+            signed.verify(public_key=keys[1])
+
+    def test_a_forged_append_without_the_key_is_caught(
+            self, signed: TariffTimeline, keys: tuple[Path, Path], db_url: str,
+            clock: FakeClock) -> None:
+        forger = TariffTimeline.open(db_url, clock=clock)  # database access, no signing key
+        try:
+            clock.advance(hours=1)
+            forger.record_events(later(2))
+        finally:
+            forger.close()
+        with pytest.raises(TamperDetected, match="head 3 is not signed"):
+            signed.verify(public_key=keys[1])
+
+    def test_a_store_that_requires_signatures_refuses_to_answer_from_unsigned_heads(
+            self, db_url: str, clock: FakeClock, keys: tuple[Path, Path]) -> None:
+        unsigned = TariffTimeline.open(db_url, clock=clock)
+        unsigned.record_events(baseline())
+        unsigned.close()
+        strict = TariffTimeline.open(db_url, clock=clock, public_key=keys[1])
+        try:
+            with pytest.raises(TamperDetected, match="not signed"):
+                strict.rate_on(**QUESTION)
+        finally:
+            strict.close()
+
+
+class TestCheckpoints:
+    def test_a_log_that_grew_still_extends_its_checkpoint(
+            self, timeline: TariffTimeline, clock: FakeClock) -> None:
+        timeline.record_events(baseline())
+        mark = timeline.checkpoint()
+        clock.advance(hours=1)
+        timeline.record_events(later(1))
+        assert timeline.verify(since=str(mark)).intact
+        assert Checkpoint.parse(str(mark)) == mark
+
+    def test_deleting_the_newest_events_back_to_an_earlier_head_breaks_the_checkpoint(
+            self, timeline: TariffTimeline, raw: RawTable, clock: FakeClock) -> None:
+        clock.advance(hours=1)
+        timeline.record_events(later(1))
+        mark = timeline.checkpoint()
+        for key, _, _, _, _ in rows(raw)[-2:]:
+            raw.sql(f"DELETE FROM {raw.table} WHERE {raw.key}=?", key)
+        assert timeline.verify(raise_on_break=False).intact
+        with pytest.raises(TamperDetected, match="fewer than"):
+            timeline.verify(since=mark)
+
+    def test_a_malformed_checkpoint_is_refused_naming_the_parameter(
+            self, timeline: TariffTimeline) -> None:
+        with pytest.raises(Exception, match="since: 'abc' is not a checkpoint"):
+            timeline.verify(since="abc")
