@@ -93,3 +93,12 @@ def fold_key(known: date | datetime) -> int:
     """An event's place in the fold's order: microseconds since the epoch of its known instant
     (ties go by log position)."""
     return micros(known_instant(known))
+
+
+def describe_instant(at: datetime) -> str:
+    """An instant as people read it: a bare date where it is the instruments' customary 12:01
+    a.m. (or midnight) US Eastern switch, the full datetime where the time matters."""
+    local = at.astimezone(EASTERN)
+    if local.time() in (SWITCH_TIME, time(0, 0)):
+        return local.date().isoformat()
+    return at.isoformat()

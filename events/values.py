@@ -139,8 +139,18 @@ OriginCode = Annotated[
 
 
 def country_code(value: str) -> str:
-    """A single country of origin for a query (groups and ALL are not countries)."""
-    code = _check_origin(value)
+    """A single country of origin for a query, by its ISO 3166 alpha-2 or alpha-3 code or its
+    name as pycountry knows it ('China', 'Viet Nam', 'South Korea'); groups and ALL are not
+    countries."""
+    try:
+        code = _check_origin(value)
+    except ValueError:
+        try:
+            code = pycountry.countries.lookup(value.strip()).alpha_2
+        except LookupError:
+            raise ValueError(
+                f"unknown origin {value!r}: give an ISO 3166-1 alpha-2 code (CN), an alpha-3 "
+                "code (CHN) or a country name (China)") from None
     if code == ALL or code in ORIGIN_GROUPS:
         raise ValueError(f"{value!r} is a group, not a country of origin")
     return code

@@ -18,6 +18,7 @@ from typing import Literal
 from tariff_timeline.domain.clocks import Coordinate
 from tariff_timeline.domain.timeline import MeasureState, Timeline, paint_at
 from tariff_timeline.events import format_hts, normalise_hts
+from tariff_timeline.events.instants import describe_instant
 from tariff_timeline.projections.answers import (
     Answer,
     EventRef,
@@ -117,7 +118,7 @@ def _rows(version: Snapshot, origins: Sequence[str], hts: Sequence[str]
 
 
 def _day(at: datetime | None) -> str:
-    return "open" if at is None else at.isoformat()
+    return "open" if at is None else describe_instant(at)
 
 
 def _fields(row: ScheduleRow | None) -> dict[str, str | None]:

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
 from tariff_timeline.domain.rules import describe_rate, scope_matches, selects
 from tariff_timeline.domain.timeline import Paint, Timeline, fold, paint_at
 from tariff_timeline.events import (
-    EASTERN,
     EventCorrected,
     EventRetracted,
     PolicyEvent,
@@ -26,6 +25,7 @@ from tariff_timeline.events import (
     known_instant,
     subject_of,
 )
+from tariff_timeline.events.instants import describe_instant
 from tariff_timeline.projections.answers import Answer
 from tariff_timeline.projections.replay import Corrected, Recorded, corrected_log, known_order
 from tariff_timeline.projections.series import change_candidates, rate_series
@@ -93,13 +93,8 @@ def summary(event: PolicyEvent) -> str:
         return f"rate {describe_rate(rate)}"
     until = getattr(event, "effective_until", None)
     if until is not None:
-        return f"until {_when(until)}"
+        return f"until {describe_instant(until)}"
     return type(event).__name__
-
-
-def _when(at: datetime) -> str:
-    local = at.astimezone(EASTERN)
-    return local.date().isoformat() if local.time() == time(0, 1) else at.isoformat()
 
 
 def _versions(log: Sequence[Recorded]) -> list[_Version]:
@@ -184,7 +179,7 @@ def describe_measure(timeline: Timeline, measure_id: str) -> str:
             text += f" {describe_rate(rate.value)}"
         if not steps or steps[-1][1] != text:
             steps.append((at, text))
-    return "; ".join(f"{_when(at)}: {text}" for at, text in steps)
+    return "; ".join(f"{describe_instant(at)}: {text}" for at, text in steps)
 
 
 def _steps(points: set[datetime], text_at: Callable[[datetime], str]) -> str:
@@ -193,7 +188,7 @@ def _steps(points: set[datetime], text_at: Callable[[datetime], str]) -> str:
         text = text_at(at)
         if not steps or steps[-1][1] != text:
             steps.append((at, text))
-    return "; ".join(f"{_when(at)}: {text}" for at, text in steps)
+    return "; ".join(f"{describe_instant(at)}: {text}" for at, text in steps)
 
 
 def _ends(paints: Sequence[Paint[Any]]) -> set[datetime]:
@@ -230,7 +225,8 @@ def describe_subject(timeline: Timeline, subject: str) -> str:
         return _steps(_ends(rule.versions), rule_at)
     if subject in timeline.deals:
         deal = timeline.deals[subject]
-        return "; ".join(f"{_when(p.start)}: {p.value}" for p in deal.steps) or "announced"
+        steps = "; ".join(f"{describe_instant(p.start)}: {p.value}" for p in deal.steps)
+        return steps or "announced"
     return "not known"
 
 
@@ -282,7 +278,7 @@ def cell_history(log: Sequence[Recorded], origin: str, hts: str,
         series = rate_series(timeline, {e.event.id: e for e in upto}, origin=origin, hts=hts,
                              start=candidates[0], end=candidates[-1], known=latest,
                              recorded=upto[-1].recorded_at, mfn=mfn)
-        return "; ".join(f"{_when(s.start)}: "
+        return "; ".join(f"{describe_instant(s.start)}: "
                          f"{'?' if s.additional is None else f'{s.additional}%'}"
                          for s in series.steps)
 

@@ -40,6 +40,7 @@ from tariff_timeline.domain.timeline import (
     paint_at,
 )
 from tariff_timeline.events import Rate, Scope, Selector, format_hts
+from tariff_timeline.events.instants import describe_instant
 from tariff_timeline.projections.answers import Alternative, EventRef, Layer, RateAnswer
 from tariff_timeline.projections.replay import Corrected, Prefetching
 
@@ -69,7 +70,7 @@ class _Run:
 
 
 def _when(at: datetime | None) -> str:
-    return "open-ended" if at is None else at.isoformat()
+    return "open-ended" if at is None else describe_instant(at)
 
 
 def _last_scope(measure: MeasureState) -> Paint[Scope] | None:
@@ -97,7 +98,7 @@ def _consider(measure: MeasureState, origin: str, hts: str, at: datetime) -> _Wo
     if not measure.imposed:
         for announcement in reversed(measure.announcements):
             if scope_matches(announcement.scope, origin, hts) != "no":
-                planned = (f", planned from {announcement.planned_from.isoformat()}"
+                planned = (f", planned from {describe_instant(announcement.planned_from)}"
                            if announcement.planned_from else "")
                 return _Work(measure, announcement.stage, False,
                              f"{announcement.stage} only, never put in force{planned}",
@@ -111,7 +112,7 @@ def _consider(measure: MeasureState, origin: str, hts: str, at: datetime) -> _Wo
                 scope_matches(first.value, origin, hts) == "no"):
             return None
         return _Work(measure, "scheduled", False,
-                     f"not yet in force: takes effect {first.start.isoformat()}",
+                     f"not yet in force: takes effect {describe_instant(first.start)}",
                      measure.rates[0].value if measure.rates else None, [first.event_id])
     if scope is None or (status.value in ENDED and not listed_after_end(status.start, at)):
         return None
@@ -129,11 +130,11 @@ def _consider(measure: MeasureState, origin: str, hts: str, at: datetime) -> _Wo
         pause = paint_at(measure.pauses, at)
         until = pause.end if pause else status.end
         return _Work(measure, "paused", False,
-                     f"paused from {status.start.isoformat()} until {_when(until)} "
+                     f"paused from {describe_instant(status.start)} until {_when(until)} "
                      f"(event {status.event_id})", rate_value, ids)
     if status.value in ENDED:
         return _Work(measure, status.value, False,
-                     f"{status.value.replace('_', ' ')} from {status.start.isoformat()} "
+                     f"{status.value.replace('_', ' ')} from {describe_instant(status.start)} "
                      f"(event {status.event_id})", rate_value, ids)
     return _Work(measure, "in_force", True, "in force", rate_value, ids)
 
@@ -391,7 +392,11 @@ def rate_on(
             applied=work.applied, reason=work.reason, events=refs,
         ))
     layers.sort(key=lambda layer: (not layer.applied, layer.authority, layer.measure))
+    # A caveat speaks to the answer only through a layer that bears on it: one in force
+    # (applied, exempted, replaced...) or paused; not an announcement never put in force.
     for layer in layers:
+        if layer.status not in ("in_force", "paused") and not layer.applied:
+            continue
         for event in layer.events:
             for caveat in event.caveats:
                 note = f"{event.id} ({event.confidence}): {caveat}"

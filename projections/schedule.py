@@ -30,11 +30,10 @@ def _origins(scope: Scope) -> str:
 
 
 def _products(scope: Scope) -> str:
-    shown = [format_hts(p) for p in scope.products[:6]]
-    text = ", ".join(shown) + (f" (+{len(scope.products) - 6} more)"
-                               if len(scope.products) > 6 else "")
+    # Every code, never a summary: exports carry the whole list (tables shorten it).
+    text = ", ".join(format_hts(p) for p in scope.products)
     if scope.products_except:
-        text += f" except {len(scope.products_except)} code(s)"
+        text += " except " + ", ".join(format_hts(p) for p in scope.products_except)
     return text
 
 

@@ -64,7 +64,7 @@ from tariff_timeline.projections.rates import rate_on
 from tariff_timeline.projections.replay import Corrected, corrected_log, fold_at
 from tariff_timeline.projections.schedule import schedule_as_of
 from tariff_timeline.projections.series import Series, rate_series
-from tariff_timeline.readmodel import ReadModel
+from tariff_timeline.readmodel import CatchUpProgress, ReadModel
 from tariff_timeline.store import Checkpoint, EventStore, Verification
 from tariff_timeline.store.chain import tamper_detected
 from tariff_timeline.store.keys import load_verifier
@@ -93,6 +93,9 @@ class TariffTimeline:
             QueryPath.READ_MODEL if read_model is not None else QueryPath.FOLD)
         self.importer = Importer(store)
         self.warnings: list[str] = []
+        self.on_catch_up: CatchUpProgress | None = None
+        """Hears the progress of the catch-ups a question starts (a long one after a large
+        import); the command line shows it as a progress bar."""
 
     @classmethod
     def open(cls, url: str | None = None, clock: Clock = system_clock,
@@ -121,19 +124,20 @@ class TariffTimeline:
             raise InvalidInput("an in-memory store has no read model")
         return self.read_model
 
-    def catch_up(self, batch: int = 5000) -> int:
+    def catch_up(self, batch: int = 5000, progress: CatchUpProgress | None = None) -> int:
         """Bring the read model up to the end of the log; return how many events it applied."""
         if self.read_model is None:
             return 0
-        return self.read_model.catch_up(self.store, batch)
+        return self.read_model.catch_up(self.store, batch, progress or self.on_catch_up)
 
-    def follow(self, stop: Event) -> None:
-        """Keep the read model up to date until `stop` is set."""
-        self._needs_read_model().follow(self.store, stop)
+    def follow(self, stop: Event, report: CatchUpProgress | None = None) -> None:
+        """Keep the read model up to date until `stop` is set; `report` hears what each
+        round applied."""
+        self._needs_read_model().follow(self.store, stop, report)
 
-    def rebuild_read_model(self) -> int:
+    def rebuild_read_model(self, progress: CatchUpProgress | None = None) -> int:
         """Drop the read model and project the whole log again; return how many events."""
-        return self._needs_read_model().rebuild(self.store)
+        return self._needs_read_model().rebuild(self.store, progress or self.on_catch_up)
 
     # ------------------------------------------------------------ commands
 
@@ -221,7 +225,7 @@ class TariffTimeline:
         if self.query_path is QueryPath.FOLD or self.read_model is None:
             entries = self._entries(coordinate.recorded)
             return fold_at(entries, coordinate.known), {e.event.id: e for e in entries}
-        self.read_model.catch_up(self.store)
+        self.read_model.catch_up(self.store, progress=self.on_catch_up)
         reader = self.read_model.reader
         return (reader.slice_at(coordinate.effective, coordinate.known, coordinate.recorded,
                                 origin, hts),

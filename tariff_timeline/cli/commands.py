@@ -17,6 +17,8 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn
 from tariff_timeline.bootstrap import bundled_data
 from tariff_timeline.cli.options import (
     WHEN_HELP,
+    AllOption,
+    CatchUpBar,
     DbOption,
     EnteredOption,
     FactOption,
@@ -26,9 +28,9 @@ from tariff_timeline.cli.options import (
     MfnOption,
     OriginOption,
     RecordedOption,
+    errors_as_json,
     open_timeline,
     pair,
-    percent_text,
     refuse,
     run,
     split_fact,
@@ -57,7 +59,7 @@ from tariff_timeline.service import TariffTimeline, check_intact
 from tariff_timeline.store.keys import ENV_PUBLIC_KEY, generate_keys
 
 app = typer.Typer(
-    add_completion=False, no_args_is_help=True,
+    add_completion=True, no_args_is_help=True,
     help="Tariff Timeline: what US tariff applied to which goods from where, on which date, "
          "as known when, and why.",
 )
@@ -89,11 +91,11 @@ def import_(
 
 
 def _answer(db: str | None, origin: str, hts: str, entered: str, known: str | None,
-            recorded: str | None, mfn: float | None, fact: list[str] | None) -> RateAnswer:
+            recorded: str | None, mfn: str | None, fact: list[str] | None) -> RateAnswer:
     timeline = open_timeline(db)
     answer = run(lambda: timeline.rate_on(
         origin=origin, hts=hts, entered=entered, known=known, recorded=recorded,
-        mfn=percent_text(mfn),
+        mfn=mfn,
         facts=dict(split_fact(f) for f in fact or [])))
     timeline.close()
     return answer
@@ -102,26 +104,30 @@ def _answer(db: str | None, origin: str, hts: str, entered: str, known: str | No
 @app.command()
 def rate(origin: OriginOption, hts: HtsOption, entered: EnteredOption, known: KnownOption = None,
          recorded: RecordedOption = None, mfn: MfnOption = None, fact: FactOption = None,
-         as_json: JsonOption = False, db: DbOption = None) -> None:
+         show_all: AllOption = False, as_json: JsonOption = False,
+         db: DbOption = None) -> None:
     """The additional US duty on an entry, every layer considered, and why."""
+    errors_as_json(as_json)
     answer = _answer(db, origin, hts, entered, known, recorded, mfn, fact)
     if as_json:
         print_json(answer.to_json_dict())
     else:
-        print_rate(answer)
+        print_rate(answer, show_all)
 
 
 @app.command()
 def explain(origin: OriginOption, hts: HtsOption, entered: EnteredOption,
             known: KnownOption = None, recorded: RecordedOption = None, mfn: MfnOption = None,
-            fact: FactOption = None, as_json: JsonOption = False, db: DbOption = None) -> None:
+            fact: FactOption = None, show_all: AllOption = False, as_json: JsonOption = False,
+            db: DbOption = None) -> None:
     """Every layer considered for an entry: the rule that decided it, the events that produced
     it with their three clocks, and their sources."""
+    errors_as_json(as_json)
     answer = _answer(db, origin, hts, entered, known, recorded, mfn, fact)
     if as_json:
         print_json(answer.to_json_dict())
         return
-    print_explanation(answer)
+    print_explanation(answer, show_all)
 
 
 @app.command()
@@ -129,7 +135,7 @@ def rebuild(db: DbOption = None) -> None:
     """Drop the read model and project the whole event log into it again."""
     timeline = open_timeline(db)
     started = time.perf_counter()
-    count = run(timeline.rebuild_read_model)
+    count = run(lambda: timeline.rebuild_read_model(CatchUpBar("rebuilding the read model")))
     seconds = time.perf_counter() - started
     counts = timeline.read_model.reader.counts() if timeline.read_model else {}
     timeline.close()
@@ -150,12 +156,18 @@ def project(
     if follow_log:
         stop = Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+        def report(applied: int, holds: int) -> None:
+            out.print(f"{time.strftime('%H:%M:%S')} applied {applied} event(s); the read model "
+                      f"holds {holds}", highlight=False)
+
+        err.print("following the log (Ctrl-C to stop)", highlight=False)
         try:
-            run(lambda: timeline.follow(stop))
+            run(lambda: timeline.follow(stop, report))
         except KeyboardInterrupt:
             stop.set()
     else:
-        count = run(lambda: timeline.catch_up(batch))
+        count = run(lambda: timeline.catch_up(batch, CatchUpBar()))
         out.print(f"applied {count} event(s) to the read model")
     timeline.close()
 
@@ -171,6 +183,7 @@ def schedule(
     db: DbOption = None,
 ) -> None:
     """Measures in force, paused, scheduled and announced at a coordinate."""
+    errors_as_json(as_json)
     timeline = open_timeline(db)
     result = run(lambda: timeline.schedule_as_of(entered=entered, known=known,
                                                   recorded=recorded, origin=origin, hts=hts))
@@ -189,6 +202,7 @@ def events(
     db: DbOption = None,
 ) -> None:
     """The event log with all three clocks: known, effective and recorded."""
+    errors_as_json(as_json)
     timeline = open_timeline(db)
     rows = run(lambda: timeline.events(measure))
     timeline.close()
@@ -235,6 +249,7 @@ def diff(
     db: DbOption = None,
 ) -> None:
     """What changed between the schedule at two coordinates of the three clocks."""
+    errors_as_json(as_json)
     def compare() -> Diff:
         first, second = pair(entered, "entered", required=True)
         if first is None or second is None:
@@ -264,13 +279,14 @@ def timeline_(
         help="As known at (default now); twice to overlay two versions.")] = None,
     recorded: Annotated[str | None, typer.Option(help="As recorded at (default now).")]
     = None,
-    mfn: Annotated[float | None, typer.Option(help="MFN rate in percent.")] = None,
+    mfn: MfnOption = None,
     plot: Annotated[Path | None, typer.Option(
         help="Draw the step chart to FILE.png or FILE.svg.")] = None,
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
     """The additional duty on one origin and HTS code as a step series, with change points."""
+    errors_as_json(as_json)
     whens: list[str | None] = [*known] if known else [None]
     if len(whens) > 2:
         run(lambda: refuse("give it at most twice", field="known"))
@@ -278,7 +294,7 @@ def timeline_(
     versions = run(lambda: [
         (f"known {when or 'now'}" + (f", recorded {recorded}" if recorded else ""),
          timeline.rate_series(origin=origin, hts=hts, start=from_, end=to, known=when,
-                              recorded=recorded, mfn=percent_text(mfn)))
+                              recorded=recorded, mfn=mfn))
         for when in whens])
     timeline.close()
     if plot is not None:
@@ -308,15 +324,16 @@ def history(
     hts: Annotated[str | None, typer.Option(help="HTS code (with --origin).")] = None,
     recorded: Annotated[str | None, typer.Option(
         help="As recorded at (default now). " + WHEN_HELP)] = None,
-    mfn: Annotated[float | None, typer.Option(help="MFN rate in percent.")] = None,
+    mfn: MfnOption = None,
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
     """Every event that touched a measure or an origin × HTS code: three clocks, sources,
     every recorded version (corrections too) and the state or rate after each."""
+    errors_as_json(as_json)
     timeline = open_timeline(db)
     result = run(lambda: timeline.history(measure, origin=origin, hts=hts, recorded=recorded,
-                                           mfn=percent_text(mfn)))
+                                           mfn=mfn))
     timeline.close()
     if as_json:
         print_json(result.model_dump(mode="json"))
@@ -330,6 +347,7 @@ def sources(
     db: DbOption = None,
 ) -> None:
     """Every citation in the store, with the events that cite it."""
+    errors_as_json(as_json)
     timeline = open_timeline(db)
     rows = run(timeline.sources)
     timeline.close()
@@ -352,6 +370,7 @@ def verify(
     db: DbOption = None,
 ) -> None:
     """Walk the tamper-evident hash chain of the stored log; exit 5 at the first break."""
+    errors_as_json(as_json)
     timeline = open_timeline(db)
     result = run(lambda: timeline.verify(raise_on_break=False, public_key=public_key,
                                          since=since))
@@ -395,6 +414,7 @@ def coverage(
     db: DbOption = None,
 ) -> None:
     """Per measure and exemption: is its product list complete or partial, and how long."""
+    errors_as_json(as_json)
     timeline = open_timeline(db)
     rows = run(lambda: timeline.coverage(at))
     timeline.close()

@@ -4,12 +4,14 @@ field is shown as the flag a person typed, and each error kind exits with its co
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Annotated, TypeVar
 
 import typer
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from tariff_timeline.bootstrap import ENV_DB
-from tariff_timeline.cli.render import err
+from tariff_timeline.cli.render import err, print_json
 from tariff_timeline.domain.errors import InvalidInput, TariffError
 from tariff_timeline.errors import exit_code
 from tariff_timeline.events import FACTS
@@ -36,14 +38,18 @@ DbOption = Annotated[str | None, typer.Option(
     "--db", envvar=ENV_DB,
     help="Database URL: sqlite:///path or postgresql://user@host:port/name. Default: an "
          "embedded SQLite file in your data directory, loaded with the bundled timeline.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+JsonOption = Annotated[bool, typer.Option(
+    "--json", help="Print JSON instead of a table (errors too, as {\"error\": ...}).")]
+AllOption = Annotated[bool, typer.Option(
+    "--all", help="Also list the layers scheduled, announced or ended around the date.")]
 OriginOption = Annotated[str, typer.Option(help="Country of origin, ISO 3166 alpha-2 (JP).")]
 HtsOption = Annotated[str, typer.Option(help="HTS code, 2 to 10 digits, dots optional.")]
 EnteredOption = Annotated[str, typer.Option(help="When the goods were entered. " + WHEN_HELP)]
 KnownOption = Annotated[str | None, typer.Option(help="As known at (default now). " + WHEN_HELP)]
 RecordedOption = Annotated[str | None, typer.Option(
     help="As recorded by this store at (default now). " + WHEN_HELP)]
-MfnOption = Annotated[float | None, typer.Option(help="MFN (column 1) rate in percent.")]
+MfnOption = Annotated[str | None, typer.Option(
+    help="MFN (column 1) rate in percent, e.g. 2.5 (needed for all-in ceilings and the total).")]
 FactOption = Annotated[list[str] | None, typer.Option(
     help="A fact about the goods, KEY=VALUE (repeatable). Facts: " + FACTS_HELP)]
 
@@ -55,19 +61,67 @@ def message_of(error: TariffError) -> str:
     return str(error)
 
 
+_JSON_ERRORS: ContextVar[bool] = ContextVar("json_errors", default=False)
+
+
+def errors_as_json(as_json: bool) -> None:
+    """Whether this command's errors go to standard output as JSON (it was asked for --json)."""
+    _JSON_ERRORS.set(as_json)
+
+
+def error_json(error: TariffError) -> dict[str, object]:
+    """An error as JSON for scripts: its kind, message, field, flag and exit code."""
+    field = error.field if isinstance(error, InvalidInput) else None
+    return {"error": {"kind": type(error).__name__, "message": message_of(error),
+                      "field": field, "flag": FLAGS.get(field, field) if field else None,
+                      "exit_code": exit_code(error)}}
+
+
 def run(action: Callable[[], T]) -> T:
-    """Do `action`; on one of our errors, print it and exit with its code."""
+    """Do `action`; on one of our errors, print it (as JSON on standard output when the
+    command was asked for --json, so a script can parse it) and exit with its code."""
     try:
         return action()
     except TariffError as exc:
-        err.print(f"[bold red]error:[/] {message_of(exc)}", highlight=False, markup=True,
-                  soft_wrap=True)
+        if _JSON_ERRORS.get():
+            print_json(error_json(exc))
+        else:
+            err.print(f"[bold red]error:[/] {message_of(exc)}", highlight=False,
+                      markup=True, soft_wrap=True)
         raise typer.Exit(exit_code(exc)) from exc
 
 
+class CatchUpBar:
+    """A progress bar on the terminal for a read model catching up with a long log (none
+    when standard error is not a terminal)."""
+
+    def __init__(self, label: str = "bringing the read model up to date") -> None:
+        self.label = label
+        self._bar: Progress | None = None
+        self._task: TaskID | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        """Show `done` of `total` events applied."""
+        if not err.is_terminal:
+            return
+        if self._bar is None:
+            self._bar = Progress(TextColumn("{task.description}"), BarColumn(),
+                                 TextColumn("{task.completed}/{task.total} events"),
+                                 TimeRemainingColumn(), console=err, transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task(self.label, total=total)
+        if self._task is not None:
+            self._bar.update(self._task, completed=done, total=total)
+        if done >= total:
+            self._bar.stop()
+            self._bar, self._task = None, None
+
+
 def open_timeline(db: str | None) -> TariffTimeline:
-    """The store a command names (or the default), its warnings printed."""
+    """The store a command names (or the default), its warnings printed, its catch-ups shown
+    as a progress bar."""
     timeline = run(lambda: TariffTimeline.open(db))
+    timeline.on_catch_up = CatchUpBar()
     for warning in timeline.warnings:
         err.print(f"[yellow]warning:[/] {warning}", highlight=False)
     return timeline
@@ -93,8 +147,3 @@ def pair(values: list[str] | None, field: str, required: bool = False
 def refuse(message: str, field: str) -> None:
     """Refuse a flag's value, naming the flag."""
     raise InvalidInput(message, field=field)
-
-
-def percent_text(value: float | None) -> str | None:
-    """A percentage flag as the exact text typed (so 2.5 stays 2.5, not a binary float)."""
-    return None if value is None else str(value)

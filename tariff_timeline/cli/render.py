@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
+from tariff_timeline.events import EASTERN
+from tariff_timeline.events.instants import describe_instant, end_of_day
 from tariff_timeline.projections.answers import (
     CoverageRow,
+    Layer,
     LogEntry,
     RateAnswer,
     Schedule,
@@ -36,45 +42,78 @@ def pct(value: object) -> str:
     return "?" if value is None else f"{value}%"
 
 
-def print_rate(answer: RateAnswer) -> None:
-    """A rate answer as a table of layers, the total, alternatives and notes."""
-    table = Table(title=f"{answer.origin} {answer.hts} entered {answer.entered.isoformat()}",
-                  caption=f"as known at {answer.known.isoformat()}, as recorded at "
-                          f"{answer.recorded.isoformat()}")
-    for column in ("measure", "authority", "rate", "applied", "reason", "sources"):
-        table.add_column(column, overflow="fold")
-    for layer in answer.layers:
-        sources = "; ".join(s.instrument or s.title for s in layer.sources[:3])
-        table.add_row(layer.measure, layer.authority, pct(layer.rate),
-                      "[green]yes[/]" if layer.applied else "[dim]no[/]", layer.reason, sources)
-    out.print(table)
+def bears_on_answer(layer: Layer) -> bool:
+    """Whether a layer is shown by default: it applies, is exempted, replaced, not stacked or
+    paused (in force at the entry date); scheduled, announced and ended ones are not."""
+    return layer.applied or layer.status in ("in_force", "paused")
+
+
+def _clock(at: datetime, label: str) -> str:
+    """'on DATE' for a whole day (a bare known or recorded date), 'at DATETIME' otherwise."""
+    local = at.astimezone(EASTERN)
+    if local == end_of_day(local.date()):
+        return f"{label} on {local.date().isoformat()}"
+    return f"{label} at {at.astimezone(UTC).strftime('%Y-%m-%d %H:%M:%S UTC')}"
+
+
+def heading(answer: RateAnswer) -> str:
+    """Where a rate answer stands on the three clocks, in words."""
+    return (f"[bold]{answer.origin} {answer.hts}[/] entered {describe_instant(answer.entered)}"
+            f", {_clock(answer.known, 'as known')}, {_clock(answer.recorded, 'as recorded')}")
+
+
+def _layers_table(layers: Sequence[Layer]) -> Table:
+    table = _table(("measure", "code"), ("rate", "number"), ("applied", "code"), ("why", "text"))
+    for layer in layers:
+        table.add_row(layer.measure, pct(layer.rate),
+                      "[green]yes[/]" if layer.applied else "[dim]no[/]", layer.reason)
+    return table
+
+
+def print_rate(answer: RateAnswer, show_all: bool = False) -> None:
+    """A rate answer: the layers that bear on it (all with `show_all`), the total, the
+    alternatives, the sources of each layer shown, and the notes."""
+    shown = [layer for layer in answer.layers if show_all or bears_on_answer(layer)]
+    hidden = len(answer.layers) - len(shown)
+    out.print(heading(answer), highlight=False)
+    out.print(_layers_table(shown))
     out.print(f"additional duty: [bold]{pct(answer.additional)}[/]"
               + (f"   total with MFN {answer.mfn}%: [bold]{pct(answer.total)}[/]"
-                 if answer.mfn is not None else "   (give --mfn for the total)"))
+                 if answer.mfn is not None else "   (give --mfn for the total)"),
+              highlight=False)
     for alternative in answer.alternatives:
         assumed = " and ".join(k if v else f"not ({k})"
                                for k, v in alternative.assumptions.items())
         out.print(f"  if {assumed}: {pct(alternative.additional)}", highlight=False)
+    for layer in shown:
+        instruments = "; ".join(dict.fromkeys(s.instrument or s.title for s in layer.sources))
+        if instruments:
+            out.print(f"[dim]source of {layer.measure}:[/] {instruments}", highlight=False)
     for note in answer.notes:
         out.print(f"[yellow]note:[/] {note}", highlight=False)
+    if hidden:
+        out.print(f"[dim]{hidden} more layer(s) scheduled, announced or ended: --all shows "
+                  "them[/]", highlight=False)
 
 
-def print_explanation(answer: RateAnswer) -> None:
-    """A rate answer as a tree: each layer, the rule that decided it, its events and sources."""
-    tree = Tree(f"[bold]{answer.origin} {answer.hts}[/] entered {answer.entered.isoformat()}, "
-                f"as known at {answer.known.isoformat()}, as recorded at "
-                f"{answer.recorded.isoformat()}")
-    for layer in answer.layers:
+def print_explanation(answer: RateAnswer, show_all: bool = False) -> None:
+    """A rate answer as a tree: each layer, the rule that decided it, its events with their
+    three clocks, and their sources."""
+    tree = Tree(heading(answer))
+    shown = [layer for layer in answer.layers if show_all or bears_on_answer(layer)]
+    for layer in shown:
         verdict = "[green]applied[/]" if layer.applied else "[dim]not applied[/]"
         branch = tree.add(f"[bold]{layer.measure}[/] ({layer.authority}, program "
                           f"{layer.program}): {verdict}, {pct(layer.rate)}"
                           + (f" = {layer.rate_rule}" if layer.rate_rule else ""))
         branch.add(f"why: {layer.reason}")
         for event in layer.events:
-            effective = (event.effective_from.isoformat() if event.effective_from else "-") + (
-                f" until {event.effective_until.isoformat()}" if event.effective_until else "")
+            effective = (describe_instant(event.effective_from) if event.effective_from
+                         else "-") + (f" until {describe_instant(event.effective_until)}"
+                                      if event.effective_until else "")
             node = branch.add(f"event [cyan]{event.id}[/] ({event.type}): known {event.known}; "
-                              f"effective {effective}; recorded {event.recorded.isoformat()}"
+                              f"effective {effective}; recorded "
+                              f"{event.recorded.astimezone(UTC).strftime('%Y-%m-%d %H:%M UTC')}"
                               + (f"; corrected by {', '.join(event.corrected_by)}"
                                  if event.corrected_by else "")
                               + ("" if event.confidence == "verified"
@@ -87,67 +126,100 @@ def print_explanation(answer: RateAnswer) -> None:
               + (f", total with MFN: [bold]{pct(answer.total)}[/]" if answer.total else ""))
     for note in answer.notes:
         out.print(f"[yellow]note:[/] {note}", highlight=False)
+    hidden = len(answer.layers) - len(shown)
+    if hidden:
+        out.print(f"[dim]{hidden} more layer(s) scheduled, announced or ended: --all shows "
+                  "them[/]", highlight=False)
+
+
+def _stamp(at: datetime) -> str:
+    """A recorded instant, to the minute in UTC (its time matters: imports happen daily)."""
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _span(start: datetime | None, end: datetime | None) -> str:
+    return ((describe_instant(start) if start else "") + " → "
+            + (describe_instant(end) if end else "open"))
+
+
+def shorten(codes: str, keep: int = 6) -> str:
+    """A long comma-separated list of codes cut for a table (exports keep every code)."""
+    parts = codes.split(", ")
+    if len(parts) <= keep:
+        return codes
+    return ", ".join(parts[:keep]) + f" (+{len(parts) - keep} more; --json or --csv for all)"
+
+
+def _table(*columns: tuple[str, str], title: str | None = None,
+           caption: str | None = None) -> Table:
+    """A table readable at 80 columns: codes and numbers never break, text wraps at words."""
+    table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, pad_edge=False)
+    for name, kind in columns:
+        if kind == "code":
+            table.add_column(name, no_wrap=True)
+        elif kind == "number":
+            table.add_column(name, no_wrap=True, justify="right")
+        else:
+            # Words wrap at their boundaries; only a word longer than the column folds.
+            table.add_column(name, ratio=1, min_width=12, overflow="fold")
+    return table
 
 
 def print_schedule(result: Schedule) -> None:
-    """A schedule as a table of measures, exemptions, quotas and rules."""
-    table = Table(title=f"schedule at {result.entered.isoformat()}",
-                  caption=f"as known at {result.known.isoformat()}, as recorded at "
-                          f"{result.recorded.isoformat()}")
-    for column in ("kind", "id", "status", "rate", "origins", "products", "since", "until"):
-        table.add_column(column, overflow="fold")
+    """A schedule: each measure, exemption, quota and rule with its status and rate, then
+    what it covers."""
+    out.print(f"schedule at {describe_instant(result.entered)}, "
+              f"{_clock(result.known, 'as known')}, "
+              f"{_clock(result.recorded, 'as recorded')}", highlight=False)
     for row in result.rows:
-        table.add_row(row.kind, row.id, row.status, row.rate or "", row.origins,
-                      row.products + ("" if row.products_complete else " (partial list)"),
-                      row.since.date().isoformat() if row.since else "",
-                      row.until.date().isoformat() if row.until else "")
-    out.print(table)
+        products = shorten(row.products) + ("" if row.products_complete else " (partial list)")
+        out.print(f"[bold]{row.id}[/] {row.kind}, {row.status}"
+                  + (f": {row.rate}" if row.rate else "") + f"; {_span(row.since, row.until)}",
+                  highlight=False)
+        out.print(f"    origins {row.origins or '-'}; products {products or '-'}",
+                  highlight=False)
 
 
 def print_log(rows: list[LogEntry]) -> None:
-    """The event log with its three clocks."""
-    table = Table(title="event log")
-    for column in ("#", "id", "type", "known", "effective", "recorded", "summary"):
-        table.add_column(column, overflow="fold")
+    """The event log with its three clocks, one event to a paragraph."""
     for row in rows:
-        span = (row.effective_from.isoformat() if row.effective_from else "") + (
-            f" → {row.effective_until.isoformat()}" if row.effective_until else "")
-        table.add_row(str(row.seq), row.id, row.type, row.known, span,
-                      row.recorded.isoformat(timespec="seconds"), row.summary)
-    out.print(table)
+        out.print(f"[bold]#{row.seq} {row.id}[/] ({row.type}"
+                  + (f", about {row.subject}" if row.subject else "") + ")", highlight=False)
+        out.print(f"    {row.summary}", highlight=False)
+        effective = (f"; effective {_span(row.effective_from, row.effective_until)}"
+                     if row.effective_from else "")
+        out.print(f"    known {row.known}{effective}; recorded {_stamp(row.recorded)}",
+                  highlight=False)
 
 
 def _side_text(side: Side) -> str:
-    return (f"entered {side.entered.isoformat()}, known {side.known.isoformat()}, "
-            f"recorded {side.recorded.isoformat()}")
+    return (f"entered {describe_instant(side.entered)}, {_clock(side.known, 'known')}, "
+            f"{_clock(side.recorded, 'recorded')}")
 
 
 def print_diff(result: Diff) -> None:
     """A diff: the two coordinates, the changed items and the changed origin×HTS cells."""
     out.print(f"[bold]before:[/] {_side_text(result.before)}", highlight=False)
     out.print(f"[bold]after:[/]  {_side_text(result.after)}", highlight=False)
-    table = Table(title=f"{len(result.changes)} change(s) to the schedule")
-    for column in ("change", "kind", "id", "field", "before", "after", "because of"):
-        table.add_column(column, overflow="fold")
+    out.print(f"{len(result.changes)} change(s) to the schedule", highlight=False)
     colours = {"added": "green", "removed": "red", "changed": "yellow"}
     for item in result.changes:
+        out.print(f"[{colours[item.change]}]{item.change}[/] {item.kind} [bold]{item.id}[/]",
+                  highlight=False)
+        for field in item.fields:
+            out.print(f"    {field.field}: {shorten(field.before or '-')} → "
+                      f"{shorten(field.after or '-')}", highlight=False)
         because = "; ".join(f"{e.id} ({', '.join(instruments([e]))})" for e in item.events)
-        for index, field in enumerate(item.fields):
-            table.add_row(f"[{colours[item.change]}]{item.change}[/]" if index == 0 else "",
-                          item.kind if index == 0 else "", item.id if index == 0 else "",
-                          field.field, field.before or "", field.after or "",
-                          because if index == 0 else "")
-    out.print(table)
+        if because:
+            out.print(f"    [dim]because of:[/] {because}", highlight=False)
     if result.cells:
-        cells = Table(title=f"{len(result.cells)} origin×HTS cell(s) whose additional duty "
-                            "changed")
-        for column in ("origin", "hts", "before", "after", "layers", "because of"):
-            cells.add_column(column, overflow="fold")
+        cells = _table(("origin", "code"), ("hts", "code"), ("before", "number"),
+                       ("after", "number"), ("layers", "text"),
+                       title=f"{len(result.cells)} origin×HTS cell(s) whose additional duty "
+                             "changed")
         for cell in result.cells:
             cells.add_row(cell.origin, cell.hts, pct(cell.before), pct(cell.after),
-                          "\n".join(cell.layers),
-                          "; ".join(f"{e.id} ({', '.join(instruments([e]))})"
-                                    for e in cell.events))
+                          "; ".join(cell.layers))
         out.print(cells)
     elif result.origins and result.hts:
         out.print("no origin×HTS cell changed its additional duty")
@@ -155,47 +227,50 @@ def print_diff(result: Diff) -> None:
 
 def print_series(label: str, series: Series) -> None:
     """A step series of the additional duty, with what changed and why."""
-    table = Table(title=f"{series.origin} {series.hts}: additional duty, {label}",
-                  caption=f"as known at {series.known.isoformat()}, as recorded at "
-                          f"{series.recorded.isoformat()}")
-    for column in ("from", "until", "additional", "what changed", "because of"):
-        table.add_column(column, overflow="fold")
+    out.print(f"[bold]{series.origin} {series.hts}[/]: additional duty, {label} "
+              f"({_clock(series.known, 'as known')}, {_clock(series.recorded, 'as recorded')})",
+              highlight=False)
+    table = _table(("from", "code"), ("until", "code"), ("duty", "number"),
+                   ("what changed", "text"))
     for step in series.steps:
-        table.add_row(step.start.isoformat(), step.end.isoformat() if step.end else "",
-                      pct(step.additional), "\n".join(step.layers),
-                      "; ".join(f"{e.id} ({', '.join(instruments([e]))})"
-                                for e in step.events))
+        table.add_row(describe_instant(step.start),
+                      describe_instant(step.end) if step.end else "",
+                      pct(step.additional), "; ".join(step.layers))
     out.print(table)
+    for step in series.steps:
+        because = "; ".join(f"{e.id} ({', '.join(instruments([e]))})" for e in step.events)
+        if because:
+            out.print(f"[dim]{describe_instant(step.start)}:[/] {because}", highlight=False)
 
 
 def print_history(result: History) -> None:
-    """Every recorded version of every event about a subject, and the state after each."""
-    table = Table(title=f"history of {result.subject}")
-    for column in ("#", "event", "version", "known", "effective", "recorded", "source",
-                   "after it"):
-        table.add_column(column, overflow="fold")
+    """Every recorded version of every event about a subject, and the state after each, one
+    event to a paragraph."""
+    out.print(f"[bold]history of {result.subject}[/]", highlight=False)
     for row in result.rows:
-        span = (row.effective_from.isoformat() if row.effective_from else "") + (
-            f" → {row.effective_until.isoformat()}" if row.effective_until else "")
         version = row.version + (f" of {row.corrects}" if row.corrects else "") + (
             f" (by {', '.join(row.superseded_by)})" if row.superseded_by else "")
         source = row.instrument or "; ".join(s.instrument or s.title for s in row.sources[:2])
-        table.add_row(str(row.seq), f"{row.id}\n[dim]{row.type}: {row.summary}[/]", version,
-                      row.known, span, row.recorded.isoformat(timespec="seconds"), source,
-                      row.after.replace("; ", "\n"))
-    out.print(table)
+        effective = (f"; effective {_span(row.effective_from, row.effective_until)}"
+                     if row.effective_from else "")
+        out.print(f"[bold]#{row.seq} {row.id}[/] ({row.type}, {version})", highlight=False)
+        out.print(f"    {row.summary}", highlight=False)
+        out.print(f"    known {row.known}{effective}; recorded {_stamp(row.recorded)}; "
+                  f"source: {source}", highlight=False)
+        out.print(f"    after it: {row.after}", highlight=False)
 
 
 def print_sources(rows: list[SourceRow]) -> None:
     """Every citation, with the events that cite it."""
-    table = Table(title=f"{len(rows)} citations")
-    for column in ("instrument / title", "federal register", "url", "via", "events"):
-        table.add_column(column, overflow="fold")
+    out.print(f"{len(rows)} citations", highlight=False)
     for row in rows:
-        name = row.title if row.instrument is None else f"{row.instrument}\n{row.title}"
-        table.add_row(name, row.federal_register or "", row.url or "", row.via or "",
-                      ", ".join(row.events))
-    out.print(table)
+        name = row.title if row.instrument is None else f"{row.instrument}: {row.title}"
+        out.print(f"[bold]{name}[/]", highlight=False)
+        details = "; ".join(x for x in (row.federal_register, row.url,
+                                        f"via {row.via}" if row.via else None) if x)
+        if details:
+            out.print(f"    {details}", highlight=False)
+        out.print(f"    [dim]cited by:[/] {', '.join(row.events)}", highlight=False)
 
 
 def verification_json(result: Verification) -> dict[str, Any]:
@@ -218,11 +293,10 @@ def print_intact(result: Verification) -> None:
 
 def print_coverage(rows: list[CoverageRow]) -> None:
     """Per measure and exemption: whether its product list is complete, and how long."""
-    table = Table(title="product coverage")
-    for column in ("kind", "id", "status", "products", "codes", "note"):
-        table.add_column(column, overflow="fold")
+    table = _table(("id", "code"), ("status", "text"), ("products", "code"), ("codes", "number"),
+                   ("note", "text"), title="product coverage")
     for row in rows:
-        table.add_row(row.kind, row.id, row.status,
+        table.add_row(row.id, row.status,
                       "complete" if row.products_complete else "[yellow]partial[/]",
                       "all" if row.codes is None else str(row.codes), row.products_note or "")
     out.print(table)

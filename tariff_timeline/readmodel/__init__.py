@@ -25,7 +25,7 @@ from tariff_timeline.readmodel.codec import RowCache
 from tariff_timeline.readmodel.follower import follow
 from tariff_timeline.readmodel.reader import EventLookup, ReadModelReader
 from tariff_timeline.readmodel.tables import open_engine
-from tariff_timeline.readmodel.writer import APPLICATION_NAME, ReadModelWriter
+from tariff_timeline.readmodel.writer import APPLICATION_NAME, CatchUpProgress, ReadModelWriter
 from tariff_timeline.store import EventStore
 
 
@@ -44,21 +44,24 @@ class ReadModel:
         cache = RowCache()
         return cls(engine, ReadModelWriter(engine, cache), ReadModelReader(engine, cache))
 
-    def catch_up(self, store: EventStore, batch: int = 5000) -> int:
+    def catch_up(self, store: EventStore, batch: int = 5000,
+                 progress: CatchUpProgress | None = None) -> int:
         """Apply what the log holds beyond the tracking position; return how many events."""
-        return self.writer.catch_up(store, batch)
+        return self.writer.catch_up(store, batch, progress)
 
-    def rebuild(self, store: EventStore) -> int:
+    def rebuild(self, store: EventStore, progress: CatchUpProgress | None = None) -> int:
         """Drop every row and project the whole log again; return how many events."""
-        return self.writer.rebuild(store)
+        return self.writer.rebuild(store, progress)
 
-    def follow(self, store: EventStore, stop: Event) -> None:
-        """Keep the read model current until `stop` is set."""
-        follow(store, self.writer, stop)
+    def follow(self, store: EventStore, stop: Event,
+               report: CatchUpProgress | None = None) -> None:
+        """Keep the read model current until `stop` is set, reporting what it applies."""
+        follow(store, self.writer, stop, report=report)
 
     def close(self) -> None:
         """Release its connections."""
         self.engine.dispose()
 
 
-__all__ = ["APPLICATION_NAME", "EventLookup", "ReadModel", "ReadModelReader", "ReadModelWriter"]
+__all__ = ["APPLICATION_NAME", "CatchUpProgress", "EventLookup", "ReadModel", "ReadModelReader",
+           "ReadModelWriter"]

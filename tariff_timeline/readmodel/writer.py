@@ -4,7 +4,7 @@ tracking position committed in the same transaction as the rows it writes. It is
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
@@ -40,6 +40,10 @@ from tariff_timeline.store import EventStore, TimelineEntry
 from tariff_timeline.store.chain import ChainState
 
 APPLICATION_NAME = "TariffTimeline"
+
+
+CatchUpProgress = Callable[[int, int], None]
+"""Called with (events applied, events to apply) as a catch-up proceeds."""
 
 
 class AlreadyApplied(StoreError):
@@ -90,7 +94,8 @@ class ReadModelWriter(TrackingRecorder):
 
     # ------------------------------------------------------------ projecting
 
-    def catch_up(self, store: EventStore, batch: int = 5000) -> int:
+    def catch_up(self, store: EventStore, batch: int = 5000,
+                 progress: CatchUpProgress | None = None) -> int:
         """Apply every append after the tracking position; return how many events.
 
         Each transaction takes whole appends (an import is atomic, so a part of one is not a
@@ -99,6 +104,7 @@ class ReadModelWriter(TrackingRecorder):
         it is applied. Another process applying the same appends first is not an error.
         """
         done = 0
+        total: int | None = None
         while True:
             chain = self.chain_state()
             entries, after = store.verified_appends(chain, batch)
@@ -109,6 +115,10 @@ class ReadModelWriter(TrackingRecorder):
             except (AlreadyApplied, IntegrityError):
                 continue  # another catch-up got there first: read its position again
             done += len(entries)
+            if progress is not None:
+                if total is None:
+                    total = max(store.count() - chain.events, done)
+                progress(done, total)
 
     def apply(self, entries: Sequence[tuple[int, TimelineEntry]], chain: ChainState) -> None:
         """Apply notifications (position, entry) and move the tracking position, with the
@@ -316,8 +326,8 @@ class ReadModelWriter(TrackingRecorder):
         if product_rows:
             session.execute(insert(PieceProductRow), product_rows)
 
-    def rebuild(self, store: EventStore) -> int:
+    def rebuild(self, store: EventStore, progress: CatchUpProgress | None = None) -> int:
         """Drop every row and project the whole log again; return how many events."""
         create_tables(self.engine)
         self.cache.clear()
-        return self.catch_up(store)
+        return self.catch_up(store, progress=progress)

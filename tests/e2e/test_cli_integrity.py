@@ -44,8 +44,14 @@ def test_a_rate_from_a_tampered_store_exits_5_and_answers_nothing(tmp_path: Path
         data["event"]["id"] = data["event"]["id"] + "x"
         conn.execute("UPDATE stored_events SET state = ? WHERE rowid = ?", (dumps(data), rowid))
     answered = run([*RATE, "--db", db], tmp_path)
-    assert answered.returncode == 5 and answered.stdout == ""
-    assert "changed outside the application" in answered.stderr
+    # with --json the refusal is JSON too, and holds no answer
+    refusal = json.loads(answered.stdout)
+    assert answered.returncode == 5 and set(refusal) == {"error"}
+    assert refusal["error"]["kind"] == "TamperDetected" and refusal["error"]["exit_code"] == 5
+    assert "changed outside the application" in refusal["error"]["message"]
+    table = run([arg for arg in RATE if arg != "--json"] + ["--db", db], tmp_path)
+    assert table.returncode == 5 and table.stdout == ""
+    assert "changed outside the application" in table.stderr
     assert run(["verify", "--db", db], tmp_path).returncode == 5
     assert run(["import", "--db", db], tmp_path).returncode == 5
 
