@@ -94,10 +94,15 @@ class TariffTimeline:
 
     @classmethod
     def open(cls, url: str | None = None, clock: Clock = system_clock,
-             load_bundled_if_new: bool | None = None) -> TariffTimeline:
+             load_bundled_if_new: bool | None = None,
+             write_deadline: float | None = None) -> TariffTimeline:
         """Open the store at a URL, or TARIFFS_DB, or the embedded default (which loads the
-        bundled timeline on first use, and again whenever the bundled timeline changes)."""
-        wiring = wire(url, clock)
+        bundled timeline on first use, and again whenever the bundled timeline changes).
+
+        A writer that finds the store busy with other writers waits its turn and tries again
+        for up to `write_deadline` seconds (default TARIFFS_WRITE_DEADLINE, else 60), then
+        raises StoreBusy."""
+        wiring = wire(url, clock, write_deadline)
         timeline = cls(wiring.store, wiring.read_model)
         load = wiring.is_default if load_bundled_if_new is None else load_bundled_if_new
         if load:

@@ -27,6 +27,7 @@ FLAGS: dict[str, str] = {
     "origin": "--origin", "origins": "--origin", "hts": "--hts", "mfn": "--mfn",
     "facts": "--fact", "start": "--from", "end": "--to", "at": "--at", "file": "--file",
     "measure": "MEASURE", "event_id": "EVENT_ID", "replacement": "--file", "plot": "--plot",
+    "db": "--db", "write_deadline": "--write-deadline",
 }
 """The flag (or argument) that gives each field of the service's questions and commands."""
 
@@ -34,6 +35,10 @@ DbOption = Annotated[str | None, typer.Option(
     "--db", envvar=ENV_DB,
     help="Database URL: sqlite:///path or postgresql://user@host:port/name. Default: an "
          "embedded SQLite file in your data directory, loaded with the bundled timeline.")]
+WriteDeadlineOption = Annotated[float | None, typer.Option(
+    "--write-deadline", metavar="SECONDS",
+    help="How long a writer waits its turn while other writers keep the store busy, then "
+         "gives up (exit 6). Default: TARIFFS_WRITE_DEADLINE, else 60.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 OriginOption = Annotated[str, typer.Option(help="Country of origin, ISO 3166 alpha-2 (JP).")]
 HtsOption = Annotated[str, typer.Option(help="HTS code, 2 to 10 digits, dots optional.")]
@@ -63,9 +68,9 @@ def run(action: Callable[[], T]) -> T:
         raise typer.Exit(exit_code(exc)) from exc
 
 
-def open_timeline(db: str | None) -> TariffTimeline:
+def open_timeline(db: str | None, write_deadline: float | None = None) -> TariffTimeline:
     """The store a command names (or the default), its warnings printed."""
-    timeline = run(lambda: TariffTimeline.open(db))
+    timeline = run(lambda: TariffTimeline.open(db, write_deadline=write_deadline))
     for warning in timeline.warnings:
         err.print(f"[yellow]warning:[/] {warning}", highlight=False)
     return timeline

@@ -1,5 +1,6 @@
 """Recording an import: check every event against the log, then append all of them in one
-transaction, or nothing; a writer that meets a concurrent append checks again."""
+transaction, or nothing; a writer that meets a concurrent append or a busy database checks
+again and retries until its write deadline."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from tariff_timeline.domain.errors import ConflictingWrite, ImportRejected, LifecycleError
+from tariff_timeline.domain.errors import ImportRejected, LifecycleError
 from tariff_timeline.events import EventCorrected, EventRetracted, PolicyEvent
 from tariff_timeline.importing.check import ImportCheck
 from tariff_timeline.importing.files import (
@@ -24,10 +25,7 @@ from tariff_timeline.importing.files import (
 )
 from tariff_timeline.importing.spool import Spool
 from tariff_timeline.projections.replay import Recorded, corrected_log, fold_at
-from tariff_timeline.store import EventStore
-
-ATTEMPTS = 3
-"""How often an import is checked again after another writer appended first."""
+from tariff_timeline.store import EventStore, Patience, write_deadline_seconds
 
 
 @dataclass(frozen=True)
@@ -59,10 +57,14 @@ def _bulk() -> Iterator[None]:
 
 
 class Importer:
-    """Records events into one store: all or nothing, never twice."""
+    """Records events into one store: all or nothing, never twice; a writer waits its turn."""
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, write_deadline: float | None = None,
+                 patience: Patience | None = None) -> None:
         self.store = store
+        # The store's own deadline unless this importer is given one.
+        self.patience = patience or (store.patience if write_deadline is None else
+                                     Patience(write_deadline_seconds(write_deadline)))
 
     def import_paths(self, paths: Sequence[Path | str],
                      progress: Progress | None = None) -> ImportReport:
@@ -84,13 +86,10 @@ class Importer:
     def _record(self, changes: Callable[[], Sequence[PolicyEvent]],
                 batches: Callable[[], Iterable[Batch]], files: int | None,
                 progress: Progress | None) -> ImportReport:
-        for attempt in range(ATTEMPTS):
-            try:
-                return self._record_once(changes, batches(), files, progress)
-            except ConflictingWrite:
-                if attempt == ATTEMPTS - 1:
-                    raise
-        raise ConflictingWrite("the timeline kept moving; try again")  # pragma: no cover
+        # Each try reads the log again: events another writer recorded meanwhile are then
+        # already recorded (or refused for their content), and the check sees the new history.
+        return self.patience.run(lambda: self._record_once(changes, batches(), files, progress),
+                                 "record the import")
 
     def _record_once(self, changes: Callable[[], Sequence[PolicyEvent]],
                      batches: Iterable[Batch],
