@@ -25,7 +25,7 @@ from tariff_timeline.domain.clocks import (
     effective_instant,
     system_clock,
 )
-from tariff_timeline.domain.errors import InvalidInput, TamperDetected
+from tariff_timeline.domain.errors import EmptyStore, InvalidInput, TamperDetected
 from tariff_timeline.domain.questions import (
     Percent,
     coerce_facts,
@@ -65,7 +65,7 @@ from tariff_timeline.projections.replay import Corrected, corrected_log, fold_at
 from tariff_timeline.projections.schedule import schedule_as_of
 from tariff_timeline.projections.series import Series, rate_series
 from tariff_timeline.readmodel import ReadModel
-from tariff_timeline.store import EventStore, Verification
+from tariff_timeline.store import EventStore, Verification, redact
 
 
 class QueryPath(Enum):
@@ -193,6 +193,15 @@ class TariffTimeline:
 
     # ------------------------------------------------------------ queries
 
+    def _require_events(self) -> None:
+        """Refuse to answer from a store that holds no events: it would say 0% for every
+        question, a wrong answer that looks right."""
+        if self.store.count() == 0:
+            raise EmptyStore(
+                f"the store at {redact(self.store.url)} holds no events, so it cannot answer "
+                "(an empty timeline would say 0% for everything); load the bundled timeline "
+                "with `tariffs import` (no path), or import event files")
+
     def _entries(self, recorded: datetime) -> list[Corrected]:
         return corrected_log(self.store.read(), recorded)
 
@@ -222,6 +231,7 @@ class TariffTimeline:
         mfn_value = mfn_percent(mfn)
         coordinate = self.coordinate(entered, known, recorded)
         fact_values = coerce_facts(facts)
+        self._require_events()
         timeline, entries = self._timeline(coordinate, origin_iso, digits)
         return rate_on(timeline, entries, origin=origin_iso, hts=digits,
                        coordinate=coordinate, mfn=mfn_value, facts=fact_values)
@@ -235,6 +245,7 @@ class TariffTimeline:
         mfn_value = mfn_percent(mfn)
         coordinate = self.coordinate(entered, known, recorded)
         fact_values = coerce_facts(facts)
+        self._require_events()
         entries = self._entries(coordinate.recorded)
         return rate_on(fold_at(entries, coordinate.known), {e.event.id: e for e in entries},
                        origin=origin_iso, hts=digits, coordinate=coordinate, mfn=mfn_value,
@@ -247,6 +258,7 @@ class TariffTimeline:
         origin_iso = origin_code(origin) if origin else None
         digits = hts_digits(hts, allow_all=True) if hts else None
         coordinate = self.coordinate(entered, known, recorded)
+        self._require_events()
         timeline, _ = self._timeline(coordinate, origin_iso, digits)
         return schedule_as_of(timeline, coordinate, origin_iso, digits)
 
@@ -254,6 +266,7 @@ class TariffTimeline:
                  recorded: When | None = None) -> Snapshot:
         """The timeline and its entries at a coordinate (one side of a diff)."""
         coordinate = self.coordinate(entered, known, recorded)
+        self._require_events()
         entries = self._entries(coordinate.recorded)
         return Snapshot(coordinate, fold_at(entries, coordinate.known),
                         {e.event.id: e for e in entries})
@@ -282,6 +295,7 @@ class TariffTimeline:
         last = effective_instant(end, "end")
         if last <= first.effective:
             raise InvalidInput("must be after start", field="end")
+        self._require_events()
         entries = self._entries(first.recorded)
         return rate_series(fold_at(entries, first.known), {e.event.id: e for e in entries},
                            origin=origin_iso, hts=digits, start=first.effective,
@@ -297,6 +311,7 @@ class TariffTimeline:
             raise InvalidInput("give a measure, or an origin and an HTS code (not both)")
         cutoff = (cutoff_instant(recorded, "recorded")
                   if recorded is not None else self.store.clock())
+        self._require_events()
         log = [r for r in self.store.read() if r.recorded_at <= cutoff]
         if measure is not None:
             if not any(measure == subject_of(r.event) for r in log):
