@@ -159,6 +159,13 @@ class TariffTimeline:
         log = list(self.store.read())
         if not any(r.event.id == event_id for r in log):
             raise InvalidInput(f"no recorded event {event_id!r} to correct", field="event_id")
+        wanted = replacement.model_dump(mode="json")
+        earlier = [r.event for r in log
+                   if isinstance(r.event, EventCorrected) and r.event.corrects == event_id]
+        if earlier and earlier[-1].replacement.model_dump(mode="json") == wanted:
+            # Already corrected to this very content (a re-run after a crash, say): recording
+            # it again would only add a second, identical correction.
+            return earlier[-1]
         ids = {r.event.id for r in log}
         number = 1
         while f"{event_id}.corrected-{number}" in ids:
@@ -168,7 +175,7 @@ class TariffTimeline:
             correction = EventCorrected(
                 id=f"{event_id}.corrected-{number}"[:120], known=now.date(),
                 sources=tuple(sources) or replacement.sources, corrects=event_id,
-                reason=reason, replacement=replacement.model_dump(mode="json"))
+                reason=reason, replacement=wanted)
         except ValueError as exc:
             raise InvalidInput(f"cannot build the correction: {exc}") from exc
         self.record_events([correction])
