@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +26,7 @@ from tariff_timeline.importing.files import (
 from tariff_timeline.importing.spool import Spool
 from tariff_timeline.projections.replay import Recorded, corrected_log, fold_at
 from tariff_timeline.store import EventStore, Patience, write_deadline_seconds
+from tariff_timeline.store.turns import WriterTurn
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class Importer:
         # The store's own deadline unless this importer is given one.
         self.patience = patience or (store.patience if write_deadline is None else
                                      Patience(write_deadline_seconds(write_deadline)))
+        self.turn = WriterTurn(store.target)
 
     def import_paths(self, paths: Sequence[Path | str],
                      progress: Progress | None = None) -> ImportReport:
@@ -86,14 +88,29 @@ class Importer:
     def _record(self, changes: Callable[[], Sequence[PolicyEvent]],
                 batches: Callable[[], Iterable[Batch]], files: int | None,
                 progress: Progress | None) -> ImportReport:
-        # Each try reads the log again: events another writer recorded meanwhile are then
-        # already recorded (or refused for their content), and the check sees the new history.
-        return self.patience.run(lambda: self._record_once(changes, batches(), files, progress),
-                                 "record the import")
+        ends = self.patience.monotonic() + self.patience.seconds
+        tries = 0
+
+        def turn() -> AbstractContextManager[None]:
+            return self.turn.hold(ends - self.patience.monotonic())
+
+        def attempt() -> ImportReport:
+            nonlocal tries
+            tries += 1
+            if tries == 1:
+                # Most imports meet no other writer: check at once, take the turn to append.
+                return self._record_once(changes, batches(), files, progress, turn)
+            # Each later try reads the log again (what another writer recorded meanwhile is
+            # then already recorded, or refused for its content), within this writer's turn,
+            # so that no other writer can append between its check and its append.
+            with turn():
+                return self._record_once(changes, batches(), files, progress, turn)
+
+        return self.patience.run(attempt, "record the import")
 
     def _record_once(self, changes: Callable[[], Sequence[PolicyEvent]],
-                     batches: Iterable[Batch],
-                     files: int | None, progress: Progress | None) -> ImportReport:
+                     batches: Iterable[Batch], files: int | None, progress: Progress | None,
+                     turn: Callable[[], AbstractContextManager[None]]) -> ImportReport:
         """Check the events while reading them once, then append them in one transaction.
 
         Nothing but indexes, the validation fold and a spool of canonical bytes is held: the
@@ -116,8 +133,10 @@ class Importer:
                                                list(check.new_events()))
             if problems:
                 raise ImportRejected(problems)
-            recorded_at = (self.store.append_canonical(spool.rows(), index.count)
-                           if check.new else None)
+            recorded_at = None
+            if check.new:
+                with turn():
+                    recorded_at = self.store.append_canonical(spool.rows(), index.count)
         if progress is not None:
             progress("appending", check.new, check.new)
         return ImportReport(check.files if files is None else files, check.new,

@@ -49,6 +49,11 @@ BUSY_WORDS = (
 """Messages that say the same where no SQLSTATE comes with the error (SQLite, wrapped errors)."""
 
 
+class TurnTimeout(Exception):
+    """Another writer kept its turn (see `turns`) for the whole wait: a busy store, which
+    `Patience.run` turns into another try or, past the deadline, into StoreBusy."""
+
+
 def write_deadline_seconds(seconds: float | None = None) -> float:
     """The write deadline: the one given, else TARIFFS_WRITE_DEADLINE, else a minute."""
     if seconds is None:
@@ -87,6 +92,8 @@ def busy_reason(error: BaseException) -> str | None:
     for cause in _causes(error):
         if isinstance(cause, ConflictingWrite):
             return "another writer appended first"
+        if isinstance(cause, TurnTimeout):
+            return "another writer's turn"
         state = getattr(cause, "sqlstate", None)
         if isinstance(state, str) and state in BUSY_STATES:
             return BUSY_STATES[state]
@@ -144,9 +151,10 @@ class Patience:
                 pause = self.jitter(ceiling / 2, ceiling)
                 waited = self.monotonic() - started
                 if waited + pause > self.seconds:
+                    counted = "1 try" if tries == 1 else f"{tries} tries"
                     raise StoreBusy(
                         f"could not {doing} within the write deadline of {self.seconds:g} s: "
-                        f"other writers kept the store busy ({tries} tries, the last one met "
+                        f"other writers kept the store busy ({counted}, the last one met "
                         f"{reason}); nothing was written. Try again later, or allow more time "
                         f"({ENV_WRITE_DEADLINE}, --write-deadline, write_deadline=)") from exc
                 self.sleep(pause)

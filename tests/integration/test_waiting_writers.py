@@ -20,7 +20,9 @@ from tariff_timeline.domain.clocks import Clock
 from tariff_timeline.domain.errors import ImportRejected, StoreBusy
 from tariff_timeline.events import PolicyEvent
 from tariff_timeline.importing import Importer
-from tariff_timeline.store import EventStore, Patience
+from tariff_timeline.store import EventStore, Patience, parse_store_url
+from tariff_timeline.store.patience import TurnTimeout
+from tariff_timeline.store.turns import WriterTurn
 from tests.builders import imposed
 from tests.conftest import FakeClock
 from tests.unit.test_patience import FakeTimer
@@ -52,16 +54,17 @@ def measure(eid: str, percent: float = 10) -> PolicyEvent:
 
 
 class Rival:
-    """Another writer on the same store, appending one new measure each time it is asked."""
+    """Another writer on the same store, appending one new measure each time it is asked
+    (straight to the log, as a writer that takes no turn would)."""
 
     def __init__(self, url: str, clock: FakeClock) -> None:
-        self.timeline = TariffTimeline.open(url, clock=clock)
+        self.store = EventStore(url, clock)
         self.appended: list[str] = []
         self.events: list[PolicyEvent] = []
 
     def __call__(self) -> None:
         event = self.events.pop(0) if self.events else measure(f"rival-{len(self.appended)}")
-        self.timeline.record_events([event])
+        self.store.append([event], self.store.count())
         self.appended.append(event.id)
 
 
@@ -69,7 +72,7 @@ class Rival:
 def rival(db_url: str, clock: FakeClock) -> Iterator[Rival]:
     opened = Rival(db_url, clock)
     yield opened
-    opened.timeline.close()
+    opened.store.close()
 
 
 def raced(db_url: str, clock: FakeClock, rival: Rival, times: int,
@@ -141,6 +144,35 @@ def test_an_importer_takes_its_deadline_from_the_store_unless_given_one(
     finally:
         timeline.close()
         given.close()
+
+
+class TestTheWritersTurn:
+    def test_is_held_by_one_writer_at_a_time_and_waited_for_up_to_a_deadline(
+            self, db_url: str) -> None:
+        target = parse_store_url(db_url)
+        first, second = WriterTurn(target), WriterTurn(target)
+        with first.hold(5), pytest.raises(TurnTimeout):
+            second.hold(0.2).__enter__()
+        # released when its holder is done
+        with second.hold(5):
+            pass
+
+    def test_is_reentrant_within_one_writer(self, db_url: str) -> None:
+        turn = WriterTurn(parse_store_url(db_url))
+        with turn.hold(5), turn.hold(0):
+            pass
+
+    def test_a_writer_that_waits_for_it_past_its_deadline_gives_up_having_written_nothing(
+            self, db_url: str, clock: FakeClock) -> None:
+        timeline = TariffTimeline.open(db_url, clock=clock, write_deadline=0.5)
+        try:
+            with (WriterTurn(timeline.store.target).hold(5),
+                  pytest.raises(StoreBusy, match="another writer's turn")):
+                timeline.record_events([measure("mine")])
+            assert timeline.store.count() == 0
+            assert timeline.record_events([measure("mine")]).appended == 1
+        finally:
+            timeline.close()
 
 
 @contextmanager
