@@ -33,8 +33,9 @@ FLAGS: dict[str, str] = {
 
 DbOption = Annotated[str | None, typer.Option(
     "--db", envvar=ENV_DB,
-    help="Database URL: sqlite:///path or postgresql://user@host:port/name. Default: an "
-         "embedded SQLite file in your data directory, loaded with the bundled timeline.")]
+    help="Database URL: sqlite:///path or postgresql://user@host:port/name (?schema=NAME). "
+         "Default: an embedded SQLite file in your data directory, loaded with the bundled "
+         "timeline.")]
 WriteDeadlineOption = Annotated[float | None, typer.Option(
     "--write-deadline", metavar="SECONDS",
     help="How long a writer waits its turn while other writers keep the store busy, then "

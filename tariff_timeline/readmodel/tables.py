@@ -163,12 +163,16 @@ def open_engine(url: str, lock_seconds: float = DEFAULT_WRITE_DEADLINE) -> Engin
     take up to `lock_seconds`."""
     sa_url, args = sqlalchemy_url(url, lock_seconds)
     engine = create_engine(sa_url, connect_args=args)
-    if not _current(engine):
-        # Several processes may open a new store at once: one creates the tables, under the
-        # layout lock, and the others find them current once they get it.
-        with _layout_lock(engine) as conn:
-            if not _current(conn):
-                _recreate(conn)
+    try:
+        if not _current(engine):
+            # Several processes may open a new store at once: one creates the tables, under
+            # the layout lock, and the others find them current once they get it.
+            with _layout_lock(engine) as conn:
+                if not _current(conn):
+                    _recreate(conn)
+    except BaseException:
+        engine.dispose()
+        raise
     return engine
 
 

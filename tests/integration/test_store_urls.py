@@ -47,6 +47,16 @@ class TestPostgresSchemas:
             assert timeline.verify().intact
         finally:
             timeline.close()
+        # and opened again, with its tables made, it appends and answers as well
+        reopened = TariffTimeline.open(f"{pg_server}?schema={schema}", clock=clock)
+        try:
+            clock.advance(minutes=1)
+            reopened.record_events([imposed("n-on", "n", known="2025-04-02",
+                                            start="2025-04-05", percent=5)])
+            answer = reopened.rate_on(origin="JP", hts="9503", entered="2025-05-01")
+            assert answer.additional == 15 and reopened.verify().intact
+        finally:
+            reopened.close()
         made = tables_in(pg_server, schema)
         assert "tarifftimeline_events" in made and "rm_pieces" in made
         assert not tables_in(pg_server, schema.lower())
