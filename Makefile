@@ -8,7 +8,7 @@ LOCK   := requirements.lock
 BASE   := $(VENV)/.installed-base
 DEV    := $(VENV)/.installed-dev
 
-.PHONY: setup demo test check bench lock clean
+.PHONY: setup demo test check bench stress lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,14 @@ check: $(DEV)
 SIZES ?= 10000,100000,1000000
 bench: $(DEV)
 	$(BIN)/python -m benchmarks.run --sizes $(SIZES)
+
+## Concurrent writers of issue 13, repeated: each scenario (8 processes importing into one store,
+## into a new store) $(ROUNDS) times on SQLite and a throwaway PostgreSQL; prints the tally of
+## landed / already recorded / refused / failed-because-busy / failed writes.
+ROUNDS ?= 20
+stress: $(DEV)
+	PATH="$(abspath $(BIN)):$$PATH" TARIFFS_STRESS_ROUNDS=$(ROUNDS) .ci/postgres.sh \
+	  $(BIN)/pytest -q -s -p no:cacheprovider tests/integration/test_concurrent_writers.py
 
 ## Re-create the lock file from pyproject.toml's ranges (newest versions within them).
 lock:

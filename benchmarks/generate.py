@@ -1,6 +1,6 @@
 """A deterministic generator of synthetic, valid tariff histories in the project's import format.
 
-    python -m benchmarks.generate --events 100000 --out /tmp/history-100k [--seed 4]
+    python -m benchmarks.generate --events 100000 --out /tmp/history-100k [--seed 4] [--prefix w1-]
 
 The history is written as a folder of JSON files (``{"events": [...]}``, one event a line), in
 the order the events became known, so the import accepts it as it is. It simulates a bounded
@@ -86,10 +86,16 @@ class _Sim:
     rulings: list[str] = field(default_factory=list)
     rate_events: list[dict[str, Any]] = field(default_factory=list)
     serial: int = 0
+    prefix: str = ""
 
     def next_id(self, kind: str) -> str:
         self.serial += 1
-        return f"{kind}-{self.serial:08d}"
+        return f"{self.prefix}{kind}-{self.serial:08d}"
+
+    def next_name(self, kind: str) -> str:
+        """The name of the next exemption, quota, deal, rule or ruling (the id of the event
+        that creates it follows)."""
+        return f"{self.prefix}{kind}-{self.serial + 1:08d}"
 
 
 def _day(value: date) -> str:
@@ -140,10 +146,12 @@ def _rate(rng: random.Random, sim: _Sim, program: str) -> dict[str, Any]:
 class Generator:
     """Yields N events of a valid history, as dictionaries of the import format."""
 
-    def __init__(self, events: int, seed: int = 4, measures: int | None = None) -> None:
+    def __init__(self, events: int, seed: int = 4, measures: int | None = None,
+                 prefix: str = "") -> None:
         self.total = events
         self.rng = random.Random(seed)
-        self.sim = _Sim(self.rng, measures or max(20, min(3000, events // 30)))
+        # A prefix names everything apart, so histories of several seeds share one store.
+        self.sim = _Sim(self.rng, measures or max(20, min(3000, events // 30)), prefix=prefix)
 
     def _known(self, index: int) -> date:
         # Known dates never go backwards along the files, so fold order is file order.
@@ -170,7 +178,7 @@ class Generator:
     def _impose(self, known: date) -> list[dict[str, Any]]:
         rng, sim = self.rng, self.sim
         authority, program = rng.choice(PROGRAMS)
-        measure_id = f"{program}-{len(sim.measures) + 1:05d}"
+        measure_id = f"{sim.prefix}{program}-{len(sim.measures) + 1:05d}"
         broad = rng.random() < 0.35
         out: list[dict[str, Any]] = []
         if rng.random() < 0.15:
@@ -248,7 +256,7 @@ class Generator:
                      "reason": rng.choice(("revoked", "expired", "superseded"))}]
         if roll < 0.62:
             start = self._effective(known, FIRST_DAY)
-            name = f"x-{sim.serial + 1:08d}"
+            name = sim.next_name("x")
             selector: dict[str, Any] = ({"measures": [measure.id]} if rng.random() < 0.8
                                         else {"programs": [measure.program]})
             event = {**base("exg", known), "type": "ExemptionGranted", "exemption": name,
@@ -266,7 +274,7 @@ class Generator:
                      "effective_from": _day(max(known, start + timedelta(days=1)))}]
         if roll < 0.67:
             start = self._effective(known, FIRST_DAY)
-            name = f"q-{sim.serial + 1:08d}"
+            name = sim.next_name("q")
             sim.quotas.append((name, start))
             return [{**base("qo", known), "type": "QuotaOpened", "quota": name,
                      "title": f"Tariff-rate quota {name}", "measure": measure.id,
@@ -291,7 +299,7 @@ class Generator:
             return self._impose(known)
         if roll < 0.75:
             if not sim.deals or rng.random() < 0.4:
-                name = f"deal-{sim.serial + 1:08d}"
+                name = sim.next_name("deal")
                 sim.deals.append(name)
                 return [{**base("deal", known), "type": "DealAnnounced", "deal": name,
                          "title": f"Framework agreement {name}",
@@ -304,7 +312,7 @@ class Generator:
         if roll < 0.76:
             start = self._effective(known, FIRST_DAY)
             if not sim.rules or rng.random() < 0.3:
-                name = f"rule-{sim.serial + 1:08d}"
+                name = sim.next_name("rule")
                 sim.rules.append(name)
                 return [{**base("rs", known), "type": "StackingRuleSet", "rule": name,
                          "description": "Section 232 goods do not pay the reciprocal layer",
@@ -316,7 +324,7 @@ class Generator:
                      "effective_until": _day(start + timedelta(days=rng.randint(10, 200))),
                      "in_effect": rng.random() < 0.5}]
         if roll < 0.765:
-            name = f"ruling-{sim.serial + 1:08d}"
+            name = sim.next_name("ruling")
             sim.rulings.append(name)
             return [{**base("court", known), "type": "CourtRuled", "ruling": name,
                      "court": "Court of International Trade", "case": f"Case {name}",
@@ -350,10 +358,11 @@ class Generator:
 
 
 def write_history(events: int, out: Path, seed: int = 4, check: bool = False,
-                  per_file: int = PER_FILE) -> list[Path]:
+                  per_file: int = PER_FILE, prefix: str = "") -> list[Path]:
     """Write a history of `events` events as JSON files under `out`; returns the files.
 
-    With `check`, every event is validated with the project's event classes as it is written.
+    With `check`, every event is validated with the project's event classes as it is written;
+    `prefix` starts every id and name, so that histories can be imported side by side.
     """
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("events-*.json"):
@@ -367,7 +376,7 @@ def write_history(events: int, out: Path, seed: int = 4, check: bool = False,
         files.append(path)
         batch.clear()
 
-    for event in Generator(events, seed):
+    for event in Generator(events, seed, prefix=prefix):
         if check:
             _ADAPTER.validate_python(event)
         batch.append(json.dumps(event, separators=(",", ":")))
@@ -385,8 +394,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--check", action="store_true", help="validate every event on the way")
+    parser.add_argument("--prefix", default="", help="start every id and name with this")
     args = parser.parse_args(argv)
-    files = write_history(args.events, args.out, args.seed, args.check)
+    files = write_history(args.events, args.out, args.seed, args.check, prefix=args.prefix)
     print(f"wrote {args.events} events in {len(files)} file(s) under {args.out}")
     return 0
 

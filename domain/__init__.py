@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from tariff_timeline.domain.errors import (
     ConflictingWrite,
+    EmptyStore,
     ImportRejected,
     InvalidInput,
     LifecycleError,
+    StoreBusy,
     StoreError,
     TariffError,
     UnknownReference,
@@ -24,11 +26,13 @@ from tariff_timeline.domain.timeline import (
 __all__ = [
     "ENDED",
     "ConflictingWrite",
+    "EmptyStore",
     "ImportRejected",
     "InvalidInput",
     "LifecycleError",
     "MeasureState",
     "Paint",
+    "StoreBusy",
     "StoreError",
     "TariffError",
     "Timeline",

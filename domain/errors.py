@@ -50,6 +50,16 @@ class ConflictingWrite(StoreError):
     """Another writer appended to the timeline at the same time; retry."""
 
 
+class StoreBusy(StoreError):
+    """Other writers kept the store busy until this writer's deadline passed: it waited its
+    turn, checked again and retried, and in the end wrote nothing."""
+
+
+class EmptyStore(TariffError):
+    """The store holds no events, so it has nothing to answer a question from (an empty
+    timeline would say 0% for everything, a wrong answer that looks right)."""
+
+
 class TamperDetected(TariffError):
     """The stored log was changed outside the application: its hash chain is broken."""
 

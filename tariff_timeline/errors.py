@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from tariff_timeline.domain.errors import (
+    EmptyStore,
     ImportRejected,
     InvalidInput,
     LifecycleError,
+    StoreBusy,
     StoreError,
     TamperDetected,
     TariffError,
@@ -15,8 +17,11 @@ EXIT_CODES: tuple[tuple[type[TariffError], int], ...] = (
     (InvalidInput, 2),
     (ImportRejected, 3),
     (LifecycleError, 3),
+    # Before StoreError, its base: a busy store was reached, it only stayed busy too long.
+    (StoreBusy, 6),
     (StoreError, 4),
     (TamperDetected, 5),
+    (EmptyStore, 7),
     (TariffError, 1),
 )
 

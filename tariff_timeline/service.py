@@ -25,7 +25,7 @@ from tariff_timeline.domain.clocks import (
     effective_instant,
     system_clock,
 )
-from tariff_timeline.domain.errors import InvalidInput
+from tariff_timeline.domain.errors import EmptyStore, InvalidInput
 from tariff_timeline.domain.questions import (
     Percent,
     coerce_facts,
@@ -65,7 +65,7 @@ from tariff_timeline.projections.replay import Corrected, corrected_log, fold_at
 from tariff_timeline.projections.schedule import schedule_as_of
 from tariff_timeline.projections.series import Series, rate_series
 from tariff_timeline.readmodel import CatchUpProgress, ReadModel
-from tariff_timeline.store import Checkpoint, EventStore, Verification
+from tariff_timeline.store import Checkpoint, EventStore, Verification, redact
 from tariff_timeline.store.chain import tamper_detected
 from tariff_timeline.store.keys import load_verifier
 
@@ -99,14 +99,19 @@ class TariffTimeline:
 
     @classmethod
     def open(cls, url: str | None = None, clock: Clock = system_clock,
-             load_bundled_if_new: bool | None = None, *, signing_key: Path | None = None,
+             load_bundled_if_new: bool | None = None,
+             write_deadline: float | None = None, *, signing_key: Path | None = None,
              public_key: Path | None = None) -> TariffTimeline:
         """Open the store at a URL, or TARIFFS_DB, or the embedded default (which loads the
         bundled timeline on first use, and again whenever the bundled timeline changes).
 
-        A signing key (or TARIFFS_SIGNING_KEY) signs the chain heads this process appends; a
-        public key (or TARIFFS_PUBLIC_KEY) makes every read require signed heads."""
-        wiring = wire(url, clock, signing_key=signing_key, public_key=public_key)
+        A writer that finds the store busy with other writers waits its turn and tries again
+        for up to `write_deadline` seconds (default TARIFFS_WRITE_DEADLINE, else 60), then
+        raises StoreBusy. A signing key (or TARIFFS_SIGNING_KEY) signs the chain heads this
+        process appends; a public key (or TARIFFS_PUBLIC_KEY) makes every read require signed
+        heads."""
+        wiring = wire(url, clock, write_deadline, signing_key=signing_key,
+                      public_key=public_key)
         timeline = cls(wiring.store, wiring.read_model)
         load = wiring.is_default if load_bundled_if_new is None else load_bundled_if_new
         if load:
@@ -164,6 +169,13 @@ class TariffTimeline:
         log = list(self.store.read())
         if not any(r.event.id == event_id for r in log):
             raise InvalidInput(f"no recorded event {event_id!r} to correct", field="event_id")
+        wanted = replacement.model_dump(mode="json")
+        earlier = [r.event for r in log
+                   if isinstance(r.event, EventCorrected) and r.event.corrects == event_id]
+        if earlier and earlier[-1].replacement.model_dump(mode="json") == wanted:
+            # Already corrected to this very content (a re-run after a crash, say): recording
+            # it again would only add a second, identical correction.
+            return earlier[-1]
         ids = {r.event.id for r in log}
         number = 1
         while f"{event_id}.corrected-{number}" in ids:
@@ -173,7 +185,7 @@ class TariffTimeline:
             correction = EventCorrected(
                 id=f"{event_id}.corrected-{number}"[:120], known=now.date(),
                 sources=tuple(sources) or replacement.sources, corrects=event_id,
-                reason=reason, replacement=replacement.model_dump(mode="json"))
+                reason=reason, replacement=wanted)
         except ValueError as exc:
             raise InvalidInput(f"cannot build the correction: {exc}") from exc
         self.record_events([correction])
@@ -211,6 +223,15 @@ class TariffTimeline:
 
     # ------------------------------------------------------------ queries
 
+    def _require_events(self) -> None:
+        """Refuse to answer from a store that holds no events: it would say 0% for every
+        question, a wrong answer that looks right."""
+        if self.store.count() == 0:
+            raise EmptyStore(
+                f"the store at {redact(self.store.url)} holds no events, so it cannot answer "
+                "(an empty timeline would say 0% for everything); load the bundled timeline "
+                "with `tariffs import` (no path), or import event files")
+
     def _entries(self, recorded: datetime) -> list[Corrected]:
         return corrected_log(self.store.read(), recorded)
 
@@ -240,6 +261,7 @@ class TariffTimeline:
         mfn_value = mfn_percent(mfn)
         coordinate = self.coordinate(entered, known, recorded)
         fact_values = coerce_facts(facts)
+        self._require_events()
         timeline, entries = self._timeline(coordinate, origin_iso, digits)
         return rate_on(timeline, entries, origin=origin_iso, hts=digits,
                        coordinate=coordinate, mfn=mfn_value, facts=fact_values)
@@ -253,6 +275,7 @@ class TariffTimeline:
         mfn_value = mfn_percent(mfn)
         coordinate = self.coordinate(entered, known, recorded)
         fact_values = coerce_facts(facts)
+        self._require_events()
         entries = self._entries(coordinate.recorded)
         return rate_on(fold_at(entries, coordinate.known), {e.event.id: e for e in entries},
                        origin=origin_iso, hts=digits, coordinate=coordinate, mfn=mfn_value,
@@ -265,6 +288,7 @@ class TariffTimeline:
         origin_iso = origin_code(origin) if origin else None
         digits = hts_digits(hts, allow_all=True) if hts else None
         coordinate = self.coordinate(entered, known, recorded)
+        self._require_events()
         timeline, _ = self._timeline(coordinate, origin_iso, digits)
         return schedule_as_of(timeline, coordinate, origin_iso, digits)
 
@@ -272,6 +296,7 @@ class TariffTimeline:
                  recorded: When | None = None) -> Snapshot:
         """The timeline and its entries at a coordinate (one side of a diff)."""
         coordinate = self.coordinate(entered, known, recorded)
+        self._require_events()
         entries = self._entries(coordinate.recorded)
         return Snapshot(coordinate, fold_at(entries, coordinate.known),
                         {e.event.id: e for e in entries})
@@ -300,6 +325,7 @@ class TariffTimeline:
         last = effective_instant(end, "end")
         if last <= first.effective:
             raise InvalidInput("must be after start", field="end")
+        self._require_events()
         entries = self._entries(first.recorded)
         return rate_series(fold_at(entries, first.known), {e.event.id: e for e in entries},
                            origin=origin_iso, hts=digits, start=first.effective,
@@ -315,6 +341,7 @@ class TariffTimeline:
             raise InvalidInput("give a measure, or an origin and an HTS code (not both)")
         cutoff = (cutoff_instant(recorded, "recorded")
                   if recorded is not None else self.store.clock())
+        self._require_events()
         log = [r for r in self.store.read() if r.recorded_at <= cutoff]
         if measure is not None:
             if not any(measure == subject_of(r.event) for r in log):

@@ -54,6 +54,15 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def pg_server() -> str:
+    """The test PostgreSQL server's URL, without a schema."""
+    url = _postgres_url()
+    if url is None:
+        pytest.skip("no PostgreSQL server: run `make test`, which starts one")
+    return url
+
+
+@pytest.fixture
 def pg_url() -> str:
     """A fresh schema on the PostgreSQL server (for behaviour that only PostgreSQL has)."""
     url = _postgres_url()

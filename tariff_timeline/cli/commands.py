@@ -28,6 +28,7 @@ from tariff_timeline.cli.options import (
     MfnOption,
     OriginOption,
     RecordedOption,
+    WriteDeadlineOption,
     errors_as_json,
     open_timeline,
     pair,
@@ -70,9 +71,11 @@ def import_(
     paths: Annotated[list[Path] | None, typer.Argument(
         help="Event files (YAML or JSON) or folders. None: the bundled timeline.")] = None,
     db: DbOption = None,
+    write_deadline: WriteDeadlineOption = None,
 ) -> None:
     """Import event files: everything is validated first, then appended in one transaction."""
-    timeline = run(lambda: TariffTimeline.open(db, load_bundled_if_new=False))
+    timeline = run(lambda: TariffTimeline.open(db, load_bundled_if_new=False,
+                                               write_deadline=write_deadline))
     chosen = paths or [bundled_data()]
     with Progress(TextColumn("{task.description}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total}"), console=err,
@@ -219,12 +222,13 @@ def correct(
         "--file", help="An event file holding the one replacement event (same id).")],
     reason: Annotated[str, typer.Option(help="What the store got wrong.")],
     db: DbOption = None,
+    write_deadline: WriteDeadlineOption = None,
 ) -> None:
     """Record that this store got an event wrong (a data correction, not a policy change).
 
     Answers use the corrected content from now on; --recorded before now still gives the
-    earlier answers exactly."""
-    timeline = open_timeline(db)
+    earlier answers exactly. Correcting an event again to the same content records nothing."""
+    timeline = open_timeline(db, write_deadline)
     correction = run(lambda: timeline.correct_from_file(event_id, file, reason))
     timeline.close()
     out.print(f"recorded correction {correction.id} of {event_id}", highlight=False)

@@ -30,14 +30,19 @@ FLAGS: dict[str, str] = {
     "facts": "--fact", "start": "--from", "end": "--to", "at": "--at", "file": "--file",
     "measure": "MEASURE", "event_id": "EVENT_ID", "replacement": "--file", "plot": "--plot",
     "since": "--since", "public_key": "--public-key", "private_key": "--private-key",
-    "signing_key": "TARIFFS_SIGNING_KEY",
+    "signing_key": "TARIFFS_SIGNING_KEY", "db": "--db", "write_deadline": "--write-deadline",
 }
 """The flag (or argument) that gives each field of the service's questions and commands."""
 
 DbOption = Annotated[str | None, typer.Option(
     "--db", envvar=ENV_DB,
-    help="Database URL: sqlite:///path or postgresql://user@host:port/name. Default: an "
-         "embedded SQLite file in your data directory, loaded with the bundled timeline.")]
+    help="Database URL: sqlite:///path or postgresql://user@host:port/name (?schema=NAME). "
+         "Default: an embedded SQLite file in your data directory, loaded with the bundled "
+         "timeline.")]
+WriteDeadlineOption = Annotated[float | None, typer.Option(
+    "--write-deadline", metavar="SECONDS",
+    help="How long a writer waits its turn while other writers keep the store busy, then "
+         "gives up (exit 6). Default: TARIFFS_WRITE_DEADLINE, else 60.")]
 JsonOption = Annotated[bool, typer.Option(
     "--json", help="Print JSON instead of a table (errors too, as {\"error\": ...}).")]
 AllOption = Annotated[bool, typer.Option(
@@ -117,10 +122,10 @@ class CatchUpBar:
             self._bar, self._task = None, None
 
 
-def open_timeline(db: str | None) -> TariffTimeline:
+def open_timeline(db: str | None, write_deadline: float | None = None) -> TariffTimeline:
     """The store a command names (or the default), its warnings printed, its catch-ups shown
     as a progress bar."""
-    timeline = run(lambda: TariffTimeline.open(db))
+    timeline = run(lambda: TariffTimeline.open(db, write_deadline=write_deadline))
     timeline.on_catch_up = CatchUpBar()
     for warning in timeline.warnings:
         err.print(f"[yellow]warning:[/] {warning}", highlight=False)

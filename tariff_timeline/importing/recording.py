@@ -1,16 +1,17 @@
 """Recording an import: check every event against the log, then append all of them in one
-transaction, or nothing; a writer that meets a concurrent append checks again."""
+transaction, or nothing; a writer that meets a concurrent append or a busy database checks
+again and retries until its write deadline."""
 
 from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from tariff_timeline.domain.errors import ConflictingWrite, ImportRejected, LifecycleError
+from tariff_timeline.domain.errors import ImportRejected, LifecycleError
 from tariff_timeline.events import EventCorrected, EventRetracted, PolicyEvent
 from tariff_timeline.importing.check import ImportCheck
 from tariff_timeline.importing.files import (
@@ -24,10 +25,8 @@ from tariff_timeline.importing.files import (
 )
 from tariff_timeline.importing.spool import Spool
 from tariff_timeline.projections.replay import Recorded, corrected_log, fold_at
-from tariff_timeline.store import EventStore
-
-ATTEMPTS = 3
-"""How often an import is checked again after another writer appended first."""
+from tariff_timeline.store import EventStore, Patience, write_deadline_seconds
+from tariff_timeline.store.turns import WriterTurn
 
 
 @dataclass(frozen=True)
@@ -59,10 +58,15 @@ def _bulk() -> Iterator[None]:
 
 
 class Importer:
-    """Records events into one store: all or nothing, never twice."""
+    """Records events into one store: all or nothing, never twice; a writer waits its turn."""
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, write_deadline: float | None = None,
+                 patience: Patience | None = None) -> None:
         self.store = store
+        # The store's own deadline unless this importer is given one.
+        self.patience = patience or (store.patience if write_deadline is None else
+                                     Patience(write_deadline_seconds(write_deadline)))
+        self.turn = WriterTurn(store.target)
 
     def import_paths(self, paths: Sequence[Path | str],
                      progress: Progress | None = None) -> ImportReport:
@@ -84,17 +88,29 @@ class Importer:
     def _record(self, changes: Callable[[], Sequence[PolicyEvent]],
                 batches: Callable[[], Iterable[Batch]], files: int | None,
                 progress: Progress | None) -> ImportReport:
-        for attempt in range(ATTEMPTS):
-            try:
-                return self._record_once(changes, batches(), files, progress)
-            except ConflictingWrite:
-                if attempt == ATTEMPTS - 1:
-                    raise
-        raise ConflictingWrite("the timeline kept moving; try again")  # pragma: no cover
+        ends = self.patience.monotonic() + self.patience.seconds
+        tries = 0
+
+        def turn() -> AbstractContextManager[None]:
+            return self.turn.hold(ends - self.patience.monotonic())
+
+        def attempt() -> ImportReport:
+            nonlocal tries
+            tries += 1
+            if tries == 1:
+                # Most imports meet no other writer: check at once, take the turn to append.
+                return self._record_once(changes, batches(), files, progress, turn)
+            # Each later try reads the log again (what another writer recorded meanwhile is
+            # then already recorded, or refused for its content), within this writer's turn,
+            # so that no other writer can append between its check and its append.
+            with turn():
+                return self._record_once(changes, batches(), files, progress, turn)
+
+        return self.patience.run(attempt, "record the import")
 
     def _record_once(self, changes: Callable[[], Sequence[PolicyEvent]],
-                     batches: Iterable[Batch],
-                     files: int | None, progress: Progress | None) -> ImportReport:
+                     batches: Iterable[Batch], files: int | None, progress: Progress | None,
+                     turn: Callable[[], AbstractContextManager[None]]) -> ImportReport:
         """Check the events while reading them once, then append them in one transaction.
 
         Nothing but indexes, the validation fold and a spool of canonical bytes is held: the
@@ -117,8 +133,10 @@ class Importer:
                                                list(check.new_events()))
             if problems:
                 raise ImportRejected(problems)
-            recorded_at = (self.store.append_canonical(spool.rows(), index.count)
-                           if check.new else None)
+            recorded_at = None
+            if check.new:
+                with turn():
+                    recorded_at = self.store.append_canonical(spool.rows(), index.count)
         if progress is not None:
             progress("appending", check.new, check.new)
         return ImportReport(check.files if files is None else files, check.new,

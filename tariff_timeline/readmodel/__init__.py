@@ -26,7 +26,7 @@ from tariff_timeline.readmodel.follower import follow
 from tariff_timeline.readmodel.reader import EventLookup, ReadModelReader
 from tariff_timeline.readmodel.tables import open_engine
 from tariff_timeline.readmodel.writer import APPLICATION_NAME, CatchUpProgress, ReadModelWriter
-from tariff_timeline.store import EventStore
+from tariff_timeline.store import DEFAULT_WRITE_DEADLINE, EventStore
 
 
 @dataclass(frozen=True)
@@ -38,9 +38,10 @@ class ReadModel:
     reader: ReadModelReader
 
     @classmethod
-    def open(cls, url: str) -> ReadModel:
-        """The read model in the database (and schema) of a store URL."""
-        engine = open_engine(url)
+    def open(cls, url: str, lock_seconds: float = DEFAULT_WRITE_DEADLINE) -> ReadModel:
+        """The read model in the database (and schema) of a store URL; a wait for a lock may
+        take up to `lock_seconds`."""
+        engine = open_engine(url, lock_seconds)
         cache = RowCache()
         return cls(engine, ReadModelWriter(engine, cache), ReadModelReader(engine, cache))
 

@@ -4,6 +4,9 @@ and recorded intervals."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import (
     BigInteger,
     ForeignKey,
@@ -13,14 +16,17 @@ from sqlalchemy import (
     Text,
     create_engine,
     func,
+    insert,
     inspect,
+    literal,
     select,
 )
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from tariff_timeline.store.chain import ChainState
+from tariff_timeline.store.opening import LOCK_NAMESPACE
+from tariff_timeline.store.patience import DEFAULT_WRITE_DEADLINE
 from tariff_timeline.store.urls import sqlalchemy_url
 
 SCHEMA = 3
@@ -165,33 +171,69 @@ class ProductKeyRow(Base):
     __table_args__ = (Index("ix_rm_product_keys_product", "product", "version_id"),)
 
 
-def open_engine(url: str) -> Engine:
+def open_engine(url: str, lock_seconds: float = DEFAULT_WRITE_DEADLINE) -> Engine:
     """An engine on the database (and schema) of a store URL, with the read model's tables in
     the current layout: a read model written in another layout is dropped, since it is only
-    ever a projection of the log and the next catch-up rebuilds it."""
-    sa_url, args = sqlalchemy_url(url)
+    ever a projection of the log and the next catch-up rebuilds it. A wait for a lock may
+    take up to `lock_seconds`."""
+    sa_url, args = sqlalchemy_url(url, lock_seconds)
     engine = create_engine(sa_url, connect_args=args)
-    current = inspect(engine).has_table(SchemaRow.__tablename__) and (
-        _schema_version(engine) == SCHEMA)
-    if not current:
-        create_tables(engine)
+    try:
+        if not _current(engine):
+            # Several processes may open a new store at once: one creates the tables, under
+            # the layout lock, and the others find them current once they get it.
+            with _layout_lock(engine) as conn:
+                if not _current(conn):
+                    _recreate(conn)
+    except BaseException:
+        engine.dispose()
+        raise
     return engine
 
 
 def create_tables(engine: Engine) -> None:
     """Drop the read model's tables, if any, and create them empty in the current layout."""
-    Base.metadata.drop_all(engine)
-    Base.metadata.create_all(engine)
-    try:
-        with Session(engine) as session, session.begin():
-            session.add(SchemaRow(version=SCHEMA))
-    except IntegrityError:
-        pass  # another process created the same tables at the same moment
+    with _layout_lock(engine) as conn:
+        _recreate(conn)
 
 
-def _schema_version(engine: Engine) -> int | None:
-    with Session(engine) as session:
-        return session.execute(select(func.max(SchemaRow.version))).scalar()
+def _current(bind: Engine | Connection) -> bool:
+    if isinstance(bind, Engine):
+        with bind.connect() as conn:
+            return _current(conn)
+    return inspect(bind).has_table(SchemaRow.__tablename__) and (
+        bind.execute(select(func.max(SchemaRow.version))).scalar() == SCHEMA)
+
+
+def _recreate(conn: Connection) -> None:
+    Base.metadata.drop_all(conn)
+    Base.metadata.create_all(conn)
+    conn.execute(insert(SchemaRow).values(version=SCHEMA))
+
+
+@contextmanager
+def _layout_lock(engine: Engine) -> Iterator[Connection]:
+    """A transaction that holds the read model's layout lock: on PostgreSQL an advisory lock
+    for the schema, on SQLite the database's write lock (BEGIN IMMEDIATE). DDL is
+    transactional in both, so the tables appear all at once, when it commits."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(
+                literal(f"{LOCK_NAMESPACE} read model ").op("||")(
+                    func.coalesce(func.current_schema(), ""))))))
+            yield conn
+        return
+    with engine.connect() as plain:
+        # Autocommit leaves the transaction to us: pysqlite would begin a deferred one, which
+        # lets two processes both read 'no tables' before either writes.
+        conn = plain.execution_options(isolation_level="AUTOCOMMIT")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.exec_driver_sql("ROLLBACK")
+            raise
+        conn.exec_driver_sql("COMMIT")
 
 
 def row_counts(engine: Engine) -> dict[str, int]:

@@ -1,6 +1,7 @@
 """Where events live: the eventsourcing application and its mapper (``mapper``), the store that
 appends and reads (``eventstore``), the hash chain (``chain``), what an import needs to know of
-the log (``index``) and store URLs (``urls``)."""
+the log (``index``), store URLs (``urls``), opening a store when others do too (``opening``) and
+how long a writer waits its turn (``patience``)."""
 
 from __future__ import annotations
 
@@ -17,26 +18,25 @@ from tariff_timeline.store.mapper import (
     canonical_bytes,
     entry_state,
 )
-from tariff_timeline.store.urls import persistence_env, redact, sqlalchemy_url
+from tariff_timeline.store.patience import (
+    DEFAULT_WRITE_DEADLINE,
+    ENV_WRITE_DEADLINE,
+    Patience,
+    busy_reason,
+    write_deadline_seconds,
+)
+from tariff_timeline.store.urls import (
+    StoreUrl,
+    parse_store_url,
+    persistence_env,
+    redact,
+    sqlalchemy_url,
+)
 
 __all__ = [
-    "CHUNK",
-    "GONE",
-    "HEAD_ID",
-    "PAGE",
-    "TIMELINE_ID",
-    "ChainHead",
-    "Checkpoint",
-    "EventStore",
-    "PolicyMapper",
-    "RecordedIndex",
-    "TimelineApplication",
-    "TimelineEntry",
-    "Verification",
-    "canonical_bytes",
-    "content_digest",
-    "entry_state",
-    "persistence_env",
-    "redact",
-    "sqlalchemy_url",
+    "CHUNK", "DEFAULT_WRITE_DEADLINE", "ENV_WRITE_DEADLINE", "GONE", "HEAD_ID", "PAGE",
+    "TIMELINE_ID", "ChainHead", "Checkpoint", "EventStore", "Patience", "PolicyMapper",
+    "RecordedIndex", "StoreUrl", "TimelineApplication", "TimelineEntry", "Verification",
+    "busy_reason", "canonical_bytes", "content_digest", "entry_state", "parse_store_url",
+    "persistence_env", "redact", "sqlalchemy_url", "write_deadline_seconds",
 ]

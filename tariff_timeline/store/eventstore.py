@@ -7,7 +7,6 @@ writers can never both extend the same history. The store stamps the recorded ti
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -39,54 +38,33 @@ from tariff_timeline.store.mapper import (
     HEAD_ID,
     TIMELINE_ID,
     ChainHead,
-    TimelineApplication,
     TimelineEntry,
     canonical_bytes,
     entry_state,
 )
-from tariff_timeline.store.urls import persistence_env, redact
+from tariff_timeline.store.opening import open_application
+from tariff_timeline.store.patience import Patience, write_deadline_seconds
+from tariff_timeline.store.urls import parse_store_url
 
 PAGE = 1000
 CHUNK = 5000
 """Rows per insert statement when an append streams its rows into its one transaction."""
 
 
-def _create_schema(env: dict[str, str]) -> None:
-    """Create the PostgreSQL schema a store URL names, if it does not exist yet."""
-    schema = env.get("POSTGRES_SCHEMA")
-    if not schema:
-        return
-    import psycopg  # only PostgreSQL stores need it
-    from psycopg import sql
-
-    with psycopg.connect(
-        dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
-        user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"], autocommit=True,
-    ) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
-
-
 class EventStore:
     """Appends timeline entries and reads the log back, with an injected clock."""
 
-    def __init__(self, url: str, clock: Clock = system_clock, signer: HeadSigner | None = None,
+    def __init__(self, url: str, clock: Clock = system_clock,
+                 patience: Patience | None = None, *, signer: HeadSigner | None = None,
                  signature_check: SignatureCheck | None = None) -> None:
         self.url = url
         self.clock = clock
         self.signer = signer
         self.signature_check = signature_check
-        env = persistence_env(url)
-        if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres" and (
-                importlib.util.find_spec("psycopg") is None):
-            raise StoreError("a PostgreSQL store needs the PostgreSQL driver: "
-                             "pip install 'tariff-timeline[postgres]'")
-        try:
-            _create_schema(env)
-            self.app = TimelineApplication(env=env)
-        except InvalidInput:
-            raise
-        except Exception as exc:
-            raise StoreError(f"cannot open the event store at {redact(url)}: {exc}") from exc
+        # How long opening (and each wait for a lock) may take before giving up.
+        self.patience = patience or Patience(write_deadline_seconds())
+        self.target = parse_store_url(url)
+        self.app = open_application(self.target, self.patience)
 
     def close(self) -> None:
         """Release the database connections."""

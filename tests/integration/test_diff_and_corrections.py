@@ -106,6 +106,21 @@ class TestCorrections:
         assert change.events[0].corrected_by == ("recip-country-rates-jp.corrected-1",)
         assert [(c.before, c.after) for c in result.cells] == [(24, 26)]
 
+    def test_correcting_again_to_the_same_content_records_nothing_and_to_other_content_once(
+            self, loaded: TariffTimeline, clock: FakeClock) -> None:
+        first = loaded.correct("recip-country-rates-jp", JP_26, reason="Annex I misread")
+        count = loaded.store.count()
+        clock.advance(days=1)
+        again = loaded.correct("recip-country-rates-jp", JP_26, reason="asked twice")
+        assert again == first and loaded.store.count() == count
+        other = imposed("recip-country-rates-jp", "ieepa-recip-jp", known="2025-04-02",
+                        start="2025-04-09T00:01:00-04:00", percent=27, origins=("JP",),
+                        program="ieepa-reciprocal", kind="replacement",
+                        replaces=("ieepa-recip-baseline",))
+        second = loaded.correct("recip-country-rates-jp", other, reason="read once more")
+        assert second.id == "recip-country-rates-jp.corrected-2"
+        assert loaded.store.count() == count + 1
+
     def test_the_history_shows_the_first_version_and_the_correction_with_their_results(
             self, loaded: TariffTimeline, clock: FakeClock) -> None:
         first_recorded = clock.now

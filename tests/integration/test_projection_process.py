@@ -1,7 +1,9 @@
-"""The projection process survives being killed anywhere, and follows the log on PostgreSQL."""
+"""The projection process and a correction survive being killed anywhere, and the projection
+follows the log on PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -16,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tariff_timeline import TariffTimeline
+from tariff_timeline.events import EventCorrected, PolicyEvent
 from tariff_timeline.readmodel import APPLICATION_NAME
 from tariff_timeline.readmodel.tables import EventRow, create_tables
 from tariff_timeline.store import TIMELINE_ID
@@ -110,6 +113,72 @@ def test_killing_the_projection_anywhere_never_loses_or_double_applies_an_event(
     position, seqs = read_model_position(timeline)
     assert len(ids) == total and position >= ids[-1] and seqs == ids
     answers_match(timeline, seed=kills)
+    timeline.close()
+
+
+def corrections_of(timeline: TariffTimeline, event_id: str) -> list[EventCorrected]:
+    return [r.event for r in timeline.store.read()
+            if isinstance(r.event, EventCorrected) and r.event.corrects == event_id]
+
+
+def replacement_file(folder: Path, event: PolicyEvent) -> Path:
+    path = folder / f"{event.id}.json"
+    path.write_text(json.dumps([event.model_dump(mode="json")]), encoding="utf-8")
+    return path
+
+
+def test_killing_a_correction_anywhere_leaves_it_whole_or_absent_and_a_rerun_records_it_once(
+        db_url: str, clock: FakeClock, tmp_path: Path) -> None:
+    timeline = TariffTimeline.open(db_url, clock=clock)
+    a_long_history(timeline, clock, groups=40)
+    # Given, for each of several recorded rate changes, a file with what it should have said
+    fixes = {f"r{g}": rate_changed(f"r{g}", f"m{g}", known="2025-03-01", start="2025-03-10",
+                                   percent=g % 40 + 1) for g in range(7)}
+    files = {eid: replacement_file(tmp_path, event) for eid, event in fixes.items()}
+
+    def correct(eid: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen([TARIFFS, "correct", eid, "--file", str(files[eid]),
+                                 "--reason", "the annex gives another rate"],
+                                env=cli_env(db_url), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)
+
+    # A run left alone shows how long a correction takes from start to exit.
+    started = time.monotonic()
+    whole = correct("r0")
+    assert whole.wait(timeout=120) == 0, whole.stderr
+    window = time.monotonic() - started
+    rng = random.Random(20261130)
+    outcomes: list[str] = []
+    for eid in list(fixes)[1:]:
+        # When one is killed at a random point of its run
+        process = correct(eid)
+        try:
+            process.wait(timeout=rng.uniform(0.1, window))
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+        # then the log is intact and the correction is either all there or not at all
+        assert timeline.verify().intact
+        found = corrections_of(timeline, eid)
+        assert len(found) <= 1
+        if found:
+            assert found[0].replacement == fixes[eid]
+        outcomes.append(("killed" if process.returncode == -signal.SIGKILL else "finished")
+                        + (", recorded" if found else ", absent"))
+    print("corrections:", ", ".join(outcomes))
+    assert any(outcome.startswith("killed") for outcome in outcomes)
+    verified = subprocess.run([TARIFFS, "verify"], env=cli_env(db_url), capture_output=True,
+                              text=True, timeout=120, check=False)
+    assert verified.returncode == 0 and verified.stdout.startswith("intact"), verified.stderr
+    # And running each again records it exactly once
+    for eid in fixes:
+        again = correct(eid)
+        assert again.wait(timeout=120) == 0, again.stderr
+        found = corrections_of(timeline, eid)
+        assert len(found) == 1 and found[0].replacement == fixes[eid], eid
+        assert found[0].id == f"{eid}.corrected-1"
+    assert timeline.verify().intact
+    answers_match(timeline, seed=len(outcomes))
     timeline.close()
 
 
