@@ -50,10 +50,11 @@ class TestScopes:
         assert fields == ["scope.products.0"]
 
     def test_unknown_country_is_rejected_at_its_field(self) -> None:
-        assert error_fields(imposed(scope={"origins": ["XX"]})) == ["scope.origins.0"]
+        fields = error_fields(imposed(scope={"origins": ["XX"], "products": ["ALL"]}))
+        assert fields == ["scope.origins.0"]
 
     def test_named_groups_and_all_are_origins(self) -> None:
-        event = ADAPTER.validate_python(imposed(scope={"origins": ["EU"]}))
+        event = ADAPTER.validate_python(imposed(scope={"origins": ["EU"], "products": ["ALL"]}))
         assert event.scope.origins == ("EU",)  # type: ignore[attr-defined]
 
 
