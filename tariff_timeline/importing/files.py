@@ -240,6 +240,11 @@ def _named_field(tree: _Tree, loc: tuple[int | str, ...], message: str) -> tuple
     return (named[0][1],) if named else ()
 
 
+def _short(name: str) -> str:
+    """A field name as a message shows it (an unknown key may be any length)."""
+    return name if len(name) <= 60 else name[:55] + "[...]"
+
+
 def _describe(data: Any) -> str:
     if isinstance(data, dict):
         ident, kind = data.get("id"), data.get("type")
@@ -288,7 +293,7 @@ class _Problems:
             loc = tuple(error["loc"])
             why = _why(error)
             loc = loc + _named_field(tree, loc, why)
-            fields = ".".join(str(p) for p in loc if not (
+            fields = ".".join(_short(str(p)) for p in loc if not (
                 isinstance(p, str) and p[:1].isupper())) or "(event)"
             self.add(_reach(tree, loc)[0], f"{_describe(item)}, item {index + 1}, field "
                                            f"'{fields}': {why}")
