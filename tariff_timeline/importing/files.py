@@ -323,6 +323,10 @@ def _read_yaml(name: str, text: str, limits: Limits = DEFAULT_LIMITS) -> tuple[
         list[Located], list[str]]:
     """The events of a YAML text read as YAML nodes, which carry their lines."""
     problems = _Problems(name)
+    odd = _YAML_BREAKS.search(text)
+    if odd is not None:
+        problems.add(text.count("\n", 0, odd.start()) + 1, _yaml_break(odd.group()))
+        return [], problems.all()
     try:
         root, data = yamlcore.load(text, limits)
     except yaml.YAMLError as exc:
@@ -354,6 +358,22 @@ def _read_yaml(name: str, text: str, limits: Limits = DEFAULT_LIMITS) -> tuple[
             continue
         located.append(Located(event, name, node.start_mark.line + 1))
     return located, problems.all()
+
+
+_YAML_BREAKS = re.compile("[\x80-\x9f\u2028\u2029]")
+"""C1 controls (NEL among them) and the Unicode line and paragraph separators: YAML 1.1
+readers, PyYAML's too, end a line at NEL, U+2028 and U+2029, where YAML 1.2 and JSON read
+text; whichever is meant, the value would change without a word."""
+
+
+def _yaml_break(character: str) -> str:
+    code = f"U+{ord(character):04X}"
+    if character in "\u2028\u2029":
+        return (f"holds {code}, which YAML readers take as a line break or as text depending "
+                f"on their version: write it as \\u{ord(character):04x} in double quotes, or "
+                "remove it")
+    return (f"holds the control character {code} (often '…' or a quote from a file decoded "
+            "as Latin-1); control characters are not text")
 
 
 def _yaml_problem(text: str, exc: yaml.YAMLError) -> tuple[int, str]:

@@ -244,6 +244,16 @@ class TestTextAndEncodings:
             "U+D800, half of a UTF-16 surrogate pair, which is not a character on its own"]
         problems[0].encode("utf-8")
 
+    @pytest.mark.parametrize("character, why", [
+        ("\x85", "holds the control character U+0085"),
+        ("\u2028", "holds U+2028, which YAML readers take as a line break or as text")])
+    def test_a_yaml_line_break_of_yaml_11_only_is_refused_not_read_as_either(
+            self, timeline: TariffTimeline, tmp_path: Path, character: str, why: str) -> None:
+        # PyYAML would fold 'A measure<NEL>' into 'A measure ', where JSON reads the NEL.
+        path = write(tmp_path, "nel.yaml", GOOD.replace("A measure", f"'A measure{character}'"))
+        problems = refused(timeline, path)
+        assert len(problems) == 1 and problems[0].startswith(f"{path}:8: {why}")
+
     def test_invalid_utf8_is_refused_at_its_line(self, timeline: TariffTimeline,
                                                  tmp_path: Path) -> None:
         path = write(tmp_path, "latin1.yaml", GOOD.replace("A measure", "Café").encode("latin-1"))
