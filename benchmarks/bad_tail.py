@@ -3,7 +3,7 @@
     python -m benchmarks.bad_tail [--events 60000] [--seed 4] [--runs 3]
 
 Generates one JSON file of `--events` events with `benchmarks.generate` (60,000 events are
-about 22 MB) and a copy of it whose last event gives its `known` date as a number, then
+about 22 MB) and a copy of it whose last event is known on an impossible date, then
 imports each into a new SQLite store, each import in a fresh subprocess (seconds and peak
 RSS belong to one import only), `--runs` times in turn. The target: refusing the bad file takes
 at most twice the time of importing the good one (it used to take eight times as long, and
@@ -31,12 +31,13 @@ TARGET = 2.0
 
 
 def make_files(events: int, work: Path, seed: int) -> tuple[Path, Path]:
-    """The generated file, and a copy whose last event has one bad value."""
+    """The generated file, and a copy whose last event has one bad value (a date that no
+    version of the reader ever took, so that versions can be compared)."""
     (good,) = write_history(events, work / "good", seed, per_file=events)
     lines = good.read_text(encoding="utf-8").split("\n")
     # '{"events": [', one event a line, ']}', '': the last event is third from the end.
     last = json.loads(lines[-3])
-    last["known"] = int(last["known"].replace("-", ""))  # e.g. "2028-12-14" -> 20281214
+    last["known"] = last["known"][:5] + "02-30"  # e.g. "2028-12-13" -> "2028-02-30"
     lines[-3] = json.dumps(last, separators=(",", ":"))
     bad = work / "bad" / good.name
     bad.parent.mkdir(parents=True, exist_ok=True)

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
-"""Largest event file, in bytes (64 MiB). A file is decoded whole, and its events take about
-17 times its size in memory while they are checked, so this keeps one file near 1 GB. The
-benchmark writes 10,000 events a file (3.6 MB), the largest bundled file is 69 KB; a larger
-history is a folder of files."""
+"""Largest event file, in bytes (64 MiB). A file is decoded whole and its events are held
+while they are checked: importing a 50 MB file peaks at 584 MB (benchmarks/bad_tail.py), so
+this keeps one file under 1 GB. The benchmark writes 10,000 events a file (3.6 MB), the
+largest bundled file is 69 KB; a larger history is a folder of files."""
 
 MAX_DEPTH = 32
 """Deepest nesting of lists and mappings, counted from the top of the file. The import format

@@ -68,8 +68,11 @@ def fuzzed() -> tuple[list[dict[str, Any]], list[str]]:
     started = time.monotonic()
     outcomes, broken = _run_batches()
     results = Counter(o["result"] for o in outcomes)
+    expected = Counter(o["expect"] for o in outcomes)
     summary = (
-        f"fuzz seed {SEED}: {len(outcomes)} cases, {results['refused']} refused, "
+        f"fuzz seed {SEED}: {len(outcomes)} cases ({expected['REFUSE']} must be refused, "
+        f"{expected['ACCEPT']} must be accepted, {expected['MAY']} may be either), "
+        f"{results['refused']} refused, "
         f"{results['accepted']} accepted, {results['traceback']} tracebacks, "
         f"{sum(o['partial'] for o in outcomes)} partial writes, max "
         f"{max((o['seconds'] for o in outcomes), default=0):.2f} s a case, max "
