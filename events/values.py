@@ -36,10 +36,13 @@ class Frozen(BaseModel):
 
 # ---------------------------------------------------------------- text
 
+TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+"""No control character but tab and line breaks (C0, DEL and C1 are refused)."""
+
 Text = Annotated[
     str,
     # Lone surrogates fail this check too (they cannot be encoded, so cannot be matched).
-    Field(pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"),
+    Field(pattern=TEXT_PATTERN),
 ]
 """Free text in an event: any characters but control characters (tab and line breaks are
 allowed) and lone surrogates, which no store or terminal takes back intact."""

@@ -34,7 +34,7 @@ from tariff_timeline.events import (
     EventRetracted,
     PolicyEvent,
 )
-from tariff_timeline.events.values import brief
+from tariff_timeline.events.values import TEXT_PATTERN, brief
 from tariff_timeline.importing import yamlcore
 from tariff_timeline.importing.limits import DEFAULT_LIMITS, Limits
 
@@ -265,7 +265,7 @@ def _why(error: ErrorDetails) -> str:
         if odd is not None:
             return (f"holds U+{ord(odd):04X}, half of a UTF-16 surrogate pair, which is not a "
                     "character on its own")
-    if kind == "string_pattern_mismatch" and "\\x00" in str(error.get("ctx", {})):
+    if kind == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern") == TEXT_PATTERN:
         odd = next((c for c in text if _UNPRINTABLE.match(c) and c not in "\n\r"), None)
         if odd is not None:
             return f"holds the control character U+{ord(odd):04X}; text may not hold them"
