@@ -8,7 +8,7 @@ LOCK   := requirements.lock
 BASE   := $(VENV)/.installed-base
 DEV    := $(VENV)/.installed-dev
 
-.PHONY: setup demo test check bench stress lock clean
+.PHONY: setup demo test check bench stress fuzz lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,13 @@ ROUNDS ?= 20
 stress: $(DEV)
 	PATH="$(abspath $(BIN)):$$PATH" TARIFFS_STRESS_ROUNDS=$(ROUNDS) .ci/postgres.sh \
 	  $(BIN)/pytest -q -s -p no:cacheprovider tests/integration/test_concurrent_writers.py
+
+## Fuzz the import with 10,000 seeded mutated files (CI runs 1,000); e.g. `make fuzz FUZZ_SEED=7`.
+FUZZ_CASES ?= 10000
+FUZZ_SEED  ?= 13
+fuzz: $(DEV)
+	TARIFFS_FUZZ_CASES=$(FUZZ_CASES) TARIFFS_FUZZ_SEED=$(FUZZ_SEED) \
+	    $(BIN)/pytest -q -s -p no:cacheprovider tests/integration/test_fuzzed_imports.py
 
 ## Re-create the lock file from pyproject.toml's ranges (newest versions within them).
 lock:

@@ -279,7 +279,7 @@ class Generator:
             return [{**base("qo", known), "type": "QuotaOpened", "quota": name,
                      "title": f"Tariff-rate quota {name}", "measure": measure.id,
                      "effective_from": _day(start),
-                     "scope": {"origins": [rng.choice(COUNTRIES)]},
+                     "scope": {"origins": [rng.choice(COUNTRIES)], "products": ["ALL"]},
                      "in_quota_percent": rng.choice((0, 5, 10)),
                      "over_quota": rng.choice(("measure_rate", "prohibited")),
                      "volume": f"{rng.randint(1, 500) * 1000} tonnes"}]
@@ -303,7 +303,7 @@ class Generator:
                 sim.deals.append(name)
                 return [{**base("deal", known), "type": "DealAnnounced", "deal": name,
                          "title": f"Framework agreement {name}",
-                         "partners": {"origins": [rng.choice(COUNTRIES)]},
+                         "partners": {"origins": [rng.choice(COUNTRIES)], "products": ["ALL"]},
                          "terms": "reciprocal rate of 15% all-in; quotas on steel"}]
             return [{**base("step", known), "type": "DealImplemented",
                      "deal": rng.choice(sim.deals),

@@ -40,6 +40,7 @@ from tariff_timeline.events.policy import (
 )
 from tariff_timeline.events.values import (
     ALL,
+    EVERYWHERE,
     FACTS,
     ORIGIN_GROUPS,
     Condition,
@@ -56,6 +57,7 @@ __all__ = [
     "ALL",
     "EASTERN",
     "EVENT_TYPES",
+    "EVERYWHERE",
     "FACTS",
     "ORIGIN_GROUPS",
     "TOPICS",

@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal, NamedTuple
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictBool, model_validator
 
 from tariff_timeline.events.values import (
+    EVERYWHERE,
     Condition,
     Confidence,
     EffectiveInstant,
@@ -24,6 +25,7 @@ from tariff_timeline.events.values import (
     Scope,
     Selector,
     Source,
+    Text,
 )
 
 
@@ -36,11 +38,11 @@ class PolicyEvent(Frozen):
     known: KnownTime
     sources: tuple[Source, ...] = Field(min_length=1)
     confidence: Confidence = "verified"
-    caveats: tuple[str, ...] = Field(
+    caveats: tuple[Text, ...] = Field(
         default=(),
         description="What is uncertain about this event (a 'partly' fact, a disputed figure).",
     )
-    note: str | None = None
+    note: Text | None = None
 
     @model_validator(mode="after")
     def _partly_says_why(self) -> PolicyEvent:
@@ -76,14 +78,14 @@ class MeasureAnnounced(PolicyEvent):
     TOPIC: ClassVar[str] = "tariffs.MeasureAnnounced.v1"
     type: Literal["MeasureAnnounced"] = "MeasureAnnounced"
     measure: Ref
-    title: str
-    authority: str
+    title: Text
+    authority: Text
     program: Ref
     stage: Literal["threat", "announcement", "authority"] = "announcement"
-    scope: Scope = Scope()
+    scope: Scope = EVERYWHERE
     rate: Rate | None = None
     planned_from: EffectiveInstant | None = None
-    instrument: str | None = None
+    instrument: Text | None = None
 
 
 class MeasureImposed(Effective, PolicyEvent):
@@ -92,12 +94,12 @@ class MeasureImposed(Effective, PolicyEvent):
     TOPIC: ClassVar[str] = "tariffs.MeasureImposed.v1"
     type: Literal["MeasureImposed"] = "MeasureImposed"
     measure: Ref
-    title: str
-    authority: str
+    title: Text
+    authority: Text
     program: Ref
     scope: Scope
     rate: Rate
-    instrument: str | None = None
+    instrument: Text | None = None
 
 
 class RateChanged(Effective, PolicyEvent):
@@ -107,7 +109,7 @@ class RateChanged(Effective, PolicyEvent):
     type: Literal["RateChanged"] = "RateChanged"
     measure: Ref
     rate: Rate
-    instrument: str | None = None
+    instrument: Text | None = None
 
 
 class ScopeAmended(Effective, PolicyEvent):
@@ -117,7 +119,7 @@ class ScopeAmended(Effective, PolicyEvent):
     type: Literal["ScopeAmended"] = "ScopeAmended"
     measure: Ref
     scope: Scope
-    instrument: str | None = None
+    instrument: Text | None = None
 
 
 class MeasurePaused(Effective, PolicyEvent):
@@ -126,7 +128,7 @@ class MeasurePaused(Effective, PolicyEvent):
     TOPIC: ClassVar[str] = "tariffs.MeasurePaused.v1"
     type: Literal["MeasurePaused"] = "MeasurePaused"
     measure: Ref
-    instrument: str | None = None
+    instrument: Text | None = None
 
 
 class PauseExtended(PolicyEvent):
@@ -136,7 +138,7 @@ class PauseExtended(PolicyEvent):
     type: Literal["PauseExtended"] = "PauseExtended"
     measure: Ref
     effective_until: EffectiveInstant
-    instrument: str | None = None
+    instrument: Text | None = None
 
 
 class MeasureResumed(PolicyEvent):
@@ -146,7 +148,7 @@ class MeasureResumed(PolicyEvent):
     type: Literal["MeasureResumed"] = "MeasureResumed"
     measure: Ref
     effective_from: EffectiveInstant
-    instrument: str | None = None
+    instrument: Text | None = None
 
 
 class MeasureRevoked(PolicyEvent):
@@ -157,7 +159,7 @@ class MeasureRevoked(PolicyEvent):
     measure: Ref
     effective_from: EffectiveInstant
     reason: Literal["revoked", "expired", "superseded", "collection_ended"] = "revoked"
-    instrument: str | None = None
+    instrument: Text | None = None
 
 
 class MeasureInvalidated(PolicyEvent):
@@ -179,14 +181,14 @@ class ExemptionGranted(Effective, PolicyEvent):
     TOPIC: ClassVar[str] = "tariffs.ExemptionGranted.v1"
     type: Literal["ExemptionGranted"] = "ExemptionGranted"
     exemption: Ref
-    title: str
+    title: Text
     applies_to: Selector
-    scope: Scope = Scope()
+    scope: Scope = EVERYWHERE
     conditions: tuple[Condition, ...] = ()
     rate: Rate | None = Field(
         default=None, description="None: exempt. A rate: the layer is charged at this instead."
     )
-    instrument: str | None = None
+    instrument: Text | None = None
 
 
 class ExemptionRevoked(PolicyEvent):
@@ -196,7 +198,7 @@ class ExemptionRevoked(PolicyEvent):
     type: Literal["ExemptionRevoked"] = "ExemptionRevoked"
     exemption: Ref
     effective_from: EffectiveInstant
-    instrument: str | None = None
+    instrument: Text | None = None
 
 
 class QuotaOpened(Effective, PolicyEvent):
@@ -205,14 +207,14 @@ class QuotaOpened(Effective, PolicyEvent):
     TOPIC: ClassVar[str] = "tariffs.QuotaOpened.v1"
     type: Literal["QuotaOpened"] = "QuotaOpened"
     quota: Ref
-    title: str
+    title: Text
     measure: Ref
-    scope: Scope = Scope()
+    scope: Scope = EVERYWHERE
     in_quota_percent: Percent
     over_quota: Literal["measure_rate", "prohibited"] = "measure_rate"
-    volume: str
-    period: str = "year"
-    instrument: str | None = None
+    volume: Text
+    period: Text = "year"
+    instrument: Text | None = None
 
 
 class QuotaChanged(PolicyEvent):
@@ -223,9 +225,9 @@ class QuotaChanged(PolicyEvent):
     quota: Ref
     effective_from: EffectiveInstant
     in_quota_percent: Percent | None = None
-    volume: str | None = None
-    closed: bool = False
-    instrument: str | None = None
+    volume: Text | None = None
+    closed: StrictBool = False
+    instrument: Text | None = None
 
     @model_validator(mode="after")
     def _changes_something(self) -> QuotaChanged:
@@ -243,9 +245,9 @@ class DealAnnounced(PolicyEvent):
     TOPIC: ClassVar[str] = "tariffs.DealAnnounced.v1"
     type: Literal["DealAnnounced"] = "DealAnnounced"
     deal: Ref
-    title: str
+    title: Text
     partners: Scope
-    terms: str
+    terms: Text
 
 
 class DealImplemented(PolicyEvent):
@@ -255,8 +257,8 @@ class DealImplemented(PolicyEvent):
     type: Literal["DealImplemented"] = "DealImplemented"
     deal: Ref
     effective_from: EffectiveInstant
-    step: str
-    instrument: str | None = None
+    step: Text
+    instrument: Text | None = None
 
 
 # ---------------------------------------------------------------- stacking
@@ -268,10 +270,10 @@ class StackingRuleSet(Effective, PolicyEvent):
     TOPIC: ClassVar[str] = "tariffs.StackingRuleSet.v1"
     type: Literal["StackingRuleSet"] = "StackingRuleSet"
     rule: Ref
-    description: str
+    description: Text
     when: Selector
     excludes: Selector
-    remainder: bool = Field(
+    remainder: StrictBool = Field(
         default=False,
         description=(
             "When true, the excluded layers are not dropped but apply to the share of value the "
@@ -279,7 +281,7 @@ class StackingRuleSet(Effective, PolicyEvent):
             "tariff on the non-metal content of a derivative."
         ),
     )
-    instrument: str | None = None
+    instrument: Text | None = None
 
 
 class StackingRuleChanged(Effective, PolicyEvent):
@@ -288,10 +290,10 @@ class StackingRuleChanged(Effective, PolicyEvent):
     TOPIC: ClassVar[str] = "tariffs.StackingRuleChanged.v1"
     type: Literal["StackingRuleChanged"] = "StackingRuleChanged"
     rule: Ref
-    in_effect: bool = True
+    in_effect: StrictBool = True
     when: Selector | None = None
     excludes: Selector | None = None
-    instrument: str | None = None
+    instrument: Text | None = None
 
 
 # ---------------------------------------------------------------- courts
@@ -303,9 +305,9 @@ class CourtRuled(PolicyEvent):
     TOPIC: ClassVar[str] = "tariffs.CourtRuled.v1"
     type: Literal["CourtRuled"] = "CourtRuled"
     ruling: Ref
-    court: str
-    case: str
-    holding: str
+    court: Text
+    case: Text
+    holding: Text
     outcome: Literal["upheld", "invalidated", "stayed", "remanded", "ordered"]
     measures: tuple[Ref, ...] = ()
 
@@ -319,7 +321,7 @@ class EventRetracted(PolicyEvent):
     TOPIC: ClassVar[str] = "tariffs.EventRetracted.v1"
     type: Literal["EventRetracted"] = "EventRetracted"
     retracts: EventId
-    reason: str
+    reason: Text
 
 
 WorldEvent = Annotated[
@@ -355,7 +357,7 @@ class EventCorrected(PolicyEvent):
     TOPIC: ClassVar[str] = "tariffs.EventCorrected.v1"
     type: Literal["EventCorrected"] = "EventCorrected"
     corrects: EventId
-    reason: str
+    reason: Text
     replacement: WorldEvent
 
     @model_validator(mode="after")

@@ -7,10 +7,11 @@ computing a layer) lives in ``domain/``.
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NoReturn
 
 import pycountry
 from pydantic import (
@@ -20,6 +21,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    StrictBool,
     model_validator,
 )
 
@@ -32,7 +34,51 @@ class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
 
+# ---------------------------------------------------------------- text
+
+TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+"""No control character but tab and line breaks (C0, DEL and C1 are refused)."""
+
+Text = Annotated[
+    str,
+    # Lone surrogates fail this check too (they cannot be encoded, so cannot be matched).
+    Field(pattern=TEXT_PATTERN),
+]
+"""Free text in an event: any characters but control characters (tab and line breaks are
+allowed) and lone surrogates, which no store or terminal takes back intact."""
+
+
+def brief(value: object, limit: int = 60) -> str:
+    """A value as a message shows it: its repr, cut short (input may be huge)."""
+    shown = str(value).lower() if isinstance(value, bool) else repr(value)
+    return shown if len(shown) <= limit else shown[: limit - 5] + " ...)"
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float | Decimal):
+        return "a number"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "a list" if isinstance(value, list | tuple) else "not text"
+
+
 # ---------------------------------------------------------------- time
+
+
+def _refuse_time(value: object) -> NoReturn:
+    """Dates and times are ISO text in the import format: a number is never read as one."""
+    example = "'2025-03-01'"
+    if isinstance(value, int) and not isinstance(value, bool) and 10**7 <= value < 10**8:
+        # 20250301 is what people write meaning 2025-03-01: say so, if it is a real date.
+        digits = str(value)
+        with suppress(ValueError):
+            example = repr(date(int(digits[:4]), int(digits[4:6]), int(digits[6:])).isoformat())
+    raise ValueError(
+        f"{brief(value)} is {_kind(value)}; write the date as a quoted ISO string, e.g. "
+        f"{example} (or a datetime with its UTC offset, e.g. '2025-03-01T00:01:00-05:00')"
+    )
 
 
 def _to_effective_instant(value: object) -> object:
@@ -41,7 +87,7 @@ def _to_effective_instant(value: object) -> object:
         value = parse_when(value)
     if isinstance(value, date):
         return entry_instant(value)
-    return value
+    _refuse_time(value)
 
 
 def _to_known(value: object) -> object:
@@ -49,7 +95,9 @@ def _to_known(value: object) -> object:
         return parse_when(value)
     if isinstance(value, datetime):
         return require_offset(value)
-    return value
+    if isinstance(value, date):
+        return value
+    _refuse_time(value)
 
 
 def _iso(value: datetime) -> str:
@@ -159,14 +207,21 @@ def country_code(value: str) -> str:
 # ---------------------------------------------------------------- products
 
 
+_HTS_TEXT = re.compile(r"[0-9]+(?:\.[0-9]+)*")
+"""Digits, in groups separated by single dots: '8703.23.01' or '87032301'."""
+
+
 def normalise_hts(value: str) -> str:
     """An HTS prefix as bare digits ('8703.23.01' -> '87032301'); 2 to 10 digits, even length."""
-    text = str(value).strip()
+    if not isinstance(value, str):
+        _refuse_hts(value)
+    text = value.strip()
     if text.upper() == ALL:
         return ALL
-    if not re.fullmatch(r"[0-9][0-9.\s]*", text):
-        raise ValueError(f"invalid HTS code {value!r}: only digits and dots are allowed")
-    digits = re.sub(r"[.\s]", "", text)
+    if not _HTS_TEXT.fullmatch(text):
+        raise ValueError(f"invalid HTS code {brief(value)}: only digits, separated by single "
+                         "dots, are allowed (no spaces)")
+    digits = text.replace(".", "")
     if len(digits) not in (2, 4, 6, 8, 10):
         raise ValueError(
             f"invalid HTS code {value!r}: {len(digits)} digits, expected 2, 4, 6, 8 or 10"
@@ -174,9 +229,25 @@ def normalise_hts(value: str) -> str:
     return digits
 
 
+def _refuse_hts(value: object) -> NoReturn:
+    """HTS codes are text: as a number, '0101' would be 101 (or 65, read as octal)."""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        raise ValueError(
+            f"{brief(value)} is a number; write HTS codes as quoted strings, e.g. '0101.10' "
+            "(unquoted, leading zeros and dots are lost)")
+    raise ValueError(f"{brief(value)} is {_kind(value)}; an HTS code is a quoted string of "
+                     "digits, e.g. '8703.23.01', or ALL")
+
+
+def _hts_text(value: object) -> object:
+    if not isinstance(value, str):
+        _refuse_hts(value)
+    return value
+
+
 HtsPrefix = Annotated[
     str,
-    BeforeValidator(lambda v: v if isinstance(v, str) else str(v)),
+    BeforeValidator(_hts_text),
     AfterValidator(normalise_hts),
     Field(description="HTS prefix of 2, 4, 6, 8 or 10 digits, with or without dots; or ALL."),
 ]
@@ -198,14 +269,14 @@ def format_hts(digits: str) -> str:
 class Source(Frozen):
     """A public citation for an event: instrument, title and address."""
 
-    title: str = Field(min_length=3)
+    title: Text = Field(min_length=3)
     url: str | None = Field(default=None, pattern=r"^https?://\S+$")
-    instrument: str | None = Field(
+    instrument: Text | None = Field(
         default=None,
         description="Legal instrument, e.g. 'Executive Order 14257' or 'Proclamation 10896'.",
     )
-    federal_register: str | None = None
-    via: str | None = Field(
+    federal_register: Text | None = None
+    via: Text | None = Field(
         default=None, description="Where a list was read from, e.g. a data set."
     )
 
@@ -217,17 +288,32 @@ Confidence = Literal["verified", "partly", "unverified"]
 
 
 class Scope(Frozen):
-    """Origins times products: which goods an action covers."""
+    """Origins times products: which goods an action covers.
 
-    origins: tuple[OriginCode, ...] = (ALL,)
+    Both are always given, ALL included: a scope that leaves one out, or names nothing, is a
+    mistake to refuse, not everything to assume.
+    """
+
+    origins: tuple[OriginCode, ...]
     origins_except: tuple[OriginCode, ...] = ()
-    products: tuple[HtsPrefix, ...] = (ALL,)
+    products: tuple[HtsPrefix, ...]
     products_except: tuple[HtsPrefix, ...] = ()
-    products_complete: bool = Field(
+    products_complete: StrictBool = Field(
         default=True,
         description="False when the instrument's product list is known to be only partly listed.",
     )
-    products_note: str | None = None
+    products_note: Text | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _names_both(cls, data: object) -> object:
+        if isinstance(data, dict):
+            missing = [name for name in ("origins", "products") if name not in data]
+            if missing:
+                # Names only what is missing, so that the message points at the scope itself.
+                raise ValueError(f"{' and '.join(missing)} not given: a scope must say which "
+                                 "goods it covers (write [ALL] for every one)")
+        return data
 
     @model_validator(mode="after")
     def _all_is_alone(self) -> Scope:
@@ -240,6 +326,10 @@ class Scope(Frozen):
         if ALL in self.origins_except or ALL in self.products_except:
             raise ValueError("ALL cannot be excluded")
         return self
+
+
+EVERYWHERE = Scope(origins=(ALL,), products=(ALL,))
+"""Every origin and every product: what an event's scope is when the event gives none."""
 
 
 # ---------------------------------------------------------------- rates
@@ -306,8 +396,8 @@ class Condition(Frozen):
     """A test on one fact about the goods; exactly one comparison is given."""
 
     fact: str
-    equals: bool | str | None = None
-    one_of: tuple[str, ...] = ()
+    equals: StrictBool | Text | None = None
+    one_of: tuple[Text, ...] = ()
     at_least: Decimal | None = None
     below: Decimal | None = None
 
@@ -349,7 +439,7 @@ class Selector(Frozen):
 
     measures: tuple[Ref, ...] = ()
     programs: tuple[Ref, ...] = ()
-    authorities: tuple[str, ...] = ()
+    authorities: tuple[Text, ...] = ()
 
     @model_validator(mode="after")
     def _not_empty(self) -> Selector:

@@ -18,7 +18,7 @@ from tariff_timeline.domain.timeline import (
     Timeline,
     fold,
 )
-from tariff_timeline.events import CourtRuled, Scope
+from tariff_timeline.events import EVERYWHERE, CourtRuled, Scope
 from tariff_timeline.events.instants import fold_key
 from tariff_timeline.projections.pieces import (
     FOREVER,
@@ -54,7 +54,7 @@ def _scopes(kind: str, state: object) -> list[Scope]:
     # Measures are found through their pieces' keys, not their versions'.
     if isinstance(state, ExemptionState | QuotaState):
         return [state.scope]
-    return [Scope()]
+    return [EVERYWHERE]
 
 
 def version_keys(kind: str, state: object) -> tuple[set[str], set[str]]:

@@ -82,7 +82,7 @@ def quota(eid: str, name: str, measure: str, *, known: str, start: str, in_quota
           origins: tuple[str, ...]) -> PolicyEvent:
     return _make(QuotaOpened, id=eid, quota=name, measure=measure, known=known,
                  effective_from=start, title=f"quota {name}", in_quota_percent=in_quota,
-                 volume="100,000 units", scope={"origins": origins})
+                 volume="100,000 units", scope={"origins": origins, "products": ("ALL",)})
 
 
 def stacking(eid: str, rule: str, *, known: str, start: str, when: dict[str, Any],

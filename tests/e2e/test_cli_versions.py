@@ -23,7 +23,7 @@ REPLACEMENT = """\
   authority: IEEPA
   title: "Reciprocal tariff: Japan country rate (EO 14257 Annex I)"
   effective_from: 2025-04-09T00:01:00-04:00
-  scope: {origins: [JP]}
+  scope: {origins: [JP], products: [ALL]}
   rate: {percent: 26, kind: replacement, replaces: [ieepa-recip-baseline]}
   sources: [{title: "Annex I as re-read", instrument: "Executive Order 14257, Annex I"}]
 """

@@ -21,7 +21,7 @@ events:
     authority: IEEPA
     title: A measure
     effective_from: 2025-04-05
-    scope: {origins: [JP]}
+    scope: {origins: [JP], products: [ALL]}
     rate: {percent: 10}
     sources: [{title: EO 1, url: "https://example.org/eo1"}]
 """
@@ -73,7 +73,7 @@ class TestAllOrNothing:
             mutation: tuple[str, str], line: int, expected: str) -> None:
         good = write(tmp_path, "a-good.yaml", GOOD.replace("m-imposed", "other").replace(
             "measure: m", "measure: other"))
-        text = GOOD.replace("scope: {origins: [JP]}", "scope: {origins: [JP], products: [ALL]}")
+        text = GOOD
         bad = write(tmp_path, "b-bad.yaml", text.replace(*mutation))
         with pytest.raises(ImportRejected) as caught:
             timeline.import_paths([good, bad])
@@ -118,7 +118,7 @@ class TestAllOrNothing:
 {"events": [
   {"id": "j1", "type": "MeasureImposed", "known": "2025-04-02", "measure": "m",
    "program": "p", "authority": "IEEPA", "title": "A measure",
-   "effective_from": "2025-04-05", "scope": {"origins": ["QQ"]},
+   "effective_from": "2025-04-05", "scope": {"origins": ["QQ"], "products": ["ALL"]},
    "rate": {"percent": 10}, "sources": [{"title": "EO 1"}]}
 ]}
 """)
@@ -154,7 +154,7 @@ JSON_TWO = """\
 {"events": [
   {"id": "j1", "type": "MeasureImposed", "known": "2025-04-02", "measure": "m",
    "program": "p", "authority": "IEEPA", "title": "A measure",
-   "effective_from": "2025-04-05", "scope": {"origins": ["JP"]},
+   "effective_from": "2025-04-05", "scope": {"origins": ["JP"], "products": ["ALL"]},
    "rate": {"percent": 10}, "sources": [{"title": "EO 1"}]},
 
   {"id": "j2", "type": "MeasurePaused", "known": "2025-04-09", "measure": "ghost",
@@ -172,12 +172,14 @@ class TestJsonFastPath:
         assert f"{bad}:7: event 'j2', field 'measure': no measure 'ghost'" in str(caught.value)
         assert timeline.store.count() == 0
 
-    def test_json_that_is_not_strict_json_is_still_read_as_yaml(
+    def test_json_that_is_not_strict_json_is_refused_at_its_line_not_read_again_as_yaml(
             self, timeline: TariffTimeline, tmp_path: Path) -> None:
-        # A trailing comma is not JSON, but the import format has always accepted it as YAML.
+        # A trailing comma is YAML but not JSON: a .json file is read as JSON, once.
         lenient = write(tmp_path, "events.json", JSON_TWO.replace(
             '"ghost"', '"m"').replace('{"title": "EO 2"}]}\n', '{"title": "EO 2"}]},\n'))
-        assert timeline.import_paths([lenient]).appended == 2
+        with pytest.raises(ImportRejected, match=rf"{lenient}:9: not valid JSON"):
+            timeline.import_paths([lenient])
+        assert timeline.store.count() == 0
 
     def test_a_bare_json_list_imports_and_reimports_as_nothing(
             self, timeline: TariffTimeline, tmp_path: Path) -> None:

@@ -80,13 +80,15 @@ def raw_event(draw: st.DrawFn, n: int) -> dict[str, Any]:
             st.booleans()) else []
         return base | {"type": "ExemptionGranted", "exemption": f"x{n}", "title": "exemption",
                        "applies_to": {"measures": [measure]}, "effective_from": start,
-                       "scope": {"origins": [draw(st.sampled_from((*ORIGINS, "ALL")))]},
+                       "scope": {"origins": [draw(st.sampled_from((*ORIGINS, "ALL")))],
+                                 "products": ["ALL"]},
                        "conditions": conditions,
                        "rate": None if draw(st.booleans()) else {"percent": 5}}
     if kind == "quota":
         return base | {"type": "QuotaOpened", "quota": f"q{n}", "title": "quota",
                        "measure": measure, "effective_from": start, "in_quota_percent": 0,
-                       "volume": "1000 t", "scope": {"origins": [draw(st.sampled_from(ORIGINS))]}}
+                       "volume": "1000 t", "scope": {"origins": [draw(st.sampled_from(ORIGINS))],
+                                                     "products": ["ALL"]}}
     if kind == "rule":
         return base | {"type": "StackingRuleSet", "rule": f"r{n}", "description": "rule",
                        "effective_from": start, "when": {"authorities": ["Section 232"]},
@@ -102,7 +104,8 @@ def raw_event(draw: st.DrawFn, n: int) -> dict[str, Any]:
         replacement |= {"type": "MeasureImposed", "title": f"measure {measure}",
                         "authority": "IEEPA", "program": "p0",
                         "effective_from": day(draw(st.integers(0, 60))),
-                        "scope": {"origins": [draw(st.sampled_from((*ORIGINS, "ALL")))]}}
+                        "scope": {"origins": [draw(st.sampled_from((*ORIGINS, "ALL")))],
+                                  "products": ["ALL"]}}
     return base | {"type": "EventCorrected", "corrects": target, "reason": "typo",
                    "replacement": replacement}
 

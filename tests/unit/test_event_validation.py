@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from tariff_timeline.events import (
     EVENT_TYPES,
+    EVERYWHERE,
     TOPICS,
     AnyEvent,
     PolicyEvent,
+    Scope,
     format_hts,
     normalise_hts,
 )
@@ -50,10 +53,11 @@ class TestScopes:
         assert fields == ["scope.products.0"]
 
     def test_unknown_country_is_rejected_at_its_field(self) -> None:
-        assert error_fields(imposed(scope={"origins": ["XX"]})) == ["scope.origins.0"]
+        fields = error_fields(imposed(scope={"origins": ["XX"], "products": ["ALL"]}))
+        assert fields == ["scope.origins.0"]
 
     def test_named_groups_and_all_are_origins(self) -> None:
-        event = ADAPTER.validate_python(imposed(scope={"origins": ["EU"]}))
+        event = ADAPTER.validate_python(imposed(scope={"origins": ["EU"], "products": ["ALL"]}))
         assert event.scope.origins == ("EU",)  # type: ignore[attr-defined]
 
 
@@ -69,6 +73,46 @@ class TestTimes:
 
     def test_naive_datetime_is_rejected(self) -> None:
         assert error_fields(imposed(effective_from="2025-04-05T00:01:00")) == ["effective_from"]
+
+
+class TestTypingRule:
+    """Dates and HTS codes are text in the import format; Python may pass real dates."""
+
+    @pytest.mark.parametrize("field", ["known", "effective_from", "effective_until"])
+    @pytest.mark.parametrize("value", [20250410, 2025.04, True, ["2025-04-10"]])
+    def test_a_date_that_is_not_text_is_refused_at_its_field(self, field: str,
+                                                              value: object) -> None:
+        assert error_fields(imposed(**{field: value})) == [field]
+
+    @pytest.mark.parametrize("value", [101, 9503.0, True, None, ["9503"]])
+    def test_an_hts_code_that_is_not_text_is_refused_at_its_field(self, value: object) -> None:
+        scope = {"origins": ["JP"], "products": [value]}
+        assert error_fields(imposed(scope=scope)) == ["scope.products.0"]
+
+    @pytest.mark.parametrize("code", ["9503 00", "9503\t00", "9503..00", ".9503", "9503."])
+    def test_an_hts_code_is_digits_in_groups_separated_by_single_dots(self, code: str) -> None:
+        with pytest.raises(ValueError, match="only digits, separated by single dots"):
+            normalise_hts(code)
+
+    def test_python_callers_may_pass_date_and_datetime_objects(self) -> None:
+        eastern = ZoneInfo("America/New_York")
+        event = ADAPTER.validate_python(imposed(
+            known=date(2025, 4, 2), effective_from=date(2025, 4, 5),
+            effective_until=datetime(2025, 5, 1, 0, 1, tzinfo=eastern)))
+        assert event.known == date(2025, 4, 2)
+        assert event.effective_from.isoformat() == "2025-04-05T00:01:00-04:00"  # type: ignore[attr-defined]
+
+    def test_a_python_scope_must_name_its_origins_and_products_too(self) -> None:
+        with pytest.raises(ValidationError, match="products not given"):
+            Scope(origins=("JP",))  # type: ignore[call-arg]
+        assert Scope(origins=("ALL",), products=("ALL",)) == EVERYWHERE
+
+    @pytest.mark.parametrize("text", ["a\x00b", "bell\x07", "\x9b[31m", "half \ud800"])
+    def test_free_text_refuses_control_characters_and_lone_surrogates(self, text: str) -> None:
+        assert error_fields(imposed(title=text)) == ["title"]
+
+    def test_free_text_keeps_tabs_line_breaks_and_any_language(self) -> None:
+        ADAPTER.validate_python(imposed(title="Zölle\tauf\nWaren 関税 \U0001f4e6"))
 
 
 class TestShape:
