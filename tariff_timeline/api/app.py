@@ -289,7 +289,7 @@ def _routes(app: FastAPI, server: Server) -> None:
         if _matches(tag, request.headers.get("if-none-match")):
             return Response(status_code=304, headers=headers)
         result = server.ask(produce)
-        response.headers.update(headers)
+        (result if isinstance(result, Response) else response).headers.update(headers)
         return result
 
     def paged(request: Request, items: Sequence[T], limit: int, offset: int, head: Head, *,
@@ -317,18 +317,19 @@ def _routes(app: FastAPI, server: Server) -> None:
              tags=["answers"], summary="The additional duty on an entry, every layer considered")
     def rate(request: Request, response: Response, origin: Origin, hts: Hts, entered: Entered,
              known: Known = None, recorded: Recorded = None, mfn: Mfn = None,
-             fact: Facts = None) -> RateAnswerJson | Response:
+             fact: Facts = None) -> Response:
         """The additional US duty on goods of an origin and HTS code entered at a time, as
         known and recorded at times: every layer considered, why, and its sources."""
-        return answered(request, response, lambda: RateAnswerJson.of(timeline.rate_on(
+        # Exactly the JSON `tariffs rate --json` prints (sources without empty members).
+        return answered(request, response, lambda: JSONResponse(timeline.rate_on(
             origin=origin, hts=hts, entered=entered, known=known, recorded=recorded,
-            mfn=_mfn(mfn), facts=_facts(fact))))
+            mfn=_mfn(mfn), facts=_facts(fact)).to_json_dict()))
 
     @app.get("/v1/explain", response_model=RateAnswerJson, responses=READ_RESPONSES,
              tags=["answers"], summary="Why: every layer, its rule, events and sources")
     def explain(request: Request, response: Response, origin: Origin, hts: Hts,
                 entered: Entered, known: Known = None, recorded: Recorded = None,
-                mfn: Mfn = None, fact: Facts = None) -> RateAnswerJson | Response:
+                mfn: Mfn = None, fact: Facts = None) -> Response:
         """The same answer as /v1/rate (as `tariffs explain --json`): each layer with the rule
         that decided it, the events behind it with their three clocks, and their sources."""
         return rate(request, response, origin, hts, entered, known, recorded, mfn, fact)

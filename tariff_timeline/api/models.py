@@ -14,7 +14,6 @@ from tariff_timeline.projections.answers import (
     Answer,
     EventRef,
     Number,
-    RateAnswer,
 )
 from tariff_timeline.projections.series import Series
 from tariff_timeline.service import Head
@@ -66,11 +65,6 @@ class RateAnswerJson(Answer):
     layers: tuple[LayerJson, ...]
     notes: tuple[str, ...]
     alternatives: tuple[Alternative, ...] = ()
-
-    @classmethod
-    def of(cls, answer: RateAnswer) -> RateAnswerJson:
-        """The answer with each layer's sources listed."""
-        return cls.model_validate(answer.to_json_dict())
 
 
 class Page(Answer, Generic[T]):
