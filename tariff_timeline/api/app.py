@@ -216,7 +216,7 @@ def create_app(settings: ApiSettings | None = None,
         app.add_middleware(CORSMiddleware, allow_origins=list(chosen.cors_origins),
                            allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type", "If-None-Match"],
-                           expose_headers=["ETag", HEAD_EVENTS, HEAD_LINK])
+                           expose_headers=["ETag", HEAD_EVENTS, HEAD_LINK, "Server-Timing"])
     _routes(app, server)
     _document_problems(app)
     return app
@@ -241,6 +241,9 @@ async def _log_request(request: Request,
     try:
         response = await call_next(request)
         status = response.status_code
+        # The server's own time, for clients and benchmarks (a streamed body: until its start).
+        response.headers["Server-Timing"] = (
+            f"app;dur={(time.perf_counter() - started) * 1000:.3f}")
         return response
     finally:
         # The path only: never a query's value, a header, or the Authorization token.
