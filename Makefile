@@ -19,7 +19,7 @@ $(BASE): pyproject.toml $(LOCK) | $(BIN)/python
 	touch $(BASE)
 
 $(DEV): pyproject.toml $(LOCK) | $(BIN)/python
-	$(BIN)/pip install --quiet -c $(LOCK) -e ".[dev,postgres,plot]"
+	$(BIN)/pip install --quiet -c $(LOCK) -e ".[dev,postgres,plot,api,frames]"
 	touch $(DEV) $(BASE)
 
 setup: $(DEV)
@@ -64,8 +64,8 @@ lock:
 	rm -rf $(VENV)-lock
 	$(PYTHON) -m venv $(VENV)-lock
 	$(VENV)-lock/bin/pip install --quiet --upgrade pip
-	$(VENV)-lock/bin/pip install --quiet -e ".[dev,postgres,plot]"
-	{ echo "# Exact versions for CI and \`make\` (pip constraints): pip install -c $(LOCK) -e '.[dev,postgres,plot]'"; \
+	$(VENV)-lock/bin/pip install --quiet -e ".[dev,postgres,plot,api,frames]"
+	{ echo "# Exact versions for CI and \`make\` (pip constraints): pip install -c $(LOCK) -e '.[dev,postgres,plot,api,frames]'"; \
 	  echo "# Re-create after changing pyproject.toml: make lock"; \
 	  $(VENV)-lock/bin/pip freeze --all --exclude-editable | grep -v '^pip=='; } > $(LOCK)
 	rm -rf $(VENV)-lock

@@ -10,11 +10,14 @@ by folding the log: `query_path` says which.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
 from threading import Event
+from typing import TYPE_CHECKING
 
 from tariff_timeline.bootstrap import sync_bundled, wire
 from tariff_timeline.domain.clocks import (
@@ -64,10 +67,13 @@ from tariff_timeline.projections.rates import rate_on
 from tariff_timeline.projections.replay import Corrected, corrected_log, fold_at
 from tariff_timeline.projections.schedule import schedule_as_of
 from tariff_timeline.projections.series import Series, rate_series
-from tariff_timeline.readmodel import CatchUpProgress, ReadModel
+from tariff_timeline.readmodel import APPLICATION_NAME, CatchUpProgress, ReadModel
 from tariff_timeline.store import Checkpoint, EventStore, Verification, redact
 from tariff_timeline.store.chain import tamper_detected
 from tariff_timeline.store.keys import load_verifier
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class QueryPath(Enum):
@@ -77,6 +83,49 @@ class QueryPath(Enum):
     """The materialised read model, brought up to date with the log before each answer."""
     FOLD = "fold"
     """A fold of the whole log: the reference answer (and the only one without a read model)."""
+
+
+@dataclass(frozen=True)
+class Head:
+    """The recorded head of the log: how many events it holds, the chain link of the last one,
+    and the last notification id (events and chain heads count there)."""
+
+    events: int
+    link: str
+    notification_id: int
+
+
+@dataclass(frozen=True)
+class Lag:
+    """How far the read model trails the log, in notifications (0: it has applied all)."""
+
+    log_notification_id: int
+    applied_notification_id: int
+
+    @property
+    def notifications(self) -> int:
+        """Notifications the log holds that the read model has not applied yet."""
+        return max(0, self.log_notification_id - self.applied_notification_id)
+
+
+@dataclass(frozen=True)
+class RateQuestion:
+    """One rate question as a caller gave it (text or Python values), e.g. a row of a batch."""
+
+    origin: str
+    hts: str
+    entered: When
+    known: When | None = None
+    recorded: When | None = None
+    mfn: Percent | None = None
+    facts: Mapping[str, object] = field(default_factory=dict)
+
+
+FOLDS_KEPT = 8
+"""Folds a batch keeps at once, one per (known, recorded) pair: bounded, so memory stays flat
+however many distinct pairs a long batch names."""
+ANSWERS_KEPT = 4096
+"""Answers a batch keeps to reuse for a repeated question (the same entry asked again)."""
 
 
 class TariffTimeline:
@@ -215,6 +264,34 @@ class TariffTimeline:
             check_intact(result)
         return result
 
+    def head(self) -> Head:
+        """The log's recorded head (event count, last link, last notification id), read
+        cheaply: the last entry only, without walking the chain."""
+        last = self.store.last_entry()
+        recorder = self.store.app.recorder
+        return Head(events=0 if last is None else last.originator_version,
+                    link=(last.chain or "") if last is not None else "",
+                    notification_id=int(recorder.max_notification_id() or 0))
+
+    def lag(self) -> Lag:
+        """How far the read model trails the log (0 when there is no read model: answers
+        then come from a fold of the whole log, which never lags)."""
+        log_id = int(self.store.app.recorder.max_notification_id() or 0)
+        if self.read_model is None:
+            return Lag(log_id, log_id)
+        applied = self.read_model.writer.max_tracking_id(APPLICATION_NAME) or 0
+        return Lag(log_id, applied)
+
+    def check_unapplied(self) -> int:
+        """Check the chain over what the read model has not applied yet (and that the row it
+        verified last is still as it was), without applying it; return how many events were
+        checked. Without a read model, walk the whole chain. Raises TamperDetected."""
+        if self.read_model is None:
+            return self.verify().events
+        entries, _ = self.store.verified_appends(self.read_model.writer.chain_state(),
+                                                 2**31 - 1)
+        return len(entries)
+
     def checkpoint(self) -> Checkpoint:
         """A digest of the log's head to keep elsewhere: `verify(since=...)` later proves the
         log still extends it, so deleting the newest events is caught."""
@@ -265,6 +342,62 @@ class TariffTimeline:
         timeline, entries = self._timeline(coordinate, origin_iso, digits)
         return rate_on(timeline, entries, origin=origin_iso, hts=digits,
                        coordinate=coordinate, mfn=mfn_value, facts=fact_values)
+
+    def rate_many(self, questions: Iterable[RateQuestion]
+                  ) -> Iterator[RateAnswer | InvalidInput]:
+        """Answer many rate questions with one store, in order: each answer, or the
+        InvalidInput that names what is wrong with its question (the others still answered).
+
+        Defaults of known and recorded are one 'now' for the whole batch, so its answers agree
+        with each other. Answers come from folds of the checked log (the reference path), one
+        per (known, recorded) pair, kept in a small LRU, and a repeated question reuses its
+        answer: memory stays flat in the number of questions. A broken chain raises
+        TamperDetected: nothing is answered from it."""
+        now = self.store.clock()
+        folds: OrderedDict[tuple[datetime, datetime],
+                           tuple[Timeline, Mapping[str, Corrected]]] = OrderedDict()
+        answers: OrderedDict[tuple[object, ...], RateAnswer] = OrderedDict()
+        for question in questions:
+            try:
+                origin_iso, digits = entry(question.origin, question.hts)
+                mfn_value = mfn_percent(question.mfn)
+                coordinate = Coordinate.parse(
+                    question.entered, question.known, question.recorded, lambda: now)
+                fact_values = coerce_facts(question.facts)
+            except InvalidInput as problem:
+                yield problem
+                continue
+            key = (origin_iso, digits, coordinate, mfn_value,
+                   tuple(sorted(fact_values.items())))
+            if key in answers:
+                answers.move_to_end(key)
+                yield answers[key]
+                continue
+            pair = (coordinate.known, coordinate.recorded)
+            if pair in folds:
+                folds.move_to_end(pair)
+            else:
+                entries = self._entries(coordinate.recorded)
+                folds[pair] = (fold_at(entries, coordinate.known),
+                               {e.event.id: e for e in entries})
+                if len(folds) > FOLDS_KEPT:
+                    folds.popitem(last=False)
+            timeline, by_id = folds[pair]
+            answer = rate_on(timeline, by_id, origin=origin_iso, hts=digits,
+                             coordinate=coordinate, mfn=mfn_value, facts=fact_values)
+            answers[key] = answer
+            if len(answers) > ANSWERS_KEPT:
+                answers.popitem(last=False)
+            yield answer
+
+    def rate_frame(self, questions: pd.DataFrame) -> pd.DataFrame:
+        """Answer a pandas DataFrame of rate questions (columns origin, hts, entered, and
+        optionally known, recorded, mfn and one column per fact): a DataFrame with one flat
+        row per question, `additional` and `total` as float columns (needs the `frames`
+        extra)."""
+        from tariff_timeline.batch import answer_frame  # pandas is optional: import late
+
+        return answer_frame(self, questions)
 
     def rate_on_by_fold(self, *, origin: str, hts: str, entered: When,
                         known: When | None = None, recorded: When | None = None,

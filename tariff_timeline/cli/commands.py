@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import signal
 import sys
 import time
@@ -105,17 +106,76 @@ def _answer(db: str | None, origin: str, hts: str, entered: str, known: str | No
 
 
 @app.command()
-def rate(origin: OriginOption, hts: HtsOption, entered: EnteredOption, known: KnownOption = None,
-         recorded: RecordedOption = None, mfn: MfnOption = None, fact: FactOption = None,
-         show_all: AllOption = False, as_json: JsonOption = False,
-         db: DbOption = None) -> None:
-    """The additional US duty on an entry, every layer considered, and why."""
+def rate(
+    origin: Annotated[str | None, typer.Option(
+        help="Country of origin, ISO 3166 alpha-2 (JP).")] = None,
+    hts: Annotated[str | None, typer.Option(
+        help="HTS code, 2 to 10 digits, dots optional.")] = None,
+    entered: Annotated[str | None, typer.Option(
+        help="When the goods were entered. " + WHEN_HELP)] = None,
+    known: KnownOption = None, recorded: RecordedOption = None, mfn: MfnOption = None,
+    fact: FactOption = None, show_all: AllOption = False, as_json: JsonOption = False,
+    input_: Annotated[Path | None, typer.Option(
+        "--input", help="Answer every question row of a .csv, .jsonl, .json or .parquet file "
+                        "(columns origin, hts, entered, optional id, known, recorded, mfn and "
+                        "one per fact) instead of one question given by flags.")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", help="With --input: write one answer row per question to a .csv, .jsonl "
+                         "or .parquet file (default: JSON Lines on standard output).")] = None,
+    db: DbOption = None,
+) -> None:
+    """The additional US duty on an entry, every layer considered, and why (or, with --input,
+    the answers to a file of questions)."""
     errors_as_json(as_json)
+    if input_ is not None:
+        _rate_file(db, input_, output, given=[name for name, value in (
+            ("origin", origin), ("hts", hts), ("entered", entered), ("known", known),
+            ("recorded", recorded), ("mfn", mfn), ("facts", fact)) if value])
+        return
+    if output is not None:
+        run(lambda: refuse("only with --input", field="output"))
+    if origin is None or hts is None or entered is None:
+        missing = "origin" if origin is None else "hts" if hts is None else "entered"
+        run(lambda: refuse("required (or give --input)", field=missing))
+        return
     answer = _answer(db, origin, hts, entered, known, recorded, mfn, fact)
     if as_json:
         print_json(answer.to_json_dict())
     else:
         print_rate(answer, show_all)
+
+
+def _rate_file(db: str | None, source: Path, target: Path | None, given: list[str]) -> None:
+    """Answer a file of questions, streamed, with a progress bar on standard error."""
+    from tariff_timeline import batch  # the batch formats are loaded only when asked
+
+    if given:
+        run(lambda: refuse("the questions come from --input: give them as its columns",
+                           field=given[0]))
+    run(lambda: batch.format_of(source))
+    if target is not None:
+        run(lambda: batch.format_of(target))
+    if not source.is_file():
+        run(lambda: refuse(f"{source}: no such file", field="input"))
+    timeline = open_timeline(db)
+    total = run(lambda: batch.count_rows(source))
+    with Progress(TextColumn("answering"), BarColumn(),
+                  TextColumn("{task.completed}/{task.total} rows"), console=err,
+                  transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task("rows", total=total)
+
+        def progress(done: int) -> None:
+            if done % 256 == 0 or done == total:
+                bar.update(task, completed=done)
+
+        rows = batch.answer_rows(timeline, batch.read_file(source))
+        if target is None:
+            written = run(lambda: batch.write_lines(rows, sys.stdout, "jsonl", progress))
+        else:
+            written = run(lambda: batch.write_rows(rows, target, progress))
+    timeline.close()
+    if target is not None:
+        err.print(f"answered {written} row(s) into {target}", highlight=False)
 
 
 @app.command()
@@ -408,6 +468,60 @@ def keygen(
     database (and outside its backups)."""
     run(lambda: generate_keys(private_key, public_key))
     out.print(f"wrote {private_key} (private) and {public_key} (public)", highlight=False)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(
+        help="Address to listen on (loopback by default; 0.0.0.0 for every interface).")]
+    = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(
+        help="Worker processes (more than one needs a PostgreSQL store).")] = 1,
+    token_file: Annotated[Path | None, typer.Option(
+        "--token-file", help="A file holding the bearer token that enables writes "
+                             "(POST /v1/import, /v1/correct); or TARIFFS_API_TOKEN. Without "
+                             "either, writes are refused (403).")] = None,
+    cors_origin: Annotated[list[str] | None, typer.Option(
+        "--cors-origin", help="An origin allowed to call the API from a browser "
+                              "(repeatable). CORS is off without one.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Serve the HTTP API (FastAPI on uvicorn): every question under /v1, OpenAPI at
+    /openapi.json."""
+    from tariff_timeline.api.settings import ENV_CORS, ENV_TOKEN_FILE, read_token
+    from tariff_timeline.bootstrap import ENV_DB, default_db_url
+    from tariff_timeline.store import persistence_env
+
+    if importlib.util.find_spec("uvicorn") is None or importlib.util.find_spec(
+            "fastapi") is None:
+        run(lambda: refuse("serving needs FastAPI and uvicorn: "
+                           "pip install 'tariff-timeline[api]'", field="serve"))
+    if workers < 1:
+        run(lambda: refuse("at least 1", field="workers"))
+    url = db or default_db_url()
+    module = run(lambda: persistence_env(url))["PERSISTENCE_MODULE"]
+    if workers > 1 and module != "eventsourcing.postgres":
+        run(lambda: refuse("several workers need a PostgreSQL store (--db postgresql://...): "
+                           "SQLite takes one writer and each worker keeps its own read "
+                           "model; use --workers 1", field="workers"))
+    if token_file is not None:
+        run(lambda: read_token(token_file))
+        os.environ[ENV_TOKEN_FILE] = str(token_file.resolve())
+    if cors_origin:
+        os.environ[ENV_CORS] = ",".join(cors_origin)
+    if db is not None:
+        os.environ[ENV_DB] = db
+    # Open once before the workers do: a new default store loads the bundled timeline here,
+    # not in several workers at once.
+    open_timeline(db).close()
+    import uvicorn
+
+    err.print(f"serving {'the default store' if db is None else 'the store'} on "
+              f"http://{host}:{port} ({workers} worker(s)); OpenAPI at /openapi.json",
+              highlight=False)
+    uvicorn.run("tariff_timeline.api:create_app_from_env", factory=True, host=host,
+                port=port, workers=workers, access_log=False, log_level="warning")
 
 
 @app.command()

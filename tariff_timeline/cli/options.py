@@ -31,6 +31,8 @@ FLAGS: dict[str, str] = {
     "measure": "MEASURE", "event_id": "EVENT_ID", "replacement": "--file", "plot": "--plot",
     "since": "--since", "public_key": "--public-key", "private_key": "--private-key",
     "signing_key": "TARIFFS_SIGNING_KEY", "db": "--db", "write_deadline": "--write-deadline",
+    "input": "--input", "output": "--output", "workers": "--workers",
+    "token_file": "--token-file", "serve": "serve", "id": "--input (its id column)",
 }
 """The flag (or argument) that gives each field of the service's questions and commands."""
 

@@ -95,7 +95,8 @@ class StoreUrl:
         `lock_seconds`."""
         waits = str(max(1, math.ceil(lock_seconds)))
         if self.backend == "sqlite":
-            assert self.path is not None
+            if self.path is None:  # parse_store_url always names a SQLite store's path
+                raise InvalidInput("names no SQLite file", field="db")
             return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": self.path,
                     "SQLITE_LOCK_TIMEOUT": waits}
         env = {

@@ -14,7 +14,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 ROOT = "tariff_timeline"
 ALLOWED_THIRD_PARTY = {"pydantic", "pycountry", "eventsourcing.domain"}
-APP_ROOMS = ("store", "importing", "readmodel", "cli", "service", "bootstrap", "errors")
+APP_ROOMS = ("store", "importing", "readmodel", "cli", "api", "batch", "service", "bootstrap",
+             "errors")
 OWN_CODE = ("events", "domain", "projections", "tariff_timeline", "tests", "benchmarks",
             "scripts")
 
@@ -83,6 +84,21 @@ def test_nothing_imports_a_bare_top_level_name_of_ours() -> None:
         for path in sources(folder)
         for name in imports_of(path)
         if name.split(".")[0] in bare
+    }
+    assert offenders == set()
+
+
+def test_only_the_interfaces_reach_the_interfaces() -> None:
+    # The HTTP API and the command line depend on the service, never the other way round.
+    interfaces = {f"{ROOT}.api", f"{ROOT}.cli"}
+    inner = [REPO / ROOT / name for name in ("store", "importing", "readmodel")] + [
+        REPO / ROOT / f"{name}.py" for name in ("service", "bootstrap", "errors", "batch")]
+    offenders = {
+        f"{path.relative_to(REPO)}: {name}"
+        for place in inner
+        for path in ([place] if place.is_file() else sources(str(place.relative_to(REPO))))
+        for name in imports_of(path)
+        if any(name == i or name.startswith(i + ".") for i in interfaces)
     }
     assert offenders == set()
 
