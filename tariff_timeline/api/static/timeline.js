@@ -49,8 +49,10 @@
     return node;
   }
 
-  function sourceLink(source) {
-    const label = source.instrument || source.title || source.url;
+  /** A link to a source, named by its instrument (or by its title, where the instrument is
+   *  already shown beside it). */
+  function sourceLink(source, byTitle) {
+    const label = (byTitle ? source.title : source.instrument) || source.title || source.url;
     const title = [source.title, source.federal_register].filter(Boolean).join(" — ");
     return el("a", { href: source.url, target: "_blank", rel: "noopener noreferrer",
                      class: "source-link", title }, label);
@@ -313,54 +315,67 @@
     ctx.restore();
   }
 
-  /** A dashed line at each change with its number and instrument above the plot; labels
-   *  are placed in the first row where they do not overlap the one before. */
+  /** A dashed line at each change with its number and instrument above the plot. A label
+   *  goes in the first row where it does not overlap the label before it; where none has
+   *  room, its number alone, moved right of the nearest row's last label. Lines first, then
+   *  labels on white boxes, so that no line crosses a label. */
   function drawChanges(u) {
     const ctx = u.ctx;
     const ratio = window.devicePixelRatio || 1;
     const top = u.bbox.top;
+    const rightLimit = u.bbox.left + u.bbox.width + 14 * ratio;
     const rowsEnd = new Array(LABEL_ROWS).fill(-Infinity);
+    const gap = 4 * ratio;
     ctx.save();
     ctx.font = `${11 * ratio}px system-ui, sans-serif`;
     ctx.textBaseline = "middle";
     ctx.textAlign = "left";
+    const placed = [];
     for (const change of state.changes) {
       const x = u.valToPos(change.t, "x", true);
       if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue;
+      const names = [...change.instruments.keys()].map(shortInstrument);
+      const full = `${change.number} ${names.join(", ")}`.trim();
+      let label = null;
+      for (const text of [full.length > 34 ? `${full.slice(0, 33)}…` : full, String(change.number)]) {
+        const width = ctx.measureText(text).width + 10 * ratio;
+        const left = Math.min(x, rightLimit - width);
+        const row = rowsEnd.findIndex((end) => left > end + gap);
+        if (row >= 0) {
+          label = { text, width, left, row };
+          break;
+        }
+      }
+      if (!label) {
+        const text = String(change.number);
+        const width = ctx.measureText(text).width + 10 * ratio;
+        const row = rowsEnd.indexOf(Math.min(...rowsEnd));
+        label = { text, width, left: rowsEnd[row] + gap, row };
+      }
+      rowsEnd[label.row] = label.left + label.width;
+      // Row 0 is the one nearest the plot.
+      placed.push({ x, ...label, y: top - (label.row + 1) * LABEL_ROW_HEIGHT * ratio });
+    }
+    ctx.lineWidth = ratio;
+    for (const { x, left, y } of placed) {
       ctx.strokeStyle = "#8a919c";
-      ctx.lineWidth = ratio;
       ctx.setLineDash([3 * ratio, 3 * ratio]);
       ctx.beginPath();
       ctx.moveTo(x, top - 4 * ratio);
       ctx.lineTo(x, top + u.bbox.height);
       ctx.stroke();
       ctx.setLineDash([]);
-      const names = [...change.instruments.keys()].map(shortInstrument);
-      const full = `${change.number} ${names.join(", ")}`.trim();
-      const candidates = [full.length > 34 ? `${full.slice(0, 33)}…` : full, String(change.number)];
-      let placed = false;
-      for (const text of candidates) {
-        const width = ctx.measureText(text).width + 10 * ratio;
-        const right = Math.min(x + width, u.bbox.left + u.bbox.width + 14 * ratio);
-        const left = right - width;
-        const row = rowsEnd.findIndex((end) => left > end + 4 * ratio);
-        if (row < 0) continue;
-        rowsEnd[row] = right;
-        // Row 0 is the one nearest the plot.
-        const y = top - (row + 1) * LABEL_ROW_HEIGHT * ratio;
-        ctx.strokeStyle = "#c3c8cf";
-        ctx.beginPath();
-        ctx.moveTo(x, y + 6 * ratio);
-        ctx.lineTo(x, top - 4 * ratio);
-        ctx.stroke();
-        ctx.fillStyle = "#ffffff";
-        ctx.fillRect(left, y - 7 * ratio, width, 14 * ratio);
-        ctx.fillStyle = "#1d2430";
-        ctx.fillText(text, left + 5 * ratio, y);
-        placed = true;
-        break;
-      }
-      if (!placed) continue;
+      ctx.strokeStyle = "#c3c8cf";
+      ctx.beginPath();
+      ctx.moveTo(Math.max(x, Math.min(left + 4 * ratio, x + 40 * ratio)), y + 6 * ratio);
+      ctx.lineTo(x, top - 4 * ratio);
+      ctx.stroke();
+    }
+    for (const { text, width, left, y } of placed) {
+      ctx.fillStyle = "#ffffff";
+      ctx.fillRect(left, y - 7 * ratio, width, 14 * ratio);
+      ctx.fillStyle = "#1d2430";
+      ctx.fillText(text, left + 5 * ratio, y);
     }
     ctx.restore();
   }
@@ -391,13 +406,13 @@
       const rates = change.perSeries.map(({ index, before, step }) => el("div", { class: "rates" },
         el("span", { class: "known-tags" },
            el("span", { style: `background:${COLOURS[index % COLOURS.length]}` }, state.series[index].label)),
-        ` ${percent(before.additional)} → ${step.additional === null
+        ` ${duty(before.additional)} → ${step.additional === null
           ? `depends on facts (${step.alternatives.map(percent).join(" or ")})` : percent(step.additional)}`));
       const moved = [...new Set(change.perSeries.flatMap(({ step }) => step.layers))];
       const instruments = [...change.instruments.entries()].map(([name, event]) => el("div",
         { class: "instrument" }, `${name} `,
         el("span", { class: "moved" }, `(${event.type}, known ${event.known})`), " ",
-        (event.sources || []).slice(0, 2).map((s, i) => [i ? " · " : "", sourceLink(s)])));
+        (event.sources || []).slice(0, 2).map((s, i) => [i ? " · " : "", sourceLink(s, true)])));
       list.append(el("li", { "data-date": change.date, "data-t": change.t, class: "change" },
         el("span", { class: "marker" }, change.number),
         el("button", { type: "button", class: "date-link", onclick: () => selectDate(change.date) },
