@@ -177,6 +177,14 @@ class TestTheTimelinePage:
     def test_a_layer_at_a_chosen_date_shows_its_rule_and_opens_its_source(
             self, charted: tuple[Page, Outside], server: Served, shots: Screenshots) -> None:
         page, outside = charted
+        # A click on the chart near its right end asks for the layers at that date.
+        plot = page.locator("#chart .u-over")
+        box = plot.bounding_box()
+        assert box is not None
+        plot.click(position={"x": box["width"] - 5, "y": box["height"] / 2})
+        page.wait_for_function(
+            "document.querySelector('#layers-title').textContent.includes('2026-06')",
+            timeout=WAIT_MS)
         page.locator(f'#changes li[data-date="{LIFTED}"] button.date-link').click()
         page.wait_for_function(
             f"document.querySelector('#layers-title').textContent.includes('{LIFTED}')",
