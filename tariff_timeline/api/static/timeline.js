@@ -91,10 +91,10 @@
     const response = await fetch(`${path}?${query}`, { headers: { Accept: "application/json" } });
     const body = await response.json().catch(() => null);
     if (!response.ok) {
-      const detail = body && (body.detail || body.title);
       const fields = body && body["invalid-params"]
-        ? ` (${body["invalid-params"].map((p) => `${p.name}: ${p.reason}`).join("; ")})` : "";
-      throw new Error(`${path}: ${detail || response.statusText}${fields}`);
+        ? body["invalid-params"].map((p) => `${p.name}: ${p.reason}`).join("; ") : "";
+      const detail = body && (body.detail || body.title);
+      throw new Error(`${path}: ${detail || fields || response.statusText}`);
     }
     return body;
   }
