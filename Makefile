@@ -8,7 +8,7 @@ LOCK   := requirements.lock
 BASE   := $(VENV)/.installed-base
 DEV    := $(VENV)/.installed-dev
 
-.PHONY: setup demo test check bench stress fuzz lock clean
+.PHONY: setup demo test check bench stress fuzz lock vendor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,10 @@ lock:
 	  echo "# Re-create after changing pyproject.toml: make lock"; \
 	  $(VENV)-lock/bin/pip freeze --all --exclude-editable | grep -v '^pip=='; } > $(LOCK)
 	rm -rf $(VENV)-lock
+
+## Re-create the web page's charting library (uPlot, pinned) from the npm registry.
+vendor:
+	scripts/vendor_chart.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,6 +1,6 @@
 """The app factory: every question the command line answers, under /v1, as JSON; batch rate
 answers streamed as JSON Lines or CSV; writes behind a bearer token; problem details for
-every error; one JSON log line per request.
+every error; one JSON log line per request; the web timeline page at /timeline.
 
 Each worker process holds one TariffTimeline and asks it one question at a time (a lock): the
 store's row caches are not shared between threads, and concurrency comes from workers (on
@@ -57,6 +57,7 @@ from tariff_timeline.api.problems import (
     problem_response,
 )
 from tariff_timeline.api.settings import ApiSettings
+from tariff_timeline.api.web import add_web_page
 from tariff_timeline.domain.errors import InvalidInput, TamperDetected, TariffError
 from tariff_timeline.errors import TooLarge, Unauthenticated, WritesDisabled
 from tariff_timeline.events import AnyEvent, PolicyEvent
@@ -218,6 +219,7 @@ def create_app(settings: ApiSettings | None = None,
                            allow_headers=["Authorization", "Content-Type", "If-None-Match"],
                            expose_headers=["ETag", HEAD_EVENTS, HEAD_LINK, "Server-Timing"])
     _routes(app, server)
+    add_web_page(app)
     _document_problems(app)
     return app
 

@@ -49,3 +49,13 @@ def test_the_console_script_is_still_called_tariffs(wheel: zipfile.ZipFile) -> N
     (entry_points,) = [n for n in wheel.namelist() if n.endswith("entry_points.txt")]
     text = wheel.read(entry_points).decode()
     assert "tariffs = tariff_timeline.cli:main" in text
+
+
+def test_the_web_page_and_its_charting_library_ship_inside_the_root(
+        wheel: zipfile.ZipFile) -> None:
+    names = set(wheel.namelist())
+    static = "tariff_timeline/api/static/"
+    for asset in ("timeline.html", "timeline.js", "timeline.css", "vendor/uplot/LICENSE",
+                  "vendor/uplot/VERSION", "vendor/uplot/uPlot.iife.min.js",
+                  "vendor/uplot/uPlot.min.css"):
+        assert static + asset in names, asset
