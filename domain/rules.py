@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections import OrderedDict
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
@@ -37,7 +39,47 @@ def origin_matches(scope: Scope, origin: str) -> bool:
     return _origin_in(scope.origins, origin) and not _origin_in(scope.origins_except, origin)
 
 
+class _PrefixIndex:
+    """A long list of HTS prefixes as a set and a sorted tuple, so that a code is matched by
+    looking up its own prefixes and bisecting, not by scanning thousands of entries."""
+
+    __slots__ = ("every", "ordered", "prefixes")
+
+    def __init__(self, prefixes: tuple[str, ...]) -> None:
+        self.prefixes = frozenset(prefixes)
+        self.ordered = tuple(sorted(self.prefixes))
+        self.every = ALL in self.prefixes
+
+    def match(self, hts: str) -> Match:
+        if self.every or any(hts[:n] in self.prefixes for n in range(1, len(hts) + 1)):
+            return "yes"
+        at = bisect_left(self.ordered, hts)
+        return "partly" if at < len(self.ordered) and self.ordered[at].startswith(hts) else "no"
+
+
+_INDEXED_FROM = 32
+"""Lists at least this long are indexed; shorter ones are scanned (quicker than a lookup)."""
+_INDEXES: OrderedDict[int, tuple[tuple[str, ...], _PrefixIndex]] = OrderedDict()
+_INDEXES_KEPT = 4096
+
+
+def _index(prefixes: tuple[str, ...]) -> _PrefixIndex:
+    # Keyed by the tuple's identity (hashing thousands of strings per question would cost
+    # what the index saves); the tuple is kept with its index, so its id cannot be reused.
+    found = _INDEXES.get(id(prefixes))
+    if found is not None and found[0] is prefixes:
+        _INDEXES.move_to_end(id(prefixes))
+        return found[1]
+    index = _PrefixIndex(prefixes)
+    _INDEXES[id(prefixes)] = (prefixes, index)
+    if len(_INDEXES) > _INDEXES_KEPT:
+        _INDEXES.popitem(last=False)
+    return index
+
+
 def _product_in(prefixes: tuple[str, ...], hts: str) -> Match:
+    if len(prefixes) >= _INDEXED_FROM:
+        return _index(prefixes).match(hts)
     result: Match = "no"
     for prefix in prefixes:
         if prefix == ALL or hts.startswith(prefix):
