@@ -763,8 +763,6 @@ MUTATIONS: tuple[tuple[Mutation, int], ...] = (
 )
 """Every mutation, with how often it is drawn relative to the others."""
 
-_ORDER: dict[Expect, int] = {"ACCEPT": 0, "MAY": 1, "REFUSE": 2}
-
 LOSSY = frozenset({"truncated", "byte_flipped", "reordered", "root_shape", "empty_list",
                    "event_not_mapping", "many_problems"})
 """Mutations that may undo what came before them (cut it off, drop its event): only ever the
@@ -808,8 +806,3 @@ def case(seed: int, index: int) -> Case:
         kinds.append(name)
     assert expect is not None
     return Case(index, tuple(kinds), expect, "." + doc.fmt, doc.content(), doc.pad_to)
-
-
-def expectation_order(expect: Expect) -> int:
-    """For sorting summaries: ACCEPT, MAY, REFUSE."""
-    return _ORDER[expect]
