@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer
+from pydantic import BaseModel, ConfigDict, PlainSerializer, computed_field
 
 from tariff_timeline.events import Source
 
@@ -53,9 +53,10 @@ class Layer(Answer):
     reason: str
     events: tuple[EventRef, ...]
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def sources(self) -> tuple[Source, ...]:
-        """Every citation behind this layer, without repeats."""
+        """Every citation behind this layer, without repeats (part of the answer's JSON)."""
         seen: dict[tuple[str, str | None], Source] = {}
         for event in self.events:
             for source in event.sources:
@@ -87,11 +88,12 @@ class RateAnswer(Answer):
     alternatives: tuple[Alternative, ...] = ()
 
     def to_json_dict(self) -> dict[str, object]:
-        """The answer as plain JSON data, each layer with its sources listed."""
+        """The answer as plain JSON data, each layer with its sources listed (a source's
+        empty members left out, as in the import format)."""
         data = self.model_dump(mode="json")
-        for layer, dumped in zip(self.layers, data["layers"], strict=True):
-            dumped["sources"] = [s.model_dump(mode="json", exclude_none=True)
-                                 for s in layer.sources]
+        for layer in data["layers"]:
+            layer["sources"] = [{k: v for k, v in source.items() if v is not None}
+                                for source in layer["sources"]]
         return data
 
 

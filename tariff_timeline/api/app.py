@@ -43,7 +43,6 @@ from tariff_timeline.api.models import (
     Health,
     ImportResult,
     Page,
-    RateAnswerJson,
     ReadModelHealth,
     SeriesSet,
 )
@@ -61,7 +60,13 @@ from tariff_timeline.api.web import add_web_page
 from tariff_timeline.domain.errors import InvalidInput, TamperDetected, TariffError
 from tariff_timeline.errors import TooLarge, Unauthenticated, WritesDisabled
 from tariff_timeline.events import AnyEvent, PolicyEvent
-from tariff_timeline.projections.answers import CoverageRow, LogEntry, Schedule, SourceRow
+from tariff_timeline.projections.answers import (
+    CoverageRow,
+    LogEntry,
+    RateAnswer,
+    Schedule,
+    SourceRow,
+)
 from tariff_timeline.projections.diff import Diff
 from tariff_timeline.projections.history import HistoryRow
 from tariff_timeline.service import Head, TariffTimeline
@@ -318,7 +323,7 @@ def _routes(app: FastAPI, server: Server) -> None:
 
     # ------------------------------------------------------------ reads
 
-    @app.get("/v1/rate", response_model=RateAnswerJson, responses=READ_RESPONSES,
+    @app.get("/v1/rate", response_model=RateAnswer, responses=READ_RESPONSES,
              tags=["answers"], summary="The additional duty on an entry, every layer considered")
     def rate(request: Request, response: Response, origin: Origin, hts: Hts, entered: Entered,
              known: Known = None, recorded: Recorded = None, mfn: Mfn = None,
@@ -330,7 +335,7 @@ def _routes(app: FastAPI, server: Server) -> None:
             origin=origin, hts=hts, entered=entered, known=known, recorded=recorded,
             mfn=_mfn(mfn), facts=_facts(fact)).to_json_dict()))
 
-    @app.get("/v1/explain", response_model=RateAnswerJson, responses=READ_RESPONSES,
+    @app.get("/v1/explain", response_model=RateAnswer, responses=READ_RESPONSES,
              tags=["answers"], summary="Why: every layer, its rule, events and sources")
     def explain(request: Request, response: Response, origin: Origin, hts: Hts,
                 entered: Entered, known: Known = None, recorded: Recorded = None,

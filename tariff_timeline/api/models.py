@@ -8,12 +8,8 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tariff_timeline.events import Source
 from tariff_timeline.projections.answers import (
-    Alternative,
     Answer,
-    EventRef,
-    Number,
 )
 from tariff_timeline.projections.series import Series
 from tariff_timeline.service import Head
@@ -32,39 +28,6 @@ class HeadOut(Answer):
     def of(cls, head: Head) -> HeadOut:
         """The head as answered."""
         return cls(events=head.events, link=head.link)
-
-
-class LayerJson(Answer):
-    """A layer as `tariffs rate --json` prints it: the layer and every source behind it."""
-
-    measure: str
-    title: str
-    authority: str
-    program: str
-    status: str
-    rate: Number | None
-    rate_rule: str | None
-    applied: bool
-    reason: str
-    events: tuple[EventRef, ...]
-    sources: tuple[Source, ...]
-
-
-class RateAnswerJson(Answer):
-    """A rate answer as `tariffs rate --json` prints it (RateAnswer.to_json_dict)."""
-
-    origin: str
-    hts: str
-    entered: datetime
-    known: datetime
-    recorded: datetime
-    mfn: Number | None
-    facts: dict[str, bool | str | Number]
-    additional: Number | None
-    total: Number | None
-    layers: tuple[LayerJson, ...]
-    notes: tuple[str, ...]
-    alternatives: tuple[Alternative, ...] = ()
 
 
 class Page(Answer, Generic[T]):
