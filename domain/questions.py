@@ -4,7 +4,7 @@ MFN rate, and facts about the goods. Every error names the parameter at fault (`
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 
 from tariff_timeline.domain.errors import InvalidInput
@@ -50,6 +50,28 @@ def mfn_percent(mfn: Percent | None) -> Decimal | None:
     if not Decimal(0) <= value <= Decimal(1000):
         raise InvalidInput(f"{mfn} is outside 0 to 1000 percent", field="mfn")
     return value
+
+
+def fact_pairs(pairs: Iterable[str] | None) -> dict[str, str]:
+    """Facts as a caller typed them, KEY=VALUE each, as a mapping of text (typed later by
+    `coerce_facts`)."""
+    facts: dict[str, str] = {}
+    for pair in pairs or ():
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise InvalidInput(f"{pair!r}: write KEY=VALUE, e.g. usmca_qualifying=true",
+                               field="facts")
+        facts[key] = value
+    return facts
+
+
+def both_sides(values: Sequence[str] | None, field: str, required: bool = False
+               ) -> tuple[str | None, str | None]:
+    """A time of a diff given once (the same on both sides) or twice (before, after)."""
+    given = list(values or ())
+    if len(given) > 2 or (required and not given):
+        raise InvalidInput("give it once (both sides) or twice (before, after)", field=field)
+    return (given[0], given[-1]) if given else (None, None)
 
 
 def parse_facts(pairs: Iterable[str]) -> dict[str, FactValue]:

@@ -58,6 +58,7 @@ from tariff_timeline.api.problems import (
 from tariff_timeline.api.settings import ApiSettings
 from tariff_timeline.api.web import add_web_page
 from tariff_timeline.domain.errors import InvalidInput, TamperDetected, TariffError
+from tariff_timeline.domain.questions import both_sides, fact_pairs
 from tariff_timeline.errors import TooLarge, Unauthenticated, WritesDisabled
 from tariff_timeline.events import AnyEvent, PolicyEvent
 from tariff_timeline.projections.answers import (
@@ -166,25 +167,6 @@ def _matches(tag: str, header: str | None) -> bool:
         return False
     given = [t.strip() for t in header.split(",")]
     return "*" in given or tag in given or tag.removeprefix("W/") in given
-
-
-def _pair(values: list[str] | None, name: str, required: bool = False
-          ) -> tuple[str | None, str | None]:
-    given = values or []
-    if len(given) > 2 or (required and not given):
-        raise InvalidInput("give it once (both sides) or twice (before, after)", field=name)
-    return (given[0], given[-1]) if given else (None, None)
-
-
-def _facts(pairs: list[str] | None) -> dict[str, str]:
-    facts: dict[str, str] = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise InvalidInput(f"{pair!r}: write KEY=VALUE, e.g. usmca_qualifying=true",
-                               field="facts")
-        facts[key] = value
-    return facts
 
 
 def _mfn(value: float | None) -> str | None:
@@ -333,7 +315,7 @@ def _routes(app: FastAPI, server: Server) -> None:
         # Exactly the JSON `tariffs rate --json` prints (sources without empty members).
         return answered(request, response, lambda: JSONResponse(timeline.rate_on(
             origin=origin, hts=hts, entered=entered, known=known, recorded=recorded,
-            mfn=_mfn(mfn), facts=_facts(fact)).to_json_dict()))
+            mfn=_mfn(mfn), facts=fact_pairs(fact)).to_json_dict()))
 
     @app.get("/v1/explain", response_model=RateAnswer, responses=READ_RESPONSES,
              tags=["answers"], summary="Why: every layer, its rule, events and sources")
@@ -376,11 +358,11 @@ def _routes(app: FastAPI, server: Server) -> None:
         """The schedule at the second coordinate compared with the first: items added,
         removed or changed with the events responsible (and changed cells)."""
         def compare() -> Diff:
-            first, second = _pair(entered, "entered", required=True)
+            first, second = both_sides(entered, "entered", required=True)
             if first is None or second is None:
                 raise InvalidInput("give it once (both sides) or twice", field="entered")
-            return timeline.diff(entered=(first, second), known=_pair(known, "known"),
-                                 recorded=_pair(recorded, "recorded"), origins=origin or [],
+            return timeline.diff(entered=(first, second), known=both_sides(known, "known"),
+                                 recorded=both_sides(recorded, "recorded"), origins=origin or [],
                                  hts=hts or [])
         return answered(request, response, compare)
 

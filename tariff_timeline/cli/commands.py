@@ -32,10 +32,8 @@ from tariff_timeline.cli.options import (
     WriteDeadlineOption,
     errors_as_json,
     open_timeline,
-    pair,
     refuse,
     run,
-    split_fact,
 )
 from tariff_timeline.cli.render import (
     err,
@@ -54,6 +52,7 @@ from tariff_timeline.cli.render import (
     verification_json,
 )
 from tariff_timeline.domain.errors import InvalidInput
+from tariff_timeline.domain.questions import both_sides, fact_pairs
 from tariff_timeline.events import AnyEvent, ImportFile
 from tariff_timeline.projections.answers import RateAnswer
 from tariff_timeline.projections.diff import Diff, diff_csv
@@ -100,7 +99,7 @@ def _answer(db: str | None, origin: str, hts: str, entered: str, known: str | No
     answer = run(lambda: timeline.rate_on(
         origin=origin, hts=hts, entered=entered, known=known, recorded=recorded,
         mfn=mfn,
-        facts=dict(split_fact(f) for f in fact or [])))
+        facts=fact_pairs(fact)))
     timeline.close()
     return answer
 
@@ -315,11 +314,11 @@ def diff(
     """What changed between the schedule at two coordinates of the three clocks."""
     errors_as_json(as_json)
     def compare() -> Diff:
-        first, second = pair(entered, "entered", required=True)
+        first, second = both_sides(entered, "entered", required=True)
         if first is None or second is None:
             raise InvalidInput("give it once (both sides) or twice", field="entered")
-        return timeline.diff(entered=(first, second), known=pair(known, "known"),
-                             recorded=pair(recorded, "recorded"), origins=origin or [],
+        return timeline.diff(entered=(first, second), known=both_sides(known, "known"),
+                             recorded=both_sides(recorded, "recorded"), origins=origin or [],
                              hts=hts or [])
 
     timeline = open_timeline(db)

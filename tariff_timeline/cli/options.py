@@ -134,23 +134,6 @@ def open_timeline(db: str | None, write_deadline: float | None = None) -> Tariff
     return timeline
 
 
-def split_fact(pair: str) -> tuple[str, str]:
-    """KEY=VALUE as (KEY, VALUE); the service says what is wrong with a malformed pair."""
-    key, _, value = pair.partition("=")
-    return key, value if "=" in pair else ""
-
-
-def pair(values: list[str] | None, field: str, required: bool = False
-         ) -> tuple[str | None, str | None]:
-    """A flag given once (the same on both sides of a diff) or twice (before, after)."""
-    given = values or []
-    if len(given) > 2 or (required and not given):
-        raise InvalidInput("give it once (both sides) or twice (before, after)", field=field)
-    if not given:
-        return None, None
-    return (given[0], given[-1])
-
-
 def refuse(message: str, field: str) -> None:
     """Refuse a flag's value, naming the flag."""
     raise InvalidInput(message, field=field)

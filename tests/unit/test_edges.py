@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from tariff_timeline.events import PolicyEvent, Rate
 from tests.builders import exemption, imposed, stacking
 from tests.unit.pure import applied, ask, reason
@@ -159,3 +161,29 @@ class TestALayerOnTheShareThatContentLayersLeave:
         assert answer.additional == 50
         assert applied(answer) == {"steel-der": 50}
         assert reason(answer, "baseline").startswith("not stacked: rule remainder")
+
+
+class TestWhatACallerTypes:
+    def test_a_diff_time_given_once_stands_on_both_sides_and_twice_on_each(self) -> None:
+        from tariff_timeline.domain.questions import both_sides
+
+        assert both_sides(["2025-04-08"], "known") == ("2025-04-08", "2025-04-08")
+        assert both_sides(["2025-04-08", "2025-04-10"], "known") == ("2025-04-08", "2025-04-10")
+        assert both_sides(None, "known") == (None, None)
+
+    def test_a_diff_time_given_three_times_is_refused_naming_its_field(self) -> None:
+        from tariff_timeline.domain.errors import InvalidInput
+        from tariff_timeline.domain.questions import both_sides
+
+        with pytest.raises(InvalidInput) as refused:
+            both_sides(["a", "b", "c"], "entered", required=True)
+        assert refused.value.field == "entered"
+
+    def test_a_fact_without_an_equals_sign_is_refused_with_the_form_to_write(self) -> None:
+        from tariff_timeline.domain.errors import InvalidInput
+        from tariff_timeline.domain.questions import fact_pairs
+
+        assert fact_pairs(["usmca_qualifying=true"]) == {"usmca_qualifying": "true"}
+        with pytest.raises(InvalidInput, match="write KEY=VALUE") as refused:
+            fact_pairs(["usmca_qualifying"])
+        assert refused.value.field == "facts"
