@@ -14,6 +14,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from enum import Enum
 from pathlib import Path
 from threading import Event
@@ -37,6 +38,7 @@ from tariff_timeline.domain.questions import (
     mfn_percent,
     origin_code,
 )
+from tariff_timeline.domain.rules import FactValue
 from tariff_timeline.domain.timeline import Timeline
 from tariff_timeline.events import (
     EASTERN,
@@ -119,6 +121,36 @@ class RateQuestion:
     recorded: When | None = None
     mfn: Percent | None = None
     facts: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """A rate question checked and typed: the entry, its coordinate, MFN and facts."""
+
+    origin: str
+    hts: str
+    coordinate: Coordinate
+    mfn: Decimal | None
+    facts: dict[str, FactValue]
+
+    @property
+    def key(self) -> tuple[object, ...]:
+        """What makes two questions the same question."""
+        return (self.origin, self.hts, self.coordinate, self.mfn,
+                tuple(sorted(self.facts.items())))
+
+    def answer(self, timeline: Timeline, entries: Mapping[str, Corrected]) -> RateAnswer:
+        """The answer from what bears on the question and the events it may cite."""
+        return rate_on(timeline, entries, origin=self.origin, hts=self.hts,
+                       coordinate=self.coordinate, mfn=self.mfn, facts=self.facts)
+
+
+def _checked(question: RateQuestion, clock: Clock) -> _Checked:
+    """Check what a caller gave (InvalidInput names the field at fault)."""
+    origin, digits = entry(question.origin, question.hts)
+    mfn = mfn_percent(question.mfn)
+    coordinate = Coordinate.parse(question.entered, question.known, question.recorded, clock)
+    return _Checked(origin, digits, coordinate, mfn, coerce_facts(question.facts))
 
 
 FOLDS_KEPT = 8
@@ -334,14 +366,11 @@ class TariffTimeline:
                 facts: Mapping[str, object] | None = None) -> RateAnswer:
         """The additional duty on goods of `origin` and `hts` entered at `entered`, as known at
         `known` and recorded at `recorded`, with every layer considered and why."""
-        origin_iso, digits = entry(origin, hts)
-        mfn_value = mfn_percent(mfn)
-        coordinate = self.coordinate(entered, known, recorded)
-        fact_values = coerce_facts(facts)
+        question = _checked(RateQuestion(origin, hts, entered, known, recorded, mfn,
+                                         facts or {}), self.store.clock)
         self._require_events()
-        timeline, entries = self._timeline(coordinate, origin_iso, digits)
-        return rate_on(timeline, entries, origin=origin_iso, hts=digits,
-                       coordinate=coordinate, mfn=mfn_value, facts=fact_values)
+        return question.answer(*self._timeline(question.coordinate, question.origin,
+                                               question.hts))
 
     def rate_many(self, questions: Iterable[RateQuestion]
                   ) -> Iterator[RateAnswer | InvalidInput]:
@@ -359,16 +388,12 @@ class TariffTimeline:
         answers: OrderedDict[tuple[object, ...], RateAnswer] = OrderedDict()
         for question in questions:
             try:
-                origin_iso, digits = entry(question.origin, question.hts)
-                mfn_value = mfn_percent(question.mfn)
-                coordinate = Coordinate.parse(
-                    question.entered, question.known, question.recorded, lambda: now)
-                fact_values = coerce_facts(question.facts)
+                checked = _checked(question, lambda: now)
             except InvalidInput as problem:
                 yield problem
                 continue
-            key = (origin_iso, digits, coordinate, mfn_value,
-                   tuple(sorted(fact_values.items())))
+            key = checked.key
+            coordinate = checked.coordinate
             if key in answers:
                 answers.move_to_end(key)
                 yield answers[key]
@@ -382,9 +407,7 @@ class TariffTimeline:
                                {e.event.id: e for e in entries})
                 if len(folds) > FOLDS_KEPT:
                     folds.popitem(last=False)
-            timeline, by_id = folds[pair]
-            answer = rate_on(timeline, by_id, origin=origin_iso, hts=digits,
-                             coordinate=coordinate, mfn=mfn_value, facts=fact_values)
+            answer = checked.answer(*folds[pair])
             answers[key] = answer
             if len(answers) > ANSWERS_KEPT:
                 answers.popitem(last=False)
@@ -404,15 +427,12 @@ class TariffTimeline:
                         mfn: Percent | None = None,
                         facts: Mapping[str, object] | None = None) -> RateAnswer:
         """The same question answered by folding the whole log: the reference answer."""
-        origin_iso, digits = entry(origin, hts)
-        mfn_value = mfn_percent(mfn)
-        coordinate = self.coordinate(entered, known, recorded)
-        fact_values = coerce_facts(facts)
+        question = _checked(RateQuestion(origin, hts, entered, known, recorded, mfn,
+                                         facts or {}), self.store.clock)
         self._require_events()
-        entries = self._entries(coordinate.recorded)
-        return rate_on(fold_at(entries, coordinate.known), {e.event.id: e for e in entries},
-                       origin=origin_iso, hts=digits, coordinate=coordinate, mfn=mfn_value,
-                       facts=fact_values)
+        entries = self._entries(question.coordinate.recorded)
+        return question.answer(fold_at(entries, question.coordinate.known),
+                               {e.event.id: e for e in entries})
 
     def schedule_as_of(self, *, entered: When, known: When | None = None,
                        recorded: When | None = None, origin: str | None = None,
