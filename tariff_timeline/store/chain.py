@@ -125,8 +125,9 @@ class ChainBroken(Exception):
         self.found = found
 
 
-def _state(row: RawRow) -> dict[str, Any] | str:
-    """The parsed state, or why it cannot be trusted."""
+def row_state(row: RawRow) -> dict[str, Any] | str:
+    """A row's state as JSON data, or why it cannot be trusted (not bytes, not JSON, not in
+    the canonical form the store writes)."""
     raw = row.state
     if isinstance(raw, memoryview | bytearray):
         raw = bytes(raw)
@@ -173,7 +174,7 @@ class ChainWalker:
         if not isinstance(row.topic, str) or not isinstance(row.originator_version, int):
             raise self._broken("the row's topic or version has a type the store never writes",
                                row)
-        state = _state(row)
+        state = row_state(row)
         if isinstance(state, str):
             raise self._broken(state, row)
         owner = str(row.originator_id)

@@ -7,7 +7,6 @@ writers can never both extend the same history. The store stamps the recorded ti
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +29,7 @@ from tariff_timeline.store.chain import (
     Verification,
     head_message,
     link,
+    row_state,
     tamper_detected,
 )
 from tariff_timeline.store.index import RecordedIndex
@@ -165,14 +165,14 @@ class EventStore:
         if state.notification_id == 0:
             return
         found = self.app.recorder.select_notifications(state.notification_id, 1)
-        gone = ChainBroken(Break(state.notification_id, None, "the row verified last is gone "
-                                 "(events were deleted at the end of the log)"))
         if not found or found[0].id != state.notification_id:
-            raise gone
+            raise ChainBroken(Break(state.notification_id, None, "the row verified last is gone "
+                                    "(events were deleted at the end of the log)"))
         row = _raw(found[0])
-        data = _decoded(row)
-        if data is None:
-            raise gone
+        data = row_state(row)
+        if isinstance(data, str):
+            raise ChainBroken(Break(state.notification_id, None,
+                                    f"the row verified last was changed since: {data}"))
         if str(row.originator_id) == str(HEAD_ID):
             same = (data.get("count"), data.get("link")) == (state.head_events,
                                                              state.head_link)
@@ -342,14 +342,3 @@ def _raw(notification: Notification) -> RawRow:
     """A stored row as the database holds it (its state in whatever type it came back)."""
     return RawRow(notification.id, notification.originator_id,
                   notification.originator_version, notification.topic, notification.state)
-
-
-def _decoded(row: RawRow) -> dict[str, Any] | None:
-    """A row's state as JSON data, or None if it is not what the store writes."""
-    if not isinstance(row.state, bytes | memoryview | bytearray):
-        return None
-    try:
-        data = json.loads(bytes(row.state))
-    except (ValueError, RecursionError):
-        return None
-    return data if isinstance(data, dict) else None
