@@ -5,14 +5,29 @@ MFN rate, and facts about the goods. Every error names the parameter at fault (`
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from tariff_timeline.domain.clocks import When
 from tariff_timeline.domain.errors import InvalidInput
 from tariff_timeline.domain.rules import FactValue
 from tariff_timeline.events import ALL, FACTS, country_code, normalise_hts
 
 Percent = Decimal | float | str
 """A percentage as a caller gives it (2.5, '2.5', Decimal('2.5'))."""
+
+
+@dataclass(frozen=True)
+class RateQuestion:
+    """One rate question as a caller gave it (text or Python values), e.g. a row of a batch."""
+
+    origin: str
+    hts: str
+    entered: When
+    known: When | None = None
+    recorded: When | None = None
+    mfn: Percent | None = None
+    facts: Mapping[str, object] = field(default_factory=dict)
 
 
 def origin_code(origin: str, field: str = "origin") -> str:

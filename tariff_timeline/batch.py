@@ -22,15 +22,24 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal, Protocol
 
 from tariff_timeline.domain.errors import InvalidInput
+from tariff_timeline.domain.questions import RateQuestion
 from tariff_timeline.events import FACTS
 from tariff_timeline.projections.answers import RateAnswer
-from tariff_timeline.service import RateQuestion, TariffTimeline
 
 if TYPE_CHECKING:
     import pandas as pd
+
+
+class Answerer(Protocol):
+    """What answers a stream of rate questions in order (the service's `rate_many`)."""
+
+    def rate_many(self, questions: Iterable[RateQuestion]
+                  ) -> Iterator[RateAnswer | InvalidInput]:
+        """Each question's answer, or the InvalidInput that names what is wrong with it."""
+
 
 Format = Literal["csv", "jsonl", "json", "parquet"]
 """The formats of a batch, chosen by a file's suffix or a request's media type."""
@@ -251,7 +260,7 @@ def _id(cells: Mapping[str, Any]) -> str | None:
     return _text(value) if _given(value) else None
 
 
-def answer_rows(timeline: TariffTimeline, rows: Iterable[QuestionRow],
+def answer_rows(timeline: Answerer, rows: Iterable[QuestionRow],
                 guard: Callable[[Callable[[], Row]], Row] | None = None) -> Iterator[Row]:
     """Answer question rows in order, one flat row each (an error row for a bad one).
 
@@ -378,7 +387,7 @@ def _write_parquet(rows: Iterable[Row], path: Path,
 # ---------------------------------------------------------------- frames
 
 
-def answer_frame(timeline: TariffTimeline, questions: pd.DataFrame) -> pd.DataFrame:
+def answer_frame(timeline: Answerer, questions: pd.DataFrame) -> pd.DataFrame:
     """Answer a DataFrame of question rows: one flat row each, numbers as float columns."""
     import pandas as pd
 

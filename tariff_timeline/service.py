@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
@@ -32,6 +32,7 @@ from tariff_timeline.domain.clocks import (
 from tariff_timeline.domain.errors import EmptyStore, InvalidInput
 from tariff_timeline.domain.questions import (
     Percent,
+    RateQuestion,
     coerce_facts,
     entry,
     hts_digits,
@@ -108,19 +109,6 @@ class Lag:
     def notifications(self) -> int:
         """Notifications the log holds that the read model has not applied yet."""
         return max(0, self.log_notification_id - self.applied_notification_id)
-
-
-@dataclass(frozen=True)
-class RateQuestion:
-    """One rate question as a caller gave it (text or Python values), e.g. a row of a batch."""
-
-    origin: str
-    hts: str
-    entered: When
-    known: When | None = None
-    recorded: When | None = None
-    mfn: Percent | None = None
-    facts: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
