@@ -10,7 +10,7 @@
   (TARIFFS_TEST_POSTGRES_URL or --postgres URL) with 1 and 4 workers.
 - Batch: rows per second through `tariffs rate --input FILE.csv --output FILE.csv` (a child
   process, its peak RSS from wait4) at two sizes, to show memory stays flat; and through
-  POST /v1/rate/batch (CSV in, JSON Lines out) on the SQLite server.
+  POST /v1/rate/batch (CSV in, JSON Lines out) on the SQLite server at the same two sizes.
 
 Results are printed and written to benchmarks/results/http-<timestamp>.json.
 """
@@ -204,7 +204,8 @@ def main(argv: list[str] | None = None) -> None:
                 result = {"store": name, "workers": workers,
                           **load_loop(url, sample, args.clients)}
                 if name == "sqlite":
-                    report["http_batch"].append(http_batch(url, sizes[0], args.seed))
+                    for rows in sizes:
+                        report["http_batch"].append(http_batch(url, rows, args.seed))
             finally:
                 stop(process)
             report["http"].append(result)

@@ -14,6 +14,7 @@ assumption and reported as alternatives; it never picks one silently.
 from __future__ import annotations
 
 import itertools
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,6 +29,7 @@ from tariff_timeline.domain.rules import (
     layer_percent,
     listed_after_end,
     listed_before_start,
+    origin_matches,
     scope_matches,
 )
 from tariff_timeline.domain.timeline import (
@@ -36,10 +38,11 @@ from tariff_timeline.domain.timeline import (
     MeasureState,
     Paint,
     QuotaState,
+    RuleState,
     Timeline,
     paint_at,
 )
-from tariff_timeline.events import Rate, Scope, Selector, format_hts
+from tariff_timeline.events import ALL, Rate, Scope, Selector, format_hts
 from tariff_timeline.events.instants import describe_instant
 from tariff_timeline.projections.answers import Alternative, EventRef, Layer, RateAnswer
 from tariff_timeline.projections.replay import Corrected, Prefetching
@@ -139,28 +142,14 @@ def _consider(measure: MeasureState, origin: str, hts: str, at: datetime) -> _Wo
     return _Work(measure, "in_force", True, "in force", rate_value, ids)
 
 
-class _Question:
-    """What of one question does not depend on the facts, worked out once for all its runs:
-    the measures considered, the stacking rules in effect, exemptions by the measure ids,
-    programs and authorities they select and quotas by measure (each in the timeline's order,
-    the order the fold met them)."""
+class _Index:
+    """What of a timeline every question asks again, worked out once per timeline: exemptions
+    by the measure ids, programs and authorities their selectors name, quotas by measure, and
+    for each origin the measures that could reach it (any scope ever painted or announced
+    includes the origin), each in the timeline's order, the order the fold met them."""
 
-    def __init__(self, timeline: Timeline, origin: str, hts: str, at: datetime) -> None:
-        self.origin, self.hts, self.at = origin, hts, at
-        self._matches: dict[str, Match] = {}
-        self._for: dict[str, list[tuple[ExemptionState, Match]]] = {}
-        self.considered = [w for m in timeline.measures.values()
-                           if (w := _consider(m, origin, hts, at)) is not None]
-        self.rules = [(rule, version.value.when, version.value.excludes)
-                      for rule in timeline.rules.values()
-                      if (version := paint_at(rule.versions, at)) is not None
-                      and version.value.in_effect]
-        # Layers by what a selector can name, as positions (every run has the same layers).
-        self.named: dict[tuple[str, str], list[int]] = {}
-        for i, w in enumerate(self.considered):
-            for key in (("m", w.measure.id), ("p", w.measure.program),
-                        ("a", w.measure.authority)):
-                self.named.setdefault(key, []).append(i)
+    def __init__(self, timeline: Timeline) -> None:
+        self.timeline = timeline
         self.exemptions: dict[tuple[str, str], list[ExemptionState]] = {}
         self.order: dict[str, int] = {}
         for index, exemption in enumerate(timeline.exemptions.values()):
@@ -173,6 +162,97 @@ class _Question:
         self.quotas: dict[str, list[QuotaState]] = {}
         for quota in timeline.quotas.values():
             self.quotas.setdefault(quota.measure, []).append(quota)
+        self._by_origin: dict[str, list[MeasureState]] = {}
+        self._by_chapter: dict[tuple[str, str], list[MeasureState]] = {}
+        self._chapters = {m.id: _chapters([a.scope for a in m.announcements]
+                                          + [p.value for p in m.scopes])
+                          for m in timeline.measures.values()}
+
+    def measures_for(self, origin: str, hts: str) -> list[MeasureState]:
+        """The measures whose scope, at some time or in some announcement, includes the
+        origin and the HTS chapter: no other measure can be considered for the goods."""
+        chapter = hts[:2]
+        found = self._by_chapter.get((origin, chapter))
+        if found is not None:
+            return found
+        of_origin = self._by_origin.get(origin)
+        if of_origin is None:
+            of_origin = self._by_origin[origin] = [
+                m for m in self.timeline.measures.values()
+                if any(origin_matches(a.scope, origin) for a in m.announcements)
+                or any(origin_matches(s.value, origin) for s in m.scopes)]
+        if len(chapter) < 2:
+            return of_origin
+        found = self._by_chapter[(origin, chapter)] = [
+            m for m in of_origin
+            if (chapters := self._chapters[m.id]) is None or chapter in chapters]
+        return found
+
+
+def _chapters(scopes: list[Scope]) -> frozenset[str] | None:
+    """The HTS chapters (two digits) some scope's products reach, or None for any chapter."""
+    found: set[str] = set()
+    for scope in scopes:
+        for prefix in scope.products:
+            if prefix == ALL or len(prefix) < 2:
+                return None
+            found.add(prefix[:2])
+    return frozenset(found)
+
+
+_INDEXES: OrderedDict[int, _Index] = OrderedDict()
+_INDEXES_KEPT = 16
+
+
+def _index_of(timeline: Timeline) -> _Index:
+    # Keyed by the timeline's identity (a timeline is immutable; the index holds it, so its id
+    # cannot be reused while the entry lives): a batch asks many questions of one fold.
+    found = _INDEXES.get(id(timeline))
+    if found is not None and found.timeline is timeline:
+        _INDEXES.move_to_end(id(timeline))
+        return found
+    index = _INDEXES[id(timeline)] = _Index(timeline)
+    if len(_INDEXES) > _INDEXES_KEPT:
+        _INDEXES.popitem(last=False)
+    return index
+
+
+class _Question:
+    """What of one question does not depend on the facts, worked out once for all its runs:
+    the measures considered, the stacking rules in effect, and the timeline's index of
+    exemptions and quotas."""
+
+    def __init__(self, timeline: Timeline, origin: str, hts: str, at: datetime) -> None:
+        self.origin, self.hts, self.at = origin, hts, at
+        self._matches: dict[str, Match] = {}
+        self._for: dict[str, list[tuple[ExemptionState, Match]]] = {}
+        index = _index_of(timeline)
+        self.considered = [w for m in index.measures_for(origin, hts)
+                           if (w := _consider(m, origin, hts, at)) is not None]
+        # Layers by what a selector can name, as positions (every run has the same layers).
+        named: dict[tuple[str, str], list[int]] = {}
+        for i, w in enumerate(self.considered):
+            for key in (("m", w.measure.id), ("p", w.measure.program),
+                        ("a", w.measure.authority)):
+                named.setdefault(key, []).append(i)
+
+        def positions(selector: Selector) -> tuple[int, ...]:
+            # The layers a selector names, in layer order.
+            return tuple(sorted({i for key in [*(("m", m) for m in selector.measures),
+                                               *(("p", p) for p in selector.programs),
+                                               *(("a", a) for a in selector.authorities)]
+                                 for i in named.get(key, ())}))
+
+        # Stacking rules in effect, each with the layers its two selectors name; a rule that
+        # names no layer here cannot trigger.
+        self.rules: list[tuple[RuleState, tuple[int, ...], tuple[int, ...]]] = [
+            (rule, when, positions(version.value.excludes))
+            for rule in timeline.rules.values()
+            if (version := paint_at(rule.versions, at)) is not None
+            and version.value.in_effect and (when := positions(version.value.when))]
+        self.exemptions = index.exemptions
+        self.order = index.order
+        self.quotas = index.quotas
 
     def exemptions_for(self, measure: MeasureState) -> list[tuple[ExemptionState, Match]]:
         """The exemptions in effect whose selector picks the measure and whose scope may cover
@@ -209,8 +289,10 @@ def _apply_exemptions(
     for exemption, match in question.exemptions_for(measure):
         tests = [] if match == "yes" else [facts.test(
             f"{format_hts(hts)} is among the products of exemption {exemption.id}", None)]
-        tests += [facts.test(c.describe(), condition_holds(c, facts.facts))
-                  for c in exemption.conditions]
+        for condition in exemption.conditions:
+            held = condition_holds(condition, facts.facts)
+            # Words only for a condition not given: they name the assumption it needs.
+            tests.append(held if held is not None else facts.test(condition.describe(), None))
         if not all(tests):
             continue
         work.event_ids.extend(exemption.event_ids)
@@ -253,21 +335,13 @@ def _apply_replacements_and_stacking(layers: list[_Work], question: _Question) -
                     other.applied = False
                     other.reason = (f"replaced by {layer.measure.id} "
                                     f"({layer.measure.title})")
-    def picked(selector: Selector) -> list[_Work]:
-        # The layers a selector names, in layer order (a selector names few of many layers).
-        found = {i for key in [*(("m", m) for m in selector.measures),
-                               *(("p", p) for p in selector.programs),
-                               *(("a", a) for a in selector.authorities)]
-                 for i in question.named.get(key, ()) if layers[i].applied}
-        return [layers[i] for i in sorted(found)]
-
     for rule, when, excludes in question.rules:
-        triggers = picked(when)
+        triggers = [layers[i] for i in when if layers[i].applied]
         if not triggers:
             continue
         shares = [t.rate.content_fact for t in triggers
                   if t.rate is not None and t.rate.content_fact is not None]
-        for other in picked(excludes):
+        for other in (layers[i] for i in excludes):
             if other.applied and other not in triggers:
                 other.event_ids.extend(rule.event_ids)
                 if rule.remainder and shares:
@@ -326,8 +400,24 @@ def _run(
     return _Run(layers, known.missing, notes, total)
 
 
+_REFS: OrderedDict[int, tuple[Corrected, EventRef]] = OrderedDict()
+_REFS_KEPT = 8192
+
+
 def event_ref(entry: Corrected) -> EventRef:
     """An event behind an answer, with its three clocks, corrections and sources."""
+    # Keyed by the entry's identity (an entry is immutable and kept with its reference, so its
+    # id cannot be reused while cached): a batch cites the same few events in every answer.
+    found = _REFS.get(id(entry))
+    if found is not None and found[0] is entry:
+        return found[1]
+    ref = _REFS[id(entry)] = (entry, _event_ref(entry))
+    if len(_REFS) > _REFS_KEPT:
+        _REFS.popitem(last=False)
+    return ref[1]
+
+
+def _event_ref(entry: Corrected) -> EventRef:
     event = entry.event
     return EventRef(
         id=event.id,
@@ -378,7 +468,9 @@ def rate_on(
             notes.append("further facts not given and not worked out: "
                          + "; ".join(base.missing[MAX_ASSUMPTIONS:]))
     additional = base.additional if not alternatives else None
-    if isinstance(entries, Prefetching):  # a store-backed lookup fetches citations at once
+    # A store-backed lookup fetches citations at once (a plain dict is tested first: a
+    # protocol check is slow, and a batch asks it for every answer).
+    if not isinstance(entries, dict) and isinstance(entries, Prefetching):
         entries.prefetch([eid for work in base.layers for eid in work.event_ids])
     layers = []
     for work in base.layers:
