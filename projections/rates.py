@@ -51,7 +51,7 @@ MAX_ASSUMPTIONS = 4
 """Unstated conditions worked out as alternatives; more than this are only noted."""
 
 
-@dataclass(eq=False)  # identity: the same measure may be considered in several runs
+@dataclass(eq=False, slots=True)  # identity: the same measure is considered in several runs
 class _Work:
     measure: MeasureState
     status: str
@@ -164,13 +164,28 @@ class _Index:
             self.quotas.setdefault(quota.measure, []).append(quota)
         self._by_origin: dict[str, list[MeasureState]] = {}
         self._by_chapter: dict[tuple[str, str], list[MeasureState]] = {}
+        self._by_code: OrderedDict[tuple[str, str], list[MeasureState]] = OrderedDict()
         self._chapters = {m.id: _chapters([a.scope for a in m.announcements]
                                           + [p.value for p in m.scopes])
                           for m in timeline.measures.values()}
 
     def measures_for(self, origin: str, hts: str) -> list[MeasureState]:
-        """The measures whose scope, at some time or in some announcement, includes the
-        origin and the HTS chapter: no other measure can be considered for the goods."""
+        """The measures whose scope, at some time or in some announcement, may cover the
+        goods: no other measure can be considered for them."""
+        found = self._by_code.get((origin, hts))
+        if found is not None:
+            self._by_code.move_to_end((origin, hts))
+            return found
+        found = self._by_code[(origin, hts)] = [
+            m for m in self._of_chapter(origin, hts)
+            if any(scope_matches(a.scope, origin, hts) != "no" for a in m.announcements)
+            or any(scope_matches(s.value, origin, hts) != "no" for s in m.scopes)]
+        if len(self._by_code) > _CODES_KEPT:
+            self._by_code.popitem(last=False)
+        return found
+
+    def _of_chapter(self, origin: str, hts: str) -> list[MeasureState]:
+        # The measures whose scopes ever reach the origin and the HTS chapter.
         chapter = hts[:2]
         found = self._by_chapter.get((origin, chapter))
         if found is not None:
@@ -200,6 +215,8 @@ def _chapters(scopes: list[Scope]) -> frozenset[str] | None:
     return frozenset(found)
 
 
+_CODES_KEPT = 4096
+"""(origin, HTS code) pairs whose candidate measures each timeline index keeps."""
 _INDEXES: OrderedDict[int, _Index] = OrderedDict()
 _INDEXES_KEPT = 16
 
@@ -455,7 +472,8 @@ def rate_on(
         values: set[Decimal | None] = set()
         for combo in itertools.product((True, False), repeat=len(keys)):
             assume = dict(zip(keys, combo, strict=True))
-            run = _run(question, origin, hts, at, mfn, facts, assume)
+            # Assuming every missing fact false is what the base run did: reuse it.
+            run = _run(question, origin, hts, at, mfn, facts, assume) if any(combo) else base
             values.add(run.additional)
             alternatives.append(Alternative(assumptions=assume, additional=run.additional))
         if len(values) > 1:
