@@ -1,5 +1,6 @@
 """The state the fold builds: each measure's paints over effective time (status, rate, scope,
-pause), exemptions, quotas, stacking rules, deals and rulings, as known after some events."""
+pause), exemptions, quotas, stacking rules, deals, rulings and the HTS nomenclature, as known
+after some events."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Generic, Literal, NamedTuple, TypeVar
+from typing import Literal, NamedTuple
 
+from tariff_timeline.domain.nomenclature import Nomenclature
+from tariff_timeline.domain.paint import Paint as Paint
+from tariff_timeline.domain.paint import paint_at as paint_at
 from tariff_timeline.events import Condition, CourtRuled, Rate, Scope, Selector
-
-T = TypeVar("T")
 
 Status = Literal[
     "in_force", "paused", "revoked", "expired", "superseded", "collection_ended", "invalidated"
@@ -19,28 +21,6 @@ Status = Literal[
 ENDED: frozenset[str] = frozenset(
     {"revoked", "expired", "superseded", "collection_ended", "invalidated"}
 )
-
-
-@dataclass(frozen=True)
-class Paint(Generic[T]):
-    """A value that holds over [start, end) because of one event."""
-
-    start: datetime
-    end: datetime | None
-    value: T
-    event_id: str
-
-    def covers(self, at: datetime) -> bool:
-        """Whether the instant falls inside this interval."""
-        return self.start <= at and (self.end is None or at < self.end)
-
-
-def paint_at(paints: tuple[Paint[T], ...], at: datetime) -> Paint[T] | None:
-    """The topmost paint covering an instant (the latest-known event wins)."""
-    for paint in reversed(paints):
-        if paint.covers(at):
-            return paint
-    return None
 
 
 @dataclass(frozen=True)
@@ -172,3 +152,4 @@ class Timeline:
     deals: Mapping[str, DealState] = field(default_factory=dict)
     rulings: Mapping[str, CourtRuled] = field(default_factory=dict)
     folded: int = 0
+    nomenclature: Nomenclature = field(default_factory=Nomenclature)

@@ -15,6 +15,7 @@ from functools import singledispatch
 from typing import TypeVar
 
 from tariff_timeline.domain.errors import LifecycleError, UnknownReference
+from tariff_timeline.domain.nomenclature import ChapterState, Nomenclature, revise
 from tariff_timeline.domain.state import (
     ENDED,
     Announcement,
@@ -43,6 +44,7 @@ from tariff_timeline.events import (
     MeasurePaused,
     MeasureResumed,
     MeasureRevoked,
+    NomenclatureRevised,
     PauseExtended,
     PolicyEvent,
     QuotaChanged,
@@ -60,6 +62,7 @@ __all__ = [
     "DealState",
     "ExemptionState",
     "MeasureState",
+    "Nomenclature",
     "Paint",
     "QuotaState",
     "RuleState",
@@ -91,15 +94,17 @@ class _Draft:
     rules: dict[str, RuleState]
     deals: dict[str, DealState]
     rulings: dict[str, CourtRuled]
+    chapters: dict[str, ChapterState]
 
     @classmethod
     def of(cls, state: Timeline) -> _Draft:
         return cls(dict(state.measures), dict(state.exemptions), dict(state.quotas),
-                   dict(state.rules), dict(state.deals), dict(state.rulings))
+                   dict(state.rules), dict(state.deals), dict(state.rulings),
+                   dict(state.nomenclature.chapters))
 
     def freeze(self, folded: int) -> Timeline:
         return Timeline(self.measures, self.exemptions, self.quotas, self.rules, self.deals,
-                        self.rulings, folded)
+                        self.rulings, folded, Nomenclature(self.chapters))
 
 
 def _measure(state: _Draft, event: PolicyEvent, measure_id: str) -> MeasureState:
@@ -515,6 +520,13 @@ def _court_ruled(state: _Draft, event: CourtRuled, strict: bool) -> None:
         if measure_id not in state.measures:
             raise UnknownReference(eid, "measures", f"no measure {measure_id!r} is known")
     state.rulings[event.ruling] = event
+
+
+@_folds(NomenclatureRevised)
+def _nomenclature_revised(state: _Draft, event: NomenclatureRevised, strict: bool) -> None:
+    """A USITC revision added, changed or removed lines of one HTS chapter from a date on."""
+    # Only this chapter's map is copied: the others are shared with the state folded before.
+    state.chapters[event.chapter] = revise(state.chapters.get(event.chapter), event)
 
 
 # Corrections and retractions rewrite the log before the fold (see projections.replay); by the

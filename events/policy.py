@@ -11,46 +11,22 @@ from typing import Annotated, Any, ClassVar, Literal, NamedTuple
 
 from pydantic import Field, StrictBool, model_validator
 
+from tariff_timeline.events.base import PolicyEvent as PolicyEvent
+from tariff_timeline.events.nomenclature import HtsLine as HtsLine
+from tariff_timeline.events.nomenclature import NomenclatureRevised as NomenclatureRevised
 from tariff_timeline.events.values import (
     EVERYWHERE,
     Condition,
-    Confidence,
     EffectiveInstant,
     EventId,
     Frozen,
-    KnownTime,
     Percent,
     Rate,
     Ref,
     Scope,
     Selector,
-    Source,
     Text,
 )
-
-
-class PolicyEvent(Frozen):
-    """Something that happened to US tariff policy (or to this store's record of it)."""
-
-    TOPIC: ClassVar[str] = ""
-
-    id: EventId
-    known: KnownTime
-    sources: tuple[Source, ...] = Field(min_length=1)
-    confidence: Confidence = "verified"
-    caveats: tuple[Text, ...] = Field(
-        default=(),
-        description="What is uncertain about this event (a 'partly' fact, a disputed figure).",
-    )
-    note: Text | None = None
-
-    @model_validator(mode="after")
-    def _partly_says_why(self) -> PolicyEvent:
-        if self.confidence != "verified" and not self.caveats:
-            raise ValueError(
-                f"confidence is {self.confidence!r}: caveats must say what is uncertain"
-            )
-        return self
 
 
 class Effective(Frozen):
@@ -342,7 +318,8 @@ WorldEvent = Annotated[
     | DealImplemented
     | StackingRuleSet
     | StackingRuleChanged
-    | CourtRuled,
+    | CourtRuled
+    | NomenclatureRevised,
     Field(discriminator="type"),
 ]
 
@@ -390,6 +367,7 @@ AnyEvent = Annotated[
     | StackingRuleSet
     | StackingRuleChanged
     | CourtRuled
+    | NomenclatureRevised
     | EventCorrected
     | EventRetracted,
     Field(discriminator="type"),
@@ -415,6 +393,7 @@ EVENT_TYPES: tuple[type[PolicyEvent], ...] = (
     StackingRuleSet,
     StackingRuleChanged,
     CourtRuled,
+    NomenclatureRevised,
     EventCorrected,
     EventRetracted,
 )
@@ -435,16 +414,17 @@ def effective_start(event: PolicyEvent) -> datetime | None:
     return value if isinstance(value, datetime) else None
 
 
-SubjectKind = Literal["measure", "exemption", "quota", "rule", "deal", "ruling"]
-"""The kinds of thing an event can be about."""
+SubjectKind = Literal["measure", "exemption", "quota", "rule", "deal", "ruling", "chapter"]
+"""The kinds of thing an event can be about (a chapter: one chapter of the HTS nomenclature)."""
 
 # Most specific first: a quota names its measure, an invalidation names its ruling.
 _SUBJECT_FIELDS: tuple[SubjectKind, ...] = ("quota", "exemption", "deal", "rule", "measure",
-                                            "ruling")
+                                            "ruling", "chapter")
 
 
 class Subject(NamedTuple):
-    """The measure, exemption, quota, deal, stacking rule or ruling an event is about."""
+    """The measure, exemption, quota, deal, stacking rule, ruling or HTS chapter an event is
+    about."""
 
     kind: SubjectKind
     id: str
@@ -467,7 +447,8 @@ def subject(event: PolicyEvent) -> Subject | None:
 
 
 def subject_of(event: PolicyEvent) -> str | None:
-    """The id of the measure, exemption, quota, deal, rule or ruling an event is about."""
+    """The id of the measure, exemption, quota, deal, rule, ruling or HTS chapter an event is
+    about."""
     found = subject(event)
     return None if found is None else found.id
 

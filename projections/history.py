@@ -196,7 +196,8 @@ def _ends(paints: Sequence[Paint[Any]]) -> set[datetime]:
 
 
 def describe_subject(timeline: Timeline, subject: str) -> str:
-    """The state of a measure, exemption, quota or stacking rule over effective time."""
+    """The state of a measure, exemption, quota, stacking rule, deal or HTS chapter (its
+    revisions) over effective time."""
     if subject in timeline.measures:
         return describe_measure(timeline, subject)
     if subject in timeline.exemptions:
@@ -227,6 +228,9 @@ def describe_subject(timeline: Timeline, subject: str) -> str:
         deal = timeline.deals[subject]
         steps = "; ".join(f"{describe_instant(p.start)}: {p.value}" for p in deal.steps)
         return steps or "announced"
+    if subject in timeline.nomenclature.chapters:
+        chapter = timeline.nomenclature.chapters[subject]
+        return "; ".join(f"{describe_instant(p.start)}: HTS {p.value}" for p in chapter.revisions)
     return "not known"
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from tariff_timeline.domain.nomenclature import ChapterState
 from tariff_timeline.domain.timeline import (
     DealState,
     ExemptionState,
@@ -18,7 +19,7 @@ from tariff_timeline.domain.timeline import (
     Timeline,
     fold,
 )
-from tariff_timeline.events import EVERYWHERE, CourtRuled, Scope
+from tariff_timeline.events import ALL, EVERYWHERE, CourtRuled, Scope
 from tariff_timeline.events.instants import fold_key
 from tariff_timeline.projections.pieces import (
     FOREVER,
@@ -37,6 +38,7 @@ STATE_ADAPTERS: dict[str, TypeAdapter[Any]] = {
     "rule": TypeAdapter(RuleState),
     "deal": TypeAdapter(DealState),
     "ruling": TypeAdapter(CourtRuled),
+    "chapter": TypeAdapter(ChapterState),
 }
 """How each kind of subject's stored state is written and read (a measure: its head)."""
 
@@ -45,7 +47,7 @@ def _subject_state(timeline: Timeline, kind: str, ident: str) -> object | None:
     table: Mapping[str, object] = {
         "measure": timeline.measures, "exemption": timeline.exemptions,
         "quota": timeline.quotas, "rule": timeline.rules, "deal": timeline.deals,
-        "ruling": timeline.rulings,
+        "ruling": timeline.rulings, "chapter": timeline.nomenclature.chapters,
     }[kind]
     return table.get(ident)
 
@@ -58,7 +60,11 @@ def _scopes(kind: str, state: object) -> list[Scope]:
 
 
 def version_keys(kind: str, state: object) -> tuple[set[str], set[str]]:
-    """Origins and products through which a question finds a version of a subject."""
+    """Origins and products through which a question finds a version of a subject (an HTS
+    chapter: every origin, and its two digits, so a question about one code finds only its
+    chapter)."""
+    if isinstance(state, ChapterState):
+        return {ALL}, {state.chapter}
     origins: set[str] = set()
     products: set[str] = set()
     for scope in _scopes(kind, state):

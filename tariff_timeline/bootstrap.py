@@ -47,7 +47,8 @@ def bundled_fingerprint() -> str:
     """SHA-256 over the bundled event files (names and contents): changes with the data."""
     digest = hashlib.sha256()
     folder = bundled_data()
-    for path in sorted(folder.rglob("*.yaml")):
+    # Every event file the import reads, JSON included (data/nomenclature/ is JSON).
+    for path in sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml", ".json")):
         digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 

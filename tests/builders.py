@@ -11,6 +11,7 @@ from tariff_timeline.events.policy import (
     MeasureImposed,
     MeasurePaused,
     MeasureRevoked,
+    NomenclatureRevised,
     PauseExtended,
     QuotaOpened,
     RateChanged,
@@ -89,3 +90,21 @@ def stacking(eid: str, rule: str, *, known: str, start: str, when: dict[str, Any
              excludes: dict[str, Any]) -> PolicyEvent:
     return _make(StackingRuleSet, id=eid, rule=rule, known=known, effective_from=start,
                  description=f"rule {rule}", when=when, excludes=excludes)
+
+
+def hts_line(code: str, description: str, *, indent: int = 0, parent: str | None = None,
+             superiors: tuple[str, ...] = (), units: tuple[str, ...] = (),
+             general: str | None = None, other: str | None = None) -> dict[str, Any]:
+    """One HTS line as an event file writes it."""
+    return {"code": code, "indent": indent, "parent": parent, "superiors": superiors,
+            "description": description, "units": units, "general": general, "other": other}
+
+
+def revised(eid: str, revision: str, chapter: str, *, known: str, start: str,
+            baseline: bool = False, added: tuple[dict[str, Any], ...] = (),
+            changed: tuple[dict[str, Any], ...] = (),
+            removed: tuple[str, ...] = ()) -> PolicyEvent:
+    """A USITC revision of one HTS chapter."""
+    return _make(NomenclatureRevised, id=eid, revision=revision, chapter=chapter, known=known,
+                 effective_from=start, baseline=baseline, added=added, changed=changed,
+                 removed=removed)

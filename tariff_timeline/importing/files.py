@@ -397,9 +397,13 @@ def _yaml_problem(text: str, exc: yaml.YAMLError) -> tuple[int, str]:
 _BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 
 
-def _too_deep(text: str, at: int, depth: int, limits: Limits) -> int | None:
-    """Where, from `at` (inside `depth` lists or mappings), the nesting passes the limit."""
-    for found in _BRACKETS.finditer(text, at):
+def _too_deep(text: str, at: int, depth: int, limits: Limits,
+              end: int | None = None) -> int | None:
+    """Where, from `at` (inside `depth` lists or mappings) up to `end`, the nesting passes the
+    limit."""
+    # Bounded by the item's end when it is known: scanning on to the end of the text made
+    # reading a file of many bracket-rich items quadratic (the HTS nomenclature files).
+    for found in _BRACKETS.finditer(text, at, len(text) if end is None else end):
         token = found.group()
         if token in "[{":
             depth += 1
@@ -522,7 +526,7 @@ class _JsonFile:
             return None
         # Cheap first: an item holding fewer brackets than the limit cannot pass it.
         if text.count("[", start, end) + text.count("{", start, end) + depth >= self.limits.depth:
-            deep = _too_deep(text, start, depth, self.limits)
+            deep = _too_deep(text, start, depth, self.limits, end)
             if deep is not None:
                 self.refuse(deep, _deeper(self.limits))
                 return None

@@ -33,6 +33,11 @@ class Decoded(Generic[T]):
                 self._values.popitem(last=False)
         return value
 
+    def cached(self, key: int) -> T | None:
+        """The value decoded from row `key`, if it is still kept (so its text need not be
+        read again)."""
+        return self._values.get(key)
+
     def clear(self) -> None:
         """Forget everything (the rows were dropped)."""
         self._values.clear()

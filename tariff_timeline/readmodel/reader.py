@@ -11,7 +11,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from tariff_timeline.domain.timeline import Timeline
+from tariff_timeline.domain.timeline import Nomenclature, Timeline
 from tariff_timeline.events import ORIGIN_GROUPS, PolicyEvent
 from tariff_timeline.events.instants import from_micros, micros
 from tariff_timeline.projections.pieces import MeasureHead, assemble
@@ -41,7 +41,8 @@ class ReadModelReader:
                     origin: str | None = None, hts: str | None = None) -> Timeline:
         """The subjects as known at `known` and recorded at `recorded`, with each measure as
         it stands at `effective`; only those whose scopes may cover the origin and HTS code
-        when given, and only measures listed at `effective`."""
+        when given (of the HTS nomenclature, only the code's chapter), and only measures listed
+        at `effective`."""
         e, k, r = micros(effective), micros(known), micros(recorded)
         names = {origin, "ALL"} | {g for g, members in ORIGIN_GROUPS.items()
                                    if origin in members} if origin is not None else set()
@@ -58,7 +59,9 @@ class ReadModelReader:
                 or_(PieceProductRow.product.in_(prefixes),
                     and_(PieceProductRow.product > hts, PieceProductRow.product < hts + ";")),
                 PieceProductRow.eff_until > e, PieceProductRow.eff_from <= e)))
-        stmt = select(VersionRow.id, VersionRow.kind, VersionRow.subject, VersionRow.state).where(
+        # The states are read only for versions not decoded before: a chapter of the HTS is
+        # hundreds of kilobytes of text, too much to read again for every question.
+        stmt = select(VersionRow.id, VersionRow.kind, VersionRow.subject).where(
             VersionRow.rec_until > r, VersionRow.known_until > k,
             VersionRow.rec_from <= r, VersionRow.known_from <= k, VersionRow.kind != "measure",
         )
@@ -89,12 +92,24 @@ class ReadModelReader:
                 head = cast(MeasureHead, self.cache.states.get(
                     version_id, text, STATE_ADAPTERS["measure"]))
                 tables["measure"][subject.split(":", 1)[1]] = assemble(head, found[subject])
-            for version_id, kind, subject, text in session.execute(stmt):
-                state = self.cache.states.get(version_id, text, STATE_ADAPTERS[kind])
+            versions = session.execute(stmt).all()
+            kept = {vid: self.cache.states.cached(vid) for vid, _, _ in versions}
+            missing = [vid for vid, state in kept.items() if state is None]
+            texts: dict[int, str] = {}
+            for start in range(0, len(missing), 500):
+                texts.update((vid, text) for vid, text in session.execute(select(
+                    VersionRow.id, VersionRow.state).where(
+                    VersionRow.id.in_(missing[start:start + 500]))))
+            for version_id, kind, subject in versions:
+                state = kept[version_id]
+                if state is None:
+                    state = self.cache.states.get(version_id, texts[version_id],
+                                                  STATE_ADAPTERS[kind])
                 tables[kind][subject.split(":", 1)[1]] = state
         return Timeline(measures=tables["measure"], exemptions=tables["exemption"],
                         quotas=tables["quota"], rules=tables["rule"], deals=tables["deal"],
-                        rulings=tables["ruling"])
+                        rulings=tables["ruling"],
+                        nomenclature=Nomenclature(chapters=tables["chapter"]))
 
     def entries(self, recorded: datetime) -> EventLookup:
         """Recorded events by id as of a recorded time, fetched when an answer cites them."""
