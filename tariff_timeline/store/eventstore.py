@@ -97,9 +97,11 @@ class EventStore:
         walker = self._walker()
         try:
             for notification in self._notifications(1):
-                if walker.step(_raw(notification)) is None:
+                state = walker.step(_raw(notification))
+                if state is None:
                     continue  # chain heads are the store's metadata, not policy events
-                entry = cast(TimelineEntry, self.app.mapper.to_domain_event(notification))
+                entry = cast(TimelineEntry,
+                             self.app.mapper.to_domain_event(notification, state))
                 # The position in the stream, not the notification id: heads share the ids.
                 yield Recorded(notification.originator_version, entry.recorded_at,
                                entry.event)
@@ -146,12 +148,14 @@ class EventStore:
             self._still_there(state)
             for notification in self._notifications(state.notification_id + 1,
                                                     page=max(limit, 1)):
-                if walker.step(_raw(notification)) is None:
+                state_of_row = walker.step(_raw(notification))
+                if state_of_row is None:
                     # A head closes an append: what it vouches for can be applied.
                     vouched, vouched_state = len(entries), walker.state
                     full = vouched >= limit
                     continue
-                entry = cast(TimelineEntry, self.app.mapper.to_domain_event(notification))
+                entry = cast(TimelineEntry,
+                             self.app.mapper.to_domain_event(notification, state_of_row))
                 if full and entry.recorded_at != entries[vouched - 1][1].recorded_at:
                     return entries[:vouched], vouched_state
                 entries.append((notification.id, entry))

@@ -99,10 +99,12 @@ class PolicyMapper(Mapper[UUID]):
             state=state,
         )
 
-    def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        """The entry back from its stored form, validated again."""
+    def to_domain_event(self, stored_event: StoredEvent,
+                        state: dict[str, Any] | None = None) -> Any:
+        """The entry back from its stored form, validated again (`state`: the row's JSON
+        already parsed, by the hash chain's walk, so it is not parsed twice)."""
         try:
-            return self._to_domain_event(stored_event)
+            return self._to_domain_event(stored_event, state)
         except (ValueError, KeyError, TypeError) as exc:
             # Only an edit made outside the application leaves such a row behind.
             raise StoreError(
@@ -110,7 +112,8 @@ class PolicyMapper(Mapper[UUID]):
                 "run `tariffs verify`"
             ) from exc
 
-    def _to_domain_event(self, stored_event: StoredEvent) -> Any:
+    def _to_domain_event(self, stored_event: StoredEvent,
+                         parsed: dict[str, Any] | None = None) -> Any:
         if stored_event.topic == HEAD_TOPIC:
             head = json.loads(stored_event.state)
             return ChainHead(cast(UUID, stored_event.originator_id),
@@ -120,7 +123,7 @@ class PolicyMapper(Mapper[UUID]):
         if cls is None:
             raise StoreError(f"stored event with unknown topic {stored_event.topic!r}; run "
                              "`tariffs verify`")
-        state = json.loads(stored_event.state)
+        state = json.loads(stored_event.state) if parsed is None else parsed
         try:
             event = cls.model_validate(state["event"])
         except ValidationError as exc:
