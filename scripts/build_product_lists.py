@@ -508,6 +508,17 @@ def metals_2026() -> None:
         kept = [c for c in codes if not c.startswith(BASE_STEEL + BASE_ALUMINIUM)]
         return _resolve_short(f"s232-metals-restructure-2026-04-annex-{name}", kept)
 
+    def carved_out(name: str, codes: list[str]) -> list[str]:
+        # The longest entry wins: a line another annex (or the base articles) names under one
+        # of this annex's entries belongs there, not here too (7325.10 is in I-B, its 10-digit
+        # lines in I-A; 8501 is in I-B, 8501.53.40 in II, removed).
+        others = {r["hts_prefix"] for r in rows if r["annex"] != name}
+        carved = _codes(o for o in others if any(o.startswith(c) and o != c for c in codes))
+        mine = {r["hts_prefix"] for r in rows if r["annex"] == name}
+        if any(m.startswith(c) and m != c for c in carved for m in mine):
+            raise SystemExit(f"annex {name}: a carved-out line has lines of its own annex under it")
+        return carved
+
     sources = _source("s232-metals-restructure-2026-04", "s232_annex_products.csv")
     sources.append({"title": "Section 232's five-annex structure requires rate logic (TradeFacts)",
                     "url": "https://tradefacts.io/blog/section-232s-five-annex-structure-"
@@ -525,10 +536,15 @@ def metals_2026() -> None:
             ("3", "Annex III: metal-intensive industrial and grid equipment (temporary)", 15,
              "2027-12-31T00:01:00-05:00")):
         products = annex(name)
+        except_ = carved_out(name, products)
         own_caveats = list(caveats)
         short = _short_note(f"s232-metals-restructure-2026-04-annex-{name}")
         if short:
             own_caveats.append("Entries shorter than 8 digits: " + short + " " + METALS_LIST)
+        if except_:
+            own_caveats.append(f"Lines under this annex's entries that another annex (or the "
+                               f"removed Annex II) names are excepted here ({len(except_)}): the "
+                               "longest entry wins, so no line pays two annexes.")
         event: dict[str, Any] = {
             "id": f"s232-metals-restructure-2026-04-annex-{name}", "type": "MeasureImposed",
             "known": "2026-04-02", "measure": f"s232-metals-annex-{name}",
@@ -540,6 +556,8 @@ def metals_2026() -> None:
                                        "aluminium and copper lines together."},
             "rate": {"percent": percent}, "confidence": "partly", "caveats": own_caveats,
             "sources": sources}
+        if except_:
+            event["scope"]["products_except"] = except_
         if until:
             event["effective_until"] = until
         events.append(event)
