@@ -13,10 +13,11 @@ import csv
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, NamedTuple
 
 import yaml
 
+from tariff_timeline.events.values import format_hts
 from tariff_timeline.importing.yamlcore import CoreResolver
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,6 +36,152 @@ ELECTRONICS = ("8471", "847330", "8486", "85171300", "85176200", "85235100", "85
 """The headings and subheadings the 11 Apr 2025 memorandum named (written by hand in data/)."""
 AGRICULTURE_CHAPTERS = (*(f"{c:02d}" for c in range(1, 25)), "31")
 BULLION = ("7106", "7108", "7110", "7112", "7113", "7114", "7115", "7118")
+
+
+# ---------------------------------------------------------------- entries shorter than 8 digits
+#
+# A list entry of 4 or 6 digits covers every line under it when matched as a prefix, so each one
+# is checked here, by hand, against the instrument's list and the nomenclature in force when the
+# measure starts (../shared/reference/hts/), and its resolution written down with its citation.
+# The build refuses an entry shorter than 8 digits that this table does not name, and a row of
+# the table that no list uses any more, so that the table and the data cannot drift apart.
+
+AUTO_LIST = ("CBP 'Automobile Parts HTS List' (Attachment 2 of 1 May 2025; U.S. note 33(g) to "
+             "chapter 99, heading 9903.94.05), as the reference list gives it; an independent "
+             "transcription (jasonmeasures/Klearnow-Tariff, tariff-rules/data/"
+             "s232_auto_parts_annex.json, commit 115ac69) has the same 130 entries at the same "
+             "lengths. The PDF itself was not read.")
+AUTO_LIST_URL = ("https://content.govdelivery.com/attachments/USDHSCBP/2025/05/01/file_attachments/"
+                 "3247574/Attachment%202_Auto%20Parts%20HTS%20List%201.pdf")
+MHDV_LIST = ("CBP CSMS #66665333 and its HTS list for U.S. note 38(b) to chapter 99 (heading "
+             "9903.74.01), as transcribed in jasonmeasures/Klearnow-Tariff, tariff-rules/data/"
+             "s232_mhdv.json (commit 4f8c75e), whose 182 parts codes match the reference list "
+             "s232_mhd_parts.txt; the CBP list itself was not read.")
+METALS_LIST = ("U.S. note 16(c) to chapter 99 as rewritten by the proclamation of 2 Apr 2026, as "
+               "the reference list s232_annex_products.csv gives it (the tracker parses it from "
+               "the chapter 99 text); not checked against the proclamation itself.")
+HTS_REV_13 = "HTS 2025 Revision 13"
+"""The revision in force when the auto-parts and truck measures start (hts-2025-rev-13.csv)."""
+
+NAMED_FOR_VEHICLES = ("The list names this heading or subheading at this length; its text "
+                      "describes goods for the vehicles of chapter 87, so every line under it "
+                      "is a vehicle part.")
+NAMED_GENERAL = ("The list names this subheading at this length; it also covers goods that are "
+                 "not vehicle parts, which this dataset charges too (an answer for them may "
+                 "overstate the duty).")
+NAMED_METALS = "Note 16(c) names it at this length in the reference list."
+
+
+class ShortEntry(NamedTuple):
+    """How the build resolves one list entry shorter than 8 digits, and why.
+
+    decision: ``named`` keeps it (the instrument's list names it at that length), ``lines``
+    replaces it by the 8-digit lines the list names, ``dropped`` leaves it out of the scope.
+    """
+
+    event: str
+    code: str
+    decision: Literal["named", "lines", "dropped"]
+    why: str
+    source: str
+    lines: tuple[str, ...] = ()
+
+
+def _named(event: str, codes: str, why: str, source: str) -> list[ShortEntry]:
+    return [ShortEntry(event, code, "named", why, source) for code in codes.split()]
+
+
+AUTO_PARTS = "s232-auto-parts-25"
+TRUCKS = "s232-trucks-buses"
+ANNEX_1B = "s232-metals-restructure-2026-04-annex-1b"
+ANNEX_3 = "s232-metals-restructure-2026-04-annex-3"
+
+SHORT_ENTRIES: tuple[ShortEntry, ...] = (
+    *_named(AUTO_PARTS, "830230 840732 840733 840734 852721 852729 870822 870829 870830 870850 "
+            "870870 870880 870891 870894 870895", NAMED_FOR_VEHICLES, AUTO_LIST),
+    ShortEntry(AUTO_PARTS, "8707", "named",
+               "The list names the heading 8707 (bodies for the motor vehicles of 8701-8705) and "
+               "also six of its 10-digit lines (8707.10.00.20/.40, 8707.90.50.20/.40/.60/.80); "
+               "the heading is kept as named. Were the bare entry an artefact, 8707.90.10.00 and "
+               "8707.90.50.90 would be outside the list.", AUTO_LIST),
+    *_named(AUTO_PARTS, "732010 850132 850133 850134 850140 850151 850152 850710 850760 853710 "
+            "853720 901510 902910", NAMED_GENERAL, AUTO_LIST),
+    ShortEntry(AUTO_PARTS, "8471", "dropped",
+               "The list names the whole heading 8471, automatic data processing machines "
+               f"(laptops 8471.30, servers 8471.50, 20 lines of 8 digits in {HTS_REV_13}), "
+               "but heading 9903.94.05 charges automobile parts, and a computer is not one. "
+               "Left out of the scope, so computers pay no auto-parts duty; a processing unit "
+               "imported as a part of a passenger vehicle or light truck may owe it, and this "
+               "dataset does not say so. The tracker the list comes from made the same call "
+               "after the copy used here (its notes of 4 Jun 2026: note 33(g) lists bare 8471, "
+               "its operative scope is parts of passenger vehicles and light trucks).",
+               AUTO_LIST),
+    ShortEntry(TRUCKS, "870120", "lines",
+               "No subheading 8701.20 since the 2017 HS: road tractors for semi-trailers are "
+               f"8701.21-8701.29 by propulsion in {HTS_REV_13}, and the list names those five "
+               "8-digit lines.", MHDV_LIST,
+               ("87012100", "87012200", "87012300", "87012400", "87012900")),
+    ShortEntry(TRUCKS, "870422", "lines", "The list names the two 8-digit lines of 8704.22 "
+               "(cab chassis and other, G.V.W. 5 to 20 t).", MHDV_LIST, ("87042211", "87042251")),
+    ShortEntry(TRUCKS, "870423", "lines", "Its only 8-digit line, which the list names (G.V.W. "
+               "over 20 t).", MHDV_LIST, ("87042301",)),
+    ShortEntry(TRUCKS, "870432", "lines", "Its only 8-digit line, which the list names (G.V.W. "
+               "over 5 t).", MHDV_LIST, ("87043201",)),
+    ShortEntry(TRUCKS, "870442", "lines", "Its only 8-digit line, which the list names (hybrid "
+               "diesel, G.V.W. 5 to 20 t).", MHDV_LIST, ("87044200",)),
+    ShortEntry(TRUCKS, "870443", "lines", "Its only 8-digit line, which the list names (hybrid "
+               "diesel, G.V.W. over 20 t).", MHDV_LIST, ("87044300",)),
+    ShortEntry(TRUCKS, "870452", "lines", "Its only 8-digit line, which the list names (hybrid "
+               "spark-ignition, G.V.W. over 5 t).", MHDV_LIST, ("87045200",)),
+    ShortEntry(TRUCKS, "870453", "dropped",
+               f"No subheading 8704.53 exists ({HTS_REV_13} has 8704.51 and 8704.52 only): a "
+               "slip of the hand-written list that matched no goods.", MHDV_LIST),
+    *_named(ANNEX_1B, "732510 732620 732690 761510 761699 820239 830230 830241 830510 830990 "
+            "841290 841391 841459 841590 841810 841899 842290 842490 8427 8429 8430 8471 848190 "
+            "848210 848220 848310 848320 848340 848390 848790 8501 8502 850300 850490 851650 "
+            "851690 853690 854390 854790 8601 8605 860730 8701 8702 8705 870829 870880 870899 "
+            "8709 871680 940399", NAMED_METALS, METALS_LIST),
+    *_named(ANNEX_3, "820720 820730 845420 847790 847989 847990 848049 848071 848079",
+            NAMED_METALS, METALS_LIST),
+)
+"""Every list entry shorter than 8 digits, by the event that carries it."""
+
+
+def _resolve_short(event: str, codes: Iterable[str]) -> list[str]:
+    """The codes with each entry shorter than 8 digits resolved as SHORT_ENTRIES says."""
+    table = {entry.code: entry for entry in SHORT_ENTRIES if entry.event == event}
+    resolved: list[str] = []
+    for code in codes:
+        if len(code) >= 8:
+            resolved.append(code)
+            continue
+        entry = table.pop(code, None)
+        if entry is None:
+            raise SystemExit(f"{event}: {code} is shorter than 8 digits; check it against the "
+                             "annex and the nomenclature and add it to SHORT_ENTRIES")
+        if entry.decision == "named":
+            resolved.append(code)
+        resolved.extend(entry.lines)
+    if table:
+        raise SystemExit(f"{event}: SHORT_ENTRIES names {', '.join(sorted(table))}, which the "
+                         "list no longer has")
+    return _codes(resolved)
+
+
+def _short_note(event: str) -> str:
+    """One sentence per decision, for an event's caveats."""
+    entries = [e for e in SHORT_ENTRIES if e.event == event]
+    named = [format_hts(e.code) for e in entries if e.decision == "named"]
+    parts = []
+    if named:
+        parts.append(f"Kept at the length the list names them ({len(named)}): "
+                     f"{', '.join(named)}.")
+    for entry in entries:
+        if entry.decision != "named":
+            shown = ", ".join(format_hts(c) for c in entry.lines)
+            action = f"replaced by {shown}" if entry.lines else "left out"
+            parts.append(f"{format_hts(entry.code)} {action}: {entry.why}")
+    return " ".join(parts)
 
 
 def _rows(name: str) -> list[dict[str, str]]:
@@ -71,6 +218,12 @@ def _source(fact_id: str, list_name: str, instrument: str | None = None) -> list
 
 
 def _write(name: str, comment: str, events: list[dict[str, Any]]) -> None:
+    named = {(e.event, e.code) for e in SHORT_ENTRIES if e.decision == "named"}
+    for event in events:
+        for code in event.get("scope", {}).get("products", []):
+            if code != "ALL" and len(code) < 8 and (event["id"], code) not in named:
+                raise SystemExit(f"{event['id']}: {code} is shorter than 8 digits and not "
+                                 "named in SHORT_ENTRIES")
     class Dumper(yaml.SafeDumper):
         pass
 
@@ -269,37 +422,57 @@ def section_232_lists() -> None:
          "note": "An article's 'refined copper (Chile) exempt' is, in the record, a product "
                  "exclusion for all origins (cathodes, ores, concentrates, mattes, scrap).",
          "sources": _source("s232-copper-50", "s232_copper_products.csv")})
-    parts = _codes((LISTS / "s232_auto_parts.txt").read_text().split())
+    parts = _resolve_short(AUTO_PARTS, _codes((LISTS / "s232_auto_parts.txt").read_text().split()))
+    auto_sources = _source("s232-auto-parts-25", "s232_auto_parts.txt")
+    auto_sources.append({"title": "Automobile Parts HTS List (CBP, Attachment 2)",
+                         "url": AUTO_LIST_URL, "instrument": "Proclamation 10908",
+                         "via": "jasonmeasures/Klearnow-Tariff, tariff-rules/data/"
+                                "s232_auto_parts_annex.json (commit 115ac69), which gives this "
+                                "address; the list itself was not read"})
     events.append(
-        {"id": "s232-auto-parts-25", "type": "MeasureImposed", "known": "2025-03-26",
+        {"id": AUTO_PARTS, "type": "MeasureImposed", "known": "2025-03-26",
          "measure": "s232-auto-parts", "program": "s232-autos", "authority": "Section 232",
          "title": "Section 232: 25% on listed automobile parts (Proclamation 10908, Annex I)",
          "instrument": "Proclamation 10908", "effective_from": "2025-05-03T00:01:00-04:00",
          "scope": {"origins": ["ALL"], "products": parts, "products_complete": False,
-                   "products_note": "Annex I parts of Proclamation 10908; parts added by the "
+                   "products_note": "The CBP list of the parts of Annex I of Proclamation 10908 "
+                                    "(U.S. note 33(g), 9903.94.05), without heading 8471 "
+                                    "(computers are not automobile parts); parts added by the "
                                     "inclusions process (17 Sep 2025 IFR) may be missing."},
          "rate": {"percent": 25}, "confidence": "partly",
-         "caveats": ["The list has some 4- and 6-digit entries (8471, 8707, 8708.22, ...) where "
-                     "the annex names narrower 8- or 10-digit lines; answers for other lines "
-                     "under those entries may overstate the duty."],
-         "sources": _source("s232-auto-parts-25", "s232_auto_parts.txt")})
+         "caveats": ["Entries shorter than 8 digits, checked against the list and HTS 2025 "
+                     "Revision 13: " + _short_note(AUTO_PARTS),
+                     "Some subheadings kept as the list names them (electric motors 8501.32-.52, "
+                     "lithium-ion batteries 8507.60, control boards 8537.10/.20, rangefinders "
+                     "9015.10, counters 9029.10, leaf springs 7320.10) also cover goods that are "
+                     "not vehicle parts; answers for those goods may overstate the duty."],
+         "sources": auto_sources})
     mhd = _codes((LISTS / "s232_mhd_parts.txt").read_text().split())
+    # As the fact gives them (road tractors and trucks over 5 t); SHORT_ENTRIES resolves each
+    # to the 8-digit lines of the HTS in force on 1 Nov 2025.
     trucks = ["870120", "870422", "870423", "870432", "870442", "870443", "870452", "870453"]
     p10984 = _source("s232-trucks-buses", "s232_mhd_parts.txt")
     events.append(
-        {"id": "s232-trucks-buses", "type": "MeasureImposed", "known": "2025-10-17",
+        {"id": TRUCKS, "type": "MeasureImposed", "known": "2025-10-17",
          "measure": "s232-trucks", "program": "s232-trucks", "authority": "Section 232",
          "title": "Section 232: 25% on medium- and heavy-duty trucks and their parts",
          "instrument": "Proclamation 10984", "effective_from": "2025-11-01T00:01:00-04:00",
-         "scope": {"origins": ["ALL"], "products": _codes(trucks + mhd), "products_complete": False,
-                   "products_note": "Parts from the list (9903.74.08); vehicles at subheading "
-                                    "level (road tractors and trucks over 5 t), the annex has "
-                                    "the 8- and 10-digit lines."},
+         "scope": {"origins": ["ALL"], "products": _resolve_short(TRUCKS, _codes(trucks + mhd)),
+                   "products_complete": False,
+                   "products_note": "Parts from the list (9903.74.08); vehicles at the 8-digit "
+                                    "lines of road tractors for semi-trailers (8701.21-.29) and "
+                                    "trucks over 5 t G.V.W. The CBP list (as transcribed) also "
+                                    "names dumpers (8704.10), electric trucks (8704.60.00), "
+                                    "8704.90.01, special-purpose vehicles (8705.40.00, "
+                                    "8705.90.00.80), chassis (8706) and works trucks "
+                                    "(8709.11, 8709.19), not included here."},
          "rate": {"percent": 25},
          "caveats": ["USMCA-qualifying vehicles pay only on non-US content, and vehicles over "
                      "25 years old are exempt; neither is modelled here.",
                      "Some parts are on both this list and the auto-parts list; the reference "
-                     "does not say which tariff takes precedence, so both layers are shown."],
+                     "does not say which tariff takes precedence, so both layers are shown.",
+                     "Vehicle entries checked against the list and HTS 2025 Revision 13: "
+                     + _short_note(TRUCKS)],
          "confidence": "partly", "sources": p10984})
     chips = _codes(r["hts10"] for r in _rows("s232_semi_products.csv"))
     events.append(
@@ -332,7 +505,19 @@ def metals_2026() -> None:
 
     def annex(name: str) -> list[str]:
         codes = _codes(r["hts_prefix"] for r in rows if r["annex"] == name)
-        return [c for c in codes if not c.startswith(BASE_STEEL + BASE_ALUMINIUM)]
+        kept = [c for c in codes if not c.startswith(BASE_STEEL + BASE_ALUMINIUM)]
+        return _resolve_short(f"s232-metals-restructure-2026-04-annex-{name}", kept)
+
+    def carved_out(name: str, codes: list[str]) -> list[str]:
+        # The longest entry wins: a line another annex (or the base articles) names under one
+        # of this annex's entries belongs there, not here too (7325.10 is in I-B, its 10-digit
+        # lines in I-A; 8501 is in I-B, 8501.53.40 in II, removed).
+        others = {r["hts_prefix"] for r in rows if r["annex"] != name}
+        carved = _codes(o for o in others if any(o.startswith(c) and o != c for c in codes))
+        mine = {r["hts_prefix"] for r in rows if r["annex"] == name}
+        if any(m.startswith(c) and m != c for c in carved for m in mine):
+            raise SystemExit(f"annex {name}: a carved-out line has lines of its own annex under it")
+        return carved
 
     sources = _source("s232-metals-restructure-2026-04", "s232_annex_products.csv")
     sources.append({"title": "Section 232's five-annex structure requires rate logic (TradeFacts)",
@@ -350,17 +535,29 @@ def metals_2026() -> None:
             ("1b", "Annex I-B: downstream derivative articles", 25, None),
             ("3", "Annex III: metal-intensive industrial and grid equipment (temporary)", 15,
              "2027-12-31T00:01:00-05:00")):
+        products = annex(name)
+        except_ = carved_out(name, products)
+        own_caveats = list(caveats)
+        short = _short_note(f"s232-metals-restructure-2026-04-annex-{name}")
+        if short:
+            own_caveats.append("Entries shorter than 8 digits: " + short + " " + METALS_LIST)
+        if except_:
+            own_caveats.append(f"Lines under this annex's entries that another annex (or the "
+                               f"removed Annex II) names are excepted here ({len(except_)}): the "
+                               "longest entry wins, so no line pays two annexes.")
         event: dict[str, Any] = {
             "id": f"s232-metals-restructure-2026-04-annex-{name}", "type": "MeasureImposed",
             "known": "2026-04-02", "measure": f"s232-metals-annex-{name}",
             "program": METALS_2026, "authority": "Section 232",
             "title": f"Section 232 metals (2026): {label}, {percent}% on the full value",
             "instrument": instrument, "effective_from": start,
-            "scope": {"origins": ["ALL"], "products": annex(name), "products_complete": True,
+            "scope": {"origins": ["ALL"], "products": products, "products_complete": True,
                       "products_note": f"Annex {name} of the April 2026 proclamation, steel, "
                                        "aluminium and copper lines together."},
-            "rate": {"percent": percent}, "confidence": "partly", "caveats": caveats,
+            "rate": {"percent": percent}, "confidence": "partly", "caveats": own_caveats,
             "sources": sources}
+        if except_:
+            event["scope"]["products_except"] = except_
         if until:
             event["effective_until"] = until
         events.append(event)

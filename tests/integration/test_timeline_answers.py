@@ -115,7 +115,7 @@ CASES: list[Case] = [
     ("VN", "9401.61.40.11", "2026-02-01", "2025-12-30", None, {}, 30, "As known before the 31 Dec 2025 proclamation: 30% scheduled from 1 Jan 2026"),
     ("VN", "9401.61.40.11", "2026-02-01", None, None, {}, 25, "Proclamation of 31 Dec 2025: the increase postponed to 1 Jan 2027"),
     ("VN", "9401.61.40.11", "2027-02-01", None, None, {}, 30, "Proclamation of 31 Dec 2025: 30% from 1 Jan 2027"),
-    ("SE", "8704.23.00.20", "2025-11-01", None, None, {}, 25, "Proclamation 10984: 25% on heavy trucks; 232 goods pay no reciprocal (EO 14257 s.3(b))"),
+    ("SE", "8704.23.01.00", "2025-11-01", None, None, {}, 25, "Proclamation 10984: 25% on heavy trucks; 232 goods pay no reciprocal (EO 14257 s.3(b))"),
     ("DE", "8702.20.31.00", "2025-11-01", None, "2", {}, 10, "Proclamation 10984: 10% on buses"),
     ("TW", "8542.31.00.01", "2025-08-10", None, None, {}, 0, "s232-semis-100-announcement: the ~100% chip tariff was only announced; chips are outside the reciprocal (memorandum of 11 Apr 2025)"),
     ("TW", "8473.30.11.40", "2026-01-20", None, None, {"end_use": "other"}, 25, "Proclamation 11002: 25% on listed advanced computing chips"),
