@@ -38,6 +38,7 @@ from tariff_timeline.store.mapper import (
     HEAD_ID,
     TIMELINE_ID,
     ChainHead,
+    PolicyMapper,
     TimelineEntry,
     canonical_bytes,
     entry_state,
@@ -87,6 +88,11 @@ class EventStore:
             return None
         return cast(TimelineEntry, self.app.mapper.to_domain_event(stored[0]))
 
+    @property
+    def _mapper(self) -> PolicyMapper:
+        # The application builds our mapper (construct_mapper); its type says only Mapper.
+        return cast(PolicyMapper, self.app.mapper)
+
     def _walker(self, start: ChainState | None = None) -> ChainWalker:
         return ChainWalker(TIMELINE_ID, HEAD_ID, start, self.signature_check)
 
@@ -101,7 +107,7 @@ class EventStore:
                 if state is None:
                     continue  # chain heads are the store's metadata, not policy events
                 entry = cast(TimelineEntry,
-                             self.app.mapper.to_domain_event(notification, state))
+                             self._mapper.to_domain_event(notification, state))
                 # The position in the stream, not the notification id: heads share the ids.
                 yield Recorded(notification.originator_version, entry.recorded_at,
                                entry.event)
@@ -155,7 +161,7 @@ class EventStore:
                     full = vouched >= limit
                     continue
                 entry = cast(TimelineEntry,
-                             self.app.mapper.to_domain_event(notification, state_of_row))
+                             self._mapper.to_domain_event(notification, state_of_row))
                 if full and entry.recorded_at != entries[vouched - 1][1].recorded_at:
                     return entries[:vouched], vouched_state
                 entries.append((notification.id, entry))
