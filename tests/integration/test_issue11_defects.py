@@ -56,6 +56,8 @@ CITED = {
     "83 FR 20683": {"s232-au-exemption-2018"},
     "90 FR 37957": {"ieepa-ca-35"},
     "84 FR 23983": {"s232-ca-mx-exemption-2019"},
+    "87 FR 11 ": {"s232-eu-steel-trq-2022"},
+    "87 FR 33407": {"s232-uk-steel-trq-2022"},
 }
 
 
@@ -211,3 +213,15 @@ def test_canadian_steel_is_exempt_from_20_may_2019_until_12_march_2025(
     answer = loaded_once.rate_on(origin="CA", hts="7208.10", entered=entered,
                                  facts={"usmca_qualifying": True})
     assert answer.additional == additional
+
+
+@pytest.mark.parametrize("origin", ["DE", "GB"])
+def test_eu_and_uk_steel_in_2023_depends_on_the_quota_and_says_so(
+        loaded_once: TariffTimeline, origin: str) -> None:
+    # Given Proclamation 10328 (EU TRQ from 1 Jan 2022) and 10403 (UK TRQ from 1 Jun 2022)
+    answer = loaded_once.rate_on(origin=origin, hts="7208.10", entered="2023-01-01")
+    assert answer.additional is None
+    assert _outcomes(answer, "in_quota = true") == {True: 0, False: 25}
+    # and Proclamation 10896 closed both on 12 Mar 2025
+    assert loaded_once.rate_on(origin=origin, hts="7208.10",
+                               entered="2025-03-12").additional == 25
