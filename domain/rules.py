@@ -152,6 +152,21 @@ def layer_percent(rate: Rate, mfn: Decimal | None, facts: dict[str, FactValue]) 
     return percent
 
 
+def capped_percent(ceiling: Rate, own: Rate | None, mfn: Decimal | None,
+                   facts: dict[str, FactValue]) -> Decimal | None:
+    """The layer an all-in ceiling exemption leaves: min(own layer, max(0, cap - MFN)).
+
+    A ceiling caps a layer, it never raises one: softwood lumber at 10% stays at 10% under a
+    15% all-in cap. None when either side depends on an unknown MFN or share (the cap alone
+    is only an upper bound, not the answer).
+    """
+    capped = layer_percent(ceiling, mfn, facts)
+    if own is None or capped is None:
+        return capped
+    own_percent = layer_percent(own, mfn, facts)
+    return None if own_percent is None else min(capped, own_percent)
+
+
 def describe_rate(rate: Rate) -> str:
     """The rate in words, e.g. '15% all-in (max(0, 15 - MFN))'."""
     base = f"{rate.percent.normalize():f}%"

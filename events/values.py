@@ -377,7 +377,12 @@ FACTS: dict[str, tuple[Literal["bool", "text", "share"], str]] = {
     "usmca_qualifying": ("bool", "the goods qualify for USMCA preference"),
     "in_quota": ("bool", "the goods enter within a tariff-rate or absolute quota"),
     "in_transit": ("bool", "loaded and in transit before an instrument's cut-off"),
-    "end_use": ("text", "declared end use (e.g. civil_aircraft, data_center)"),
+    "civil_aircraft_use": (
+        "bool",
+        "the goods are civil aircraft, or engines, parts or components for use in civil aircraft "
+        "(any aircraft but military and unmanned), as a civil-aircraft exemption requires",
+    ),
+    "end_use": ("text", "declared end use (e.g. us_data_center, repair_replacement)"),
     "company": ("text", "importer or producer named by an instrument"),
     "steel_content_share": ("share", "share of value that is steel content, 0 to 1"),
     "aluminium_content_share": ("share", "share of value that is aluminium content, 0 to 1"),

@@ -24,6 +24,7 @@ from tariff_timeline.domain.clocks import Coordinate
 from tariff_timeline.domain.rules import (
     FactValue,
     Match,
+    capped_percent,
     condition_holds,
     describe_rate,
     layer_percent,
@@ -395,10 +396,14 @@ def _run(
     _apply_replacements_and_stacking(layers, question)
     notes: list[str] = []
     total: Decimal | None = Decimal(0)
-    for work in layers:
+    for work, own in zip(layers, question.considered, strict=True):
         if work.rate is None:
             continue
-        work.percent = layer_percent(work.rate, mfn, known.facts)
+        # An all-in ceiling put in place of the layer's own rate (an exemption) caps that rate;
+        # it never raises it.
+        work.percent = (capped_percent(work.rate, own.rate, mfn, known.facts)
+                        if work.rate.kind == "ceiling" and work.rate is not own.rate
+                        else layer_percent(work.rate, mfn, known.facts))
         if work.remainder_of and work.percent is not None:
             work.percent = _on_remainder(work.percent, work.remainder_of, known.facts)
         if not work.applied:
