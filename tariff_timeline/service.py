@@ -59,6 +59,7 @@ from tariff_timeline.events import (
     format_hts,
     subject_of,
 )
+from tariff_timeline.events.instants import describe_instant
 from tariff_timeline.importing import Importer, ImportReport, Progress, read_paths
 from tariff_timeline.projections.answers import (
     CoverageRow,
@@ -572,8 +573,7 @@ class TariffTimeline:
         found = self._needs_read_model().reader.hts_revision(
             coordinate.effective, coordinate.known, coordinate.recorded)
         if found is None:
-            raise InvalidInput("the store holds no HTS revision (no nomenclature was "
-                               "imported)", field="hts")
+            raise no_revision(coordinate)
         return found
 
     def hts_line(self, code: str, effective: When, known: When | None = None,
@@ -587,15 +587,19 @@ class TariffTimeline:
         self._require_events()
         try:
             if self.query_path is QueryPath.FOLD or self.read_model is None:
-                return line_answer(require_line(self._nomenclature(coordinate), digits,
-                                                coordinate.effective), coordinate)
-            chapter = self._nomenclature(coordinate, digits[:2])
+                whole = self._nomenclature(coordinate)
+                if revision_at(whole, coordinate.effective) is None:
+                    raise no_revision(coordinate)
+                return line_answer(require_line(whole, digits, coordinate.effective),
+                                   coordinate)
+            chapter = self._nomenclature(coordinate, digits[:2])  # catches up first
+            revision = self._revision(coordinate)
             found = line_at(chapter, digits, coordinate.effective) if chapter.chapters else None
             if found is None:
                 # The nearest lines may lie in other chapters: ask the whole schedule.
                 require_line(self._nomenclature(coordinate), digits, coordinate.effective)
                 raise InvalidInput(f"{format_hts(digits)} is not an HTS line", field="code")
-            return line_answer(found, coordinate, self._revision(coordinate))
+            return line_answer(found, coordinate, revision)
         except InvalidInput as problem:
             # The code is this question's own argument (CODE, /v1/hts/{code}), not --hts.
             if problem.field != "hts":
@@ -620,8 +624,7 @@ class TariffTimeline:
             nomenclature = self._nomenclature(coordinate)
             revision = revision_at(nomenclature, coordinate.effective)
             if revision is None:
-                raise InvalidInput("the store holds no HTS revision (no nomenclature was "
-                                   "imported)", field="hts")
+                raise no_revision(coordinate)
             everything = search(nomenclature, words, coordinate.effective, limit=10**9)
             total = len(everything)
             hits = [HtsHit(code=format_hts(h.code), description=h.description,
@@ -655,9 +658,17 @@ class TariffTimeline:
         nomenclature = self._nomenclature(old)
         found = compare(nomenclature, nomenclature, old.effective, new.effective, prefixes)
         if found is None:
-            raise InvalidInput("the store holds no HTS revision (no nomenclature was "
-                               "imported)", field="hts")
+            raise no_revision(old)
         return diff_answer(found[0], old, new, prefixes, found[1])
+
+
+def no_revision(coordinate: Coordinate) -> InvalidInput:
+    """The error for a question of the HTS where no revision is known: none imported, or
+    none announced and recorded by the coordinate's known and recorded times."""
+    return InvalidInput(
+        f"no HTS revision is known at {describe_instant(coordinate.known)} as recorded at "
+        f"{describe_instant(coordinate.recorded)} (none was imported, or none was announced "
+        "by then)", field="known")
 
 
 def _or(value: When | None, default: datetime) -> When:

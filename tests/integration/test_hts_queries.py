@@ -118,6 +118,18 @@ class TestOneLine:
             assert answer.rates.general == "Free" and answer.revision.revision == "r1"
             assert answer.known.date().isoformat() == "2025-11-30"
 
+    def test_a_known_date_before_any_revision_was_published_is_refused_naming_known(
+            self, both: tuple[TariffTimeline, TariffTimeline]) -> None:
+        for timeline in both:
+            asks = (lambda t: t.hts_line("0901", "2025-06-01", known="2025-05-01"),
+                    lambda t: t.hts_search("coffee", "2025-06-01", known="2025-05-01"),
+                    lambda t: t.hts_diff("2025-06-01", "2026-01-10", known="2025-05-01"))
+            for ask in asks:
+                with pytest.raises(InvalidInput) as refused:
+                    ask(timeline)
+                assert refused.value.field == "known"
+                assert "no HTS revision is known" in refused.value.message
+
     def test_a_recorded_time_before_a_revision_was_recorded_does_not_see_it(
             self, both: tuple[TariffTimeline, TariffTimeline], clock: FakeClock) -> None:
         for timeline in both:
