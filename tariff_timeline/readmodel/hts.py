@@ -63,7 +63,11 @@ equal signatures give the same row, so a row is built once however many epochs a
 versions repeat it."""
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _signatures(lines: Mapping[str, Paint[HtsLine | None]]) -> dict[str, Signature]:
+    """Each line's signature, ancestors before their descendants."""
     signatures: dict[str, Signature] = {}
     for code in lines:
         pending: list[str] = []
@@ -74,9 +78,9 @@ def _signatures(lines: Mapping[str, Paint[HtsLine | None]]) -> dict[str, Signatu
             found = lines[item].value
             item = None if found is None else found.parent
         for step in reversed(pending):
-            parent = lines[step].value
-            above = None if parent is None or parent.parent is None else signatures.get(
-                parent.parent)
+            line = lines[step].value
+            above = None if line is None or line.parent is None else signatures.get(
+                line.parent)
             signatures[step] = (above, step, lines[step].event_id)
     return signatures
 
@@ -100,14 +104,13 @@ def _path(lines: Mapping[str, Paint[HtsLine | None]], line: HtsLine) -> tuple[Pa
     return tuple(steps)
 
 
-def _content(chapter: str, lines: Mapping[str, Paint[HtsLine | None]], line: HtsLine,
-             revision: str, event_id: str) -> dict[str, Any]:
-    path = _path(lines, line)
+def _content(chapter: str, path: tuple[PathStep, ...], line: HtsLine, revision: str,
+             event_id: str) -> dict[str, Any]:
     return {"chapter": chapter, "code": line.code, "indent": line.indent,
             "parent": line.parent, "description": line.description,
             "context": " ".join(step.description for step in path[:-1]),
-            "path": json.dumps([[s.code, s.description] for s in path], ensure_ascii=False),
-            "units": json.dumps(line.units, ensure_ascii=False), "general": line.general,
+            "path": _JSON([[s.code, s.description] for s in path]),
+            "units": _JSON(line.units), "general": line.general,
             "special": line.special, "other": line.other, "revision": revision,
             "event_id": event_id}
 
@@ -122,6 +125,7 @@ def chapter_rows(versions: Sequence[SubjectVersion]) -> tuple[list[dict[str, Any
     open_line: dict[tuple[object, ...], tuple[object, ...]] = {}
     open_revision: dict[tuple[object, ...], tuple[object, ...]] = {}
     built: dict[Signature, dict[str, Any]] = {}
+    paths: dict[Signature, tuple[PathStep, ...]] = {}
     for version in versions:
         chapter = version.state
         if not isinstance(chapter, ChapterState):
@@ -139,9 +143,16 @@ def chapter_rows(versions: Sequence[SubjectVersion]) -> tuple[list[dict[str, Any
                     continue
                 if signature not in built:
                     paint = at_lines[code]
-                    if paint.value is None:
+                    line = paint.value
+                    if line is None:
                         continue
-                    built[signature] = _content(chapter.chapter, at_lines, paint.value,
+                    # Ancestors come first, so a line's path extends its parent's.
+                    above = paths.get(signature[0]) if isinstance(signature[0], tuple) else ()
+                    path = _path(at_lines, line) if above is None else (
+                        *above, *(PathStep(None, t) for t in line.superiors),
+                        PathStep(line.code, line.description))
+                    paths[signature] = path
+                    built[signature] = _content(chapter.chapter, path, line,
                                                 names.get(paint.event_id, ""), paint.event_id)
                 last[code] = len(spans)
                 spans.append((signature, start, until))
