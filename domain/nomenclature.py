@@ -368,6 +368,15 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(text.casefold())
 
 
+def search_terms(words: str) -> list[str]:
+    """The distinct words a search looks for (letters and digits, case folded), in order;
+    InvalidInput (field 'words') when there are none."""
+    terms = list(dict.fromkeys(_words(words)))
+    if not terms:
+        raise InvalidInput("give at least one word to search for", "words")
+    return terms
+
+
 def search(nomenclature: Nomenclature, words: str, effective: datetime,
            limit: int = 20) -> tuple[SearchHit, ...]:
     """The lines in force at an effective instant whose text holds every word, best first.

@@ -27,6 +27,7 @@ from tariff_timeline.projections.answers import (
     RateAnswer,
     ScheduleRow,
 )
+from tariff_timeline.projections.hts import HtsDiff, compare, diff_answer
 from tariff_timeline.projections.rates import event_ref, rate_on
 from tariff_timeline.projections.replay import Corrected
 from tariff_timeline.projections.schedule import schedule_as_of
@@ -88,6 +89,9 @@ class Diff(Answer):
     hts: tuple[str, ...]
     changes: tuple[ItemChange, ...]
     cells: tuple[CellChange, ...]
+    nomenclature: HtsDiff | None = None
+    """The HTS lines added, removed, re-rated, re-described or restructured between the two
+    sides (under the HTS prefixes, if any); None when a side holds no revision."""
 
 
 def instruments(events: Iterable[EventRef]) -> list[str]:
@@ -294,7 +298,20 @@ def diff(before: Snapshot, after: Snapshot, *, origins: Sequence[str] = (),
                 cells.append(cell)
     return Diff(before=_side(before), after=_side(after), origins=tuple(origins),
                 hts=tuple(format_hts(h) for h in hts), changes=tuple(changes),
-                cells=tuple(cells))
+                cells=tuple(cells), nomenclature=nomenclature_diff(before, after, hts))
+
+
+def nomenclature_diff(before: Snapshot, after: Snapshot, hts: Sequence[str] = ()
+                      ) -> HtsDiff | None:
+    """The nomenclature at one side compared with the other (each as its side knows it), only
+    under the HTS prefixes if any; None when a side holds no revision."""
+    found = compare(before.timeline.nomenclature, after.timeline.nomenclature,
+                    before.coordinate.effective, after.coordinate.effective,
+                    [h for h in hts if h != "ALL"])
+    if found is None:
+        return None
+    return diff_answer(found[0], before.coordinate, after.coordinate,
+                       [h for h in hts if h != "ALL"], found[1])
 
 
 CSV_COLUMNS = ("section", "change", "kind", "id", "field", "before", "after", "events",
@@ -318,4 +335,11 @@ def diff_csv(result: Diff) -> str:
                          "" if cell.after is None else cell.after,
                          " ".join(e.id for e in cell.events),
                          "; ".join(instruments(cell.events))])
+    if result.nomenclature is not None:
+        # Every code, as `tariffs hts diff --csv` lists them.
+        for line in result.nomenclature.changes:
+            writer.writerow(["hts", line.change, "hts line", line.code,
+                             line.column or "description" if line.change in (
+                                 "rerated", "redescribed") else "",
+                             line.before or "", line.after or "", "", ""])
     return buffer.getvalue()

@@ -19,6 +19,7 @@ from tariff_timeline.domain.timeline import Paint, Timeline, fold, paint_at
 from tariff_timeline.events import (
     EventCorrected,
     EventRetracted,
+    NomenclatureRevised,
     PolicyEvent,
     Source,
     format_hts,
@@ -84,6 +85,8 @@ def mentions(event: PolicyEvent) -> set[str]:
 
 def summary(event: PolicyEvent) -> str:
     """A line that says what an event did."""
+    if isinstance(event, NomenclatureRevised):
+        return hts_summary(event)
     for attr in ("title", "description", "holding", "step", "reason"):
         value = getattr(event, attr, None)
         if isinstance(value, str):
@@ -265,6 +268,26 @@ def _relevant(timeline: Timeline, origin: str, hts: str) -> set[str]:
     return names
 
 
+def hts_summary(event: NomenclatureRevised) -> str:
+    """What a revision of the HTS did to one chapter, in a line."""
+    if event.baseline:
+        return (f"HTS {event.revision}, chapter {event.chapter}: {len(event.added)} line(s) "
+                "recorded")
+    parts = [f"{len(items)} {name}" for name, items in (
+        ("added", event.added), ("changed", event.changed), ("removed", event.removed))
+        if items]
+    return f"HTS {event.revision}, chapter {event.chapter}: {', '.join(parts)}"
+
+
+def touches_line(event: PolicyEvent, hts: str) -> bool:
+    """Whether a revision of the HTS recorded, changed or removed the line of a code, or a
+    line under it."""
+    if not isinstance(event, NomenclatureRevised) or event.chapter != hts[:2]:
+        return False
+    codes = [line.code for line in (*event.added, *event.changed)] + list(event.removed)
+    return any(code.startswith(hts) for code in codes)
+
+
 def cell_history(log: Sequence[Recorded], origin: str, hts: str,
                  mfn: Decimal | None = None) -> History:
     """Every event that bears on one origin × HTS code, with the rate series after each."""
@@ -272,7 +295,8 @@ def cell_history(log: Sequence[Recorded], origin: str, hts: str,
     relevant = _relevant(current, origin, hts)
 
     def touches(event: PolicyEvent) -> bool:
-        return subject_of(event) in relevant
+        # The revisions of the schedule that changed this code's line are part of its story.
+        return subject_of(event) in relevant or touches_line(event, hts)
 
     def describe(timeline: Timeline, upto: list[Corrected]) -> str:
         candidates = sorted(change_candidates(timeline))

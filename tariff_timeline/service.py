@@ -30,6 +30,15 @@ from tariff_timeline.domain.clocks import (
     system_clock,
 )
 from tariff_timeline.domain.errors import EmptyStore, InvalidInput
+from tariff_timeline.domain.nomenclature import (
+    Nomenclature,
+    RevisionInForce,
+    line_at,
+    require_line,
+    revision_at,
+    search,
+    search_terms,
+)
 from tariff_timeline.domain.questions import (
     Percent,
     RateQuestion,
@@ -47,8 +56,10 @@ from tariff_timeline.events import (
     EventRetracted,
     PolicyEvent,
     Source,
+    format_hts,
     subject_of,
 )
+from tariff_timeline.events.instants import describe_instant
 from tariff_timeline.importing import Importer, ImportReport, Progress, read_paths
 from tariff_timeline.projections.answers import (
     CoverageRow,
@@ -65,6 +76,17 @@ from tariff_timeline.projections.history import (
     measure_history,
     mentions,
     summary,
+)
+from tariff_timeline.projections.hts import (
+    HtsDiff,
+    HtsHit,
+    HtsLineAnswer,
+    HtsSearch,
+    compare,
+    diff_answer,
+    line_answer,
+    revision_answer,
+    steps,
 )
 from tariff_timeline.projections.rates import rate_on
 from tariff_timeline.projections.replay import Corrected, corrected_log, fold_at
@@ -521,6 +543,132 @@ class TariffTimeline:
                 summary=summary(event), sources=event.sources,
             ))
         return rows
+
+
+    # ------------------------------------------------------------ the HTS itself (issue 10)
+
+    def _nomenclature(self, coordinate: Coordinate, hts: str | None = None) -> Nomenclature:
+        """The nomenclature as known and recorded at a coordinate, by the query path (from the
+        read model: only the chapter of `hts` when given)."""
+        if self.query_path is QueryPath.FOLD or self.read_model is None:
+            return fold_at(self._entries(coordinate.recorded), coordinate.known).nomenclature
+        self.read_model.catch_up(self.store, progress=self.on_catch_up)
+        return self.read_model.reader.slice_at(coordinate.effective, coordinate.known,
+                                               coordinate.recorded, hts=hts).nomenclature
+
+    def _hts_coordinate(self, effective: When, known: When | None, recorded: When | None,
+                        field: str = "at", now: datetime | None = None) -> Coordinate:
+        """A coordinate whose effective time a question of the HTS names `field` (--at,
+        --from, --to), not `entered`."""
+        try:
+            return Coordinate.parse(effective, known, recorded,
+                                    self.store.clock if now is None else lambda: now)
+        except InvalidInput as problem:
+            if problem.field != "entered":
+                raise
+            raise InvalidInput(problem.message, field=field) from None
+
+    def _revision(self, coordinate: Coordinate) -> RevisionInForce:
+        """The revision in force over the whole schedule at a coordinate (read model path)."""
+        found = self._needs_read_model().reader.hts_revision(
+            coordinate.effective, coordinate.known, coordinate.recorded)
+        if found is None:
+            raise no_revision(coordinate)
+        return found
+
+    def hts_line(self, code: str, effective: When, known: When | None = None,
+                 recorded: When | None = None) -> HtsLineAnswer:
+        """One HTS line in force at `effective`, as known at `known` and recorded at
+        `recorded`: its description path from the heading down, units, the three rate columns
+        (the general one read as a value), its children, and the revision and since when.
+        InvalidInput (field 'hts') naming the nearest lines for a code not in that revision."""
+        digits = hts_digits(code, field="code")
+        coordinate = self._hts_coordinate(effective, known, recorded)
+        self._require_events()
+        try:
+            if self.query_path is QueryPath.FOLD or self.read_model is None:
+                whole = self._nomenclature(coordinate)
+                if revision_at(whole, coordinate.effective) is None:
+                    raise no_revision(coordinate)
+                return line_answer(require_line(whole, digits, coordinate.effective),
+                                   coordinate)
+            chapter = self._nomenclature(coordinate, digits[:2])  # catches up first
+            revision = self._revision(coordinate)
+            found = line_at(chapter, digits, coordinate.effective) if chapter.chapters else None
+            if found is None:
+                # The nearest lines may lie in other chapters: ask the whole schedule.
+                require_line(self._nomenclature(coordinate), digits, coordinate.effective)
+                raise InvalidInput(f"{format_hts(digits)} is not an HTS line", field="code")
+            return line_answer(found, coordinate, revision)
+        except InvalidInput as problem:
+            # The code is this question's own argument (CODE, /v1/hts/{code}), not --hts.
+            if problem.field != "hts":
+                raise
+            raise InvalidInput(problem.message, field="code") from None
+
+    def hts_search(self, words: str, effective: When, known: When | None = None,
+                   recorded: When | None = None, limit: int = 20,
+                   offset: int = 0) -> HtsSearch:
+        """The HTS lines in force at `effective` (as known and recorded then) whose
+        description or the text above it (its headings, superior text) holds every word, as
+        a word or the start of one, best first: full-text search in SQL on the read model
+        (FTS5 on SQLite, tsvector on PostgreSQL), `domain.nomenclature.search` on the fold."""
+        terms = search_terms(words)
+        if not 1 <= limit <= 1000:
+            raise InvalidInput(f"must be from 1 to 1000, not {limit}", field="limit")
+        if offset < 0:
+            raise InvalidInput(f"must be 0 or more, not {offset}", field="offset")
+        coordinate = self._hts_coordinate(effective, known, recorded)
+        self._require_events()
+        if self.query_path is QueryPath.FOLD or self.read_model is None:
+            nomenclature = self._nomenclature(coordinate)
+            revision = revision_at(nomenclature, coordinate.effective)
+            if revision is None:
+                raise no_revision(coordinate)
+            everything = search(nomenclature, words, coordinate.effective, limit=10**9)
+            total = len(everything)
+            hits = [HtsHit(code=format_hts(h.code), description=h.description,
+                           path=steps(h.path), score=float(h.score))
+                    for h in everything[offset:offset + limit]]
+        else:
+            read_model = self._needs_read_model()
+            read_model.catch_up(self.store, progress=self.on_catch_up)
+            revision = self._revision(coordinate)
+            total, found = read_model.reader.hts_search(
+                words, revision.at, coordinate.known, coordinate.recorded, limit, offset)
+            hits = [HtsHit(code=format_hts(h.code), description=h.description,
+                           path=steps(h.path), score=round(h.score, 6)) for h in found]
+        return HtsSearch(words=" ".join(terms), entered=coordinate.effective,
+                         known=coordinate.known, recorded=coordinate.recorded,
+                         revision=revision_answer(revision), total=total, limit=limit,
+                         offset=offset, hits=tuple(hits),
+                         notes=() if revision.note is None else (revision.note,))
+
+    def hts_diff(self, before: When, after: When, known: When | None = None,
+                 recorded: When | None = None, under: Sequence[str] = ()) -> HtsDiff:
+        """The nomenclature in force at `after` compared with that at `before` (both as
+        known at `known` and recorded at `recorded`): lines added, removed, re-rated,
+        re-described and restructured, every code listed; only under the given prefixes if
+        any."""
+        prefixes = [hts_digits(u, field="under") for u in under]
+        now = self.store.clock()  # one 'now' for both sides
+        old = self._hts_coordinate(before, known, recorded, "start", now)
+        new = self._hts_coordinate(after, known, recorded, "end", now)
+        self._require_events()
+        nomenclature = self._nomenclature(old)
+        found = compare(nomenclature, nomenclature, old.effective, new.effective, prefixes)
+        if found is None:
+            raise no_revision(old)
+        return diff_answer(found[0], old, new, prefixes, found[1])
+
+
+def no_revision(coordinate: Coordinate) -> InvalidInput:
+    """The error for a question of the HTS where no revision is known: none imported, or
+    none announced and recorded by the coordinate's known and recorded times."""
+    return InvalidInput(
+        f"no HTS revision is known at {describe_instant(coordinate.known)} as recorded at "
+        f"{describe_instant(coordinate.recorded)} (none was imported, or none was announced "
+        "by then)", field="known")
 
 
 def _or(value: When | None, default: datetime) -> When:

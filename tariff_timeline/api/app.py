@@ -25,6 +25,7 @@ from threading import Lock
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Body, Depends, FastAPI, Query, Request, Response
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -41,6 +42,8 @@ from tariff_timeline.api.models import (
     CorrectRequest,
     HeadOut,
     Health,
+    HtsDiffPage,
+    HtsSearchPage,
     ImportResult,
     Page,
     ReadModelHealth,
@@ -70,6 +73,7 @@ from tariff_timeline.projections.answers import (
 )
 from tariff_timeline.projections.diff import Diff
 from tariff_timeline.projections.history import HistoryRow
+from tariff_timeline.projections.hts import HtsLineAnswer
 from tariff_timeline.service import Head, TariffTimeline
 
 T = TypeVar("T")
@@ -491,6 +495,8 @@ def _routes(app: FastAPI, server: Server) -> None:
                           head=HeadOut.of(head))
         return server.ask(ask)
 
+    _hts_routes(app, server, answered)
+
     # ------------------------------------------------------------ batch
 
     @app.post("/v1/rate/batch", tags=["answers"], response_class=StreamingResponse,
@@ -611,6 +617,101 @@ def _routes(app: FastAPI, server: Server) -> None:
             return CorrectionResult(id=made.id, corrects=made.corrects,
                                     head=HeadOut.of(timeline.head()))
         return server.ask(record)
+
+
+# ---------------------------------------------------------------- the HTS itself (issue 10)
+
+At = Annotated[str, Query(
+    description="Effective time: the HTS revision in force then answers (a date before the "
+                "first revision recorded: the first one, with a note).",
+    openapi_examples=_example("December 2025", "2025-12-10"))]
+AtOrToday = Annotated[str | None, Query(
+    description="Effective time (default now): the HTS revision in force then answers.",
+    openapi_examples=_example("December 2025", "2025-12-10"))]
+
+
+def _page_link(request: Request, total: int, limit: int, offset: int) -> str | None:
+    end = offset + limit
+    return (str(request.url.include_query_params(offset=end, limit=limit)) if end < total
+            else None)
+
+
+def _hts_routes(app: FastAPI, server: Server,
+                answered: Callable[[Request, Response, Callable[[], Any]], Any]) -> None:
+    """GET /v1/hts/search, /v1/hts/diff and /v1/hts/{code}: the schedule itself."""
+    timeline = server.timeline
+
+    @app.get("/v1/hts/search", response_model=HtsSearchPage, responses=READ_RESPONSES,
+             tags=["hts"], summary="HTS lines whose descriptions hold some words, ranked")
+    def hts_search(request: Request, response: Response,
+                   q: Annotated[str, Query(
+                       min_length=1, max_length=500,
+                       description="Words every line found must hold, in its description or "
+                                   "the headings above it (whole words or their starts).",
+                       openapi_examples=_example("roasted coffee", "roasted coffee"))],
+                   at: AtOrToday = None, known: Known = None, recorded: Recorded = None,
+                   limit: Annotated[int, Query(ge=1, le=1000, description="Items per page.",
+                                               openapi_examples=_example("ten", 10))] = 20,
+                   offset: Offset = 0) -> HtsSearchPage | Response:
+        """The HTS lines in force at `at` (as known and recorded then) found by words, best
+        first (full-text search: FTS5 on SQLite, tsvector on PostgreSQL), as `tariffs hts
+        search --json`, in pages."""
+        def ask() -> HtsSearchPage:
+            found = timeline.hts_search(q, at if at is not None else timeline.store.clock(),
+                                        known, recorded, limit, offset)
+            return HtsSearchPage(
+                entered=found.entered, known=found.known, recorded=found.recorded,
+                head=HeadOut.of(timeline.head()), total=found.total, limit=limit,
+                offset=offset, next=_page_link(request, found.total, limit, offset),
+                items=found.hits, words=found.words, revision=found.revision,
+                notes=found.notes)
+        return answered(request, response, ask)  # type: ignore[no-any-return]
+
+    @app.get("/v1/hts/diff", response_model=HtsDiffPage, responses=READ_RESPONSES,
+             tags=["hts"], summary="HTS lines added, removed, re-rated, re-described")
+    def hts_diff(request: Request, response: Response,
+                 from_: Annotated[str, Query(alias="from", description="Earlier effective "
+                                             "time.", openapi_examples=_example(
+                                                 "Revision 13", "2025-06-01"))],
+                 to: Annotated[str, Query(description="Later effective time.",
+                                          openapi_examples=_example("2026 Revision 4",
+                                                                    "2026-03-01"))],
+                 known: Known = None, recorded: Recorded = None,
+                 under: Annotated[list[str] | None, Query(
+                     description="Only lines under this HTS prefix (repeatable).",
+                     openapi_examples=_example("coffee", ["0901"]))] = None,
+                 limit: Annotated[int, Query(ge=1, le=1000, description="Items per page.",
+                                             openapi_examples=_example("ten", 10))] = 100,
+                 offset: Offset = 0) -> HtsDiffPage | Response:
+        """The nomenclature in force at `to` compared with that at `from` (both as known and
+        recorded at the same times): one item per line added, removed, re-described or
+        restructured and per rate column re-rated, by code, in pages; the counts cover the
+        whole comparison."""
+        def ask() -> HtsDiffPage:
+            found = timeline.hts_diff(from_, to, known, recorded, under or [])
+            end = offset + limit
+            return HtsDiffPage(
+                entered=None, known=found.after.known, recorded=found.after.recorded,
+                head=HeadOut.of(timeline.head()), total=len(found.changes), limit=limit,
+                offset=offset, next=_page_link(request, len(found.changes), limit, offset),
+                items=found.changes[offset:end], before=found.before, after=found.after,
+                under=found.under, counts=found.counts)
+        return answered(request, response, ask)  # type: ignore[no-any-return]
+
+    @app.get("/v1/hts/{code}", response_model=HtsLineAnswer, responses=READ_RESPONSES,
+             tags=["hts"], summary="One HTS line at a date: path, units, rates, children")
+    def hts_line(request: Request, response: Response,
+                 code: Annotated[str, PathParam(
+                     description="HTS code: 4, 6, 8 or 10 digits, dots optional.",
+                     openapi_examples=_example("coffee, not roasted", "0901.11.00"))],
+                 at: At, known: Known = None, recorded: Recorded = None
+                 ) -> HtsLineAnswer | Response:
+        """One HTS line in force at `at`, as `tariffs hts show --json`: its description path
+        from the heading down, units, the three rate columns (the general one read as a
+        value), the lines under it, and the revision and since when; a code not in that
+        revision is a problem naming the nearest lines."""
+        return answered(  # type: ignore[no-any-return]
+            request, response, lambda: timeline.hts_line(code, at, known, recorded))
 
 
 async def _body(request: Request) -> bytes:

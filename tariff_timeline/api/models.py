@@ -11,6 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from tariff_timeline.projections.answers import (
     Answer,
 )
+from tariff_timeline.projections.hts import (
+    HtsChange,
+    HtsCounts,
+    HtsHit,
+    HtsRevision,
+    HtsSide,
+)
 from tariff_timeline.projections.series import Series
 from tariff_timeline.service import Head
 
@@ -122,3 +129,26 @@ class BatchQuestion(BaseModel):
     known: str | None = None
     recorded: str | None = None
     mfn: float | str | None = None
+
+
+# ---------------------------------------------------------------- the HTS itself
+
+
+class HtsSearchPage(Page[HtsHit]):
+    """One page of the HTS lines found by words (as `tariffs hts search --json` gives them),
+    with the revision in force at the effective time asked."""
+
+    words: str = Field(description="The words searched for, as read.")
+    revision: HtsRevision
+    notes: tuple[str, ...]
+
+
+class HtsDiffPage(Page[HtsChange]):
+    """One page of the changes to the nomenclature between two dates (as `tariffs hts diff
+    --json` lists them), with both sides' clocks and revisions and the counts of the whole
+    comparison."""
+
+    before: HtsSide
+    after: HtsSide
+    under: tuple[str, ...]
+    counts: HtsCounts

@@ -21,6 +21,7 @@ TYPE_BASE = "urn:tariff-timeline:problem:"
 PARAMS: dict[str, str] = {
     "origins": "origin", "facts": "fact", "start": "from", "end": "to",
     "replacement": "replacement", "event_id": "event_id", "file": "body",
+    "words": "q",
 }
 """The query parameter (or body member) that gives each field of the service's questions;
 a field not listed is named as it is."""

@@ -42,6 +42,9 @@ from tariff_timeline.cli.render import (
     print_diff,
     print_explanation,
     print_history,
+    print_hts_diff,
+    print_hts_line,
+    print_hts_search,
     print_intact,
     print_json,
     print_log,
@@ -53,9 +56,10 @@ from tariff_timeline.cli.render import (
 )
 from tariff_timeline.domain.errors import InvalidInput
 from tariff_timeline.domain.questions import both_sides, fact_pairs
-from tariff_timeline.events import AnyEvent, ImportFile
+from tariff_timeline.events import EASTERN, AnyEvent, ImportFile
 from tariff_timeline.projections.answers import RateAnswer
 from tariff_timeline.projections.diff import Diff, diff_csv
+from tariff_timeline.projections.hts import hts_diff_csv
 from tariff_timeline.service import TariffTimeline, check_intact
 from tariff_timeline.store.keys import ENV_PUBLIC_KEY, generate_keys
 
@@ -551,3 +555,93 @@ def schema(
         print_json(TypeAdapter(AnyEvent).json_schema())
     else:
         print_json(ImportFile.model_json_schema())
+
+
+# ---------------------------------------------------------------- the HTS itself (issue 10)
+
+hts_app = typer.Typer(no_args_is_help=True,
+                      help="The Harmonized Tariff Schedule itself, revision by revision: show "
+                           "a line, search descriptions, compare two dates.")
+app.add_typer(hts_app, name="hts")
+
+AtOption = Annotated[str, typer.Option(
+    "--at", help="Effective date: the revision in force then answers (a date before the "
+                 "first revision recorded: the first one, with a note). " + WHEN_HELP)]
+
+
+@hts_app.command("show")
+def hts_show(
+    code: Annotated[str, typer.Argument(
+        help="HTS code: a heading (4 digits), subheading (6), line (8) or statistical line "
+             "(10), dots optional.")],
+    at: AtOption,
+    known: KnownOption = None, recorded: RecordedOption = None, as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """One HTS line at a date: its description path from the heading down, units, the three
+    rate columns (general/MFN, special, column 2), the lines under it, and the revision."""
+    errors_as_json(as_json)
+    timeline = open_timeline(db)
+    answer = run(lambda: timeline.hts_line(code, at, known, recorded))
+    timeline.close()
+    if as_json:
+        print_json(answer.model_dump(mode="json"))
+        return
+    print_hts_line(answer)
+
+
+def today(timeline: TariffTimeline) -> str:
+    """Today's date in US Eastern time, by the store's clock."""
+    return timeline.store.clock().astimezone(EASTERN).date().isoformat()
+
+
+@hts_app.command("search")
+def hts_search(
+    words: Annotated[list[str], typer.Argument(
+        help="Words every line found must hold, in its description or the headings above it "
+             "(a word matches as a whole word or the start of one).")],
+    at: Annotated[str | None, typer.Option(
+        "--at", help="Effective date (default today). " + WHEN_HELP)] = None,
+    known: KnownOption = None, recorded: RecordedOption = None,
+    limit: Annotated[int, typer.Option(help="Lines to list, 1 to 1000.")] = 20,
+    offset: Annotated[int, typer.Option(help="Lines to skip (for the next page).")] = 0,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Search the descriptions of the HTS lines in force at a date, ranked best first."""
+    errors_as_json(as_json)
+    timeline = open_timeline(db)
+    result = run(lambda: timeline.hts_search(
+        " ".join(words), at if at is not None else today(timeline), known, recorded, limit,
+        offset))
+    timeline.close()
+    if as_json:
+        print_json(result.model_dump(mode="json"))
+        return
+    print_hts_search(result)
+
+
+@hts_app.command("diff")
+def hts_diff(
+    from_: Annotated[str, typer.Option("--from", help="Earlier effective date. " + WHEN_HELP)],
+    to: Annotated[str, typer.Option("--to", help="Later effective date. " + WHEN_HELP)],
+    known: KnownOption = None, recorded: RecordedOption = None,
+    under: Annotated[list[str] | None, typer.Option(
+        help="Only lines under this HTS prefix (repeatable).")] = None,
+    as_json: JsonOption = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV (one row per change, every "
+                                                      "code) instead of a summary.")] = False,
+    db: DbOption = None,
+) -> None:
+    """The HTS lines added, removed, re-rated, re-described or restructured between two
+    dates (the terminal shows counts and the first codes; --json and --csv list all)."""
+    errors_as_json(as_json)
+    timeline = open_timeline(db)
+    result = run(lambda: timeline.hts_diff(from_, to, known, recorded, under or []))
+    timeline.close()
+    if as_json:
+        print_json(result.model_dump(mode="json"))
+    elif as_csv:
+        sys.stdout.write(hts_diff_csv(result))
+    else:
+        print_hts_diff(result)

@@ -33,6 +33,7 @@ FLAGS: dict[str, str] = {
     "signing_key": "TARIFFS_SIGNING_KEY", "db": "--db", "write_deadline": "--write-deadline",
     "input": "--input", "output": "--output", "workers": "--workers",
     "token_file": "--token-file", "serve": "serve", "id": "--input (its id column)",
+    "words": "WORDS", "code": "CODE", "limit": "--limit", "offset": "--offset", "under": "--under",
 }
 """The flag (or argument) that gives each field of the service's questions and commands."""
 

@@ -25,6 +25,7 @@ from tariff_timeline.projections.answers import (
 )
 from tariff_timeline.projections.diff import Diff, Side, instruments
 from tariff_timeline.projections.history import History
+from tariff_timeline.projections.hts import HtsDiff, HtsLineAnswer, HtsRevision, HtsSearch
 from tariff_timeline.projections.series import Series
 from tariff_timeline.store import Verification
 
@@ -223,6 +224,7 @@ def print_diff(result: Diff) -> None:
         out.print(cells)
     elif result.origins and result.hts:
         out.print("no origin×HTS cell changed its additional duty")
+    print_hts_section(result)
 
 
 def print_series(label: str, series: Series) -> None:
@@ -300,3 +302,117 @@ def print_coverage(rows: list[CoverageRow]) -> None:
                       "complete" if row.products_complete else "[yellow]partial[/]",
                       "all" if row.codes is None else str(row.codes), row.products_note or "")
     out.print(table)
+
+
+# ---------------------------------------------------------------- the HTS itself
+
+
+def _revision_text(revision: HtsRevision) -> str:
+    return f"HTS {revision.revision} (from {describe_instant(revision.effective_from)})"
+
+
+def print_hts_line(answer: HtsLineAnswer) -> None:
+    """One HTS line: its path from the heading down, units, rate columns, children, and the
+    revision and clocks it was read at."""
+    out.print(f"[bold]{answer.code}[/] {answer.description}", highlight=False)
+    out.print(f"  entered {describe_instant(answer.entered)}, "
+              f"{_clock(answer.known, 'as known')}, {_clock(answer.recorded, 'as recorded')}; "
+              f"{_revision_text(answer.revision)}; this version since "
+              f"{describe_instant(answer.since)}", highlight=False)
+    tree = Tree("[bold]path[/]")
+    node = tree
+    for step in answer.path:
+        node = node.add(f"[bold]{step.code}[/] {step.description}" if step.code
+                        else f"[dim]{step.description}[/]", highlight=False)
+    out.print(tree)
+    rates = answer.rates
+    table = _table(("column", "code"), ("rate as written", "text"),
+                   title="rates" + (f" (printed on {rates.rated_by})"
+                                    if rates.rated_by and rates.rated_by != answer.code
+                                    else ""))
+    general = rates.general or "-"
+    if rates.general_kind is not None:
+        general += f"  [dim]({rates.general_kind.replace('_', ' ')}"
+        general += (f", {rates.general_ad_valorem}% ad valorem)[/]"
+                    if rates.general_ad_valorem is not None else ")[/]")
+    table.add_row("general (MFN)", general)
+    table.add_row("special", rates.special or "-")
+    table.add_row("column 2", rates.other or "-")
+    out.print(table)
+    if answer.units:
+        out.print(f"units: {', '.join(answer.units)}", highlight=False)
+    if answer.children:
+        children = _table(("code", "code"), ("description", "text"), ("units", "code"),
+                          title=f"{len(answer.children)} line(s) under it")
+        for child in answer.children:
+            above = " ".join(child.superiors)
+            children.add_row(child.code, f"{above} {child.description}".strip(),
+                             ", ".join(child.units))
+        out.print(children)
+    for note in answer.notes:
+        out.print(f"[yellow]note:[/] {note}", highlight=False)
+
+
+def print_hts_search(result: HtsSearch) -> None:
+    """Lines found by words, best first, each with the heading it sits under."""
+    out.print(f"{result.total} line(s) of {_revision_text(result.revision)} hold "
+              f"'{result.words}' (entered {describe_instant(result.entered)}, "
+              f"{_clock(result.known, 'as known')}, {_clock(result.recorded, 'as recorded')})",
+              highlight=False)
+    table = _table(("code", "code"), ("description", "text"))
+    for hit in result.hits:
+        # Where it sits, short: numbered steps by code, superior text in full.
+        above = " › ".join(step.code or step.description for step in hit.path[:-1])
+        table.add_row(hit.code, hit.description + (f" [dim](under {above})[/]"
+                                                   if above else ""))
+    out.print(table)
+    shown = result.offset + len(result.hits)
+    if shown < result.total:
+        out.print(f"[dim]{result.total - shown} more: --limit and --offset page through "
+                  "them[/]", highlight=False)
+    for note in result.notes:
+        out.print(f"[yellow]note:[/] {note}", highlight=False)
+
+
+def hts_change_lines(result: HtsDiff, keep: int = 6) -> list[str]:
+    """The changes of a nomenclature comparison in a few lines: a count per kind of change
+    and its first codes (exports list every code)."""
+    lines: list[str] = []
+    for kind in ("added", "removed", "rerated", "redescribed", "restructured"):
+        codes = list(dict.fromkeys(c.code for c in result.changes if c.change == kind))
+        if codes:
+            lines.append(f"{len(codes)} line(s) {kind}: {shorten(', '.join(codes), keep)}")
+    return lines
+
+
+def print_hts_diff(result: HtsDiff) -> None:
+    """A comparison of the nomenclature at two dates: counts and the first codes of each kind
+    of change (--json and --csv list them all)."""
+    out.print(f"[bold]before:[/] entered {describe_instant(result.before.entered)}, "
+              f"{_revision_text(result.before.revision)}", highlight=False)
+    out.print(f"[bold]after:[/]  entered {describe_instant(result.after.entered)}, "
+              f"{_revision_text(result.after.revision)}", highlight=False)
+    out.print(f"{_clock(result.after.known, 'as known')}, "
+              f"{_clock(result.after.recorded, 'as recorded')}"
+              + (f"; only under {', '.join(result.under)}" if result.under else ""),
+              highlight=False)
+    lines = hts_change_lines(result)
+    for line in lines:
+        out.print(line, highlight=False)
+    if not lines:
+        out.print("no line changed", highlight=False)
+
+
+def print_hts_section(result: Diff) -> None:
+    """The nomenclature part of a diff: the revisions of both sides and a count per kind of
+    change with its first codes."""
+    found = result.nomenclature
+    if found is None:
+        return
+    before, after = found.before.revision.revision, found.after.revision.revision
+    lines = hts_change_lines(found)
+    out.print(f"[bold]HTS nomenclature:[/] {before}"
+              + (f" → {after}" if after != before else " on both sides")
+              + ("" if lines else ", no line changed"), highlight=False)
+    for line in lines:
+        out.print(f"    {line}", highlight=False)

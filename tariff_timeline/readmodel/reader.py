@@ -11,6 +11,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from tariff_timeline.domain.nomenclature import RevisionInForce
 from tariff_timeline.domain.timeline import Nomenclature, Timeline
 from tariff_timeline.events import ORIGIN_GROUPS, PolicyEvent
 from tariff_timeline.events.instants import from_micros, micros
@@ -18,6 +19,7 @@ from tariff_timeline.projections.pieces import MeasureHead, assemble
 from tariff_timeline.projections.replay import Corrected, Recorded, corrected_log
 from tariff_timeline.projections.versions import STATE_ADAPTERS
 from tariff_timeline.readmodel.codec import EVENT_ADAPTER, PIECE_ADAPTER, Decoded, RowCache
+from tariff_timeline.readmodel.hts import FoundLine, revision_in_force, search_lines
 from tariff_timeline.readmodel.tables import (
     EventRow,
     OriginKeyRow,
@@ -114,6 +116,21 @@ class ReadModelReader:
     def entries(self, recorded: datetime) -> EventLookup:
         """Recorded events by id as of a recorded time, fetched when an answer cites them."""
         return EventLookup(self.engine, micros(recorded), self.cache.events)
+
+    # ------------------------------------------------------------ the HTS itself
+
+    def hts_revision(self, effective: datetime, known: datetime,
+                     recorded: datetime) -> RevisionInForce | None:
+        """The HTS revision in force at `effective` over the whole schedule, as known and
+        recorded then (None: no nomenclature)."""
+        with Session(self.engine) as session:
+            return revision_in_force(session, effective, known, recorded)
+
+    def hts_search(self, words: str, at: datetime, known: datetime, recorded: datetime,
+                   limit: int, offset: int = 0) -> tuple[int, list[FoundLine]]:
+        """Lines in force at `at` holding every word, ranked: how many, and one page."""
+        with Session(self.engine) as session:
+            return search_lines(session, words, at, known, recorded, limit, offset)
 
     def counts(self) -> dict[str, int]:
         """Rows per table (for reports and tests)."""

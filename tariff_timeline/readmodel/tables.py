@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import (
+    DDL,
     BigInteger,
     ForeignKey,
     Index,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     create_engine,
+    event,
     func,
     insert,
     inspect,
@@ -23,13 +25,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.sql.ddl import ExecutableDDLElement
 
 from tariff_timeline.store.chain import ChainState
 from tariff_timeline.store.opening import LOCK_NAMESPACE
 from tariff_timeline.store.patience import DEFAULT_WRITE_DEADLINE
 from tariff_timeline.store.urls import sqlalchemy_url
 
-SCHEMA = 3
+SCHEMA = 4
 """The read model's table layout; a read model of another layout is rebuilt from the log."""
 
 
@@ -171,6 +174,91 @@ class ProductKeyRow(Base):
     __table_args__ = (Index("ix_rm_product_keys_product", "product", "version_id"),)
 
 
+# ---------------------------------------------------------------- the HTS nomenclature
+
+
+class HtsLineRow(Base):
+    """One HTS line's version over [eff_from, eff_until) x [known_from, known_until) x
+    [rec_from, rec_until): its fields as the revision printed them, the text above it
+    (`context`: superior text and its ancestors' descriptions, for full-text search), its path
+    from the heading down, and the event and revision that gave it."""
+
+    __tablename__ = "rm_hts_lines"
+    # Ids are given by the writer (one bulk insert, see readmodel.hts).
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"),
+                                    primary_key=True, autoincrement=False)
+    chapter: Mapped[str] = mapped_column(String(2))
+    code: Mapped[str] = mapped_column(String(10))
+    indent: Mapped[int] = mapped_column(Integer)
+    parent: Mapped[str | None] = mapped_column(String(10))
+    description: Mapped[str] = mapped_column(Text)
+    context: Mapped[str] = mapped_column(Text)
+    path: Mapped[str] = mapped_column(Text)
+    units: Mapped[str] = mapped_column(Text)
+    general: Mapped[str | None] = mapped_column(Text)
+    special: Mapped[str | None] = mapped_column(Text)
+    other: Mapped[str | None] = mapped_column(Text)
+    revision: Mapped[str] = mapped_column(String(120))
+    event_id: Mapped[str] = mapped_column(String(120))
+    eff_from: Mapped[int] = mapped_column(BigInteger)
+    eff_until: Mapped[int] = mapped_column(BigInteger)
+    known_from: Mapped[int] = mapped_column(BigInteger)
+    known_until: Mapped[int] = mapped_column(BigInteger)
+    rec_from: Mapped[int] = mapped_column(BigInteger)
+    rec_until: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        Index("ix_rm_hts_lines_code", "code", "rec_until", "known_until", "eff_until"),
+        Index("ix_rm_hts_lines_chapter_open", "chapter", "rec_until"),
+    )
+
+
+class HtsRevisionRow(Base):
+    """A USITC revision that changed one chapter from `eff_from`, as known over
+    [known_from, known_until) and recorded over [rec_from, rec_until)."""
+
+    __tablename__ = "rm_hts_revisions"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"),
+                                    primary_key=True, autoincrement=False)
+    chapter: Mapped[str] = mapped_column(String(2))
+    revision: Mapped[str] = mapped_column(String(120))
+    event_id: Mapped[str] = mapped_column(String(120))
+    eff_from: Mapped[int] = mapped_column(BigInteger)
+    known_from: Mapped[int] = mapped_column(BigInteger)
+    known_until: Mapped[int] = mapped_column(BigInteger)
+    rec_from: Mapped[int] = mapped_column(BigInteger)
+    rec_until: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_rm_hts_revisions_chapter_open", "chapter", "rec_until"),)
+
+
+HTS_FTS = "rm_hts_fts"
+"""SQLite's FTS5 index of the lines' descriptions and the text above them (rowid: the line
+row's id). Tokens as the pure search reads words: letters and digits, case folded, accents
+kept."""
+
+def _ddl(statement: str, dialect: str) -> ExecutableDDLElement:
+    """DDL run only on one dialect."""
+    return DDL(statement).execute_if(dialect=dialect)  # type: ignore[no-untyped-call]
+
+
+# The full-text indexes are dialect-specific DDL, created and dropped with the line table.
+event.listen(HtsLineRow.__table__, "after_create", _ddl(
+    f"CREATE VIRTUAL TABLE {HTS_FTS} USING fts5(description, context, "
+    "tokenize = 'unicode61 remove_diacritics 0')", "sqlite"))
+event.listen(HtsLineRow.__table__, "before_drop", _ddl(
+    f"DROP TABLE IF EXISTS {HTS_FTS}", "sqlite"))
+# PostgreSQL: a generated tsvector (the description weighted A, the text above it B) under a
+# GIN index; the 'simple' configuration, without stemming, so that words match as the pure
+# search matches them (as prefixes).
+event.listen(HtsLineRow.__table__, "after_create", _ddl(
+    "ALTER TABLE %(fullname)s ADD COLUMN search tsvector GENERATED ALWAYS AS ("
+    "setweight(to_tsvector('simple', description), 'A') || "
+    "setweight(to_tsvector('simple', context), 'B')) STORED", "postgresql"))
+event.listen(HtsLineRow.__table__, "after_create", _ddl(
+    "CREATE INDEX ix_rm_hts_lines_search ON %(fullname)s USING gin (search)", "postgresql"))
+
+
 def open_engine(url: str, lock_seconds: float = DEFAULT_WRITE_DEADLINE) -> Engine:
     """An engine on the database (and schema) of a store URL, with the read model's tables in
     the current layout: a read model written in another layout is dropped, since it is only
@@ -242,4 +330,4 @@ def row_counts(engine: Engine) -> dict[str, int]:
         return {table.__tablename__: session.execute(
             select(func.count()).select_from(table)).scalar_one()
             for table in (EventRow, VersionRow, OriginKeyRow, ProductKeyRow, PieceRow,
-                          PieceOriginRow, PieceProductRow)}
+                          PieceOriginRow, PieceProductRow, HtsLineRow, HtsRevisionRow)}

@@ -25,6 +25,7 @@ from tariff_timeline.projections.versions import (
     version_keys,
 )
 from tariff_timeline.readmodel.codec import EVENT_ADAPTER, PIECE_ADAPTER, RowCache
+from tariff_timeline.readmodel.hts import write_chapters
 from tariff_timeline.readmodel.tables import (
     EventRow,
     OriginKeyRow,
@@ -245,10 +246,13 @@ class ReadModelWriter(TrackingRecorder):
         pieces_gone: list[int] = []
         pieces_closed: list[int] = []
         new_pieces: list[tuple[str, PieceSpan, str]] = []
+        chapters: dict[str, list[SubjectVersion]] = {}
         for subject in subjects:
             entries = [e for e in corrected_log(logs[subject])
                        if subject_key(e.event) == subject]
             wanted, pieces = subject_rows(entries, subject)
+            if subject.startswith("chapter:"):
+                chapters[subject] = wanted
             texts = [PIECE_ADAPTER.dump_json(p.piece).decode() for p in pieces]
             keep_pieces = {(p.eff_from, p.eff_until, p.known_from, p.known_until, text)
                            for p, text in zip(pieces, texts, strict=True)}
@@ -274,6 +278,7 @@ class ReadModelWriter(TrackingRecorder):
             session.execute(update(VersionRow).where(VersionRow.id.in_(closed))
                             .values(rec_until=recorded))
         self._write_pieces(session, pieces_gone, pieces_closed, new_pieces, recorded)
+        write_chapters(session, chapters, recorded)
         if not new:
             return
         ids = session.execute(

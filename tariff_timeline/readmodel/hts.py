@@ -1,0 +1,329 @@
+"""The HTS nomenclature in the read model: each line's versions as rows (written with the
+chapters' versions, in the same transaction), the revisions, and ranked full-text search of
+the descriptions (SQLite FTS5, PostgreSQL tsvector)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, literal_column, select, text, update
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from tariff_timeline.domain.nomenclature import (
+    ChapterState,
+    Nomenclature,
+    PathStep,
+    RevisionInForce,
+    revision_at,
+    search_terms,
+)
+from tariff_timeline.domain.paint import Paint, paint_at
+from tariff_timeline.events.instants import from_micros, micros
+from tariff_timeline.events.nomenclature import HtsLine
+from tariff_timeline.projections.pieces import FOREVER
+from tariff_timeline.projections.versions import SubjectVersion
+from tariff_timeline.readmodel.tables import HTS_FTS, HtsLineRow, HtsRevisionRow
+
+CHUNK = 500
+
+_LINE_KEY = ("code", "indent", "parent", "description", "context", "path", "units", "general",
+             "special", "other", "revision", "event_id", "eff_from", "eff_until", "known_from",
+             "known_until")
+_REVISION_KEY = ("revision", "event_id", "eff_from", "known_from", "known_until")
+
+
+# ---------------------------------------------------------------- what a chapter's versions hold
+
+
+def _epochs(chapter: ChapterState) -> list[tuple[int, int]]:
+    """The effective intervals between the starts of the chapter's revisions: within one,
+    no line and no ancestor of a line changes."""
+    starts = sorted({micros(p.start) for p in chapter.revisions})
+    return [(start, starts[i + 1] if i + 1 < len(starts) else FOREVER)
+            for i, start in enumerate(starts)]
+
+
+def _lines_at(chapter: ChapterState, at: datetime) -> dict[str, Paint[HtsLine | None]]:
+    found: dict[str, Paint[HtsLine | None]] = {}
+    for code, versions in chapter.lines.items():
+        paint = paint_at(versions, at)
+        if paint is not None and paint.value is not None:
+            found[code] = paint
+    return found
+
+
+Signature = tuple[object, ...]
+"""A line's version and its ancestors' versions, as (parent's signature, code, event): two
+equal signatures give the same row, so a row is built once however many epochs and known
+versions repeat it."""
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _signatures(lines: Mapping[str, Paint[HtsLine | None]]) -> dict[str, Signature]:
+    """Each line's signature, ancestors before their descendants."""
+    signatures: dict[str, Signature] = {}
+    for code in lines:
+        pending: list[str] = []
+        item: str | None = code
+        while item is not None and item in lines and item not in signatures and (
+                item not in pending):
+            pending.append(item)
+            found = lines[item].value
+            item = None if found is None else found.parent
+        for step in reversed(pending):
+            line = lines[step].value
+            above = None if line is None or line.parent is None else signatures.get(
+                line.parent)
+            signatures[step] = (above, step, lines[step].event_id)
+    return signatures
+
+
+def _path(lines: Mapping[str, Paint[HtsLine | None]], line: HtsLine) -> tuple[PathStep, ...]:
+    """A line's path from the top down, as domain.nomenclature gives it."""
+    chain = [line]
+    seen = {line.code}
+    parent = line.parent
+    while parent is not None and parent not in seen and parent in lines:
+        found = lines[parent].value
+        if found is None:
+            break
+        chain.append(found)
+        seen.add(parent)
+        parent = found.parent
+    steps: list[PathStep] = []
+    for item in reversed(chain):
+        steps += [PathStep(None, t) for t in item.superiors]
+        steps.append(PathStep(item.code, item.description))
+    return tuple(steps)
+
+
+def _content(chapter: str, path: tuple[PathStep, ...], line: HtsLine, revision: str,
+             event_id: str) -> dict[str, Any]:
+    return {"chapter": chapter, "code": line.code, "indent": line.indent,
+            "parent": line.parent, "description": line.description,
+            "context": " ".join(step.description for step in path[:-1]),
+            "path": _JSON([[s.code, s.description] for s in path]),
+            "units": _JSON(line.units), "general": line.general,
+            "special": line.special, "other": line.other, "revision": revision,
+            "event_id": event_id}
+
+
+def chapter_rows(versions: Sequence[SubjectVersion]) -> tuple[list[dict[str, Any]],
+                                                                list[dict[str, Any]]]:
+    """The line rows and revision rows of one chapter's versions over known time: a line's
+    row spans the effective interval and the known interval over which it, and the text above
+    it, stay the same."""
+    lines: dict[tuple[object, ...], dict[str, Any]] = {}
+    revisions: dict[tuple[object, ...], dict[str, Any]] = {}
+    open_line: dict[tuple[object, ...], tuple[object, ...]] = {}
+    open_revision: dict[tuple[object, ...], tuple[object, ...]] = {}
+    built: dict[Signature, dict[str, Any]] = {}
+    paths: dict[Signature, tuple[PathStep, ...]] = {}
+    for version in versions:
+        chapter = version.state
+        if not isinstance(chapter, ChapterState):
+            continue
+        names = {p.event_id: p.value for p in chapter.revisions}
+        spans: list[tuple[Signature, int, int]] = []
+        last: dict[str, int] = {}
+        for start, until in _epochs(chapter):
+            at_lines = _lines_at(chapter, from_micros(start))
+            for code, signature in _signatures(at_lines).items():
+                earlier = last.get(code)
+                if earlier is not None and spans[earlier][0] == signature and (
+                        spans[earlier][2] == start):
+                    spans[earlier] = (signature, spans[earlier][1], until)
+                    continue
+                if signature not in built:
+                    paint = at_lines[code]
+                    line = paint.value
+                    if line is None:
+                        continue
+                    # Ancestors come first, so a line's path extends its parent's.
+                    above = paths.get(signature[0]) if isinstance(signature[0], tuple) else ()
+                    path = _path(at_lines, line) if above is None else (
+                        *above, *(PathStep(None, t) for t in line.superiors),
+                        PathStep(line.code, line.description))
+                    paths[signature] = path
+                    built[signature] = _content(chapter.chapter, path, line,
+                                                names.get(paint.event_id, ""), paint.event_id)
+                last[code] = len(spans)
+                spans.append((signature, start, until))
+        for signature, start, until in spans:
+            _extend(lines, open_line, (signature, start, until),
+                    {**built[signature], "eff_from": start, "eff_until": until}, version)
+        for mark in chapter.revisions:
+            start = micros(mark.start)
+            _extend(revisions, open_revision, (mark.event_id, start),
+                    {"chapter": chapter.chapter, "revision": mark.value,
+                     "event_id": mark.event_id, "eff_from": start}, version)
+    return list(lines.values()), list(revisions.values())
+
+
+def _extend(rows: dict[tuple[object, ...], dict[str, Any]],
+            last: dict[tuple[object, ...], tuple[object, ...]], key: tuple[object, ...],
+            row: dict[str, Any], version: SubjectVersion) -> None:
+    """Add a row over the version's known interval, or stretch the row it continues."""
+    previous = last.get(key)
+    if previous is not None and rows[previous]["known_until"] == version.known_from:
+        rows[previous]["known_until"] = version.known_until
+        return
+    ident = (*key, version.known_from)
+    rows[ident] = {**row, "known_from": version.known_from, "known_until": version.known_until}
+    last[key] = ident
+
+
+# ---------------------------------------------------------------- writing
+
+
+def write_chapters(session: Session, chapters: Mapping[str, Sequence[SubjectVersion]],
+                   recorded: int) -> None:
+    """Bring the line and revision rows of re-folded chapters in line with their versions:
+    rows no query ever saw go, superseded ones are closed at `recorded`, new ones inserted
+    (with their full-text entries)."""
+    if not chapters:
+        return
+    wanted_lines: list[dict[str, Any]] = []
+    wanted_revisions: list[dict[str, Any]] = []
+    for versions in chapters.values():
+        found_lines, found_revisions = chapter_rows(versions)
+        wanted_lines += found_lines
+        wanted_revisions += found_revisions
+    codes = [subject.split(":", 1)[1] for subject in chapters]
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    gone, new_ids, new_rows = _sync(session, HtsLineRow, _LINE_KEY, codes, wanted_lines,
+                                    recorded)
+    if sqlite:
+        for start in range(0, len(gone), CHUNK):
+            session.execute(text(f"DELETE FROM {HTS_FTS} WHERE rowid IN "
+                                 f"({','.join(str(i) for i in gone[start:start + CHUNK])})"))
+        if new_rows:
+            session.execute(text(f"INSERT INTO {HTS_FTS}(rowid, description, context) "
+                                 "VALUES (:id, :description, :context)"),
+                            [{"id": i, "description": r["description"], "context": r["context"]}
+                             for i, r in zip(new_ids, new_rows, strict=True)])
+    _sync(session, HtsRevisionRow, _REVISION_KEY, codes, wanted_revisions, recorded)
+
+
+def _sync(session: Session, table: type[HtsLineRow] | type[HtsRevisionRow],
+          key: Sequence[str], chapters: Sequence[str], wanted: list[dict[str, Any]],
+          recorded: int) -> tuple[list[int], list[int], list[dict[str, Any]]]:
+    """Compare a table's open rows of some chapters with the rows wanted; return the ids of
+    the rows deleted, and the ids and values of the rows inserted."""
+    columns = [getattr(table, k) for k in ("chapter", *key)]
+    existing: dict[tuple[object, ...], tuple[int, int]] = {}
+    for start in range(0, len(chapters), CHUNK):
+        for row in session.execute(select(table.id, table.rec_from, *columns).where(
+                table.chapter.in_(chapters[start:start + CHUNK]),
+                table.rec_until == FOREVER)):
+            existing[tuple(row[2:])] = (row[0], row[1])
+    keep = {tuple(r[k] for k in ("chapter", *key)) for r in wanted}
+    gone: list[int] = []
+    closed: list[int] = []
+    for ident, (row_id, rec_from) in existing.items():
+        if ident not in keep:
+            # Superseded within the instant it was recorded: never visible, so it goes.
+            (gone if rec_from == recorded else closed).append(row_id)
+    for start in range(0, len(gone), CHUNK):
+        session.execute(delete(table).where(table.id.in_(gone[start:start + CHUNK])))
+    for start in range(0, len(closed), CHUNK):
+        session.execute(update(table).where(table.id.in_(closed[start:start + CHUNK]))
+                        .values(rec_until=recorded))
+    new = [{**r, "rec_from": recorded, "rec_until": FOREVER} for r in wanted
+           if tuple(r[k] for k in ("chapter", *key)) not in existing]
+    if not new:
+        return gone, [], []
+    # Ids are given here rather than returned by the insert: an executemany with RETURNING
+    # costs quadratic time in SQLAlchemy for 30,000 rows. A concurrent catch-up taking the
+    # same ids fails on the key and retries, as it does on the tracking row.
+    first = (session.execute(select(func.max(table.id))).scalar() or 0) + 1
+    ids = list(range(first, first + len(new)))
+    for row_id, item in zip(ids, new, strict=True):
+        item["id"] = row_id
+    session.connection().execute(insert(table), new)
+    return gone, ids, new
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _visible(table: type[HtsLineRow] | type[HtsRevisionRow], known: int,
+             recorded: int) -> list[Any]:
+    return [table.known_from <= known, table.known_until > known,
+            table.rec_from <= recorded, table.rec_until > recorded]
+
+
+def revision_in_force(session: Session, effective: datetime, known: datetime,
+                      recorded: datetime) -> RevisionInForce | None:
+    """The revision in force at an effective instant as known and recorded then (the first
+    one for an earlier instant), as `domain.nomenclature.revision_at` decides it."""
+    chapters: dict[str, list[Paint[str]]] = {}
+    for chapter, revision, event_id, start in session.execute(select(
+            HtsRevisionRow.chapter, HtsRevisionRow.revision, HtsRevisionRow.event_id,
+            HtsRevisionRow.eff_from).where(
+            *_visible(HtsRevisionRow, micros(known), micros(recorded)))):
+        chapters.setdefault(chapter, []).append(
+            Paint(from_micros(start), None, revision, event_id))
+    return revision_at(Nomenclature({c: ChapterState(c, {}, tuple(p))
+                                     for c, p in chapters.items()}), effective)
+
+
+@dataclass(frozen=True)
+class FoundLine:
+    """A line found by full-text search, with its relevance (higher is better)."""
+
+    code: str
+    description: str
+    path: tuple[PathStep, ...]
+    score: float
+
+
+def search_lines(session: Session, words: str, at: datetime, known: datetime,
+                 recorded: datetime, limit: int, offset: int = 0
+                 ) -> tuple[int, list[FoundLine]]:
+    """The lines in force at `at` (as known and recorded then) whose description or the text
+    above it holds every word (as a word or the start of one), ranked: how many, and one page
+    of them. SQLite ranks by bm25, PostgreSQL by ts_rank; the description weighs more than the
+    text above it."""
+    terms = search_terms(words)
+    e, k, r = micros(at), micros(known), micros(recorded)
+    where = [HtsLineRow.eff_from <= e, HtsLineRow.eff_until > e,
+             *_visible(HtsLineRow, k, r)]
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        match = " ".join(f'"{term}"*' for term in terms)
+        base = (f"FROM {HTS_FTS} JOIN rm_hts_lines AS l ON l.id = {HTS_FTS}.rowid "
+                f"WHERE {HTS_FTS} MATCH :match AND l.eff_from <= :e AND l.eff_until > :e "
+                "AND l.known_from <= :k AND l.known_until > :k AND l.rec_from <= :r "
+                "AND l.rec_until > :r")
+        params: dict[str, Any] = {"match": match, "e": e, "k": k, "r": r}
+        total = session.execute(text(f"SELECT count(*) {base}"), params).scalar_one()
+        rows = session.execute(text(
+            f"SELECT l.code, l.description, l.path, -bm25({HTS_FTS}, 4.0, 1.0) AS score "
+            f"{base} ORDER BY score DESC, l.indent, length(l.description), l.code "
+            "LIMIT :limit OFFSET :offset"), {**params, "limit": limit, "offset": offset}).all()
+    else:
+        query = func.to_tsquery("simple", " & ".join(f"{term}:*" for term in terms))
+        search: ColumnElement[Any] = literal_column("search")
+        hit = search.op("@@")(query)
+        total = session.execute(select(func.count()).select_from(HtsLineRow).where(
+            *where, hit)).scalar_one()
+        score = func.ts_rank(search, query).label("score")
+        rows = session.execute(select(
+            HtsLineRow.code, HtsLineRow.description, HtsLineRow.path, score).where(
+            *where, hit).order_by(score.desc(), HtsLineRow.indent,
+                                  func.length(HtsLineRow.description), HtsLineRow.code)
+            .limit(limit).offset(offset)).all()
+    return total, [FoundLine(code, description, _stored_path(path), float(value))
+                   for code, description, path, value in rows]
+
+
+def _stored_path(stored: str) -> tuple[PathStep, ...]:
+    return tuple(PathStep(code, description) for code, description in json.loads(stored))
