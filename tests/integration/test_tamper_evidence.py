@@ -16,7 +16,7 @@ from tariff_timeline import TariffTimeline
 from tariff_timeline.domain.errors import TamperDetected
 from tariff_timeline.events import EASTERN, TOPICS
 from tests.builders import rate_changed
-from tests.conftest import DATA, FakeClock
+from tests.conftest import POLICY_DATA, FakeClock
 
 TAMPERINGS = 1000
 KINDS = ("state", "topic", "delete", "insert", "insert-foreign", "swap")
@@ -123,8 +123,8 @@ def synthetic(count: int, offset: int = 0) -> list[Any]:
 
 @pytest.fixture
 def busy(timeline: TariffTimeline, clock: FakeClock) -> TariffTimeline:
-    """The bundled dataset and 250 more events, appended in six transactions."""
-    timeline.import_paths([DATA])
+    """The bundled tariff policy and 250 more events, appended in six transactions."""
+    timeline.import_paths(POLICY_DATA)
     for batch in range(5):
         clock.advance(hours=1)
         timeline.record_events(synthetic(50, offset=batch * 50))
@@ -146,7 +146,7 @@ class TestAnUntouchedStore:
 
     def test_corrections_and_later_imports_keep_the_chain_intact(
             self, timeline: TariffTimeline, clock: FakeClock) -> None:
-        timeline.import_paths([DATA])
+        timeline.import_paths(POLICY_DATA)
         clock.advance(days=1)
         timeline.correct("recip-cn-84", rate_changed(
             "recip-cn-84", "ieepa-recip-cn", known="2025-04-08", start="2025-04-09",
