@@ -8,7 +8,7 @@ LOCK   := requirements.lock
 BASE   := $(VENV)/.installed-base
 DEV    := $(VENV)/.installed-dev
 
-.PHONY: setup demo test check bench stress fuzz lock vendor clean
+.PHONY: setup demo test check bench bench-hts stress fuzz lock vendor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ check: $(DEV)
 SIZES ?= 10000,100000,1000000
 bench: $(DEV)
 	$(BIN)/python -m benchmarks.run --sizes $(SIZES)
+
+## What the HTS nomenclature costs (issue 10): rate queries with and without it, first use.
+bench-hts: $(DEV)
+	$(BIN)/python -m benchmarks.hts
 
 ## Concurrent writers of issue 13, repeated: each scenario (8 processes importing into one store,
 ## into a new store) $(ROUNDS) times on SQLite and a throwaway PostgreSQL; prints the tally of
