@@ -129,9 +129,21 @@ def _versions(log: Sequence[Recorded]) -> list[_Version]:
     return versions
 
 
+def _only_chapter(chapter: str | None) -> Callable[[PolicyEvent], bool]:
+    """Which events a history's folds need: every policy event, and of the nomenclature only
+    the revisions of one chapter (none for None). A chapter's lines bear on nothing outside
+    it, and a history folds the log once per row: folding 30,000 lines each time was most of
+    its cost."""
+    def keep(event: PolicyEvent) -> bool:
+        return not isinstance(event, NomenclatureRevised) or event.chapter == chapter
+
+    return keep
+
+
 def _history(log: Sequence[Recorded], subject: str,
              touches: Callable[[PolicyEvent], bool],
-             describe: Callable[[Timeline, list[Corrected]], str]) -> History:
+             describe: Callable[[Timeline, list[Corrected]], str],
+             keep: Callable[[PolicyEvent], bool]) -> History:
     versions = _versions(log)
     originals = {v.content.id: v.content for v in versions if v.kind != "retraction"}
     chosen = [v for v in versions if touches(
@@ -148,7 +160,7 @@ def _history(log: Sequence[Recorded], subject: str,
         else:
             ids = [e.event.id for e in ordered]
             upto = ordered[: ids.index(version.content.id) + 1]
-        timeline = fold(e.event for e in upto)
+        timeline = fold(e.event for e in upto if keep(e.event))
         event = version.content
         rows.append(HistoryRow(
             seq=version.record.seq, id=event.id, type=type(event).__name__,
@@ -243,8 +255,11 @@ def measure_history(log: Sequence[Recorded], measure: str) -> History:
     def touches(event: PolicyEvent) -> bool:
         return subject_of(event) == measure or measure in mentions(event)
 
+    # A chapter of the HTS is named by its two digits (its subject id).
+    chapter = measure if len(measure) == 2 and measure.isdigit() else None
     return _history(log, measure, touches,
-                    lambda timeline, _: describe_subject(timeline, measure))
+                    lambda timeline, _: describe_subject(timeline, measure),
+                    _only_chapter(chapter))
 
 
 def _relevant(timeline: Timeline, origin: str, hts: str) -> set[str]:
@@ -291,7 +306,8 @@ def touches_line(event: PolicyEvent, hts: str) -> bool:
 def cell_history(log: Sequence[Recorded], origin: str, hts: str,
                  mfn: Decimal | None = None) -> History:
     """Every event that bears on one origin × HTS code, with the rate series after each."""
-    current = fold(e.event for e in known_order(corrected_log(log)))
+    keep = _only_chapter(hts[:2])
+    current = fold(e.event for e in known_order(corrected_log(log)) if keep(e.event))
     relevant = _relevant(current, origin, hts)
 
     def touches(event: PolicyEvent) -> bool:
@@ -310,4 +326,4 @@ def cell_history(log: Sequence[Recorded], origin: str, hts: str,
                          f"{'?' if s.additional is None else f'{s.additional}%'}"
                          for s in series.steps)
 
-    return _history(log, f"{origin} × {format_hts(hts)}", touches, describe)
+    return _history(log, f"{origin} × {format_hts(hts)}", touches, describe, keep)
