@@ -24,7 +24,6 @@ from tariff_timeline.domain.nomenclature import (
     line_at,
     lines_under,
     nearest,
-    revision_at,
 )
 from tariff_timeline.events import format_hts
 from tariff_timeline.events.instants import describe_instant
@@ -46,6 +45,7 @@ class _Found:
     rated: HtsLine | None
     statistical: tuple[str, ...]
     """The 10-digit lines under the code (the code itself when it is one)."""
+    mfn: MfnRate | None
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,8 @@ class ClassifiedCode:
     rated: HtsLine | None
     """The line whose rate columns apply: the line itself or the nearest one above it."""
     statistical: tuple[str, ...]
+    mfn: MfnRate | None
+    """The rated line's general (MFN) column read as a value (None: no such column)."""
 
     @property
     def split(self) -> tuple[str, ...]:
@@ -71,13 +73,6 @@ class ClassifiedCode:
     def heading(self) -> bool:
         """Whether the code is a chapter, heading or subheading (fewer than 8 digits)."""
         return len(self.asked) < 8
-
-    @property
-    def mfn(self) -> MfnRate | None:
-        """The general (MFN) column of the rated line, read as a value (None: no such column)."""
-        if self.rated is None or self.rated.general is None:
-            return None
-        return parse_rate(self.rated.general)
 
     def notes(self) -> list[str]:
         """What an answer using this line must say: a stand-in revision, a heading."""
@@ -96,8 +91,14 @@ class ClassifiedCode:
 
 
 def revision_of(chapter: ChapterState, effective: datetime) -> RevisionInForce | None:
-    """The latest revision of one chapter started by an instant (the first one before it)."""
-    return revision_at(Nomenclature({chapter.chapter: chapter}), effective)
+    """The latest revision of one chapter started by an instant (the first one before it):
+    `revision_at` for one chapter, without building a nomenclature for each question."""
+    if not chapter.revisions:
+        return None
+    first = min(chapter.revisions, key=lambda paint: paint.start)
+    started = [paint for paint in chapter.revisions if paint.start <= effective]
+    chosen = max(started, key=lambda paint: paint.start) if started else first
+    return RevisionInForce(chosen.value, chosen.start, effective)
 
 
 def classify(nomenclature: Nomenclature, digits: str,
@@ -114,23 +115,19 @@ def classify(nomenclature: Nomenclature, digits: str,
         raise InvalidInput(f"{format_hts(digits)}: chapter {digits[:2]} is not in the HTS "
                            "this store records", "hts")
     found = _found(chapter, digits, revision)
-    if found is None:
-        near = ", ".join(format_hts(c) for c in nearest(
-            Nomenclature({chapter.chapter: chapter}), digits, effective))
-        raise InvalidInput(
-            f"{format_hts(digits)} is not a line of HTS chapter {chapter.chapter} in "
-            f"{revision.revision} (in force from {describe_instant(revision.effective_from)})"
-            + (f"; nearest: {near}" if near else ""), "hts")
+    if isinstance(found, str):
+        raise InvalidInput(found, "hts")
     return ClassifiedCode(digits, revision, found.line, found.path, found.rated,
-                          found.statistical)
+                          found.statistical, found.mfn)
 
 
 _CACHES: OrderedDict[int, tuple[ChapterState, dict[tuple[str, str, datetime],
-                                                   _Found | None]]] = OrderedDict()
+                                                   _Found | str]]] = OrderedDict()
 _CACHES_KEPT = 64
 
 
-def _found(chapter: ChapterState, digits: str, revision: RevisionInForce) -> _Found | None:
+def _found(chapter: ChapterState, digits: str, revision: RevisionInForce) -> _Found | str:
+    """What the chapter says of a code in a revision, or why it has no such line."""
     # Keyed by the chapter state's identity (immutable; kept with its cache, so its id cannot
     # be reused while cached): a batch, and the read model's cached chapters, ask the same
     # codes again, and reading a chapter's lines costs a scan of thousands.
@@ -149,7 +146,7 @@ def _found(chapter: ChapterState, digits: str, revision: RevisionInForce) -> _Fo
     return cache[key]
 
 
-def _look_up(chapter: ChapterState, digits: str, revision: RevisionInForce) -> _Found | None:
+def _look_up(chapter: ChapterState, digits: str, revision: RevisionInForce) -> _Found | str:
     own = Nomenclature({chapter.chapter: chapter})
     at = revision.at
     under = tuple(line.code for line in lines_under(own, digits, at))
@@ -157,11 +154,17 @@ def _look_up(chapter: ChapterState, digits: str, revision: RevisionInForce) -> _
     if found is None:
         # A chapter, or a heading or subheading the schedule does not print as a line of its
         # own, is still a fair question when lines fall under it; any other code is not.
-        if len(digits) not in (2, 4, 6) or not under:
-            return None
-        return _Found(None, (), None, under)
+        if len(digits) in (2, 4, 6) and under:
+            return _Found(None, (), None, under, None)
+        near = ", ".join(format_hts(c) for c in nearest(own, digits, at))
+        return (f"{format_hts(digits)} is not a line of HTS chapter {chapter.chapter} in "
+                f"{revision.revision} (in force from "
+                f"{describe_instant(revision.effective_from)})"
+                + (f"; nearest: {near}" if near else ""))
     path = tuple(step.description for step in found.path)
-    return _Found(found.line, path, found.rated, under)
+    rated = found.rated
+    mfn = None if rated is None or rated.general is None else parse_rate(rated.general)
+    return _Found(found.line, path, rated, under, mfn)
 
 
 MfnSource = Literal["given", "hts"]

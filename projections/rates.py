@@ -35,6 +35,7 @@ from tariff_timeline.domain.rules import (
     listed_after_end,
     listed_before_start,
     origin_matches,
+    product_matches,
     scope_matches,
 )
 from tariff_timeline.domain.timeline import (
@@ -183,6 +184,30 @@ class _Index:
         self._chapters = {m.id: _chapters([a.scope for a in m.announcements]
                                           + [p.value for p in m.scopes])
                           for m in timeline.measures.values()}
+        self._alike: OrderedDict[tuple[str, str, tuple[str, ...]],
+                                 tuple[tuple[str, ...], ...]] = OrderedDict()
+
+    def alike(self, origin: str, hts: str, lines: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+        """A code's statistical lines grouped by how the scopes that cover only some codes
+        under it (of the measures that may cover the goods, of exemptions and quotas) treat
+        them: only those scopes can tell its lines apart, so a group answers alike."""
+        key = (origin, hts, lines)
+        found = self._alike.get(key)
+        if found is not None:
+            return found
+        scopes = [scope for scope in [
+            *(a.scope for m in self.measures_for(origin, hts) for a in m.announcements),
+            *(p.value for m in self.measures_for(origin, hts) for p in m.scopes),
+            *(e.scope for e in self.timeline.exemptions.values()),
+            *(q.scope for q in self.timeline.quotas.values())]
+            if product_matches(scope, hts) == "partly"]
+        groups: dict[tuple[Match, ...], list[str]] = {}
+        for line in lines:
+            groups.setdefault(tuple(product_matches(s, line) for s in scopes), []).append(line)
+        found = self._alike[key] = tuple(tuple(group) for group in groups.values())
+        if len(self._alike) > _CODES_KEPT:
+            self._alike.popitem(last=False)
+        return found
 
     def measures_for(self, origin: str, hts: str) -> list[MeasureState]:
         """The measures whose scope, at some time or in some announcement, may cover the
@@ -491,12 +516,22 @@ class _Outcome:
                        tuple(e.id for e in x.events)) for x in self.layers))
 
 
-def _outcome(
-    timeline: Timeline, entries: Mapping[str, Corrected], origin: str, hts: str,
-    at: datetime, mfn: Decimal | None, facts: dict[str, FactValue],
-) -> tuple[_Outcome, _Question]:
+def _started(
+    timeline: Timeline, origin: str, hts: str, at: datetime, mfn: Decimal | None,
+    facts: dict[str, FactValue],
+) -> tuple[_Question, _Run]:
+    """A question and its run with the facts as given (whether a scope that covers only part
+    of the code bears on it is known from here: `question.partly`)."""
     question = _Question(timeline, origin, hts, at)
-    base = _run(question, origin, hts, at, mfn, facts, {})
+    return question, _run(question, origin, hts, at, mfn, facts, {})
+
+
+def _outcome(
+    question: _Question, base: _Run, entries: Mapping[str, Corrected], mfn: Decimal | None,
+    facts: dict[str, FactValue],
+) -> _Outcome:
+    """The answer's parts for one started question: alternatives, layers and notes."""
+    origin, hts, at = question.origin, question.hts, question.at
     notes = list(base.notes)
     alternatives: list[Alternative] = []
     if base.missing:
@@ -544,7 +579,14 @@ def _outcome(
                 note = f"{event.id} ({event.confidence}): {caveat}"
                 if note not in notes:
                     notes.append(note)
-    return _Outcome(additional, layers, notes, alternatives), question
+    return _Outcome(additional, layers, notes, alternatives)
+
+
+def _answered(
+    timeline: Timeline, entries: Mapping[str, Corrected], origin: str, hts: str,
+    at: datetime, mfn: Decimal | None, facts: dict[str, FactValue],
+) -> _Outcome:
+    return _outcome(*_started(timeline, origin, hts, at, mfn, facts), entries, mfn, facts)
 
 
 def _by_line(
@@ -553,10 +595,13 @@ def _by_line(
 ) -> _Outcome:
     """An 8-digit code's answer decided for each of its statistical lines: one answer when
     they all answer alike, else an alternative for each group of lines that does."""
+    # One line of each group is asked for all (an 8-digit line may have dozens of suffixes).
     groups: dict[tuple[object, ...], tuple[list[str], _Outcome]] = {}
-    for line in lines:
-        outcome, _ = _outcome(timeline, entries, origin, line, at, mfn, facts)
-        groups.setdefault(outcome.same_as(), ([], outcome))[0].append(line)
+    for same in _index_of(timeline).alike(origin, asked, lines):
+        outcome = _answered(timeline, entries, origin, same[0], at, mfn, facts)
+        groups.setdefault(outcome.same_as(), ([], outcome))[0].extend(same)
+    for codes, _ in groups.values():
+        codes.sort()
     named = [(group_name(tuple(codes)), outcome) for codes, outcome in groups.values()]
     if len(named) == 1:
         name, outcome = named[0]
@@ -598,13 +643,20 @@ def rate_on(
     at = coordinate.effective
     found = classify(timeline.nomenclature, hts, at)
     if found is None:
-        outcome, _ = _outcome(timeline, entries, origin, hts, at, mfn, facts)
+        outcome = _answered(timeline, entries, origin, hts, at, mfn, facts)
         outcome.notes.append(NOT_CHECKED.format(code=format_hts(hts)))
         return _answer(outcome, origin, hts, coordinate, mfn, facts)
     used, source, mfn_notes = hts_mfn(found, mfn)
-    outcome, question = _outcome(timeline, entries, origin, hts, at, used, facts)
-    if found.split and question.partly:
-        outcome = _by_line(timeline, entries, origin, hts, found.split, at, used, facts)
+    lines = found.split
+    question, base = _started(timeline, origin, hts, at, used, facts)
+    # The code's own outcome is worked out only when no scope covering part of it bears on
+    # it; one may first bear on it in a run under an assumption, hence the second test.
+    if lines and question.partly:
+        outcome = _by_line(timeline, entries, origin, hts, lines, at, used, facts)
+    else:
+        outcome = _outcome(question, base, entries, used, facts)
+        if lines and question.partly:
+            outcome = _by_line(timeline, entries, origin, hts, lines, at, used, facts)
     outcome.notes += [*found.notes(), *mfn_notes]
     return _answer(outcome, origin, hts, coordinate, used, facts, found, source)
 
