@@ -3,10 +3,14 @@ lines, its MFN rate, and refusals of codes it does not have (pure, no database).
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 
 import pytest
+from rich.console import Console
 
+from tariff_timeline.batch import ANSWER_COLUMNS, flatten
+from tariff_timeline.cli import render
 from tariff_timeline.domain.errors import InvalidInput
 from tariff_timeline.events import PolicyEvent
 from tariff_timeline.projections.answers import RateAnswer
@@ -238,3 +242,26 @@ def test_a_store_without_nomenclature_answers_as_before_and_says_the_code_was_no
     assert answer.notes[-1] == ("9999.99.99 was not checked against an HTS revision (this "
                                 "store holds none), and the MFN rate is only what the "
                                 "question gave")
+
+
+# ---------------------------------------------------------------- where answers are shown
+
+
+def test_a_batch_row_names_the_line_the_revision_and_where_mfn_came_from() -> None:
+    answer = ask((COFFEE, RECIP), origin="BR", hts="0901.21.00", entered="2025-08-01")
+    row = flatten(1, {}, answer)
+    assert tuple(row) == ANSWER_COLUMNS
+    assert (row["line"], row["description"], row["revision"], row["mfn_source"], row["mfn"],
+            row["total"]) == ("0901.21.00", "Roasted, not decaffeinated", "r1", "hts", 10, 20)
+
+
+def test_the_terminal_shows_the_line_and_the_mfn_source_within_80_columns(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    terminal = Console(width=80, record=True, file=io.StringIO())
+    monkeypatch.setattr(render, "out", terminal)
+    answer = ask((COFFEE, RECIP), origin="BR", hts="0901.22.00", entered="2025-08-01")
+    render.print_rate(answer)
+    shown = terminal.export_text()
+    assert "HTS line 0901.22.00.00: Roasted, decaffeinated (revision r1)" in shown
+    assert "total with MFN 6% from the HTS: 16%" in shown
+    assert max(len(line) for line in shown.splitlines()) <= 80
