@@ -4,6 +4,7 @@ lines, its MFN rate, and refusals of codes it does not have (pure, no database).
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -11,9 +12,12 @@ from rich.console import Console
 
 from tariff_timeline.batch import ANSWER_COLUMNS, flatten
 from tariff_timeline.cli import render
+from tariff_timeline.domain.clocks import cutoff_instant, effective_instant
 from tariff_timeline.domain.errors import InvalidInput
 from tariff_timeline.events import PolicyEvent
+from tariff_timeline.projections import Recorded, corrected_log, fold_at
 from tariff_timeline.projections.answers import RateAnswer
+from tariff_timeline.projections.series import rate_series
 from tests.builders import exemption, hts_line, imposed, quota, revised
 from tests.unit.pure import applied, reason
 from tests.unit.pure import ask as ask_digits
@@ -265,3 +269,18 @@ def test_the_terminal_shows_the_line_and_the_mfn_source_within_80_columns(
     assert "HTS line 0901.22.00.00: Roasted, decaffeinated (revision r1)" in shown
     assert "total with MFN 6% from the HTS: 16%" in shown
     assert max(len(line) for line in shown.splitlines()) <= 80
+
+
+def test_a_rate_series_steps_where_a_revision_changes_the_lines_a_list_covers() -> None:
+    log = [Recorded(i, datetime(2026, 1, 1, tzinfo=UTC), e) for i, e in enumerate(BASE, 1)]
+    entries = corrected_log(log)
+    known = cutoff_instant("2030-01-01", "known")
+    series = rate_series(fold_at(entries, known), {e.event.id: e for e in entries},
+                         origin="BR", hts="09011100", start=effective_instant("2025-11-01"),
+                         end=effective_instant("2026-01-31"), known=known,
+                         recorded=datetime(2026, 1, 1, tzinfo=UTC))
+    # 13 Nov: the list covers .15 and .25 but not .45; 5 Dec (r2): every line is covered.
+    assert [(step.start.date().isoformat(), step.additional, step.alternatives)
+            for step in series.steps] == [("2025-11-01", 10, ()),
+                                          ("2025-11-13", None, (0, 10)),
+                                          ("2025-12-05", 0, ())]
