@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer, computed_field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, computed_field
 
 from tariff_timeline.events import Source
 
@@ -86,6 +86,23 @@ class RateAnswer(Answer):
     layers: tuple[Layer, ...]
     notes: tuple[str, ...]
     alternatives: tuple[Alternative, ...] = ()
+    line: str | None = Field(
+        default=None, description="The HTS line the code names in the revision used (an "
+        "8-digit code may be printed as its single statistical line .00); None without "
+        "nomenclature, or for a chapter, heading or subheading that is not a line.")
+    description: str | None = Field(default=None, description="The line's own description.")
+    path: tuple[str, ...] = Field(
+        default=(), description="The line's description path, from the heading down.")
+    revision: str | None = Field(
+        default=None, description="The HTS revision whose lines answered: the latest that "
+        "revised the code's chapter by the entry date (the first one before it).")
+    revision_from: datetime | None = Field(
+        default=None, description="When that revision took effect.")
+    mfn_source: Literal["given", "hts"] | None = Field(
+        default=None, description="Where `mfn` came from: given by the question, or the "
+        "general column of the line (see notes for what a specific rate leaves out).")
+    mfn_general: str | None = Field(
+        default=None, description="The line's general (MFN) column as written.")
 
     def to_json_dict(self) -> dict[str, object]:
         """The answer as plain JSON data, each layer with its sources listed (a source's

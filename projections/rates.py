@@ -9,6 +9,11 @@ The order of reasoning, for each measure whose scope covers the entry:
 5. the amount of each applied layer (all-in ceilings need the MFN rate).
 Where a test needs a fact the caller did not give, the answer is worked out under each
 assumption and reported as alternatives; it never picks one silently.
+
+When the store holds the HTS nomenclature, the code must be a line of the revision in force at
+the entry date (`lines.classify`), MFN comes from its general column unless given, and an
+8-digit code that a product list covers only in part is decided for each of its statistical
+lines, the lines that answer alike grouped into one alternative.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from tariff_timeline.domain.rules import (
     listed_after_end,
     listed_before_start,
     origin_matches,
+    product_matches,
     scope_matches,
 )
 from tariff_timeline.domain.timeline import (
@@ -46,6 +52,14 @@ from tariff_timeline.domain.timeline import (
 from tariff_timeline.events import ALL, Rate, Scope, Selector, format_hts
 from tariff_timeline.events.instants import describe_instant
 from tariff_timeline.projections.answers import Alternative, EventRef, Layer, RateAnswer
+from tariff_timeline.projections.lines import (
+    NOT_CHECKED,
+    ClassifiedCode,
+    MfnSource,
+    classify,
+    group_name,
+    hts_mfn,
+)
 from tariff_timeline.projections.replay import Corrected, Prefetching
 
 MAX_ASSUMPTIONS = 4
@@ -63,6 +77,8 @@ class _Work:
     percent: Decimal | None = None
     remainder_of: list[str] = field(default_factory=list)
     """Content-share facts of other layers: this one applies to 1 minus their sum."""
+    partly: bool = False
+    """Its scope covers only some HTS codes under the code asked."""
 
 
 @dataclass
@@ -129,7 +145,7 @@ def _consider(measure: MeasureState, origin: str, hts: str, at: datetime) -> _Wo
     if match == "partly":
         return _Work(measure, status.value, False,
                      f"covers only some HTS codes under {format_hts(hts)}; ask with a more "
-                     "specific code", rate_value, ids)
+                     "specific code", rate_value, ids, partly=True)
     if status.value == "paused":
         pause = paint_at(measure.pauses, at)
         until = pause.end if pause else status.end
@@ -169,6 +185,30 @@ class _Index:
         self._chapters = {m.id: _chapters([a.scope for a in m.announcements]
                                           + [p.value for p in m.scopes])
                           for m in timeline.measures.values()}
+        self._alike: OrderedDict[tuple[str, str, tuple[str, ...]],
+                                 tuple[tuple[str, ...], ...]] = OrderedDict()
+
+    def alike(self, origin: str, hts: str, lines: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+        """A code's statistical lines grouped by how the scopes that cover only some codes
+        under it (of the measures that may cover the goods, of exemptions and quotas) treat
+        them: only those scopes can tell its lines apart, so a group answers alike."""
+        key = (origin, hts, lines)
+        found = self._alike.get(key)
+        if found is not None:
+            return found
+        scopes = [scope for scope in [
+            *(a.scope for m in self.measures_for(origin, hts) for a in m.announcements),
+            *(p.value for m in self.measures_for(origin, hts) for p in m.scopes),
+            *(e.scope for e in self.timeline.exemptions.values()),
+            *(q.scope for q in self.timeline.quotas.values())]
+            if product_matches(scope, hts) == "partly"]
+        groups: dict[tuple[Match, ...], list[str]] = {}
+        for line in lines:
+            groups.setdefault(tuple(product_matches(s, line) for s in scopes), []).append(line)
+        found = self._alike[key] = tuple(tuple(group) for group in groups.values())
+        if len(self._alike) > _CODES_KEPT:
+            self._alike.popitem(last=False)
+        return found
 
     def measures_for(self, origin: str, hts: str) -> list[MeasureState]:
         """The measures whose scope, at some time or in some announcement, may cover the
@@ -247,6 +287,9 @@ class _Question:
         index = _index_of(timeline)
         self.considered = [w for m in index.measures_for(origin, hts)
                            if (w := _consider(m, origin, hts, at)) is not None]
+        self.partly = any(w.partly for w in self.considered)
+        """Whether a scope that bears on the answer covers only some codes under the one
+        asked (set again by the runs, for exemptions and quotas)."""
         # Layers by what a selector can name, as positions (every run has the same layers).
         named: dict[tuple[str, str], list[int]] = {}
         for i, w in enumerate(self.considered):
@@ -290,6 +333,7 @@ class _Question:
                     else scope_matches(exemption.scope, self.origin, self.hts))
             if match != "no":
                 out.append((exemption, match))
+                self.partly = self.partly or match == "partly"
         self._for[measure.id] = out
         return out
 
@@ -325,8 +369,12 @@ def _apply_exemptions(
         work.reason = f"reduced rate: {because}"
     for quota in question.quotas.get(measure.id, ()):
         active = paint_at(quota.active, at)
-        if active is None or not active.value or scope_matches(quota.scope, origin, hts) == "no":
+        if active is None or not active.value:
             continue
+        match = scope_matches(quota.scope, origin, hts)
+        if match == "no":
+            continue
+        question.partly = question.partly or match == "partly"
         work.event_ids.extend(quota.event_ids)
         given = facts.facts.get("in_quota")
         in_quota = facts.test("in_quota = true", given if isinstance(given, bool) else None)
@@ -455,21 +503,40 @@ def _event_ref(entry: Corrected) -> EventRef:
     )
 
 
-def rate_on(
-    timeline: Timeline,
-    entries: Mapping[str, Corrected],
-    *,
-    origin: str,
-    hts: str,
-    coordinate: Coordinate,
-    mfn: Decimal | None = None,
-    facts: Mapping[str, FactValue] | None = None,
-) -> RateAnswer:
-    """The additional duty on goods of an origin and HTS code entered at the coordinate."""
-    facts = dict(facts or {})
-    at = coordinate.effective
+@dataclass
+class _Outcome:
+    """An answer's parts that depend on the code asked: the layers, the additional duty,
+    notes and alternatives."""
+
+    additional: Decimal | None
+    layers: list[Layer]
+    notes: list[str]
+    alternatives: list[Alternative]
+
+    def same_as(self) -> tuple[object, ...]:
+        """What two statistical lines must share to answer alike."""
+        return (self.additional, tuple(self.notes),
+                tuple((a.additional, tuple(a.assumptions.items())) for a in self.alternatives),
+                tuple((x.measure, x.status, x.rate, x.applied, x.reason,
+                       tuple(e.id for e in x.events)) for x in self.layers))
+
+
+def _started(
+    timeline: Timeline, origin: str, hts: str, at: datetime, mfn: Decimal | None,
+    facts: dict[str, FactValue],
+) -> tuple[_Question, _Run]:
+    """A question and its run with the facts as given (whether a scope that covers only part
+    of the code bears on it is known from here: `question.partly`)."""
     question = _Question(timeline, origin, hts, at)
-    base = _run(question, origin, hts, at, mfn, facts, {})
+    return question, _run(question, origin, hts, at, mfn, facts, {})
+
+
+def _outcome(
+    question: _Question, base: _Run, entries: Mapping[str, Corrected], mfn: Decimal | None,
+    facts: dict[str, FactValue],
+) -> _Outcome:
+    """The answer's parts for one started question: alternatives, layers and notes."""
+    origin, hts, at = question.origin, question.hts, question.at
     notes = list(base.notes)
     alternatives: list[Alternative] = []
     if base.missing:
@@ -517,10 +584,106 @@ def rate_on(
                 note = f"{event.id} ({event.confidence}): {caveat}"
                 if note not in notes:
                     notes.append(note)
+    return _Outcome(additional, layers, notes, alternatives)
+
+
+def _answered(
+    timeline: Timeline, entries: Mapping[str, Corrected], origin: str, hts: str,
+    at: datetime, mfn: Decimal | None, facts: dict[str, FactValue],
+) -> _Outcome:
+    return _outcome(*_started(timeline, origin, hts, at, mfn, facts), entries, mfn, facts)
+
+
+def _by_line(
+    timeline: Timeline, entries: Mapping[str, Corrected], origin: str, asked: str,
+    lines: tuple[str, ...], at: datetime, mfn: Decimal | None, facts: dict[str, FactValue],
+) -> _Outcome:
+    """An 8-digit code's answer decided for each of its statistical lines: one answer when
+    they all answer alike, else an alternative for each group of lines that does."""
+    # One line of each group is asked for all (an 8-digit line may have dozens of suffixes).
+    groups: dict[tuple[object, ...], tuple[list[str], _Outcome]] = {}
+    for same in _index_of(timeline).alike(origin, asked, lines):
+        outcome = _answered(timeline, entries, origin, same[0], at, mfn, facts)
+        groups.setdefault(outcome.same_as(), ([], outcome))[0].extend(same)
+    for codes, _ in groups.values():
+        codes.sort()
+    named = [(group_name(tuple(codes)), outcome) for codes, outcome in groups.values()]
+    if len(named) == 1:
+        name, outcome = named[0]
+        said = (f"decided as its only statistical line, {name}" if len(lines) == 1 else
+                f"decided line by line: all {len(lines)} ({name}) answer alike")
+        return _Outcome(outcome.additional, outcome.layers, [
+            f"a product list names statistical lines under {format_hts(asked)}: {said}",
+            *outcome.notes], outcome.alternatives)
+    alternatives: list[Alternative] = []
+    for name, outcome in named:
+        under = f"entered under {name}"
+        for alternative in outcome.alternatives or [
+                Alternative(assumptions={}, additional=outcome.additional)]:
+            alternatives.append(Alternative(
+                assumptions={under: True, **alternative.assumptions},
+                additional=alternative.additional))
+    first, chosen = named[0]
+    notes = [f"the answer depends on the statistical line under {format_hts(asked)}, which "
+             "product lists cover differently: " + "; ".join(name for name, _ in named)
+             + f". See alternatives; layers below are those of {first}", *chosen.notes]
+    for _, outcome in named[1:]:
+        notes += [note for note in outcome.notes if note not in notes]
+    return _Outcome(None, chosen.layers, notes, alternatives)
+
+
+def rate_on(
+    timeline: Timeline,
+    entries: Mapping[str, Corrected],
+    *,
+    origin: str,
+    hts: str,
+    coordinate: Coordinate,
+    mfn: Decimal | None = None,
+    facts: Mapping[str, FactValue] | None = None,
+) -> RateAnswer:
+    """The additional duty on goods of an origin and HTS code entered at the coordinate, and
+    with the nomenclature the HTS line, its MFN rate and the total."""
+    facts = dict(facts or {})
+    at = coordinate.effective
+    found = classify(timeline.nomenclature, hts, at)
+    if found is None:
+        outcome = _answered(timeline, entries, origin, hts, at, mfn, facts)
+        outcome.notes.append(NOT_CHECKED.format(code=format_hts(hts)))
+        return _answer(outcome, origin, hts, coordinate, mfn, facts)
+    used, source, mfn_notes = hts_mfn(found, mfn)
+    lines = found.split
+    question, base = _started(timeline, origin, hts, at, used, facts)
+    # The code's own outcome is worked out only when no scope covering part of it bears on
+    # it; one may first bear on it in a run under an assumption, hence the second test.
+    if lines and question.partly:
+        outcome = _by_line(timeline, entries, origin, hts, lines, at, used, facts)
+    else:
+        outcome = _outcome(question, base, entries, used, facts)
+        if lines and question.partly:
+            outcome = _by_line(timeline, entries, origin, hts, lines, at, used, facts)
+    outcome.notes += [*found.notes(), *mfn_notes]
+    return _answer(outcome, origin, hts, coordinate, used, facts, found, source)
+
+
+def _answer(outcome: _Outcome, origin: str, hts: str, coordinate: Coordinate,
+            mfn: Decimal | None, facts: dict[str, FactValue],
+            found: ClassifiedCode | None = None,
+            mfn_source: MfnSource | None = None) -> RateAnswer:
+    additional = outcome.additional
     total = additional + mfn if additional is not None and mfn is not None else None
+    line = found.line if found is not None else None
+    rated = found.rated if found is not None else None
     return RateAnswer(
-        origin=origin, hts=format_hts(hts), entered=at, known=coordinate.known,
-        recorded=coordinate.recorded, mfn=mfn, facts=facts, additional=additional,
-        total=total, layers=tuple(layers), notes=tuple(notes),
-        alternatives=tuple(alternatives),
+        origin=origin, hts=format_hts(hts), entered=coordinate.effective,
+        known=coordinate.known, recorded=coordinate.recorded, mfn=mfn, facts=facts,
+        additional=additional, total=total, layers=tuple(outcome.layers),
+        notes=tuple(outcome.notes), alternatives=tuple(outcome.alternatives),
+        line=format_hts(line.code) if line is not None else None,
+        description=line.description if line is not None else None,
+        path=found.path if found is not None else (),
+        revision=found.revision.revision if found is not None else None,
+        revision_from=found.revision.effective_from if found is not None else None,
+        mfn_source=mfn_source,
+        mfn_general=rated.general if rated is not None else None,
     )

@@ -74,6 +74,9 @@ def change_candidates(timeline: Timeline) -> set[datetime]:
             found.update(_boundaries(quota_paints))  # type: ignore[arg-type]
     for rule in timeline.rules.values():
         found.update(_boundaries(rule.versions))  # type: ignore[arg-type]
+    # A revision of the HTS may change which statistical lines a list covers, or the MFN.
+    for chapter in timeline.nomenclature.chapters.values():
+        found.update(paint.start for paint in chapter.revisions)
     return found
 
 

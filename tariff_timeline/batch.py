@@ -9,7 +9,9 @@ error row in its place, naming the row and the column at fault, and the batch go
 An answer row is flat (`ANSWER_COLUMNS`): the question as asked, `status` (`exact`,
 `depends on facts`, `incomplete` or `refused`), `additional` and `total` as floats, every
 applied measure and its rate, the alternatives (the answer under each assumption about a fact
-not given) with their range, the notes, and for a refused row the `error` and its `field`.
+not given) with their range, the notes, for a refused row the `error` and its `field`, and
+with the HTS nomenclature the `line` used, its `description`, the `revision` and where `mfn`
+came from (`mfn_source`: `given` or `hts`).
 Nothing is held but the row at hand, so memory stays flat in the number of rows; both the
 `tariffs rate --input` command and the HTTP batch endpoint use this module.
 """
@@ -50,7 +52,8 @@ QUESTION_COLUMNS = ("origin", "hts", "entered", "known", "recorded", "mfn")
 ANSWER_COLUMNS = (
     "row", "id", "origin", "hts", "entered", "known", "recorded", "mfn", "facts", "status",
     "additional", "total", "applied", "applied_rates", "alternatives", "additional_min",
-    "additional_max", "notes", "error", "field",
+    "additional_max", "notes", "error", "field", "line", "description", "revision",
+    "mfn_source",
 )
 """The columns of an answer row, in order (CSV and Parquet headers)."""
 
@@ -230,7 +233,9 @@ def flatten(number: int, cells: Mapping[str, Any], answer: RateAnswer) -> Row:
                          for a, o in zip(answer.alternatives, options, strict=True)],
         "additional_min": min(amounts) if amounts else None,
         "additional_max": max(amounts) if amounts else None,
-        "notes": list(answer.notes), "error": None, "field": None,
+        "notes": list(answer.notes), "error": None, "field": None, "line": answer.line,
+        "description": answer.description, "revision": answer.revision,
+        "mfn_source": answer.mfn_source,
     }
 
 

@@ -417,7 +417,12 @@ class TariffTimeline:
                                {e.event.id: e for e in entries})
                 if len(folds) > FOLDS_KEPT:
                     folds.popitem(last=False)
-            answer = checked.answer(*folds[pair])
+            try:
+                answer = checked.answer(*folds[pair])
+            except InvalidInput as problem:
+                # A code that is not a line of the HTS revision in force at its entry date.
+                yield problem
+                continue
             answers[key] = answer
             if len(answers) > ANSWERS_KEPT:
                 answers.popitem(last=False)

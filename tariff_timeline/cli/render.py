@@ -63,6 +63,24 @@ def heading(answer: RateAnswer) -> str:
             f", {_clock(answer.known, 'as known')}, {_clock(answer.recorded, 'as recorded')}")
 
 
+def hts_line(answer: RateAnswer) -> str | None:
+    """The HTS line an answer used and its revision, in words (None without nomenclature)."""
+    if answer.revision is None:
+        return None
+    described = answer.description or "a prefix, not a line of its own"
+    return (f"HTS line {answer.line or answer.hts}: {described} [dim](revision "
+            f"{answer.revision})[/]")
+
+
+def _mfn_total(answer: RateAnswer) -> str:
+    if answer.mfn is not None:
+        source = {"given": " as given", "hts": " from the HTS"}.get(answer.mfn_source or "", "")
+        return f"   total with MFN {answer.mfn}%{source}: [bold]{pct(answer.total)}[/]"
+    if answer.mfn_general is not None:
+        return f"   (MFN {answer.mfn_general}: no total, see notes)"
+    return "   (give --mfn for the total)"
+
+
 def _layers_table(layers: Sequence[Layer]) -> Table:
     table = _table(("measure", "code"), ("rate", "number"), ("applied", "code"), ("why", "text"))
     for layer in layers:
@@ -77,10 +95,11 @@ def print_rate(answer: RateAnswer, show_all: bool = False) -> None:
     shown = [layer for layer in answer.layers if show_all or bears_on_answer(layer)]
     hidden = len(answer.layers) - len(shown)
     out.print(heading(answer), highlight=False)
+    line = hts_line(answer)
+    if line is not None:
+        out.print(line, highlight=False)
     out.print(_layers_table(shown))
-    out.print(f"additional duty: [bold]{pct(answer.additional)}[/]"
-              + (f"   total with MFN {answer.mfn}%: [bold]{pct(answer.total)}[/]"
-                 if answer.mfn is not None else "   (give --mfn for the total)"),
+    out.print(f"additional duty: [bold]{pct(answer.additional)}[/]" + _mfn_total(answer),
               highlight=False)
     for alternative in answer.alternatives:
         assumed = " and ".join(k if v else f"not ({k})"
@@ -101,6 +120,9 @@ def print_explanation(answer: RateAnswer, show_all: bool = False) -> None:
     """A rate answer as a tree: each layer, the rule that decided it, its events with their
     three clocks, and their sources."""
     tree = Tree(heading(answer))
+    line = hts_line(answer)
+    if line is not None:
+        tree.add(line)
     shown = [layer for layer in answer.layers if show_all or bears_on_answer(layer)]
     for layer in shown:
         verdict = "[green]applied[/]" if layer.applied else "[dim]not applied[/]"

@@ -11,7 +11,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from tariff_timeline.domain.nomenclature import RevisionInForce
+from tariff_timeline.domain.nomenclature import ChapterState, RevisionInForce
 from tariff_timeline.domain.timeline import Nomenclature, Timeline
 from tariff_timeline.events import ORIGIN_GROUPS, PolicyEvent
 from tariff_timeline.events.instants import from_micros, micros
@@ -108,6 +108,14 @@ class ReadModelReader:
                     state = self.cache.states.get(version_id, texts[version_id],
                                                   STATE_ADAPTERS[kind])
                 tables[kind][subject.split(":", 1)[1]] = state
+            if hts is not None and hts.isdigit() and not tables["chapter"] and session.execute(
+                    select(VersionRow.id).where(
+                        VersionRow.kind == "chapter", VersionRow.rec_until > r,
+                        VersionRow.known_until > k, VersionRow.rec_from <= r,
+                        VersionRow.known_from <= k).limit(1)).first() is not None:
+                # The code's chapter is not in the HTS the store holds: an empty chapter
+                # says so, where no chapter at all would mean the store holds no HTS.
+                tables["chapter"][hts[:2]] = ChapterState(hts[:2])
         return Timeline(measures=tables["measure"], exemptions=tables["exemption"],
                         quotas=tables["quota"], rules=tables["rule"], deals=tables["deal"],
                         rulings=tables["ruling"],

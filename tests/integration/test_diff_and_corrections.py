@@ -62,8 +62,9 @@ class TestDiffOfTheReciprocalTariffs:
                  for c in result.cells}
         assert cells["JP"][:2] == (24, 15) and "recip-eo14326-jp" in cells["JP"][2]
         assert cells["VN"][:2] == (46, 20) and "recip-eo14326-vn" in cells["VN"][2]
-        # the EU's all-in 15% depends on the MFN rate, which a diff cell does not know
-        assert cells["DE"][:2] == (20, None) and "recip-eo14326-eu" in cells["DE"][2]
+        # the EU's all-in 15% depends on the MFN rate: the HTS general column of 9503.00.00
+        # is Free, so the layer is the whole 15%
+        assert cells["DE"][:2] == (20, 15) and "recip-eo14326-eu" in cells["DE"][2]
 
     def test_effective_dates_8_and_10_april_show_the_pause(
             self, loaded: TariffTimeline) -> None:
