@@ -46,6 +46,7 @@ bench: $(DEV)
 
 ## What the HTS nomenclature costs (issue 10): rate queries with and without it, first use.
 bench-hts: $(DEV)
+	$(BIN)/python -m benchmarks.nomenclature
 	$(BIN)/python -m benchmarks.hts
 
 ## Concurrent writers of issue 13, repeated: each scenario (8 processes importing into one store,

@@ -1,6 +1,9 @@
-"""What the HTS nomenclature costs the bundled timeline (issue 10), measured in one run.
+"""What the HTS nomenclature costs a store of the bundled timeline (issue 10), in one run.
 
-    python -m benchmarks.hts                  (or: make bench-hts)
+    python -m benchmarks.hts                  (or: make bench-hts, with benchmarks.nomenclature)
+
+benchmarks.nomenclature measures the pure rate engine on two folds; this measures what a user
+meets: questions through a store's read model, and the first use of a new default store.
 
 - Rate queries: the same seeded sample of rate questions (origins x bundled HTS lines x entry
   dates in 2025 to mid-2026, each with an MFN rate so that no answer depends on the general
@@ -39,7 +42,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 TARIFFS = str(Path(sys.executable).parent / "tariffs")
 ORIGINS = ("JP", "CN", "CA", "MX", "DE", "GB", "KR", "BR", "IN", "VN", "CH", "CL")
 CODES = ("8703.23.01", "9503.00.00", "7208.10.15", "7601.10.30", "8471.30.01", "0901.11.00",
-         "8542.31.00", "3004.90.92", "4407.11.00", "8708.29.50", "7403.11.00", "9401.61.40")
+         "8542.31.00", "3004.90.92", "4407.11.00", "8708.29.51", "7403.11.00", "9401.61.40")
 FIRST, DAYS = date(2025, 1, 1), 540
 
 

@@ -40,7 +40,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 TARIFFS = str(Path(sys.executable).parent / "tariffs")
 ORIGINS = ("JP", "CN", "CA", "MX", "DE", "GB", "KR", "BR", "IN", "VN", "CH")
 CODES = ("8703.23.01", "9503.00.00", "7208.10.15", "7601.10.30", "8471.30.01", "0901.11.00",
-         "8542.31.00", "3004.90.92", "4407.11.00", "8708.29.50")
+         "8542.31.00", "3004.90.92", "4407.11.00", "8708.29.51")
 FIRST, DAYS = date(2025, 1, 1), 540
 
 
