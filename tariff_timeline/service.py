@@ -521,8 +521,13 @@ class TariffTimeline:
         return cell_history(log, origin_iso, digits, mfn_percent(mfn))
 
     def sources(self) -> list[SourceRow]:
-        """Every citation in the store (corrections applied), with the events citing it."""
-        return sources_of(self._entries(self.store.clock()))
+        """Every citation in the store (corrections applied), with the events citing it: a
+        correction or retraction cites its own sources under its own id."""
+        now = self.store.clock()
+        log = [r for r in self.store.read() if r.recorded_at <= now]
+        revisions = [Corrected(r.seq, r.recorded_at, r.event) for r in log
+                     if isinstance(r.event, EventCorrected | EventRetracted)]
+        return sources_of([*corrected_log(log, now), *revisions])
 
     def coverage(self, at: When | None = None) -> list[CoverageRow]:
         """Per measure and exemption: complete or partial product list, count of codes, note;
@@ -599,7 +604,9 @@ class TariffTimeline:
                                    coordinate)
             chapter = self._nomenclature(coordinate, digits[:2])  # catches up first
             revision = self._revision(coordinate)
-            found = line_at(chapter, digits, coordinate.effective) if chapter.chapters else None
+            # A chapter the HTS lacks comes back empty (no revision): nothing to find in it.
+            found = (line_at(chapter, digits, coordinate.effective)
+                     if any(c.revisions for c in chapter.chapters.values()) else None)
             if found is None:
                 # The nearest lines may lie in other chapters: ask the whole schedule.
                 require_line(self._nomenclature(coordinate), digits, coordinate.effective)

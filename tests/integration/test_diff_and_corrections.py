@@ -62,9 +62,19 @@ class TestDiffOfTheReciprocalTariffs:
                  for c in result.cells}
         assert cells["JP"][:2] == (24, 15) and "recip-eo14326-jp" in cells["JP"][2]
         assert cells["VN"][:2] == (46, 20) and "recip-eo14326-vn" in cells["VN"][2]
-        # the EU's all-in 15% depends on the MFN rate: the HTS general column of 9503.00.00
-        # is Free, so the layer is the whole 15%
-        assert cells["DE"][:2] == (20, 15) and "recip-eo14326-eu" in cells["DE"][2]
+        # the EU's all-in 15% depends on the MFN rate, which a store without the HTS lacks
+        assert cells["DE"][:2] == (20, None) and "recip-eo14326-eu" in cells["DE"][2]
+
+    def test_with_the_hts_the_eu_cell_takes_its_mfn_from_the_general_column(
+            self, loaded_once: TariffTimeline) -> None:
+        # given the whole bundled timeline, HTS nomenclature included
+        result = loaded_once.diff(entered=("2025-08-10", "2025-08-10"),
+                                  known=("2025-07-08", "2025-08-01"),
+                                  origins=["DE"], hts=["9503.00.00"])
+        # then the general column of 9503.00.00 is Free, so the EU's all-in layer is all 15%
+        (cell,) = result.cells
+        assert (cell.before, cell.after) == (20, 15)
+        assert "recip-eo14326-eu" in [e.id for e in cell.events]
 
     def test_effective_dates_8_and_10_april_show_the_pause(
             self, loaded: TariffTimeline) -> None:
