@@ -9,8 +9,8 @@
   and p99) and requests per second over the whole loop. SQLite with 1 worker; PostgreSQL
   (TARIFFS_TEST_POSTGRES_URL or --postgres URL) with 1 and 4 workers.
 - Batch: rows per second through `tariffs rate --input FILE.csv --output FILE.csv` (a child
-  process, its peak RSS from wait4) at two sizes, to show memory stays flat; and through
-  POST /v1/rate/batch (CSV in, JSON Lines out) on the SQLite server at the same two sizes.
+  process, its peak RSS from wait4) at three sizes, to show memory stays flat; and through
+  POST /v1/rate/batch (CSV in, JSON Lines out) on the SQLite server at the same sizes.
 
 Results are printed and written to benchmarks/results/http-<timestamp>.json.
 """
@@ -179,7 +179,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=400, help="HTTP requests per run")
     parser.add_argument("--clients", type=int, default=4, help="client threads")
-    parser.add_argument("--batch-sizes", default="2000,20000", help="two batch sizes")
+    parser.add_argument("--batch-sizes", default="2000,20000,40000",
+                        help="batch sizes (rows), comma-separated")
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--postgres", default=os.environ.get("TARIFFS_TEST_POSTGRES_URL"),
                         help="a PostgreSQL server URL (default: TARIFFS_TEST_POSTGRES_URL)")
