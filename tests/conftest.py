@@ -91,10 +91,11 @@ def loaded(timeline: TariffTimeline) -> TariffTimeline:
     return timeline
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
 def loaded_once(request: pytest.FixtureRequest,
                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[TariffTimeline]:
-    """The bundled dataset loaded once per test module and backend, for read-only questions.
+    """The whole bundled timeline (HTS included) loaded once per test session and backend,
+    for read-only questions: no test writes to it (writes go to `loaded`).
 
     Its clock stands after the last event of the dataset, so the default `known` sees them all.
     """
