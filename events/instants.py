@@ -102,3 +102,12 @@ def describe_instant(at: datetime) -> str:
     if local.time() in (SWITCH_TIME, time(0, 0)):
         return local.date().isoformat()
     return at.isoformat()
+
+
+def describe_cutoff(at: datetime) -> str:
+    """A known or recorded time as people read it: a bare date where it is the end of that day
+    (a date given as the known time), the instant otherwise."""
+    local = at.astimezone(EASTERN)
+    if local == end_of_day(local.date()):
+        return local.date().isoformat()
+    return describe_instant(at)

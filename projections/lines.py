@@ -29,9 +29,10 @@ from tariff_timeline.events import format_hts
 from tariff_timeline.events.instants import describe_instant
 from tariff_timeline.events.nomenclature import HtsLine
 
-NOT_CHECKED = ("{code} was not checked against an HTS revision (this store holds none), and "
-               "the MFN rate is only what the question gave")
-"""The note of every answer from a store without nomenclature."""
+NOT_CHECKED = ("{code} was not checked against an HTS revision: none recorded here was known "
+               "by {known}, and the MFN rate is only what the question gave")
+"""The note of every answer given without nomenclature: the store holds none, or none known at
+the question's known time (a revision published later must not answer for that time)."""
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ from tariff_timeline.domain.timeline import (
     paint_at,
 )
 from tariff_timeline.events import ALL, Rate, Scope, Selector, format_hts
-from tariff_timeline.events.instants import describe_instant
+from tariff_timeline.events.instants import describe_cutoff, describe_instant
 from tariff_timeline.projections.answers import Alternative, EventRef, Layer, RateAnswer
 from tariff_timeline.projections.lines import (
     NOT_CHECKED,
@@ -649,7 +649,8 @@ def rate_on(
     found = classify(timeline.nomenclature, hts, at)
     if found is None:
         outcome = _answered(timeline, entries, origin, hts, at, mfn, facts)
-        outcome.notes.append(NOT_CHECKED.format(code=format_hts(hts)))
+        outcome.notes.append(NOT_CHECKED.format(code=format_hts(hts),
+                                                known=describe_cutoff(coordinate.known)))
         return _answer(outcome, origin, hts, coordinate, mfn, facts)
     used, source, mfn_notes = hts_mfn(found, mfn)
     lines = found.split

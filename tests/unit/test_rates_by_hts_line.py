@@ -243,9 +243,21 @@ def test_a_store_without_nomenclature_answers_as_before_and_says_the_code_was_no
     answer = ask((RECIP,), origin="CN", hts="9999.99.99", entered="2025-08-01")
     assert answer.additional == 10 and answer.mfn is None and answer.total is None
     assert (answer.line, answer.revision, answer.mfn_source) == (None, None, None)
-    assert answer.notes[-1] == ("9999.99.99 was not checked against an HTS revision (this "
-                                "store holds none), and the MFN rate is only what the "
-                                "question gave")
+    assert answer.notes[-1].startswith("9999.99.99 was not checked against an HTS revision: "
+                                       "none recorded here was known by ")
+    assert answer.notes[-1].endswith("and the MFN rate is only what the question gave")
+
+
+def test_a_known_time_before_every_revision_was_published_says_none_was_known_then() -> None:
+    # given a store whose only revision of chapter 09 was published on 10 May 2025
+    # when a question is asked as known on 8 April 2025
+    answer = ask((COFFEE, RECIP), origin="CN", hts="0901.11.00", entered="2025-04-10",
+                 known="2025-04-08")
+    # then no line answers, and the note says none was known then (not that none is held)
+    assert (answer.line, answer.revision, answer.mfn_source) == (None, None, None)
+    assert answer.notes[-1] == ("0901.11.00 was not checked against an HTS revision: none "
+                                "recorded here was known by 2025-04-08, and the MFN rate is "
+                                "only what the question gave")
 
 
 # ---------------------------------------------------------------- where answers are shown
