@@ -89,6 +89,18 @@ def both_sides(values: Sequence[str] | None, field: str, required: bool = False
     return (given[0], given[-1]) if given else (None, None)
 
 
+def diff_times(entered: Sequence[str] | None, known: Sequence[str] | None,
+               recorded: Sequence[str] | None) -> tuple[tuple[str, str],
+                                                     tuple[str | None, str | None],
+                                                     tuple[str | None, str | None]]:
+    """The three clocks of a diff as a caller gives them (each once or twice; the entry date
+    at least once): (before, after) for entered, known and recorded."""
+    first, second = both_sides(entered, "entered", required=True)
+    if first is None or second is None:  # required: both_sides has refused an empty list
+        raise InvalidInput("give it once (both sides) or twice", field="entered")
+    return (first, second), both_sides(known, "known"), both_sides(recorded, "recorded")
+
+
 def parse_facts(pairs: Iterable[str]) -> dict[str, FactValue]:
     """Facts about the goods from KEY=VALUE strings, typed by the facts catalogue."""
     facts: dict[str, FactValue] = {}

@@ -61,7 +61,7 @@ from tariff_timeline.api.problems import (
 from tariff_timeline.api.settings import ApiSettings
 from tariff_timeline.api.web import add_web_page
 from tariff_timeline.domain.errors import InvalidInput, TamperDetected, TariffError
-from tariff_timeline.domain.questions import both_sides, fact_pairs
+from tariff_timeline.domain.questions import diff_times, fact_pairs
 from tariff_timeline.errors import TooLarge, Unauthenticated, WritesDisabled
 from tariff_timeline.events import AnyEvent, PolicyEvent
 from tariff_timeline.projections.answers import (
@@ -364,12 +364,9 @@ def _routes(app: FastAPI, server: Server) -> None:
         """The schedule at the second coordinate compared with the first: items added,
         removed or changed with the events responsible (and changed cells)."""
         def compare() -> Diff:
-            first, second = both_sides(entered, "entered", required=True)
-            if first is None or second is None:
-                raise InvalidInput("give it once (both sides) or twice", field="entered")
-            return timeline.diff(entered=(first, second), known=both_sides(known, "known"),
-                                 recorded=both_sides(recorded, "recorded"), origins=origin or [],
-                                 hts=hts or [])
+            entered_at, known_at, recorded_at = diff_times(entered, known, recorded)
+            return timeline.diff(entered=entered_at, known=known_at, recorded=recorded_at,
+                                 origins=origin or [], hts=hts or [])
         return answered(request, response, compare)
 
     @app.get("/v1/history", response_model=Page[HistoryRow], responses=READ_RESPONSES,

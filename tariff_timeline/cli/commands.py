@@ -54,8 +54,7 @@ from tariff_timeline.cli.render import (
     print_sources,
     verification_json,
 )
-from tariff_timeline.domain.errors import InvalidInput
-from tariff_timeline.domain.questions import both_sides, fact_pairs
+from tariff_timeline.domain.questions import diff_times, fact_pairs
 from tariff_timeline.events import EASTERN, AnyEvent, ImportFile
 from tariff_timeline.projections.answers import RateAnswer
 from tariff_timeline.projections.diff import Diff, diff_csv
@@ -318,12 +317,9 @@ def diff(
     """What changed between the schedule at two coordinates of the three clocks."""
     errors_as_json(as_json)
     def compare() -> Diff:
-        first, second = both_sides(entered, "entered", required=True)
-        if first is None or second is None:
-            raise InvalidInput("give it once (both sides) or twice", field="entered")
-        return timeline.diff(entered=(first, second), known=both_sides(known, "known"),
-                             recorded=both_sides(recorded, "recorded"), origins=origin or [],
-                             hts=hts or [])
+        entered_at, known_at, recorded_at = diff_times(entered, known, recorded)
+        return timeline.diff(entered=entered_at, known=known_at, recorded=recorded_at,
+                             origins=origin or [], hts=hts or [])
 
     timeline = open_timeline(db)
     result = run(compare)
