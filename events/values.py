@@ -393,6 +393,8 @@ FACTS: dict[str, tuple[Literal["bool", "text", "share"], str]] = {
         "where the instrument says so)",
     ),
     "us_content_share": ("share", "share of value that is US content, 0 to 1"),
+    "bifacial_panel": ("bool", "the goods are bifacial solar panels made only of bifacial cells, "
+                       "as the Section 201 solar safeguard's bifacial exclusion defines them"),
 }
 """Facts about the goods that exemptions, quotas and content rules may test."""
 
