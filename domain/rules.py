@@ -180,4 +180,6 @@ def describe_rate(rate: Rate) -> str:
         text = f"{base} on top of MFN"
     if rate.content_fact:
         text += f", on the share of value given by {rate.content_fact}"
+    if rate.heading:
+        text += f" (heading {rate.heading})"
     return text

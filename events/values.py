@@ -334,6 +334,12 @@ EVERYWHERE = Scope(origins=(ALL,), products=(ALL,))
 
 # ---------------------------------------------------------------- rates
 
+Heading = Annotated[
+    str,
+    Field(pattern=r"^99\d\d\.\d\d\.\d\d$",
+          description="A Chapter 99 heading as printed, e.g. 9903.88.03."),
+]
+
 Percent = Annotated[
     Decimal,
     Field(ge=0, le=1000, description="Percent ad valorem, 0 to 1000."),
@@ -359,6 +365,13 @@ class Rate(Frozen):
             "goods (e.g. copper_content_share)."
         ),
     )
+    heading: Heading | None = Field(
+        default=None,
+        description=(
+            "The Chapter 99 heading under which goods are entered at this rate, where the "
+            "instrument or its product list gives one (e.g. 9903.88.03)."
+        ),
+    )
 
     @model_validator(mode="after")
     def _replacement_names_what(self) -> Rate:
@@ -381,6 +394,16 @@ FACTS: dict[str, tuple[Literal["bool", "text", "share"], str]] = {
         "bool",
         "the goods are civil aircraft, or engines, parts or components for use in civil aircraft "
         "(any aircraft but military and unmanned), as a civil-aircraft exemption requires",
+    ),
+    "section_301_list": (
+        "text",
+        "the Section 301 list (1, 2, 3 or 4A) whose U.S. note 20 description the goods match, "
+        "where a line is named on more than one list",
+    ),
+    "described_goods": (
+        "bool",
+        "the goods are those an exclusion or heading describes more narrowly than their HTS "
+        "line (a Section 301 product exclusion's description, for example)",
     ),
     "end_use": ("text", "declared end use (e.g. us_data_center, repair_replacement)"),
     "company": ("text", "importer or producer named by an instrument"),

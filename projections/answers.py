@@ -49,6 +49,7 @@ class Layer(Answer):
     status: str
     rate: Number | None
     rate_rule: str | None
+    heading: str | None = None
     applied: bool
     reason: str
     events: tuple[EventRef, ...]

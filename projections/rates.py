@@ -571,6 +571,7 @@ def _outcome(
             authority=work.measure.authority, program=work.measure.program,
             status=work.status, rate=work.percent if work.rate is not None else None,
             rate_rule=describe_rate(work.rate) if work.rate is not None else None,
+            heading=work.rate.heading if work.rate is not None else None,
             applied=work.applied, reason=work.reason, events=refs,
         ))
     layers.sort(key=lambda layer: (not layer.applied, layer.authority, layer.measure))

@@ -82,9 +82,14 @@ def _mfn_total(answer: RateAnswer) -> str:
 
 
 def _layers_table(layers: Sequence[Layer]) -> Table:
-    table = _table(("measure", "code"), ("rate", "number"), ("applied", "code"), ("why", "text"))
+    # The Chapter 99 column only when some layer names its heading, to keep 80 columns.
+    headed = any(layer.heading for layer in layers)
+    table = _table(("measure", "code"), ("rate", "number"),
+                   *((("ch. 99", "code"),) if headed else ()),
+                   ("applied", "code"), ("why", "text"))
     for layer in layers:
         table.add_row(layer.measure, pct(layer.rate),
+                      *((layer.heading or "-",) if headed else ()),
                       "[green]yes[/]" if layer.applied else "[dim]no[/]", layer.reason)
     return table
 
