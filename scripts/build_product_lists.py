@@ -217,7 +217,7 @@ def _source(fact_id: str, list_name: str, instrument: str | None = None) -> list
     return sources
 
 
-def _write(name: str, comment: str, events: list[dict[str, Any]]) -> None:
+def _write(name: str, comment: str, events: list[dict[str, Any]], header: str = HEADER) -> None:
     named = {(e.event, e.code) for e in SHORT_ENTRIES if e.decision == "named"}
     for event in events:
         for code in event.get("scope", {}).get("products", []):
@@ -241,7 +241,7 @@ def _write(name: str, comment: str, events: list[dict[str, Any]]) -> None:
     Dumper.add_representer(str, represent_str)
     body = yaml.dump({"events": events}, Dumper=Dumper, sort_keys=False, width=100,
                      allow_unicode=True)
-    (ROOT / "data" / name).write_text(HEADER + comment + body, encoding="utf-8")
+    (ROOT / "data" / name).write_text(header + comment + body, encoding="utf-8")
     print(f"data/{name}: {len(events)} events, "
           f"{sum(len(e.get('scope', {}).get('products', [])) for e in events)} codes")
 
