@@ -541,14 +541,19 @@ def _outcome(
     alternatives: list[Alternative] = []
     if base.missing:
         keys = base.missing[:MAX_ASSUMPTIONS]
-        values: set[Decimal | None] = set()
+        totals: set[Decimal | None] = set()
+        shapes: set[tuple[object, ...]] = set()
         for combo in itertools.product((True, False), repeat=len(keys)):
             assume = dict(zip(keys, combo, strict=True))
             # Assuming every missing fact false is what the base run did: reuse it.
             run = _run(question, origin, hts, at, mfn, facts, assume) if any(combo) else base
-            values.add(run.additional)
+            totals.add(run.additional)
+            shapes.add(tuple((w.measure.id, w.applied, w.percent) for w in run.layers))
             alternatives.append(Alternative(assumptions=assume, additional=run.additional))
-        if len(values) > 1:
+        # The answer depends on the facts when the totals differ, or when a total is unknown (a
+        # share not given) and the layers applied differ: equal unknowns must not hide that.
+        depends = len(totals) > 1 or (None in totals and len(shapes) > 1)
+        if depends:
             notes.append("the answer depends on facts not given: "
                          + "; ".join(base.missing)
                          + ". See alternatives; layers below assume each of them false")

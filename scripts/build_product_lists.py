@@ -686,6 +686,171 @@ def border_and_deal_lists() -> None:
            events)
 
 
+NOTE_16 = ROOT / "scripts" / "reference" / "s232-note16.yaml"
+CH73 = "s232-steel-derivatives-ch73"
+
+
+def steel_chapter_73() -> None:
+    """The chapter 73 steel derivatives of U.S. note 16(m) (Proclamation 10896), charged on
+    their full value from 12 Mar 2025 until the April 2026 restructuring (issue 11)."""
+    note = yaml.safe_load(NOTE_16.read_text(encoding="utf-8"))
+    codes = _codes(note["m"]["codes"])
+    added = next(change for change in note["changes"] if change["date"] == "2025-08-18")["added"]
+    parsed = ("U.S. note 16(m) as public parsers of the note give it (arifshehab/tariff-rate-"
+              "tracker resources/s232_metal_chapter_products.csv; brendanxmac/hts-hero, "
+              "2026 Revision 4 note text); the proclamation's annex was not read. Trade press "
+              "counted 155 chapter 73 items where the parsers agree on 154.")
+    via = "arifshehab/tariff-rate-tracker (commit 102252b) and brendanxmac/hts-hero (45e5e09)"
+    p10896 = {"title": "Adjusting Imports of Steel Into the United States (Proclamation 10896 of "
+                       "February 10, 2025); BIS implementation notice (Annex 1: HTSUS text)",
+              "url": "https://www.govinfo.gov/content/pkg/FR-2025-03-05/html/2025-03598.htm",
+              "instrument": "Proclamation 10896",
+              "federal_register": "90 FR 9817 (FR Doc 2025-02833); 90 FR 11249 (FR Doc "
+                                  "2025-03598)", "via": via}
+    p10947 = _source("s232-steel-alu-50", "s232_derivative_products.csv")[:1]
+    p10947[0].pop("via", None)
+    bis = {"title": "Adoption and Procedures of the Section 232 Steel and Aluminum Tariff "
+                    "Inclusions Process (first inclusions round); CBP CSMS #65936570",
+           "url": "https://www.govinfo.gov/content/pkg/FR-2025-08-19/html/2025-15819.htm",
+           "instrument": "BIS inclusions notice",
+           "federal_register": "90 FR 40326 (FR Doc 2025-15819)", "via": via}
+    restructure = {"title": "Proclamation of 2 Apr 2026 restructuring the aluminium, steel and "
+                            "copper tariffs (note 16 replaced on 6 Apr 2026)",
+                   "instrument": "Proclamation 11021 (FR Doc 2026-06960)"}
+    scope_note = ("Chapter 73 derivative articles of U.S. note 16(m), heading 9903.81.90: the duty "
+                  "is on the full value (the heading's text), unlike the other derivatives.")
+    events: list[dict[str, Any]] = [
+        {"id": "s232-steel-ch73-derivatives", "type": "MeasureImposed", "known": "2025-02-10",
+         "measure": CH73, "program": "s232-steel-derivatives", "authority": "Section 232",
+         "title": "Section 232: chapter 73 steel derivative articles (nuts, bolts, screws, "
+                  "springs, wire, structures...), 25% on the full value",
+         "instrument": "Proclamation 10896", "effective_from": "2025-03-12T00:01:00-04:00",
+         "scope": {"origins": ["ALL"], "products": codes, "products_complete": False,
+                   "products_note": scope_note},
+         "rate": {"percent": 25, "heading": "9903.81.90"}, "confidence": "partly",
+         "caveats": [parsed, "Recorded in 2026 for issue 11 (screws and bolts had no steel "
+                     "layer); the nails and stampings of note 16(l) (Proclamation 9980, 2020) "
+                     "are not recorded."],
+         "sources": [p10896]},
+        {"id": "s232-steel-ch73-derivatives-50", "type": "RateChanged", "known": "2025-06-03",
+         "measure": CH73, "instrument": "Proclamation 10947",
+         "effective_from": "2025-06-04T00:01:00-04:00",
+         "rate": {"percent": 50, "heading": "9903.81.90"}, "sources": p10947},
+        {"id": "s232-steel-ch73-derivatives-inclusions", "type": "ScopeAmended",
+         "known": "2025-08-15", "measure": CH73, "instrument": "BIS inclusions notice",
+         "effective_from": "2025-08-18T00:01:00-04:00",
+         "scope": {"origins": ["ALL"], "products": _codes([*codes, *added]),
+                   "products_complete": False,
+                   "products_note": scope_note + " With the 4 lines of note 16(m) added on "
+                                    "18 Aug 2025 (7216.91.00.10, 7302.90.90.00, 7307.19.30, "
+                                    "7307.19.90)."},
+         "confidence": "partly",
+         "caveats": ["The addition of 7302.90.90.00 on 18 Aug 2025 rests on one statement of the "
+                     "Budget Lab tracker's notes; the other three are tagged to the notice."],
+         "sources": [bis]},
+        {"id": "s232-steel-ch73-derivatives-ended", "type": "MeasureRevoked",
+         "known": "2026-04-02", "measure": CH73, "reason": "superseded",
+         "instrument": "Proclamation of 2 Apr 2026 restructuring the aluminium, steel and "
+                       "copper tariffs",
+         "effective_from": "2026-04-06T00:01:00-04:00",
+         "note": "Replaced by the annexes of the April 2026 proclamation.",
+         "sources": [restructure]},
+    ]
+    _write("generated-s232-steel-ch73.yaml",
+           "# Chapter 73 steel derivatives of U.S. note 16(m) (issue 11).\n", events)
+
+
+def _corrected(name: str, event_id: str, reason: str, sources: list[dict[str, str]],
+               changes: dict[str, Any]) -> dict[str, Any]:
+    """An EventCorrected of a hand-written event of data/, with some fields changed."""
+    from tariff_timeline.importing.files import read_file
+
+    located, problems = read_file(ROOT / "data" / name)
+    if problems:
+        raise SystemExit(f"data/{name}: {problems}")
+    event = next(item.event for item in located if item.event.id == event_id)
+    replacement = {"id": event.id, "type": event.type,
+                   **event.model_dump(mode="json", exclude_defaults=True)} | changes
+    return {"id": f"issue11-fix-{event_id}", "type": "EventCorrected", "known": "2026-11-30",
+            "corrects": event_id, "reason": reason, "sources": sources,
+            "replacement": replacement}
+
+
+CIVIL_USE_NOTE = ("Only for civil aircraft and their engines, parts and components for use in "
+                  "civil aircraft (all aircraft other than military aircraft and unmanned "
+                  "aircraft); state civil_aircraft_use.")
+
+
+def issue_11_fixes() -> None:
+    """Issue 11: the Swiss and UK civil-aircraft exemptions on the condition of civil use (the
+    EU, Japanese and Korean ones are in data/zz-corrections-issue11.yaml), and the UK derivative
+    rate of the chapter 73 derivatives (full value), which must follow the UK's rate on the
+    steel content of the other derivatives."""
+    floor = _rows("floor_exempt_products.csv")
+
+    def group(cats: tuple[str, ...]) -> list[str]:
+        return _codes(r["hts8"] for r in floor
+                      if r["country_group"] == "swiss" and r["category"] in cats)
+
+    other = group(("pharma", "ptaap"))
+    aircraft = [c for c in group(("civil_aircraft",)) if c not in set(other)]
+    ch_notice = _source("ch-39-to-15", "floor_exempt_products.csv")
+    partly_ch = ["The US implementing notice is not cited by the reference; retroactivity to "
+                 "14 Nov 2025 was confirmed by the Swiss government on 10 Dec 2025, taken here "
+                 "as the day it was known."]
+    why = ("A civil-aircraft exemption covers goods for use in civil aircraft only; these lines "
+           "were exempt here without that condition (issue 11).")
+    fixed = {"title": "Issue 11: civil-aircraft exemptions need the condition of civil use",
+             "instrument": "Agreement on Trade in Civil Aircraft, as the deals' notices apply it"}
+    swiss = {"id": "ch-mfn-only-exemption", "type": "ExemptionGranted", "known": "2025-12-10",
+             "exemption": "ch-mfn-only-goods",
+             "title": "Swiss generics and PTAAP goods: no reciprocal layer",
+             "applies_to": {"programs": ["ieepa-reciprocal"]},
+             "effective_from": "2025-11-14T00:01:00-05:00",
+             "scope": {"origins": ["CH", "LI"], "products": other, "products_complete": True,
+                       "products_note": "Pharmaceutical and PTAAP lines for Switzerland; its "
+                                        "civil-aircraft lines are in ch-civil-aircraft-exemption."},
+             "confidence": "partly", "caveats": partly_ch, "sources": ch_notice}
+    events: list[dict[str, Any]] = [
+        {"id": "issue11-fix-ch-mfn-only-exemption", "type": "EventCorrected",
+         "known": "2026-11-30", "corrects": "ch-mfn-only-exemption",
+         "reason": why + " They move to the conditional exemption ch-civil-aircraft.",
+         "sources": [fixed], "replacement": swiss},
+        {"id": "ch-civil-aircraft-exemption", "type": "ExemptionGranted", "known": "2025-12-10",
+         "exemption": "ch-civil-aircraft",
+         "title": "Swiss civil aircraft and parts: no reciprocal layer",
+         "applies_to": {"programs": ["ieepa-reciprocal"]},
+         "effective_from": "2025-11-14T00:01:00-05:00",
+         "scope": {"origins": ["CH", "LI"], "products": aircraft, "products_complete": True,
+                   "products_note": "Civil aircraft lines for Switzerland (those not also generics "
+                                    "or PTAAP goods)."},
+         "conditions": [{"fact": "civil_aircraft_use", "equals": True}],
+         "note": CIVIL_USE_NOTE, "confidence": "partly",
+         "caveats": [*partly_ch, "Recorded in 2026 with the fix of issue 11; until then the "
+                     "lines were in ch-mfn-only-exemption without the condition."],
+         "sources": [dict(source) for source in ch_notice]},
+    ]
+    events.append(_corrected("s232-autos.yaml", "uk-eo14309-aircraft", why, [dict(fixed)], {
+        "conditions": [{"fact": "civil_aircraft_use", "equals": True}],
+        "note": CIVIL_USE_NOTE}))
+    # The UK's chapter 73 rate is recorded here, after uk-derivatives-stay-25 (s232-steel-
+    # aluminium.yaml), whose 25% on the steel content selects the whole derivatives program:
+    # of two exemptions with a rate for one layer, the later in the fold's order decides.
+    p10947 = _source("s232-steel-alu-50", "s232_derivative_products.csv")[:1]
+    p10947[0].pop("via", None)
+    events.append(
+        {"id": "s232-steel-ch73-derivatives-uk-25", "type": "ExemptionGranted",
+         "known": "2025-06-03", "exemption": "s232-steel-ch73-uk-25",
+         "title": "United Kingdom chapter 73 steel derivatives stay at 25% on the full value",
+         "applies_to": {"measures": [CH73]}, "scope": {"origins": ["GB"], "products": ["ALL"]},
+         "rate": {"percent": 25, "heading": "9903.81.97"}, "instrument": "Proclamation 10947",
+         "effective_from": "2025-06-04T00:01:00-04:00", "sources": p10947})
+    _write("zz-generated-issue11-fixes.yaml",
+           "# Issue 11: civil-use conditions for the Swiss and UK civil-aircraft exemptions,\n"
+           "# and the UK rate of the chapter 73 derivatives; named to sort after the files\n"
+           "# whose events it corrects or must follow.\n", events)
+
+
 def section_122() -> None:
     """The goods outside the February 2026 Section 122 surcharge."""
     codes = _codes(r["hts8"] for r in _rows("s122_exempt_products.csv"))
@@ -718,6 +883,8 @@ def main() -> None:
     metals_2026()
     border_and_deal_lists()
     section_122()
+    steel_chapter_73()
+    issue_11_fixes()
 
 
 if __name__ == "__main__":

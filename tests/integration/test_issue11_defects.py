@@ -225,3 +225,67 @@ def test_eu_and_uk_steel_in_2023_depends_on_the_quota_and_says_so(
     # and Proclamation 10896 closed both on 12 Mar 2025
     assert loaded_once.rate_on(origin=origin, hts="7208.10",
                                entered="2025-03-12").additional == 25
+
+
+# ------------------------------------------------------------------ civil use of civil aircraft
+
+
+@pytest.mark.parametrize(("origin", "entered", "program"), [
+    ("GB", "2025-08-01", "s232-aluminium-derivatives"),
+    ("CH", "2025-12-01", "ieepa-reciprocal"),
+])
+def test_a_uk_or_swiss_civil_aircraft_exemption_asks_for_civil_use(
+        loaded_once: TariffTimeline, origin: str, entered: str, program: str) -> None:
+    # Given aircraft parts (8807.30.00) and the UK (EO 14309) and Swiss (deal of 14 Nov 2025)
+    # civil-aircraft exemptions, which cover goods for use in civil aircraft only
+    answer = loaded_once.rate_on(origin=origin, hts="8807.30.00", entered=entered)
+    # Then the answer asks whether the goods are for civil use instead of assuming they are
+    assert any("civil_aircraft_use = true" in alt.assumptions for alt in answer.alternatives)
+    civil = loaded_once.rate_on(origin=origin, hts="8807.30.00", entered=entered,
+                                facts={"civil_aircraft_use": True,
+                                       "aluminium_content_share": "0.3",
+                                       "steel_content_share": "0.1"})
+    assert not any(layer.applied for layer in civil.layers if layer.program == program)
+
+
+def test_unknown_totals_still_show_the_facts_they_depend_on(
+        loaded_once: TariffTimeline) -> None:
+    # Given Swiss aircraft parts whose metal shares are not given (so no total either way)
+    answer = loaded_once.rate_on(origin="CH", hts="8807.30.00", entered="2025-12-01")
+    # Then the civil-use alternative is not dropped because both totals are unknown
+    assert answer.additional is None
+    assert any("depends on facts not given" in note for note in answer.notes)
+
+
+# ------------------------------------------------------------------ chapter 73 steel derivatives
+
+
+@pytest.mark.parametrize(("origin", "entered", "known", "rate", "heading"), [
+    ("DE", "2025-03-11", None, None, None),
+    ("DE", "2025-04-01", None, Decimal(25), "9903.81.90"),
+    ("DE", "2025-09-01", None, Decimal(50), "9903.81.90"),
+    ("DE", "2025-09-01", "2025-06-02", Decimal(25), "9903.81.90"),
+    ("GB", "2025-09-01", None, Decimal(25), "9903.81.97"),
+])
+def test_screws_and_bolts_pay_the_chapter_73_steel_derivative_duty_on_their_full_value(
+        loaded_once: TariffTimeline, origin: str, entered: str, known: str | None,
+        rate: Decimal | None, heading: str | None) -> None:
+    # Given bolts (7318.15.20) of U.S. note 16(m): 25% from 12 Mar 2025 (Proclamation 10896,
+    # heading 9903.81.90), 50% from 4 Jun 2025 (Proclamation 10947), the UK at 25%
+    answer = loaded_once.rate_on(origin=origin, hts="7318.15.20", entered=entered, known=known)
+    layers = [layer for layer in answer.layers
+              if layer.measure == "s232-steel-derivatives-ch73" and layer.applied]
+    # Then the layer is charged on the full value, with its heading
+    if rate is None:
+        assert layers == []
+        return
+    assert [(layer.rate, layer.heading) for layer in layers] == [(rate, heading)]
+    assert answer.additional is not None
+
+
+def test_the_uk_steel_content_rate_no_longer_reaches_chapter_73_goods(
+        loaded_once: TariffTimeline) -> None:
+    # Given a UK bolt on 1 Sep 2025, whose steel share is not stated
+    answer = loaded_once.rate_on(origin="GB", hts="7318.15.20", entered="2025-09-01")
+    # Then the 25% is on the full value: no share is asked for
+    assert answer.additional == 25

@@ -219,3 +219,20 @@ def test_an_exclusion_does_not_lift_a_four_year_review_rate(loaded_once: TariffT
                                 facts={"described_goods": True})
     assert _applied(excepted) == {}
     assert _applied(later) == {"s301-cn-2024-100": Decimal(100)}
+
+
+# ------------------------------------------------------------------ coverage
+
+
+def test_coverage_says_which_section_301_and_201_lists_are_partial(
+        loaded_once: TariffTimeline) -> None:
+    # Given the lists as read (List 1 lacks electric vehicles renumbered in 2022; the 201 solar
+    # scope lacks CSPV cells inside other products) and the 178 exclusions read whole
+    rows = {row.id: row for row in loaded_once.coverage(at="2025-10-01")}
+    # Then coverage reports each list as complete or partial, with its size and why
+    for measure in ("s301-cn-list-1", "s301-cn-list-3", "s301-cn-list-4a", "s201-solar-2022"):
+        assert rows[measure].products_complete is False, measure
+        assert rows[measure].products_note
+    assert rows["s301-cn-list-3"].codes is not None and rows["s301-cn-list-3"].codes > 6000
+    assert rows["s301-cn-exclusions-2025-09-lines"].products_complete is True
+    assert rows["s301-cn-2024-100"].codes == 10

@@ -168,7 +168,8 @@ CASES: list[Case] = [
     ("KR", "9401.61.40.11", "2025-11-20", "2025-12-05", "0", {}, 15, "Korea notice of 3 Dec 2025: Korean wood products at most 15%, retroactive to 14 Nov"),
     ("KR", "9401.61.40.11", "2025-11-10", "2025-12-05", "0", {}, 25, "Korea notice: the wood cap starts on 14 Nov 2025"),
     ("CH", "8802.40.01.80", "2025-11-20", "2025-11-30", "0", {}, 39, "Before the Swiss implementation was known: aircraft paid 39%"),
-    ("CH", "8802.40.01.80", "2025-11-20", "2025-12-15", "0", {}, 0, "ch-39-to-15: Swiss aircraft MFN only, retroactive to 14 Nov 2025"),
+    ("CH", "8802.40.01.80", "2025-11-20", "2025-12-15", "0", {"civil_aircraft_use": True}, 0, "ch-39-to-15: Swiss civil aircraft MFN only, retroactive to 14 Nov 2025"),
+    ("CH", "8802.40.01.80", "2025-11-20", "2025-12-15", "0", {"civil_aircraft_use": False}, 15, "ch-39-to-15: the exemption is for civil aircraft only; other aircraft pay the 15% ceiling"),
 ]
 
 
