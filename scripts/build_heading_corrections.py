@@ -337,27 +337,6 @@ def rate_of(event: PolicyEvent) -> Rate | None:
     return None
 
 
-def unheaded_measures(events: dict[str, PolicyEvent]) -> dict[str, str]:
-    """The measures a left event's rate can stand for in an answer's layer, and why."""
-    programs: dict[str, set[str]] = {}
-    for event in events.values():
-        if isinstance(event, MeasureImposed):
-            programs.setdefault(event.program, set()).add(event.measure)
-    found: dict[str, str] = {}
-    for eid, why in LEFT.items():
-        event = events[eid]
-        if isinstance(event, MeasureImposed | RateChanged):
-            names = {event.measure}
-        elif isinstance(event, ExemptionGranted):
-            names = set(event.applies_to.measures).union(
-                *(programs.get(p, set()) for p in event.applies_to.programs))
-        else:
-            names = set()
-        for name in names:
-            found.setdefault(name, f"{eid}: {why}")
-    return found
-
-
 def rows(revision: str) -> dict[str, dict[str, str]]:
     with (HTS_DIR / REVISIONS[revision].file).open(encoding="utf-8") as handle:
         return {row["hts_dotted"]: row for row in csv.DictReader(handle)
