@@ -57,8 +57,8 @@ def test_diff_between_two_known_dates_lists_the_31_july_rates_in_json_csv_and_a_
     rows = list(csv.DictReader(io.StringIO(run([*args, "--csv"], home, db).stdout)))
     jp = next(r for r in rows if r["id"] == "ieepa-recip-jp")
     assert (jp["before"], jp["after"], jp["instruments"]) == (
-        "24% in place of ieepa-recip-baseline", "15% in place of ieepa-recip-baseline",
-        "Executive Order 14326")
+        "24% in place of ieepa-recip-baseline (heading 9903.01.53)",
+        "15% in place of ieepa-recip-baseline (heading 9903.02.30)", "Executive Order 14326")
 
 
 def test_diff_between_8_and_10_april_shows_the_pause(store: tuple[Path, str]) -> None:

@@ -76,4 +76,6 @@ def test_event_log_carries_all_three_clocks(loaded: TariffTimeline) -> None:
     assert own[:3] == ["recip-country-rates-jp", "recip-pause-jp", "recip-pause-ext-aug1-jp"]
     assert {"jp-eo14345", "ieepa-collection-ended-recip-jp"} <= {r.id for r in rows}
     assert all(r.known and r.recorded for r in rows)
-    assert all(r.effective_from or r.effective_until for r in rows if r.type != "CourtRuled")
+    # A ruling and a correction (of the data, not of policy) have no effective time of their own.
+    assert all(r.effective_from or r.effective_until for r in rows
+               if r.type not in ("CourtRuled", "EventCorrected"))

@@ -15,6 +15,11 @@ from tests.conftest import FakeClock
 
 EO14326 = {"jp": 15, "kr": 15, "tw": 20, "vn": 20, "in": 25, "kh": 19}
 ANNEX_I = {"jp": 24, "kr": 25, "tw": 32, "vn": 46, "in": 26, "kh": 49}
+# Their Chapter 99 headings (data/zzz-corrections-headings.json).
+EO14326_HEADING = {"jp": "9903.02.30", "kr": "9903.02.56", "tw": "9903.02.60",
+                   "vn": "9903.02.69", "in": "9903.02.26", "kh": "9903.02.11"}
+ANNEX_I_HEADING = {"jp": "9903.01.53", "kr": "9903.01.54", "tw": "9903.01.61",
+                   "vn": "9903.01.72", "in": "9903.01.55", "kh": "9903.01.75"}
 
 
 @pytest.fixture
@@ -48,8 +53,9 @@ class TestDiffOfTheReciprocalTariffs:
             change = changed[f"ieepa-recip-{cc}"]
             assert change.change == "changed"
             assert [(f.field, f.before, f.after) for f in change.fields] == [
-                ("rate", f"{ANNEX_I[cc]}% in place of ieepa-recip-baseline",
-                 f"{rate}% in place of ieepa-recip-baseline")]
+                ("rate", f"{ANNEX_I[cc]}% in place of ieepa-recip-baseline "
+                 f"(heading {ANNEX_I_HEADING[cc]})",
+                 f"{rate}% in place of ieepa-recip-baseline (heading {EO14326_HEADING[cc]})")]
             assert [e.id for e in change.events] == [f"recip-eo14326-{cc}"]
             assert change.events[0].sources[0].instrument == "Executive Order 14326"
 
@@ -87,7 +93,7 @@ class TestDiffOfTheReciprocalTariffs:
         assert jp.events[0].id == "recip-pause-jp"
         assert jp.events[0].sources[0].instrument == "Executive Order 14266"
         china = next(c for c in result.changes if c.id == "ieepa-recip-cn")
-        assert ("rate", "125% in place of ieepa-recip-baseline") in {
+        assert ("rate", "125% in place of ieepa-recip-baseline (heading 9903.01.63)") in {
             (f.field, f.after) for f in china.fields}
 
 
@@ -114,7 +120,9 @@ class TestCorrections:
                              recorded=(before, clock.now.isoformat()),
                              origins=["JP"], hts=["9503.00.00"])
         (change,) = result.changes
-        assert change.events[0].corrected_by == ("recip-country-rates-jp.corrected-1",)
+        # after the bundled correction that gave the rate its heading
+        assert change.events[0].corrected_by == ("heading-recip-country-rates-jp",
+                                                 "recip-country-rates-jp.corrected-1")
         assert [(c.before, c.after) for c in result.cells] == [(24, 26)]
 
     def test_correcting_again_to_the_same_content_records_nothing_and_to_other_content_once(
@@ -139,14 +147,19 @@ class TestCorrections:
         loaded.correct("recip-country-rates-jp", JP_26, reason="Annex I misread as 24%")
         rows = loaded.history("ieepa-recip-jp").rows
         versions = [r for r in rows if r.id == "recip-country-rates-jp"]
+        # the bundled data already corrects it once (its heading, same rate), then this one
         assert [(v.version, v.recorded) for v in versions] == [
-            ("superseded", first_recorded), ("correction", clock.now)]
-        assert versions[0].superseded_by == ("recip-country-rates-jp.corrected-1",)
+            ("superseded", first_recorded), ("correction", first_recorded),
+            ("correction", clock.now)]
+        assert versions[0].superseded_by == ("heading-recip-country-rates-jp",
+                                             "recip-country-rates-jp.corrected-1")
         assert versions[0].after.startswith("2025-04-09: in force 24%")
-        assert versions[1].after.startswith("2025-04-09: in force 26%")
-        # as recorded before the correction, the history has one version only
+        assert versions[1].after.startswith("2025-04-09: in force 24%")
+        assert versions[2].after.startswith("2025-04-09: in force 26%")
+        # as recorded before the correction, the history has the bundled versions only
         earlier = loaded.history("ieepa-recip-jp", recorded=first_recorded.isoformat()).rows
-        assert [r.version for r in earlier if r.id == "recip-country-rates-jp"] == ["current"]
+        assert [r.version for r in earlier if r.id == "recip-country-rates-jp"] == [
+            "superseded", "correction"]
 
     def test_a_correction_is_read_from_a_file_holding_the_replacement_event(
             self, loaded: TariffTimeline, tmp_path: Path) -> None:

@@ -43,6 +43,9 @@ def test_the_pure_layers_and_the_data_are_inside_the_root(wheel: zipfile.ZipFile
         assert f"tariff_timeline/{module}" in names, module
     bundled = {n for n in names if n.startswith("tariff_timeline/data/") and n.endswith(".yaml")}
     assert len(bundled) == len(list((REPO / "data").glob("*.yaml")))
+    # The top-level JSON files too (the Section 301 measures, the heading corrections).
+    for path in (REPO / "data").glob("*.json"):
+        assert f"tariff_timeline/data/{path.name}" in names, path.name
 
 
 def test_the_console_script_is_still_called_tariffs(wheel: zipfile.ZipFile) -> None:
