@@ -235,6 +235,10 @@ HEADINGS: dict[str, Heading] = {
         "9903.76.20", "2025-32", "+ 10%",
         "wood products of the United Kingdom of U.S. note 37(d) and (f) (the furniture and "
         "cabinet lines this exemption names), + 10%."),
+    "s232-derivatives-407-steel": Heading(
+        "9903.81.91", "2025-32", "+ a duty of 50% upon the value of the steel",
+        "derivative iron or steel products of U.S. note 16(n), on the value of the steel "
+        "content: the event's lines are the reference list's 9903.81.91 lines, all of them."),
     "s232-semis-procl11002": Heading(
         "9903.79.01", "2026-04", "+25%",
         "semiconductor articles (U.S. note 39(a) and (b)), + 25%."),
@@ -272,7 +276,6 @@ LEFT: dict[str, str] = {
                                     "(9903.76.03 stays at + 25%).",
     "s232-alu-derivatives-2025-03": f"{SEVERAL}: aluminium derivatives 9903.85.04, .07, .08.",
     "s232-alu-derivatives-50": f"{SEVERAL}: aluminium derivatives 9903.85.04, .07, .08.",
-    "s232-derivatives-407-steel": f"{SEVERAL}: steel derivatives 9903.81.89-.93.",
     "uk-steel-stays-25": f"{SEVERAL}: UK steel 9903.81.94/.95 and aluminium 9903.85.12.",
     "uk-derivatives-stay-25": f"{SEVERAL}: UK steel derivatives 9903.81.96-.99.",
     "uk-alu-derivatives-stay-25": f"{SEVERAL}: UK aluminium derivatives 9903.85.13-.15.",

@@ -151,9 +151,15 @@ LIST_4B = ListSpec("4B", "s301-cn-list-4b", "4B", "9903.88.16",
                    "Section 301 China, List 4B: announced at 10%, then 15%, suspended before "
                    "it took effect")
 LIST_MEASURES = [spec.measure for spec in LISTS]
-INCOMPLETE = ("Partial: a line renumbered since USTR last conformed the lists may be missing "
-              "(electric vehicles, 8703.80.00 since 2022, paid 25% before the four-year review "
-              "by USTR's own tables, and are on no list here).")
+INCOMPLETE = ("Partial: a line renumbered since USTR last conformed the lists, or moved by the "
+              "reference list to a later heading, may be missing.")
+EV_LINES = ("87024031", "87024061", "87029031", "87029061", "87036000", "87037000", "87038000",
+            "87039001")
+LIST_1_EVS = ("The reference list names the electric and hybrid vehicle lines (8702.40.31/.61, "
+              "8702.90.31/.61, 8703.60.00, 8703.70.00, 8703.80.00, 8703.90.01) only under the "
+              "2024 review's 9903.91.03; the review's Annex A gives their Section 301 rate "
+              "before it as 25% (89 FR 76581), and List 1 named the motor vehicles of 8702 and "
+              "8703, so they are kept on List 1 here.")
 
 
 class Increase(NamedTuple):
@@ -275,12 +281,16 @@ def _rate(percent: float, heading: str, replaces: list[str] | None = None) -> di
 
 
 def _grouped(rows: list[dict[str, str]]) -> dict[str, list[str]]:
-    """HTS-8 codes by list key of the reference file (jan26 split by its heading)."""
+    """HTS-8 codes by list key of the reference file (jan26 split by its heading), with the
+    vehicle lines the reference list moved to the review put back on List 1 (LIST_1_EVS)."""
     heads = {"9903.91.06": "jan26_25", "9903.91.07": "jan26_50", "9903.91.08": "jan26_100"}
     out: dict[str, list[str]] = defaultdict(list)
     for row in rows:
         key = heads[row["ch99_code"]] if row["list"] == "biden_jan26" else row["list"]
         out[key].append(row["hts8"])
+    if set(EV_LINES) - set(out["biden_100"]):
+        raise SystemExit("LIST_1_EVS names lines the reference list no longer moves")
+    out["1"].extend(EV_LINES)
     return {key: sorted(set(codes)) for key, codes in out.items()}
 
 
@@ -314,12 +324,24 @@ def list_events(groups: dict[str, list[str]], known: set[str]) -> list[dict[str,
                 "rate": _rate(percent, heading or spec.heading), "sources": [notice.source()]}
 
     one, two, three, three_g, four_a = LISTS
+    def in_transit(event: str, exemption: str, title: str, day: str, start: str, end: str,
+                   notice: Notice) -> dict[str, Any]:
+        # The 10% kept by goods exported before 10 May 2019 (heading 9903.88.09), for a while.
+        return {"id": event, "type": "ExemptionGranted", "known": day, "exemption": exemption,
+                "title": title, "applies_to": {"measures": [three.measure, three_g.measure]},
+                "scope": {"origins": ORIGINS, "products": ["ALL"]},
+                "conditions": [{"fact": "in_transit", "equals": True}],
+                "rate": {"percent": 10, "heading": "9903.88.09"},
+                "instrument": notice.instrument,
+                "effective_from": _instant(start, ET_SUMMER),
+                "effective_until": _instant(end, ET_SUMMER), "sources": [notice.source()]}
+
     lines_note = ("The reference list is by HTS-8; where U.S. note 20 names a line only in part "
                   "(by description or statistical suffix) the whole line is charged here, and "
                   "the product exclusions USTR granted before 2024 are not recorded.")
     events = [
         imposed(one, "s301-cn-list-1", "2018-06-15", _instant("2018-07-06", ET_SUMMER), 25,
-                LIST_1, [lines_note]),
+                LIST_1, [lines_note, LIST_1_EVS]),
         imposed(two, "s301-cn-list-2", "2018-08-07", _instant("2018-08-23", ET_SUMMER), 25,
                 LIST_2, [lines_note]),
     ]
@@ -355,32 +377,18 @@ def list_events(groups: dict[str, list[str]], known: set[str]) -> list[dict[str,
         events.append(changed(spec, f"{spec.measure}-25", "2019-05-08",
                               _instant("2019-05-10", ET_SUMMER), 25, LIST_3_25))
     events += [
-        {"id": "s301-cn-list-3-in-transit", "type": "ExemptionGranted", "known": "2019-05-15",
-         "exemption": "s301-cn-list-3-exported-before-may-10",
-         "title": "List 3 goods exported to the US before 10 May 2019 stay at 10%",
-         "applies_to": {"measures": [three.measure, three_g.measure]},
-         "scope": {"origins": ORIGINS, "products": ["ALL"]},
-         "conditions": [{"fact": "in_transit", "equals": True}],
-         "rate": {"percent": 10, "heading": "9903.88.09"},
-         "instrument": LIST_3_CUTOFF.instrument,
-         "effective_from": _instant("2019-05-10", ET_SUMMER),
-         "effective_until": _instant("2019-06-01", ET_SUMMER),
-         "confidence": "partly",
-         "caveats": ["Dated to the notice that created heading 9903.88.09 (84 FR 21892); CBP "
-                     "may have applied the export date earlier, which is not recorded."],
-         "sources": [LIST_3_CUTOFF.source(), LIST_3_25.source()]},
-        {"id": "s301-cn-list-3-in-transit-extended", "type": "ExemptionGranted",
-         "known": "2019-05-31", "exemption": "s301-cn-list-3-exported-before-may-10-extended",
-         "title": "List 3 goods exported before 10 May 2019 and entered by 15 Jun 2019 stay at "
-                  "10% (period extended)",
-         "applies_to": {"measures": [three.measure, three_g.measure]},
-         "scope": {"origins": ORIGINS, "products": ["ALL"]},
-         "conditions": [{"fact": "in_transit", "equals": True}],
-         "rate": {"percent": 10, "heading": "9903.88.09"},
-         "instrument": LIST_3_TRANSIT.instrument,
-         "effective_from": _instant("2019-06-01", ET_SUMMER),
-         "effective_until": _instant("2019-06-15", ET_SUMMER),
-         "sources": [LIST_3_TRANSIT.source()]},
+        in_transit("s301-cn-list-3-in-transit", "s301-cn-list-3-exported-before-may-10",
+                   "List 3 goods exported to the US before 10 May 2019 stay at 10%",
+                   "2019-05-15", "2019-05-10", "2019-06-01", LIST_3_CUTOFF) | {
+            "confidence": "partly",
+            "caveats": ["Dated to the notice that created heading 9903.88.09 (84 FR 21892); CBP "
+                        "may have applied the export date earlier, which is not recorded."],
+            "sources": [LIST_3_CUTOFF.source(), LIST_3_25.source()]},
+        in_transit("s301-cn-list-3-in-transit-extended",
+                   "s301-cn-list-3-exported-before-may-10-extended",
+                   "List 3 goods exported before 10 May 2019 and entered by 15 Jun 2019 stay at "
+                   "10% (period extended)", "2019-05-31", "2019-06-01", "2019-06-15",
+                   LIST_3_TRANSIT),
         imposed(four_a, "s301-cn-list-4a", "2019-08-13", _instant("2019-09-01", ET_SUMMER), 10,
                 LIST_4, [lines_note]),
         changed(four_a, "s301-cn-list-4a-15", "2019-08-27", _instant("2019-09-01", ET_SUMMER),

@@ -82,14 +82,11 @@ def _mfn_total(answer: RateAnswer) -> str:
 
 
 def _layers_table(layers: Sequence[Layer]) -> Table:
-    # The Chapter 99 column only when some layer names its heading, to keep 80 columns.
-    headed = any(layer.heading for layer in layers)
-    table = _table(("measure", "code"), ("rate", "number"),
-                   *((("ch. 99", "code"),) if headed else ()),
-                   ("applied", "code"), ("why", "text"))
+    table = _table(("measure", "code"), ("rate", "number"), ("applied", "code"), ("why", "text"))
     for layer in layers:
-        table.add_row(layer.measure, pct(layer.rate),
-                      *((layer.heading or "-",) if headed else ()),
+        # The Chapter 99 heading goes under the measure: no column of its own at 80 columns.
+        measure = layer.measure + (f"\n[dim]ch. 99 {layer.heading}[/]" if layer.heading else "")
+        table.add_row(measure, pct(layer.rate),
                       "[green]yes[/]" if layer.applied else "[dim]no[/]", layer.reason)
     return table
 

@@ -65,8 +65,10 @@ KNOWN: list[tuple[str, str, str, str | None, dict[str, object], Decimal, str]] =
      "Section 301 charges products of China; Hong Kong is not covered (83 FR 28710)"),
     # The four-year review
     ("CN", "8703.80.00", "2024-10-01", None, {}, Decimal(100), REVIEW + ": EVs 100%"),
-    ("CN", "8703.80.00", "2024-10-01", "2024-09-12", {}, Decimal(0),
-     REVIEW + ": the increase was not known before 13 Sep 2024"),
+    ("CN", "8703.80.00", "2024-10-01", "2024-09-12", {}, Decimal(25),
+     REVIEW + ": the increase was not known before 13 Sep 2024; List 1's 25% until then"),
+    ("CN", "8703.80.00", "2023-06-01", None, {}, Decimal(25),
+     REVIEW + ", Annex A: electric vehicles paid 25% before the review (List 1)"),
     ("CN", "8541.42.00", "2024-10-01", None, {}, Decimal(50), REVIEW + ": solar cells 50%"),
     ("CN", "2804.61.00", "2024-12-31", None, {}, Decimal(0), REVIEW + ": polysilicon from 2025"),
     ("CN", "2804.61.00", "2025-01-02", "2025-01-01", {}, Decimal(50), REVIEW + ": polysilicon 50%"),
