@@ -419,7 +419,7 @@ REALISTIC_MIX: tuple[tuple[float, str], ...] = (
   condition) and their revocations 2%: the bundled data has 62 exemptions for 99 measures,
   41 on one origin, 32 on 8/10-digit codes and 26 conditional, and on a sampled cell a mean
   of 0.13 bear (median 0, p99 2, max 5);
-- quotas opened 0.5% (one origin, 1-3 8-digit lines, on a measure of that origin) and quota
+- quotas opened 0.5% (one origin, 1-3 lines, on a measure of that origin) and quota
   periods 8% (QuotaChanged: a new period's volume, now and then a close): the bundled data
   opens 12 and changes 9, and at most one bears on a sampled cell (mean 0.002);
 - nomenclature line changes 1% (NomenclatureRevised of one chapter: 1-3 lines added, 1-2
@@ -744,14 +744,20 @@ class RealisticGenerator(Generator):
         return event
 
     def _quota(self, measure: _Measure, known: date) -> dict[str, Any]:
-        """A tariff-rate quota on 1-3 8-digit lines of the measure's origin, by the year or
-        the quarter; its periods follow as QuotaChanged events."""
+        """A tariff-rate quota on 1-3 lines of the measure's origin (of those a narrow measure
+        names, else 8-digit lines), by the year or the quarter; its periods follow as
+        QuotaChanged events."""
         rng, sim = self.rng, self.sim
         start = self._effective(known, FIRST_DAY)
         name = sim.next_name("q")
         self.open_quotas.append((name, start))
-        chapter = rng.choice(self.chapters)
-        products = sorted({rng.choice(chapter.eights) for _ in range(rng.randint(1, 3))})
+        if measure.kind == "narrow":
+            # A quota on some of the lines the measure names (else it could never bear).
+            products = sorted(rng.sample(measure.products,
+                                         rng.randint(1, min(3, len(measure.products)))))
+        else:
+            chapter = rng.choice(self.chapters)
+            products = sorted({rng.choice(chapter.eights) for _ in range(rng.randint(1, 3))})
         return {**self._base("qo", known), "type": "QuotaOpened", "quota": name,
                 "title": f"Tariff-rate quota {name}", "measure": measure.id,
                 "effective_from": _day(start),
