@@ -411,8 +411,8 @@ REALISTIC_MIX: tuple[tuple[float, str], ...] = (
 
 - narrow measures 7% (one origin, 1-6 codes, 60% 10-digit lines and 40% 8-digit ones): the
   bundled data has 17 (the Section 301 China lists) of its 99; 7% of 1M is 70,000 measures
-  on 25,000 lines x 200 origins, 0.1-0.2 narrow layers on a cell on average, up to about 2
-  on a cell of the three HOT_ORIGINS (a China cell of the bundled data has up to 7);
+  on 25,000 lines x 200 origins: by that arithmetic 0.1-0.2 narrow layers a cell, about 2
+  on a cell of the three HOT_ORIGINS (as the bundled China cells carry the Section 301 lists);
 - rate changes 58% in all, scope amendments 4% (narrow measures keep one origin and a few
   codes of the lines in force), pauses 5%, revocations 2%;
 - exclusions 7% (exemptions of 1-4 codes of one origin from one measure; 60% on a fact
