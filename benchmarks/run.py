@@ -37,7 +37,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks.generate import CHAPTERS, COUNTRIES, FIRST_DAY, SPAN_DAYS, write_history
+from benchmarks.generate import (
+    CHAPTERS,
+    COUNTRIES,
+    FIRST_DAY,
+    PROFILES,
+    SPAN_DAYS,
+    write_history,
+)
 from benchmarks.handsql import NotAvailable, hand_written_query
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -107,7 +114,12 @@ def questions(history: Path, count: int, seed: int = 44) -> list[Question]:
     rng = random.Random(seed)
     first = sorted(history.glob("events-*.json"))[0]
     named: list[tuple[str, str]] = []
+    lines: list[str] = []
     for event in json.loads(first.read_text(encoding="utf-8"))["events"]:
+        if event.get("type") == "NomenclatureRevised" and event.get("baseline"):
+            # A history with an HTS (the realistic profile) refuses codes that are not its
+            # lines: the other half asks its baseline's statistical lines.
+            lines += [line["code"] for line in event["added"] if len(line["code"]) == 10]
         scope = event.get("scope") or {}
         for code in scope.get("products", ()):
             if len(code) == 10 and scope.get("origins", ["ALL"])[0] in COUNTRIES:
@@ -118,7 +130,8 @@ def questions(history: Path, count: int, seed: int = 44) -> list[Question]:
             origin, hts = rng.choice(named)
         else:
             origin = rng.choice(COUNTRIES)
-            hts = rng.choice(CHAPTERS) + f"{rng.randrange(10**8):08d}"
+            hts = rng.choice(lines) if lines else \
+                rng.choice(CHAPTERS) + f"{rng.randrange(10**8):08d}"
         entered = FIRST_DAY + timedelta(days=rng.randrange(SPAN_DAYS))
         known = (entered + timedelta(days=rng.randint(-60, 400))).isoformat() \
             if rng.random() < 0.5 else None
@@ -203,7 +216,7 @@ def _child(task: str, *args: str) -> dict[str, Any]:
 
 
 def run_size(size: int, work: Path, seed: int, count: int, fold_count: int,
-             say: Callable[[str], None]) -> dict[str, Any]:
+             say: Callable[[str], None], profile: str = "dense") -> dict[str, Any]:
     """Every measurement at one history size."""
     history, db, raw = work / f"history-{size}", work / f"store-{size}.sqlite", \
         work / f"raw-{size}.sqlite"
@@ -211,7 +224,7 @@ def run_size(size: int, work: Path, seed: int, count: int, fold_count: int,
         path.unlink(missing_ok=True)
     say(f"{size}: generating")
     started = time.perf_counter()
-    files = write_history(size, history, seed)
+    files = write_history(size, history, seed, profile=profile)
     generated = {"seconds": time.perf_counter() - started, "files": len(files),
                  "bytes": sum(f.stat().st_size for f in files)}
     say(f"{size}: importing")
@@ -291,7 +304,8 @@ def _latency(entry: dict[str, Any]) -> str:
 
 def render(result: dict[str, Any]) -> str:
     """The results as a plain-text table."""
-    lines = [f"Tariff Timeline benchmark, {result['started']} "
+    lines = [f"Tariff Timeline benchmark ({result['settings'].get('profile', 'dense')} "
+             f"profile), {result['started']} "
              f"({result['machine']['cpus']} CPUs, {result['machine']['memory_gib']} GiB, "
              f"Python {result['machine']['python']})", ""]
     rows = [("events", "import ev/s", "raw insert rows/s", "ratio", "import peak RSS MB",
@@ -343,6 +357,9 @@ def main(argv: list[str] | None = None) -> int:
                              "max(3, min(queries, budget / events)) questions (default 300000; "
                              "0: not at all)")
     parser.add_argument("--seed", type=int, default=4)
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="dense",
+                        help="the generator's profile (benchmarks.generate): dense (default) "
+                             "or realistic")
     parser.add_argument("--workdir", type=Path, default=None,
                         help="where histories and stores go (default: a temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
@@ -377,7 +394,8 @@ def main(argv: list[str] | None = None) -> int:
                     "python": platform.python_version(), "platform": platform.platform(),
                     "sqlite": sqlite3.sqlite_version},
         "settings": {"sizes": sizes, "queries": args.queries, "fold_budget": args.fold_budget,
-                     "seed": args.seed, "backend": "SQLite (file)"},
+                     "seed": args.seed, "profile": args.profile,
+                     "backend": "SQLite (file)"},
         "sizes": {},
     }
     args.out.mkdir(parents=True, exist_ok=True)
@@ -387,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
             fold_count = 0 if args.fold_budget == 0 else max(
                 3, min(args.queries, args.fold_budget // size))
             result["sizes"][str(size)] = run_size(size, work, args.seed, args.queries,
-                                                  fold_count, say)
+                                                  fold_count, say, args.profile)
             # Written after every size, so a long run that is stopped keeps what it measured.
             path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     finally:
