@@ -234,23 +234,7 @@ class Generator:
                      "effective_from": _day(self._effective(known, measure.start)),
                      "scope": _scope(rng, broad)}]
         if roll < 0.52:
-            if measure.paused is None:
-                start = self._effective(known, measure.free_from)
-                until = start + timedelta(days=rng.randint(30, 120))
-                measure.paused = (start, until)
-                return [{**base("pause", known), "type": "MeasurePaused", "measure": measure.id,
-                         "effective_from": _day(start), "effective_until": _day(until)}]
-            start, until = measure.paused
-            if rng.random() < 0.5:
-                new_until = until + timedelta(days=rng.randint(30, 90))
-                measure.paused = (start, new_until)
-                return [{**base("ext", known), "type": "PauseExtended", "measure": measure.id,
-                         "effective_until": _day(new_until)}]
-            resume = start + timedelta(days=rng.randint(1, (until - start).days - 1))
-            measure.paused = None
-            measure.free_from = resume
-            return [{**base("res", known), "type": "MeasureResumed", "measure": measure.id,
-                     "effective_from": _day(resume)}]
+            return self._pause(measure, known)
         if roll < 0.525:
             at = self._effective(known, measure.start)
             self._kill(measure)
@@ -353,6 +337,27 @@ class Generator:
                  "program": measure.program, "stage": "announcement",
                  "scope": _scope(rng, rng.random() < 0.35), "rate": {"percent": 25},
                  "planned_from": _day(known + timedelta(days=30))}]
+
+    def _pause(self, measure: _Measure, known: date) -> list[dict[str, Any]]:
+        """Pause a measure, extend its pause or resume it early (both profiles)."""
+        rng, base = self.rng, self._base
+        if measure.paused is None:
+            start = self._effective(known, measure.free_from)
+            until = start + timedelta(days=rng.randint(30, 120))
+            measure.paused = (start, until)
+            return [{**base("pause", known), "type": "MeasurePaused", "measure": measure.id,
+                     "effective_from": _day(start), "effective_until": _day(until)}]
+        start, until = measure.paused
+        if rng.random() < 0.5:
+            new_until = until + timedelta(days=rng.randint(30, 90))
+            measure.paused = (start, new_until)
+            return [{**base("ext", known), "type": "PauseExtended", "measure": measure.id,
+                     "effective_until": _day(new_until)}]
+        resume = start + timedelta(days=rng.randint(1, (until - start).days - 1))
+        measure.paused = None
+        measure.free_from = resume
+        return [{**base("res", known), "type": "MeasureResumed", "measure": measure.id,
+                 "effective_from": _day(resume)}]
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         produced = 0
@@ -698,26 +703,6 @@ class RealisticGenerator(Generator):
         if len(sim.rate_events) > 2000:
             del sim.rate_events[:1000]
         return [event]
-
-    def _pause(self, measure: _Measure, known: date) -> list[dict[str, Any]]:
-        rng, base = self.rng, self._base
-        if measure.paused is None:
-            start = self._effective(known, measure.free_from)
-            until = start + timedelta(days=rng.randint(30, 120))
-            measure.paused = (start, until)
-            return [{**base("pause", known), "type": "MeasurePaused", "measure": measure.id,
-                     "effective_from": _day(start), "effective_until": _day(until)}]
-        start, until = measure.paused
-        if rng.random() < 0.5:
-            new_until = until + timedelta(days=rng.randint(30, 90))
-            measure.paused = (start, new_until)
-            return [{**base("ext", known), "type": "PauseExtended", "measure": measure.id,
-                     "effective_until": _day(new_until)}]
-        resume = start + timedelta(days=rng.randint(1, (until - start).days - 1))
-        measure.paused = None
-        measure.free_from = resume
-        return [{**base("res", known), "type": "MeasureResumed", "measure": measure.id,
-                 "effective_from": _day(resume)}]
 
     def _exclusion(self, measure: _Measure, known: date) -> dict[str, Any]:
         """A product exclusion: 1-4 codes of one origin carved out of one measure."""
