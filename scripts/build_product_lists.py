@@ -607,6 +607,26 @@ def metals_2026() -> None:
            "(fact s232-metals-restructure-2026-04).\n", events)
 
 
+PARTLY_CH = ["The US implementing notice is not cited by the reference; retroactivity to "
+             "14 Nov 2025 was confirmed by the Swiss government on 10 Dec 2025, taken here as "
+             "the day it was known."]
+
+
+def _exemption(eid: str, ex: str, title: str, known: str, start: str, origins: list[str],
+               codes: list[str], note: str, source: list[dict[str, str]], programs: list[str],
+               caveats: list[str] | None = None) -> dict[str, Any]:
+    """A deal's or an order's exemption of listed lines from some programs."""
+    event: dict[str, Any] = {
+        "id": eid, "type": "ExemptionGranted", "known": known, "exemption": ex,
+        "title": title, "applies_to": {"programs": programs}, "effective_from": start,
+        "scope": {"origins": origins, "products": codes, "products_complete": True,
+                  "products_note": note},
+        "sources": source}
+    if caveats:
+        event.update(confidence="partly", caveats=caveats)
+    return event
+
+
 def border_and_deal_lists() -> None:
     """Canadian energy and potash at 10%; deal partners' aircraft, generics and PTAAP goods."""
     carve = _rows("fentanyl_carveout_products.csv")
@@ -621,22 +641,6 @@ def border_and_deal_lists() -> None:
     jp_notice = _source("jp-eo14345", "floor_exempt_products.csv")
     kr_notice = _source("kr-implementation-notice", "floor_exempt_products.csv")
     ch_notice = _source("ch-39-to-15", "floor_exempt_products.csv")
-    partly_ch = ["The US implementing notice is not cited by the reference; retroactivity to "
-                 "14 Nov 2025 was confirmed by the Swiss government on 10 Dec 2025, taken here "
-                 "as the day it was known."]
-
-    def exempt(eid: str, ex: str, title: str, known: str, start: str, origins: list[str],
-               codes: list[str], note: str, source: list[dict[str, str]], programs: list[str],
-               caveats: list[str] | None = None) -> dict[str, Any]:
-        event: dict[str, Any] = {
-            "id": eid, "type": "ExemptionGranted", "known": known, "exemption": ex,
-            "title": title, "applies_to": {"programs": programs}, "effective_from": start,
-            "scope": {"origins": origins, "products": codes, "products_complete": True,
-                      "products_note": note},
-            "sources": source}
-        if caveats:
-            event.update(confidence="partly", caveats=caveats)
-        return event
 
     metals = ["s232-steel", "s232-aluminium", "s232-copper", "s232-steel-derivatives",
               "s232-aluminium-derivatives", METALS_2026]
@@ -651,34 +655,34 @@ def border_and_deal_lists() -> None:
                    "products_note": "Energy resources (9903.01.13) and potash (9903.01.15)."},
          "sources": _source("ieepa-ca-mx-25-effective", "fentanyl_carveout_products.csv",
                             "Executive Order 14193 (as amended)")},
-        exempt("eu-ptaap-exemption", "eu-mfn-only-goods",
+        _exemption("eu-ptaap-exemption", "eu-mfn-only-goods",
                "EU aircraft and parts, generic pharmaceuticals and unavailable natural "
                "resources pay MFN only (no reciprocal layer)", "2025-09-24",
                "2025-09-01T00:01:00-04:00", ["EU"],
                group("eu", ("civil_aircraft", "pharma", "ptaap", "particular")),
                "Civil aircraft (8807, formerly 8803), generics and PTAAP lines for the EU.",
                eu_notice, ["ieepa-reciprocal"]),
-        exempt("eu-aircraft-metals-exemption", "eu-aircraft-metals",
+        _exemption("eu-aircraft-metals-exemption", "eu-aircraft-metals",
                "EU civil aircraft and parts: no Section 232 steel, aluminium or copper duty",
                "2025-09-24", "2025-09-01T00:01:00-04:00", ["EU"],
                group("eu", ("civil_aircraft",)), "Civil aircraft lines for the EU.", eu_notice,
                metals),
-        exempt("jp-aircraft-exemption", "jp-civil-aircraft",
+        _exemption("jp-aircraft-exemption", "jp-civil-aircraft",
                "Japanese civil aircraft: no reciprocal and no Section 232 metals duty",
                "2025-09-04", "2025-09-16T00:01:00-04:00", ["JP"],
                group("japan", ("civil_aircraft",)), "Civil aircraft lines for Japan.",
                jp_notice, ["ieepa-reciprocal", *metals]),
-        exempt("kr-aircraft-exemption", "kr-civil-aircraft",
+        _exemption("kr-aircraft-exemption", "kr-civil-aircraft",
                "Korean civil aircraft: no reciprocal and no Section 232 metals duty, "
                "retroactive to 14 Nov 2025", "2025-12-03", "2025-11-14T00:01:00-05:00", ["KR"],
                group("korea", ("civil_aircraft",)), "Civil aircraft lines for Korea.",
                kr_notice, ["ieepa-reciprocal", *metals]),
-        exempt("ch-mfn-only-exemption", "ch-mfn-only-goods",
+        _exemption("ch-mfn-only-exemption", "ch-mfn-only-goods",
                "Swiss aircraft, generics and PTAAP goods: no reciprocal layer",
                "2025-12-10", "2025-11-14T00:01:00-05:00", ["CH", "LI"],
                group("swiss", ("civil_aircraft", "pharma", "ptaap")),
                "Civil aircraft, pharmaceutical and PTAAP lines for Switzerland.", ch_notice,
-               ["ieepa-reciprocal"], partly_ch),
+               ["ieepa-reciprocal"], PARTLY_CH),
     ]
     _write("generated-deal-and-border-lists.yaml",
            "# Product lists of the Canada order and of the deals (facts ieepa-ca-mx-25-effective, "
@@ -795,40 +799,30 @@ def issue_11_fixes() -> None:
     other = group(("pharma", "ptaap"))
     aircraft = [c for c in group(("civil_aircraft",)) if c not in set(other)]
     ch_notice = _source("ch-39-to-15", "floor_exempt_products.csv")
-    partly_ch = ["The US implementing notice is not cited by the reference; retroactivity to "
-                 "14 Nov 2025 was confirmed by the Swiss government on 10 Dec 2025, taken here "
-                 "as the day it was known."]
     why = ("A civil-aircraft exemption covers goods for use in civil aircraft only; these lines "
            "were exempt here without that condition (issue 11).")
     fixed = {"title": "Issue 11: civil-aircraft exemptions need the condition of civil use",
              "instrument": "Agreement on Trade in Civil Aircraft, as the deals' notices apply it"}
-    swiss = {"id": "ch-mfn-only-exemption", "type": "ExemptionGranted", "known": "2025-12-10",
-             "exemption": "ch-mfn-only-goods",
-             "title": "Swiss generics and PTAAP goods: no reciprocal layer",
-             "applies_to": {"programs": ["ieepa-reciprocal"]},
-             "effective_from": "2025-11-14T00:01:00-05:00",
-             "scope": {"origins": ["CH", "LI"], "products": other, "products_complete": True,
-                       "products_note": "Pharmaceutical and PTAAP lines for Switzerland; its "
-                                        "civil-aircraft lines are in ch-civil-aircraft-exemption."},
-             "confidence": "partly", "caveats": partly_ch, "sources": ch_notice}
+    swiss = _exemption(
+        "ch-mfn-only-exemption", "ch-mfn-only-goods",
+        "Swiss generics and PTAAP goods: no reciprocal layer", "2025-12-10",
+        "2025-11-14T00:01:00-05:00", ["CH", "LI"], other,
+        "Pharmaceutical and PTAAP lines for Switzerland; its civil-aircraft lines are in "
+        "ch-civil-aircraft-exemption.", ch_notice, ["ieepa-reciprocal"], PARTLY_CH)
     events: list[dict[str, Any]] = [
         {"id": "issue11-fix-ch-mfn-only-exemption", "type": "EventCorrected",
          "known": "2026-11-30", "corrects": "ch-mfn-only-exemption",
          "reason": why + " They move to the conditional exemption ch-civil-aircraft.",
          "sources": [fixed], "replacement": swiss},
-        {"id": "ch-civil-aircraft-exemption", "type": "ExemptionGranted", "known": "2025-12-10",
-         "exemption": "ch-civil-aircraft",
-         "title": "Swiss civil aircraft and parts: no reciprocal layer",
-         "applies_to": {"programs": ["ieepa-reciprocal"]},
-         "effective_from": "2025-11-14T00:01:00-05:00",
-         "scope": {"origins": ["CH", "LI"], "products": aircraft, "products_complete": True,
-                   "products_note": "Civil aircraft lines for Switzerland (those not also generics "
-                                    "or PTAAP goods)."},
-         "conditions": [{"fact": "civil_aircraft_use", "equals": True}],
-         "note": CIVIL_USE_NOTE, "confidence": "partly",
-         "caveats": [*partly_ch, "Recorded in 2026 with the fix of issue 11; until then the "
-                     "lines were in ch-mfn-only-exemption without the condition."],
-         "sources": [dict(source) for source in ch_notice]},
+        _exemption("ch-civil-aircraft-exemption", "ch-civil-aircraft",
+                   "Swiss civil aircraft and parts: no reciprocal layer", "2025-12-10",
+                   "2025-11-14T00:01:00-05:00", ["CH", "LI"], aircraft,
+                   "Civil aircraft lines for Switzerland (those not also generics or PTAAP "
+                   "goods).", [dict(source) for source in ch_notice], ["ieepa-reciprocal"],
+                   [*PARTLY_CH, "Recorded in 2026 with the fix of issue 11; until then the "
+                    "lines were in ch-mfn-only-exemption without the condition."])
+        | {"conditions": [{"fact": "civil_aircraft_use", "equals": True}],
+           "note": CIVIL_USE_NOTE},
     ]
     events.append(_corrected("s232-autos.yaml", "uk-eo14309-aircraft", why, [dict(fixed)], {
         "conditions": [{"fact": "civil_aircraft_use", "equals": True}],

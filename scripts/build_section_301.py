@@ -228,6 +228,9 @@ SKIPPED_GROUPS = {
                   "line; not recorded here, nor the 2025 shipbuilding action.",
 }
 
+POLYSILICON_WHY = ("Polysilicon (2804.61.00) and wafers (3818.00.00) were set for 2025 by the "
+                   "notice of 11 Dec 2024 (89 FR 101682), not by the September notice.")
+
 PARTIAL: dict[str, str] = {
     "8507600010": "Electric-vehicle lithium-ion batteries (8507.60.00.10) pay 25% from 27 Sep "
                   "2024 and the other lithium-ion batteries (8507.60.00.20) from 1 Jan 2026 "
@@ -244,9 +247,7 @@ PARTIAL: dict[str, str] = {
     "40151210": "Medical and surgical gloves, 4015.12.10: 50% in 2025 and 100% in 2026 (89 FR "
                 "76581, Annex A). The heading of the 2025 step (9903.91.05) is inferred from its "
                 "rate and date; note 31 itself was not read.",
-    "28046100": "Polysilicon (2804.61.00) and wafers (3818.00.00) were set for 2025 by the "
-                "notice of 11 Dec 2024 (89 FR "
-                "101682), not by the September notice.",
+    **dict.fromkeys(POLYSILICON_WAFERS, POLYSILICON_WHY),
 }
 """Why a step names a code the reference list does not give it (at that heading or length)."""
 
@@ -487,8 +488,7 @@ def _caveats_for(codes: tuple[str, ...]) -> list[str]:
     for code in codes:
         # A line without its own entry shares the reason of its HTS-8's first entry.
         why = PARTIAL.get(code) or next((w for c, w in PARTIAL.items() if c[:8] == code[:8]),
-                                        None) or (PARTIAL["28046100"]
-                                                  if code in POLYSILICON_WAFERS else None)
+                                        None)
         if why is None:
             raise SystemExit(f"{code} is named by hand without a reason in PARTIAL")
         if why not in said:
