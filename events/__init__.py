@@ -39,6 +39,7 @@ from tariff_timeline.events.policy import (
     subject,
     subject_key,
     subject_of,
+    subjects_named,
 )
 from tariff_timeline.events.values import (
     ALL,
@@ -105,4 +106,5 @@ __all__ = [
     "subject",
     "subject_key",
     "subject_of",
+    "subjects_named",
 ]

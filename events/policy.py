@@ -457,3 +457,28 @@ def subject_key(event: PolicyEvent) -> str | None:
     """'kind:id' of the subject an event is about."""
     found = subject(event)
     return None if found is None else found.key
+
+
+_NAMED_BY_FIELD: dict[str, SubjectKind] = {
+    "measure": "measure", "measures": "measure", "exemption": "exemption", "quota": "quota",
+    "deal": "deal", "rule": "rule", "ruling": "ruling", "chapter": "chapter"}
+"""Event fields that name subjects, by the kind of subject they name."""
+
+
+def subjects_named(event: PolicyEvent) -> frozenset[str]:
+    """'kind:id' of every subject an event names: what it is about and what it refers to (the
+    measures an exemption's selector or a stacking rule picks, the measure a quota is under,
+    the ruling an invalidation cites). Folding an event reads and writes only these subjects'
+    state, so an import can check new events against the history of these subjects alone."""
+    if isinstance(event, EventCorrected):
+        return subjects_named(event.replacement)
+    named: set[str] = set()
+    for name, value in event:
+        kind = _NAMED_BY_FIELD.get(name)
+        if kind is not None:
+            for ident in (value,) if isinstance(value, str) else value or ():
+                named.add(f"{kind}:{ident}")
+        elif isinstance(value, Selector):
+            named.update(f"measure:{ident}" for ident in value.measures)
+    return frozenset(named)
+

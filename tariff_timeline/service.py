@@ -182,7 +182,8 @@ class TariffTimeline:
         self.read_model = read_model
         self.query_path = query_path or (
             QueryPath.READ_MODEL if read_model is not None else QueryPath.FOLD)
-        self.importer = Importer(store)
+        self.importer = Importer(store, histories=None if read_model is None else
+                                 read_model.recorded_log)
         self.warnings: list[str] = []
         self.on_catch_up: CatchUpProgress | None = None
         """Hears the progress of the catch-ups a question starts (a long one after a large

@@ -30,6 +30,7 @@ from tariff_timeline.events import (
 from tariff_timeline.events.instants import fold_key
 from tariff_timeline.importing.files import Batch, Located
 from tariff_timeline.importing.spool import Spool
+from tariff_timeline.importing.subjects import LogLookup
 from tariff_timeline.projections.replay import corrected_log
 from tariff_timeline.store import (
     GONE,
@@ -120,18 +121,24 @@ class ImportCheck:
     first broken lifecycle rule.
     """
 
-    def __init__(self, store: EventStore, index: RecordedIndex,
-                 changes: Sequence[PolicyEvent], spool: Spool) -> None:
+    def __init__(self, store: EventStore, index: RecordedIndex | LogLookup,
+                 changes: Sequence[PolicyEvent], spool: Spool, *,
+                 fold_log: bool = True) -> None:
         self.store = store
         self.index = index
+        # The whole log's index, which the streamed fold reads in fold order; a lookup by id
+        # serves a check that leaves the fold to the caller.
+        self.log_index = index if isinstance(index, RecordedIndex) else RecordedIndex()
         self.spool = spool
+        # Without the fold, the lifecycle rules are left to the caller (`check_by_subjects`).
+        self.fold_log = fold_log
         self.problems: list[str] = []
         self.twice: list[str] = []
         self.conflicts: list[str] = []
         self.unknown: LifecycleError | None = None
         self.broken: LifecycleError | None = None
         self.streamed = True
-        self.folding = True
+        self.folding = fold_log
         self.new = 0
         self.already = 0
         self.files = 0
@@ -162,6 +169,10 @@ class ImportCheck:
     def run(self, batches: Iterable[Batch]) -> None:
         """Read every batch to the end, folding as long as the fold can tell something."""
         stream = self._contents(batches)
+        if not self.fold_log:
+            for _ in stream:  # read, compare and spool; the caller checks the lifecycle
+                pass
+            return
         try:
             fold(stream)
         except LifecycleError as exc:
@@ -180,7 +191,7 @@ class ImportCheck:
             return self.conflicts
         if not self.new:
             return []
-        if not self.streamed or self._checked != len(self._expected):
+        if not self.fold_log or not self.streamed or self._checked != len(self._expected):
             return None
         found = self.unknown or self.broken
         if found is None:
@@ -219,6 +230,8 @@ class ImportCheck:
                 self.files += 1
                 self._names.append(located[0].file)
                 self._starts.append(len(self._kinds))
+                if isinstance(self.index, LogLookup):
+                    self.index.prefetch(item.event.id for item in located)
             for item in located:
                 content = self._take(item)
                 if content is None or not self.streamed:
@@ -261,9 +274,15 @@ class ImportCheck:
             self._kinds.append(_SKIPPED)
             self.already += 1
             digest, seq = recorded
-            # Digests come from the raw rows; only a mismatch costs reading the row properly.
-            if content_digest(event_bytes) != digest and canonical_bytes(
-                    self.store.recorded_event(seq)) != event_bytes:
+            if isinstance(self.index, LogLookup):
+                # Digests of the recorded contents: a mismatch is a different content.
+                differs = content_digest(event_bytes) != digest
+                seq = self.index.log.position(seq) if differs else seq
+            else:
+                # Digests come from the raw rows; only a mismatch costs reading the row.
+                differs = content_digest(event_bytes) != digest and canonical_bytes(
+                    self.store.recorded_event(seq)) != event_bytes
+            if differs:
                 self.conflicts.append(
                     f"{item.where}: event {ident!r} is already recorded (log position {seq}) "
                     "with different content; to fix a recorded event, import an "
@@ -325,7 +344,7 @@ class ImportCheck:
         is) is read as the fold takes it, one page at a time; any other is held whole and
         sorted, as the reference check does.
         """
-        index = self.index
+        index = self.log_index
         if not index.count:
             return iter(())
         keys = index.keys
@@ -347,7 +366,7 @@ class ImportCheck:
         """What the fold takes for a recorded world event: its latest replacement, if any."""
         if event.id in self._final:
             return self._final.pop(event.id)
-        position = self.index.corrected_at.get(event.id)
+        position = self.log_index.corrected_at.get(event.id)
         if position is None:
             return event
         # Read again here rather than held: few events are corrected, and a large log's
@@ -360,9 +379,9 @@ class ImportCheck:
 
     def _recorded_streamed(self) -> Iterator[tuple[datetime, int, PolicyEvent]]:
         for recorded in self.store.read():
-            if recorded.seq > self.index.count:
+            if recorded.seq > self.log_index.count:
                 return  # appended meanwhile: the append will find out and start again
-            if self.index.keys[recorded.seq - 1] == GONE:
+            if self.log_index.keys[recorded.seq - 1] == GONE:
                 continue
             content = self._content(recorded.event)
             if content is not None:
@@ -370,7 +389,8 @@ class ImportCheck:
 
     def _recorded_sorted(self) -> Iterator[tuple[datetime, int, PolicyEvent]]:
         try:
-            entries = corrected_log(r for r in self.store.read() if r.seq <= self.index.count)
+            entries = corrected_log(r for r in self.store.read()
+                                    if r.seq <= self.log_index.count)
         except LifecycleError as exc:  # only a log edited outside the application
             self.unknown = self.unknown or exc
             self.folding = False

@@ -16,6 +16,7 @@ decoded once).
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from threading import Event
 
@@ -23,6 +24,7 @@ from sqlalchemy.engine import Engine
 
 from tariff_timeline.readmodel.codec import RowCache
 from tariff_timeline.readmodel.follower import follow
+from tariff_timeline.readmodel.lookup import RecordedView, recorded_view
 from tariff_timeline.readmodel.reader import EventLookup, ReadModelReader
 from tariff_timeline.readmodel.tables import open_engine
 from tariff_timeline.readmodel.writer import APPLICATION_NAME, CatchUpProgress, ReadModelWriter
@@ -53,6 +55,11 @@ class ReadModel:
     def rebuild(self, store: EventStore, progress: CatchUpProgress | None = None) -> int:
         """Drop every row and project the whole log again; return how many events."""
         return self.writer.rebuild(store, progress)
+
+    def recorded_log(self, store: EventStore) -> AbstractContextManager[RecordedView]:
+        """The log as far as the store holds it, read by index from this read model (caught
+        up first): what an append is checked against."""
+        return recorded_view(self.writer, store)
 
     def follow(self, store: EventStore, stop: Event,
                report: CatchUpProgress | None = None) -> None:

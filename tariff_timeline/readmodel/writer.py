@@ -78,6 +78,12 @@ class ReadModelWriter(TrackingRecorder):
             row = session.get(TrackingRow, APPLICATION_NAME)
             return ChainState() if row is None else row.chain()
 
+    @staticmethod
+    def tracked(session: Session) -> ChainState:
+        """How far the read model has applied the log, as seen in this session's transaction."""
+        row = session.get(TrackingRow, APPLICATION_NAME)
+        return ChainState() if row is None else row.chain()
+
     def _track(self, session: Session, chain: ChainState) -> None:
         row = session.get(TrackingRow, APPLICATION_NAME)
         values = {"notification_id": chain.notification_id, "chain_events": chain.events,
@@ -184,7 +190,7 @@ class ReadModelWriter(TrackingRecorder):
         for start in range(0, len(subjects), 500):
             self._refold(session, subjects[start:start + 500], recorded)
 
-    def _subject_logs(self, session: Session,
+    def subject_logs(self, session: Session,
                       subjects: Sequence[str]) -> dict[str, list[Recorded]]:
         """For each subject, every event that is or ever was about it, with all corrections."""
         ids: dict[str, set[str]] = {s: set() for s in subjects}
@@ -221,7 +227,7 @@ class ReadModelWriter(TrackingRecorder):
 
     def _refold(self, session: Session, subjects: Sequence[str], recorded: int) -> None:
         """Fold the subjects again and bring their open versions in line, in bulk."""
-        logs = self._subject_logs(session, subjects)
+        logs = self.subject_logs(session, subjects)
         current = session.execute(select(
             VersionRow.subject, VersionRow.id, VersionRow.known_from, VersionRow.known_until,
             VersionRow.state, VersionRow.rec_from).where(

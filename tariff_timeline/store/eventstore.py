@@ -208,6 +208,14 @@ class EventStore:
             raise StoreError(f"no event at log position {position}")
         return cast(TimelineEntry, self.app.mapper.to_domain_event(stored[0])).event
 
+    def position_of(self, notification_id: int) -> int:
+        """The log position of the event stored under a notification id."""
+        found = self.app.recorder.select_notifications(notification_id, 1)
+        if not found or found[0].id != notification_id or str(
+                found[0].originator_id) != str(TIMELINE_ID):
+            raise StoreError(f"no event under notification {notification_id}")
+        return int(found[0].originator_version)
+
     def raw_rows(self) -> Iterator[RawRow]:
         """Every stored row as the database holds it, in notification order."""
         return map(_raw, self._notifications(1))

@@ -15,6 +15,7 @@ import pytest
 from tariff_timeline import TariffTimeline
 from tariff_timeline.domain.errors import TamperDetected
 from tariff_timeline.events import EASTERN, TOPICS
+from tariff_timeline.readmodel.tables import create_tables
 from tests.builders import rate_changed
 from tests.conftest import POLICY_DATA, FakeClock
 
@@ -123,11 +124,19 @@ def synthetic(count: int, offset: int = 0) -> list[Any]:
 
 @pytest.fixture
 def busy(timeline: TariffTimeline, clock: FakeClock) -> TariffTimeline:
-    """The bundled tariff policy and 250 more events, appended in six transactions."""
+    """The bundled tariff policy and 250 more events, appended in six transactions, that no
+    question has checked yet."""
     timeline.import_paths(POLICY_DATA)
     for batch in range(5):
         clock.advance(hours=1)
         timeline.record_events(synthetic(50, offset=batch * 50))
+    # Each append checked the chain up to the append before it, through the read model; an
+    # empty read model makes the next question check the whole chain, so that every edit
+    # below is an edit of history no question has checked (history that was checked is
+    # covered by test_an_edit_of_checked_history_is_found_by_verify_and_refused_by_a_rebuild).
+    assert timeline.read_model is not None
+    create_tables(timeline.read_model.engine)
+    timeline.read_model.writer.cache.clear()
     return timeline
 
 
@@ -195,3 +204,15 @@ class TestDirectEditsAreDetected:
         assert answered == [], f"{len(answered)} questions answered from an edited log"
         assert all(count > 100 for count in kinds.values()), kinds
         assert busy.store.verify().intact
+
+    def test_an_edit_of_checked_history_is_found_by_verify_and_refused_by_a_rebuild(
+            self, busy: TariffTimeline, raw: RawTable) -> None:
+        # given a log that a question checked whole (the read model keeps what it checked)
+        busy.rate_on(origin="CN", hts="9503.00.00", entered="2025-06-02")
+        # when a row of that history is edited
+        what = raw.tamper("state", random.Random(7))
+        # then verifying the chain finds it, and re-projecting refuses the log
+        assert not busy.store.verify().intact, what
+        assert busy.read_model is not None
+        with pytest.raises(TamperDetected):
+            busy.read_model.rebuild(busy.store)

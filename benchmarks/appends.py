@@ -1,0 +1,141 @@
+"""What an append costs a large store (issue 14): appends checked against the history of the
+subjects they name (the read model) beside appends checked against the whole log, in one run.
+
+    python -m benchmarks.appends --events 100000 --profile realistic
+
+1. Generate a synthetic history (`benchmarks.generate`) and import it into a new SQLite store
+   (or `--db URL`), then bring the read model up to date (timed: the catch-up rate).
+2. Append one event, then 1,000 events, through the whole-log check (the importer without the
+   read model: it indexes, reads and folds the whole log): `--whole-log-trials` times each.
+3. The same through the subject check (the default): `--trials` times each. Each append first
+   catches the read model up with the one before it, as it would in use, and that is timed too.
+
+An appended event is an exemption, known and in effect from 2031 (after every generated
+event), from one existing measure chosen at random (so its check reads that measure's whole
+history); a 1,000-event append names 1,000 of them.
+Times are in-process (process start excluded), median of the trials; results are printed and
+written to benchmarks/results/appends-<timestamp>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from benchmarks.generate import PROFILES, write_history
+from tariff_timeline import TariffTimeline
+from tariff_timeline.events import AnyEvent, PolicyEvent
+from tariff_timeline.importing.recording import Importer
+from tariff_timeline.projections.pieces import FOREVER
+from tariff_timeline.readmodel.tables import VersionRow
+
+RESULTS = Path(__file__).resolve().parent / "results"
+_EVENTS: TypeAdapter[PolicyEvent] = TypeAdapter(AnyEvent)
+SOURCE = [{"title": "Benchmark append", "url": "https://example.org/append"}]
+
+
+def measures_of(timeline: TariffTimeline) -> list[str]:
+    """The ids of the measures the store holds now (from its read model's open versions)."""
+    if timeline.read_model is None:
+        raise SystemExit("the store has no read model (an in-memory store?)")
+    with Session(timeline.read_model.engine) as session:
+        return sorted(s.split(":", 1)[1] for s in session.execute(
+            select(VersionRow.subject).distinct().where(
+                VersionRow.subject.like("measure:%"), VersionRow.rec_until == FOREVER))
+            .scalars())
+
+
+def exemptions(measures: list[str], count: int, tag: str,
+               chance: random.Random) -> list[PolicyEvent]:
+    """`count` new exemptions, each from one of the measures."""
+    return [_EVENTS.validate_python({
+        "type": "ExemptionGranted", "id": f"bench-{tag}-{n}", "known": "2031-01-01",
+        "sources": SOURCE, "exemption": f"bench-{tag}-{n}", "title": "benchmark exemption",
+        "applies_to": {"measures": [chance.choice(measures)]},
+        "effective_from": "2031-01-01", "scope": {"origins": ["JP"], "products": ["ALL"]}})
+        for n in range(count)]
+
+
+def timed(action: Callable[[], Any]) -> float:
+    """Seconds an action took."""
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def run(events: int, profile: str, seed: int, trials: int, whole_log_trials: int,
+        db: str | None) -> dict[str, Any]:
+    """Build the store, then time appends both ways; the results as a dict."""
+    with tempfile.TemporaryDirectory(prefix="tt-appends-") as folder:
+        work = Path(folder)
+        files = write_history(events, work / "history", seed=seed, profile=profile)
+        url = db or f"sqlite:///{work / 'store.sqlite'}"
+        timeline = TariffTimeline.open(url, load_bundled_if_new=False)
+        try:
+            import_s = timed(lambda: timeline.import_paths(files))
+            catch_up_s = timed(timeline.catch_up)
+            measures = measures_of(timeline)
+            chance = random.Random(seed)
+            whole_log = Importer(timeline.store)
+            out: dict[str, Any] = {
+                "events": events, "profile": profile, "seed": seed, "store": url.split(":")[0],
+                "measures": len(measures), "import_s": round(import_s, 3),
+                "import_events_per_s": round(events / import_s),
+                "catch_up_s": round(catch_up_s, 3),
+                "catch_up_events_per_s": round(events / catch_up_s)}
+            for size in (1, 1000):
+                whole = [timed(partial(whole_log.record_events,
+                                       exemptions(measures, size, f"w{size}-{n}", chance)))
+                         for n in range(whole_log_trials)]
+                timeline.catch_up()  # what the whole-log appends added, applied once
+                by_subject = [timed(partial(timeline.record_events,
+                                            exemptions(measures, size, f"s{size}-{n}", chance)))
+                              for n in range(trials)]
+                out[f"append_{size}"] = {
+                    "whole_log_s": [round(t, 3) for t in whole],
+                    "by_subject_s": [round(t, 3) for t in by_subject],
+                    "whole_log_median_s": round(statistics.median(whole), 3),
+                    "by_subject_median_s": round(statistics.median(by_subject), 3),
+                    "whole_log_over_by_subject": round(
+                        statistics.median(whole) / statistics.median(by_subject), 1)}
+            out["store_events_after"] = timeline.store.count()
+            return out
+        finally:
+            timeline.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: run the append benchmark and print its results."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="realistic")
+    parser.add_argument("--seed", type=int, default=4)
+    parser.add_argument("--trials", type=int, default=5)
+    parser.add_argument("--whole-log-trials", type=int, default=2)
+    parser.add_argument("--db", help="a store URL (default: a new SQLite file)")
+    args = parser.parse_args(argv)
+    result = run(args.events, args.profile, args.seed, args.trials, args.whole_log_trials,
+                 args.db)
+    result["machine"] = {"python": platform.python_version(), "system": platform.platform()}
+    print(json.dumps(result, indent=2))
+    RESULTS.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    (RESULTS / f"appends-{stamp}.json").write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,211 @@
+"""An append is checked against the history of the subjects it names, read from the read model,
+never by reading or folding the whole log; it must find exactly what the whole-log check finds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from pydantic import ValidationError
+
+from tariff_timeline import TariffTimeline
+from tariff_timeline.domain.errors import ImportRejected
+from tariff_timeline.events import EventCorrected, EventRetracted, PolicyEvent
+from tariff_timeline.importing import Located
+from tariff_timeline.importing.subjects import RecordedLog, check_by_subjects
+from tariff_timeline.projections.replay import Recorded
+from tariff_timeline.store import EventStore
+from tests.builders import exemption, imposed, quota, rate_changed
+from tests.conftest import FakeClock
+from tests.integration.test_read_model_equals_fold import ADAPTER, history
+from tests.integration.test_streamed_import import _reference
+
+
+@contextmanager
+def whole_log_forbidden() -> Iterator[None]:
+    """Reading or indexing the whole log fails while this is in force."""
+    def refuse(self: EventStore) -> Any:
+        raise AssertionError("the append read the whole log")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(EventStore, "read", refuse)
+        patch.setattr(EventStore, "index", refuse)
+        yield
+
+
+class CountingLog:
+    """A recorded log that remembers which subjects' histories were asked for."""
+
+    def __init__(self, log: RecordedLog) -> None:
+        self.log = log
+        self.count = log.count
+        self.last_notification = log.last_notification
+        self.subjects: set[str] = set()
+
+    def recorded(self, event_ids: Iterable[str]) -> dict[str, tuple[int, PolicyEvent]]:
+        return self.log.recorded(event_ids)
+
+    def position(self, notification_id: int) -> int:
+        return self.log.position(notification_id)
+
+    def subject_logs(self, subjects: Iterable[str]) -> list[Recorded]:
+        wanted = set(subjects)
+        self.subjects |= wanted
+        return self.log.subject_logs(wanted)
+
+
+def _counting(timeline: TariffTimeline, events: list[PolicyEvent]) -> tuple[list[str] | None,
+                                                                         set[str]]:
+    assert timeline.read_model is not None
+    with timeline.read_model.recorded_log(timeline.store) as log:
+        counting = CountingLog(log)
+        located = [Located(e, "<python>", i) for i, e in enumerate(events, start=1)]
+        return check_by_subjects(counting, located), counting.subjects
+
+
+def _opened(url: str, clock: FakeClock) -> AbstractContextManager[TariffTimeline]:
+    @contextmanager
+    def opened() -> Iterator[TariffTimeline]:
+        timeline = TariffTimeline.open(url, clock=clock, load_bundled_if_new=False)
+        try:
+            yield timeline
+        finally:
+            timeline.close()
+    return opened()
+
+
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.data_too_large])
+@given(batches=history())
+def test_an_append_finds_exactly_what_the_whole_log_check_finds_without_reading_the_log(
+        tmp_path_factory: pytest.TempPathFactory, batches: list[list[dict[str, Any]]]) -> None:
+    clock = FakeClock(datetime(2026, 1, 5, tzinfo=UTC))
+    folder = tmp_path_factory.mktemp("appends")
+    with _opened(f"sqlite:///{folder / 'store.sqlite'}", clock) as timeline:
+        for batch in batches:
+            events: list[PolicyEvent] = []
+            for raw in batch:
+                try:
+                    events.append(ADAPTER.validate_python(raw))
+                except ValidationError:
+                    continue
+            # Given a log, when world events are appended (corrections take the whole log)
+            world = [e for e in events if not isinstance(e, EventCorrected | EventRetracted)]
+            expected = _reference(timeline, world)
+            clock.advance(minutes=1)
+            if not timeline.store.count() or not world:
+                # a new store is checked as it is read
+                with contextlib.suppress(ImportRejected):
+                    timeline.record_events(world)
+                continue
+            # then the check by subjects finds what folding the whole log finds, for the
+            # batch and, when it is refused, for each of its events alone
+            attempts = [world] if not expected else [world, *([e] for e in world)]
+            for attempt in attempts:
+                expected = _reference(timeline, attempt)
+                found, _ = _counting(timeline, attempt)
+                assert found == expected
+                with whole_log_forbidden():
+                    if expected:
+                        with pytest.raises(ImportRejected) as caught:
+                            timeline.record_events(attempt)
+                        assert caught.value.problems == expected
+                    else:
+                        timeline.record_events(attempt)
+        assert timeline.verify().intact
+
+
+@pytest.fixture
+def two_measures(timeline: TariffTimeline, clock: FakeClock) -> TariffTimeline:
+    """Given two measures, an exemption from the second and a quota under it."""
+    timeline.record_events([
+        imposed("m1-on", "m1", known="2025-01-02", start="2025-01-05", percent=10),
+        imposed("m2-on", "m2", known="2025-01-02", start="2025-01-05", percent=25),
+        exemption("x2-on", "x2", known="2025-02-01", start="2025-02-01", measures=("m2",)),
+        quota("q2-on", "q2", "m2", known="2025-02-01", start="2025-02-01", in_quota=0,
+              origins=("JP",)),
+    ])
+    clock.advance(minutes=1)
+    return timeline
+
+
+class TestWhatAnAppendReads:
+    def test_an_append_reads_only_the_history_of_the_subject_it_changes(
+            self, two_measures: TariffTimeline) -> None:
+        found, subjects = _counting(two_measures, [
+            rate_changed("m1-up", "m1", known="2025-03-01", start="2025-03-05", percent=20)])
+        assert found == [] and subjects == {"measure:m1"}
+
+    def test_an_exemption_reads_the_history_of_the_measures_it_names(
+            self, two_measures: TariffTimeline) -> None:
+        found, subjects = _counting(two_measures, [
+            exemption("x1-on", "x1", known="2025-03-01", start="2025-03-01",
+                      measures=("m1",))])
+        assert found == [] and subjects == {"exemption:x1", "measure:m1"}
+
+    def test_a_measure_named_by_an_exemption_is_not_read_for_a_change_to_another(
+            self, two_measures: TariffTimeline) -> None:
+        _, subjects = _counting(two_measures, [
+            rate_changed("m2-up", "m2", known="2025-03-01", start="2025-03-05", percent=50)])
+        assert subjects == {"measure:m2"}
+
+    def test_an_append_and_its_check_never_read_the_whole_log(
+            self, two_measures: TariffTimeline) -> None:
+        with whole_log_forbidden():
+            report = two_measures.record_events([
+                rate_changed("m1-up", "m1", known="2025-03-01", start="2025-03-05",
+                             percent=20)])
+        assert (report.appended, report.total_events) == (1, 5)
+        assert two_measures.verify().intact
+
+
+class TestWhatAnAppendRefuses:
+    def test_an_exemption_from_an_unknown_measure_is_refused_at_its_line(
+            self, two_measures: TariffTimeline) -> None:
+        with whole_log_forbidden(), pytest.raises(ImportRejected) as caught:
+            two_measures.record_events([
+                exemption("x9-on", "x9", known="2025-03-01", start="2025-03-01",
+                          measures=("m9",))])
+        assert caught.value.problems == [
+            "<python>:1: event 'x9-on', field 'applies_to': no measure 'm9' is known"]
+
+    def test_an_event_known_before_its_measure_was_imposed_is_refused(
+            self, two_measures: TariffTimeline) -> None:
+        with whole_log_forbidden(), pytest.raises(ImportRejected) as caught:
+            two_measures.record_events([
+                rate_changed("m1-early", "m1", known="2025-01-01", start="2025-03-05",
+                             percent=20)])
+        assert caught.value.problems == [
+            "<python>:1: event 'm1-early', field 'measure': no measure 'm1' is known"]
+
+    def test_a_second_imposition_known_earlier_breaks_the_recorded_one(
+            self, two_measures: TariffTimeline) -> None:
+        with whole_log_forbidden(), pytest.raises(ImportRejected) as caught:
+            two_measures.record_events([
+                imposed("m1-again", "m1", known="2025-01-01", start="2025-01-05",
+                        percent=10)])
+        assert caught.value.problems[0].startswith(
+            "recorded event 'm1-on': event 'm1-on', field 'measure': measure 'm1' is already")
+
+    def test_a_recorded_id_with_other_content_is_refused_with_its_log_position(
+            self, two_measures: TariffTimeline) -> None:
+        with whole_log_forbidden(), pytest.raises(ImportRejected) as caught:
+            two_measures.record_events([
+                imposed("m2-on", "m2", known="2025-01-02", start="2025-01-05", percent=30)])
+        assert caught.value.problems == [
+            "<python>:1: event 'm2-on' is already recorded (log position 2) with different "
+            "content; to fix a recorded event, import an EventCorrected that names it"]
+
+    def test_events_recorded_already_are_recognised_without_reading_the_log(
+            self, two_measures: TariffTimeline) -> None:
+        with whole_log_forbidden():
+            report = two_measures.record_events([
+                imposed("m2-on", "m2", known="2025-01-02", start="2025-01-05", percent=25)])
+        assert (report.appended, report.already_recorded) == (0, 1)
