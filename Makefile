@@ -8,7 +8,7 @@ LOCK   := requirements.lock
 BASE   := $(VENV)/.installed-base
 DEV    := $(VENV)/.installed-dev
 
-.PHONY: setup demo test check bench bench-hts stress fuzz lock vendor clean
+.PHONY: setup demo test check bench bench-pg bench-hts stress fuzz lock vendor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,10 +39,18 @@ check: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-## Benchmarks of issue 4 (generate, import, raw insert, queries); e.g. `make bench SIZES=10000`.
+## Benchmarks of issues 4 and 14 on SQLite (generate, import, raw insert, queries, rebuild);
+## e.g. `make bench SIZES=10000 BENCH_ARGS="--profile realistic --fold-budget 0"`.
 SIZES ?= 10000,100000,1000000
+BENCH_ARGS ?=
 bench: $(DEV)
-	$(BIN)/python -m benchmarks.run --sizes $(SIZES)
+	$(BIN)/python -m benchmarks.run --sizes $(SIZES) --backends sqlite $(BENCH_ARGS)
+
+## The same benchmarks on SQLite and on a throwaway PostgreSQL (started as `make test` starts
+## it), in the same run, a row per backend; e.g. `make bench-pg SIZES=10000,100000`.
+bench-pg: $(DEV)
+	PATH="$(abspath $(BIN)):$$PATH" .ci/postgres.sh \
+	  $(BIN)/python -m benchmarks.run --sizes $(SIZES) --backends sqlite,postgres $(BENCH_ARGS)
 
 ## What the HTS nomenclature costs (issue 10): rate queries with and without it, first use.
 bench-hts: $(DEV)
