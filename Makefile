@@ -8,7 +8,7 @@ LOCK   := requirements.lock
 BASE   := $(VENV)/.installed-base
 DEV    := $(VENV)/.installed-dev
 
-.PHONY: setup demo test check bench bench-pg bench-hts stress fuzz lock vendor clean
+.PHONY: setup demo test check bench bench-pg bench-appends bench-hts stress fuzz lock vendor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,12 @@ bench: $(DEV)
 bench-pg: $(DEV)
 	PATH="$(abspath $(BIN)):$$PATH" .ci/postgres.sh \
 	  $(BIN)/python -m benchmarks.run --sizes $(SIZES) --backends sqlite,postgres $(BENCH_ARGS)
+
+## What an append costs a large store (issue 14): 1 and 1,000 events checked by subject (the
+## read model) and against the whole log, in one run; e.g. `make bench-appends EVENTS=1000000`.
+EVENTS ?= 100000
+bench-appends: $(DEV)
+	$(BIN)/python -m benchmarks.appends --events $(EVENTS) --profile realistic
 
 ## What the HTS nomenclature costs (issue 10): rate queries with and without it, first use.
 bench-hts: $(DEV)

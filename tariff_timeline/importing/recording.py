@@ -29,7 +29,6 @@ from tariff_timeline.importing.subjects import (
     LogLookup,
     SubjectHistories,
     check_by_subjects,
-    unrecorded,
 )
 from tariff_timeline.projections.replay import Recorded, corrected_log, fold_at
 from tariff_timeline.store import EventStore, Patience, write_deadline_seconds
@@ -169,25 +168,20 @@ class Importer:
         """Check the events against the history of the subjects they touch (read from the
         read model, brought up to the end of the log), then append them after the position
         that history reflects: if another writer appended meanwhile, the append is refused
-        and the import is checked again. None, having read nothing, when the store is empty
-        or the import corrects or retracts events not recorded yet: the whole log decides."""
+        and the import is checked again. None, having read nothing, when the store is empty:
+        its import is checked as it is read."""
         with Spool() as spool:
             with histories(self.store) as log:
                 if not log.count:
-                    return None  # a new store's import is checked as it is read
-                found = changes()
-                if unrecorded(log, found):
                     return None
-                check = ImportCheck(self.store, LogLookup(log), found, spool, fold_log=False)
+                check = ImportCheck(self.store, LogLookup(log), changes(), spool,
+                                    fold_log=False)
                 check.run(batches)
                 problems = check.verdict()
                 if problems is None:
                     if progress is not None:
                         progress("checking", 0, check.new)
                     problems = check_by_subjects(log, check.new_events())
-                if problems is None:  # pragma: no cover - no unrecorded changes reach here
-                    problems = self._check_history(list(self.store.read()),
-                                                   list(check.new_events()))
                 after = log.count
             if problems:
                 raise ImportRejected(problems)

@@ -9,13 +9,15 @@ exactly the state the whole log's fold gives it, so it finds the same first brok
 Recorded events outside the set are untouched by new world events: these only add subjects
 or paint their own, and a reference from outside (an exemption naming a measure) checks only
 that the subject exists (or was imposed), which an added event cannot undo. A correction or
-retraction can undo it, so an import holding one is checked against the whole log instead.
+retraction can undo it (a measure's imposition retracted, or known later): so the subjects of
+what it corrects, and every subject whose recorded events name them, join the set.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
+from datetime import UTC, datetime
 from typing import Protocol
 
 from tariff_timeline.domain.errors import LifecycleError
@@ -24,11 +26,10 @@ from tariff_timeline.events import (
     EventCorrected,
     EventRetracted,
     PolicyEvent,
-    known_instant,
     subjects_named,
 )
 from tariff_timeline.importing.files import Located
-from tariff_timeline.projections.replay import Recorded, corrected_log
+from tariff_timeline.projections.replay import Recorded, corrected_log, known_order
 from tariff_timeline.store import EventStore, canonical_bytes, content_digest
 
 
@@ -45,6 +46,9 @@ class RecordedLog(Protocol):
 
     def position(self, notification_id: int) -> int:
         """The log position of the event at a place."""
+
+    def naming(self, idents: Iterable[str]) -> set[str]:
+        """The subjects of every recorded event that names one of these ids (or more)."""
 
     def subject_logs(self, subjects: Iterable[str]) -> list[Recorded]:
         """Every recorded event that is or ever was about these subjects, with every
@@ -91,39 +95,55 @@ class LogLookup:
                        for r in self.log.subject_logs(subjects_named(found[1])))
 
 
-def unrecorded(log: RecordedLog, changes: Sequence[PolicyEvent]) -> bool:
-    """Whether some of these corrections or retractions are not recorded yet."""
-    return bool(changes) and len(log.recorded(c.id for c in changes)) < len(
-        {c.id for c in changes})
-
-
-def check_by_subjects(log: RecordedLog, new: Iterable[Located]) -> list[str] | None:
-    """Fold the new world events with the recorded history of the subjects they reach (see
-    the module's docstring); the first broken rule, named at its file and line, if any.
-    None if the new events hold a correction or retraction: the whole log must decide."""
+def check_by_subjects(log: RecordedLog, new: Iterable[Located]) -> list[str]:
+    """Check the new events against the recorded history of the subjects they reach (see the
+    module's docstring), as the whole-log check does: corrections and retractions applied in
+    log order, then the fold in known order; the first problem, named at its file and line."""
     located = list(new)
     where = {item.event.id: item.where for item in located}
     wanted: set[str] = set()
+    replaced: dict[str, set[str]] = {}  # recorded or not: what each target becomes
     for item in located:
-        if isinstance(item.event, EventCorrected | EventRetracted):
-            return None
-        wanted |= subjects_named(item.event)
+        event = item.event
+        wanted |= subjects_named(event)
+        if isinstance(event, EventCorrected):
+            replaced.setdefault(event.corrects, set()).update(subjects_named(event))
+        elif isinstance(event, EventRetracted):
+            replaced.setdefault(event.retracts, set())
+    targets = log.recorded(replaced) if replaced else {}
     read: set[str] = set()
+    turned: set[str] = set()
     recorded: dict[int, Recorded] = {}
-    while wanted - read:
-        more = wanted - read
-        read |= more
-        recorded.update((r.seq, r) for r in log.subject_logs(more))
-        entries = corrected_log(recorded[seq] for seq in sorted(recorded))
-        for entry in entries:
-            wanted |= subjects_named(entry.event)
-    entries = corrected_log(recorded[seq] for seq in sorted(recorded))
-    order = [(known_instant(e.event.known), e.seq, e.event) for e in entries]
-    order += [(known_instant(item.event.known), log.last_notification + n, item.event)
-              for n, item in enumerate(located, start=1)]
-    order.sort(key=lambda o: (o[0], o[1]))
+    while True:
+        while wanted - read:
+            more = wanted - read
+            read |= more
+            recorded.update((r.seq, r) for r in log.subject_logs(more))
+            for entry in corrected_log(recorded[seq] for seq in sorted(recorded)):
+                wanted |= subjects_named(entry.event)
+        # A recorded event corrected or retracted leaves the subjects it was about (as first
+        # recorded and as corrected since) with another history: every subject whose events
+        # name one of them joins, since a reference to it may break.
+        current = {entry.event.id: entry.event
+                   for entry in corrected_log(recorded[seq] for seq in sorted(recorded))
+                   if entry.event.id in targets}
+        changed: set[str] = set()
+        for target, (_, first) in targets.items():
+            changed |= subjects_named(first) | replaced[target]
+            if target in current:
+                changed |= subjects_named(current[target])
+        if not changed - turned:
+            break
+        more = changed - turned
+        turned |= more
+        wanted |= more | log.naming(key.split(":", 1)[1] for key in more)
+    now = datetime.max.replace(tzinfo=UTC)
+    candidate = [recorded[seq] for seq in sorted(recorded)]
+    candidate += [Recorded(log.last_notification + n, now, item.event)
+                  for n, item in enumerate(located, start=1)]
     try:
-        fold(event for _, _, event in order)
+        entries = corrected_log(candidate)
+        fold(entry.event for entry in known_order(entries))
     except LifecycleError as exc:
         place = where.get(exc.event_id, f"recorded event {exc.event_id!r}")
         return [f"{place}: event {exc.event_id!r}, field {exc.field!r}: {exc.message}"]

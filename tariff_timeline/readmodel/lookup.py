@@ -58,6 +58,19 @@ class RecordedView:
                 rows.update((r.seq, r) for r in log if r.seq <= self.last_notification)
         return [rows[seq] for seq in sorted(rows)]
 
+    def naming(self, idents: Iterable[str]) -> set[str]:
+        """The subjects of every recorded event whose content names one of these ids (found
+        by text, so it may find more than those, never fewer: an id is a plain JSON string)."""
+        found: set[str] = set()
+        for ident in sorted(set(idents)):
+            pattern = '%"' + ident.replace("_", "\\_") + '"%'
+            for row in self.session.execute(select(
+                    EventRow.subject, EventRow.target_subject).where(
+                    EventRow.payload.like(pattern, escape="\\"),
+                    EventRow.seq <= self.last_notification)):
+                found.update(key for key in row if key is not None)
+        return found
+
     def position(self, notification_id: int) -> int:
         """The log position of the event recorded under a notification id."""
         return self.store.position_of(notification_id)

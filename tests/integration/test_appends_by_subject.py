@@ -21,7 +21,7 @@ from tariff_timeline.importing import Located
 from tariff_timeline.importing.subjects import RecordedLog, check_by_subjects
 from tariff_timeline.projections.replay import Recorded
 from tariff_timeline.store import EventStore
-from tests.builders import exemption, imposed, quota, rate_changed
+from tests.builders import SOURCE, exemption, imposed, quota, rate_changed
 from tests.conftest import FakeClock
 from tests.integration.test_read_model_equals_fold import ADAPTER, history
 from tests.integration.test_streamed_import import _reference
@@ -54,6 +54,9 @@ class CountingLog:
     def position(self, notification_id: int) -> int:
         return self.log.position(notification_id)
 
+    def naming(self, idents: Iterable[str]) -> set[str]:
+        return self.log.naming(idents)
+
     def subject_logs(self, subjects: Iterable[str]) -> list[Recorded]:
         wanted = set(subjects)
         self.subjects |= wanted
@@ -80,7 +83,7 @@ def _opened(url: str, clock: FakeClock) -> AbstractContextManager[TariffTimeline
     return opened()
 
 
-@settings(max_examples=60, deadline=None, derandomize=True,
+@settings(max_examples=100, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.data_too_large])
 @given(batches=history())
@@ -96,8 +99,8 @@ def test_an_append_finds_exactly_what_the_whole_log_check_finds_without_reading_
                     events.append(ADAPTER.validate_python(raw))
                 except ValidationError:
                     continue
-            # Given a log, when world events are appended (corrections take the whole log)
-            world = [e for e in events if not isinstance(e, EventCorrected | EventRetracted)]
+            # Given a log, when events are appended (corrections and retractions too)
+            world = events
             expected = _reference(timeline, world)
             clock.advance(minutes=1)
             if not timeline.store.count() or not world:
@@ -209,3 +212,49 @@ class TestWhatAnAppendRefuses:
             report = two_measures.record_events([
                 imposed("m2-on", "m2", known="2025-01-02", start="2025-01-05", percent=25)])
         assert (report.appended, report.already_recorded) == (0, 1)
+
+
+class TestCorrectionsReachWhatNamesTheirSubject:
+    def test_retracting_a_measures_imposition_breaks_the_exemption_that_names_it(
+            self, two_measures: TariffTimeline) -> None:
+        retraction = EventRetracted(id="m2-gone", known="2025-03-01", sources=SOURCE,
+                                    retracts="m2-on", reason="never imposed")
+        found, subjects = _counting(two_measures, [retraction])
+        assert {"measure:m2", "exemption:x2", "quota:q2"} <= subjects
+        with whole_log_forbidden(), pytest.raises(ImportRejected) as caught:
+            two_measures.record_events([retraction])
+        assert caught.value.problems == found == [
+            "recorded event 'x2-on': event 'x2-on', field 'applies_to': no measure 'm2' is "
+            "known"]
+
+    def test_a_correction_making_a_measure_known_later_breaks_what_named_it_before(
+            self, two_measures: TariffTimeline) -> None:
+        later = imposed("m2-on", "m2", known="2025-06-01", start="2025-01-05", percent=25)
+        correction = EventCorrected(id="m2-late", known="2025-06-01", sources=SOURCE,
+                                    corrects="m2-on", replacement=later, reason="known later")
+        with whole_log_forbidden(), pytest.raises(ImportRejected) as caught:
+            two_measures.record_events([correction])
+        assert caught.value.problems == _reference(two_measures, [correction])
+        assert "no measure 'm2' is known" in caught.value.problems[0]
+
+    def test_a_correction_of_a_rate_is_checked_and_recorded_without_reading_the_log(
+            self, two_measures: TariffTimeline) -> None:
+        better = imposed("m1-on", "m1", known="2025-01-02", start="2025-01-05", percent=12)
+        correction = EventCorrected(id="m1-fix", known="2025-03-01", sources=SOURCE,
+                                    corrects="m1-on", replacement=better, reason="typo")
+        with whole_log_forbidden():
+            report = two_measures.record_events([correction])
+        assert report.appended == 1 and two_measures.verify().intact
+
+    def test_a_correction_naming_no_recorded_event_is_refused_at_its_line(
+            self, two_measures: TariffTimeline) -> None:
+        replacement = imposed("m7-on", "m7", known="2025-01-02", start="2025-01-05",
+                              percent=12)
+        correction = EventCorrected(id="m7-fix", known="2025-03-01", sources=SOURCE,
+                                    corrects="m7-on", replacement=replacement, reason="typo")
+        with whole_log_forbidden(), pytest.raises(ImportRejected) as caught:
+            two_measures.record_events([correction])
+        assert caught.value.problems == [
+            "<python>:1: event 'm7-fix', field 'corrects': no recorded event 'm7-on' to "
+            "correct"]
+
