@@ -58,6 +58,7 @@ from tariff_timeline.events import (
     Source,
     format_hts,
     subject_of,
+    subjects_named,
 )
 from tariff_timeline.events.instants import describe_instant
 from tariff_timeline.importing import Importer, ImportReport, Progress, read_paths
@@ -251,26 +252,21 @@ class TariffTimeline:
                 sources: Sequence[Source] = ()) -> EventCorrected:
         """Record that the store got an event wrong: `replacement` is what it should have said.
 
-        Recorded through the normal import path (validated against the whole history)."""
+        Recorded through the normal import path (validated as any import is)."""
         if isinstance(replacement, EventCorrected | EventRetracted):
             raise InvalidInput("a replacement is a world event, not a correction or retraction",
                                field="replacement")
         if replacement.id != event_id:
             raise InvalidInput(f"the replacement's id {replacement.id!r} must be {event_id!r}",
                                field="replacement")
-        log = list(self.store.read())
-        if not any(r.event.id == event_id for r in log):
-            raise InvalidInput(f"no recorded event {event_id!r} to correct", field="event_id")
+        earlier, taken = self._corrections_of(event_id)
         wanted = replacement.model_dump(mode="json")
-        earlier = [r.event for r in log
-                   if isinstance(r.event, EventCorrected) and r.event.corrects == event_id]
         if earlier and earlier[-1].replacement.model_dump(mode="json") == wanted:
             # Already corrected to this very content (a re-run after a crash, say): recording
             # it again would only add a second, identical correction.
             return earlier[-1]
-        ids = {r.event.id for r in log}
         number = 1
-        while f"{event_id}.corrected-{number}" in ids:
+        while f"{event_id}.corrected-{number}" in taken:
             number += 1
         now = self.store.clock().astimezone(EASTERN)
         try:
@@ -282,6 +278,28 @@ class TariffTimeline:
             raise InvalidInput(f"cannot build the correction: {exc}") from exc
         self.record_events([correction])
         return correction
+
+    def _corrections_of(self, event_id: str) -> tuple[list[EventCorrected], set[str]]:
+        """The corrections recorded of an event, in log order, and which of the ids a next
+        correction would take are taken; InvalidInput if no event has that id. Read from the
+        read model by index when the store has one, so a correction costs what it adds."""
+        names = [f"{event_id}.corrected-{n}"[:120] for n in range(1, 1001)]
+        if self.read_model is None:
+            log = list(self.store.read())
+            found = next((r.event for r in log if r.event.id == event_id), None)
+            about = log
+            ids = {r.event.id for r in log}
+            taken = {name for name in names if name in ids}
+        else:
+            with self.read_model.recorded_log(self.store) as recorded:
+                hit = recorded.recorded((event_id,)).get(event_id)
+                found = None if hit is None else hit[1]
+                about = [] if found is None else recorded.subject_logs(subjects_named(found))
+                taken = set(recorded.recorded(names))
+        if found is None:
+            raise InvalidInput(f"no recorded event {event_id!r} to correct", field="event_id")
+        return [r.event for r in about if isinstance(r.event, EventCorrected)
+                and r.event.corrects == event_id], taken
 
     def correct_from_file(self, event_id: str, path: Path | str, reason: str) -> EventCorrected:
         """A correction whose replacement event is read from an import file (one event)."""

@@ -258,3 +258,15 @@ class TestCorrectionsReachWhatNamesTheirSubject:
             "<python>:1: event 'm7-fix', field 'corrects': no recorded event 'm7-on' to "
             "correct"]
 
+
+    def test_correct_names_and_records_a_correction_without_reading_the_log(
+            self, two_measures: TariffTimeline) -> None:
+        better = imposed("m1-on", "m1", known="2025-01-02", start="2025-01-05", percent=12)
+        best = imposed("m1-on", "m1", known="2025-01-02", start="2025-01-05", percent=13)
+        with whole_log_forbidden():
+            first = two_measures.correct("m1-on", better, "typo")
+            again = two_measures.correct("m1-on", better, "typo")
+            second = two_measures.correct("m1-on", best, "another typo")
+        assert (first.id, again.id, second.id) == (
+            "m1-on.corrected-1", "m1-on.corrected-1", "m1-on.corrected-2")
+        assert two_measures.store.count() == 6
