@@ -82,8 +82,9 @@ class MeasurePiece:
     scope: tuple[int, Paint[Scope]] | None = None
     pause: tuple[int, Paint[str]] | None = None
     found_by: FoundBy | None = None
-    """Whom the piece is found by when not by its own scope (None): see ``found_by``. Kept
-    in the piece so that a change of it makes a new row."""
+    """The origins and products through which questions find the piece when its own scope
+    is not what decides it (None: its own scope), see ``found_by``; kept in the piece so that
+    a change of them makes a new row."""
 
 
 def _in_order(*items: Indexed | None) -> tuple[Paint[Any], ...]:
