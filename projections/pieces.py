@@ -65,6 +65,15 @@ class MeasureHead:
 
 
 @dataclass(frozen=True)
+class FoundBy:
+    """The origins and products (codes, groups, HTS prefixes or ALL) whose questions may find
+    a measure over a piece, as named by the scopes that decide it there."""
+
+    origins: tuple[str, ...]
+    products: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class MeasurePiece:
     """The topmost status, rate, scope and pause over one stretch of effective time."""
 
@@ -72,6 +81,10 @@ class MeasurePiece:
     rate: tuple[int, Paint[Rate]] | None = None
     scope: tuple[int, Paint[Scope]] | None = None
     pause: tuple[int, Paint[str]] | None = None
+    found_by: FoundBy | None = None
+    """The origins and products through which questions find the piece when its own scope
+    is not what decides it (None: its own scope), see ``found_by``; kept in the piece so that
+    a change of them makes a new row."""
 
 
 def _in_order(*items: Indexed | None) -> tuple[Paint[Any], ...]:
@@ -94,6 +107,36 @@ def head_of(measure: MeasureState, rate_at_start: Indexed | None) -> MeasureHead
         tuple((i, p) for i, p in sorted(dict(rates).items())),
         tuple((i, p) for i, p in sorted(dict(scopes).items())),
     )
+
+
+_Fallback = tuple[bool, tuple[Scope, ...], Scope | None, Scope | None]
+"""What a measure's pieces fall back on for their scope: whether it is imposed, its
+announcements' scopes (once each), and its first and last scopes."""
+
+
+def _fallback(measure: MeasureState) -> _Fallback:
+    return (measure.imposed, tuple(dict.fromkeys(a.scope for a in measure.announcements)),
+            measure.scopes[0].value if measure.scopes else None,
+            measure.scopes[-1].value if measure.scopes else None)
+
+
+def found_by(tops: Sequence[Indexed | None], fallback: _Fallback) -> FoundBy | None:
+    """What the questions that may find a measure over a piece name, when the scope the rate
+    engine and the schedule test goods against there is not the piece's own (None): for a
+    measure never imposed, its announcements' scopes; for one imposed, before it starts, its
+    first scope; where it has a status but no scope painted (after it ended), its last."""
+    imposed, announced, first, last = fallback
+    if not imposed:
+        scopes: tuple[Scope | None, ...] = announced
+    elif tops[0] is None:
+        scopes = (first,)
+    elif tops[2] is None:
+        scopes = (last,)
+    else:
+        return None
+    named = [scope for scope in scopes if scope is not None]
+    return FoundBy(tuple(sorted({o for scope in named for o in scope.origins})),
+                   tuple(sorted({p for scope in named for p in scope.products})))
 
 
 def assemble(head: MeasureHead, piece: MeasurePiece) -> MeasureState:
@@ -221,8 +264,10 @@ def _window(start: int, end: int, tops: Sequence[Indexed | None],
     return start, end
 
 
-_Opened = dict[tuple[int, int, _Key], tuple[int, list[Indexed | None], bool]]
-"""Pieces whose rows are open in known time: since when, their paints, and whether imposed."""
+_Opening = tuple[int, list[Indexed | None], bool, FoundBy | None]
+_Opened = dict[tuple[int, int, _Key], _Opening]
+"""Pieces whose rows are open in known time: since when, their paints, whether imposed, and
+the scopes they are found by (see ``found_by``)."""
 
 
 def known_groups(entries: Sequence[Corrected]) -> list[tuple[int, list[Corrected]]]:
@@ -248,6 +293,7 @@ def measure_rows(entries: Sequence[Corrected], ident: str) -> tuple[list[HeadVer
     opened: _Opened = {}
     before: MeasureState | None = None
     imposed = False
+    fallback: _Fallback | None = None
     for index, (at, group) in enumerate(groups):
         state = fold((entry.event for entry in group), state, strict=False)
         measure = state.measures.get(ident)
@@ -263,8 +309,12 @@ def measure_rows(entries: Sequence[Corrected], ident: str) -> tuple[list[HeadVer
         else:
             lo_at = hi_at = 0
         before, imposed = measure, measure.imposed
+        now = _fallback(measure)
         if lo_at < hi_at:
-            opened = _repaint(cuts, painted, lo_at, hi_at, opened, at, imposed, rows)
+            opened = _repaint(cuts, painted, lo_at, hi_at, opened, at, imposed, now, rows)
+        if now != fallback:
+            _refind(opened, now, at, rows)
+            fallback = now
         first_start = micros(measure.scopes[0].start) if measure.scopes else None
         head = head_of(measure, None if first_start is None else cuts.top_at(first_start, 1))
         until = groups[index + 1][0] if index + 1 < len(groups) else FOREVER
@@ -272,13 +322,25 @@ def measure_rows(entries: Sequence[Corrected], ident: str) -> tuple[list[HeadVer
             heads[-1] = replace(heads[-1], known_until=until)
         else:
             heads.append(HeadVersion(at, until, head))
-    for key, (since, tops, was_imposed) in opened.items():
-        rows += _rows(key, tops, was_imposed, since, FOREVER)
+    for key, opening in opened.items():
+        rows += _rows(key, opening, FOREVER)
     return heads, rows
 
 
+def _refind(opened: _Opened, fallback: _Fallback, at: int, rows: list[PieceSpan]) -> None:
+    """Close the rows of open pieces whose scopes to be found by changed with what the
+    measure falls back on (appending them to `rows`), and open them again from `at`."""
+    for key, opening in opened.items():
+        _, tops, was_imposed, was_found_by = opening
+        now = found_by(tops, fallback)
+        if now != was_found_by:
+            rows += _rows(key, opening, at)
+            opened[key] = (at, tops, was_imposed, now)
+
+
 def _repaint(cuts: _Cuts, painted: list[tuple[int, Indexed]], lo_at: int, hi_at: int,
-             opened: _Opened, at: int, imposed: bool, rows: list[PieceSpan]) -> _Opened:
+             opened: _Opened, at: int, imposed: bool, fallback: _Fallback,
+             rows: list[PieceSpan]) -> _Opened:
     """Paint one known instant's new paints; close the rows of pieces that changed (appending
     them to `rows`) and open rows for the new pieces."""
     lo_at, hi_at = cuts.region(lo_at, hi_at)
@@ -289,20 +351,20 @@ def _repaint(cuts: _Cuts, painted: list[tuple[int, Indexed]], lo_at: int, hi_at:
     new = cuts.keys(*cuts.within(lo_at, hi_at))
     for key in old:
         if key not in new and key in opened:
-            since, tops, was_imposed = opened.pop(key)
-            rows += _rows(key, tops, was_imposed, since, at)
+            rows += _rows(key, opened.pop(key), at)
     for key, tops in new.items():
         if key not in opened:
-            opened[key] = (at, list(tops), imposed)
+            opened[key] = (at, list(tops), imposed, found_by(tops, fallback))
     # Pieces open but outside the compared range were not touched, and stay open.
     return opened
 
 
-def _rows(key: tuple[int, int, _Key], tops: Sequence[Indexed | None], imposed: bool,
-          known_from: int, known_until: int) -> list[PieceSpan]:
+def _rows(key: tuple[int, int, _Key], opening: _Opening, known_until: int) -> list[PieceSpan]:
     start, end, _ = key
+    known_from, tops, imposed, scopes = opening
     lo, hi = _window(start, end, tops, imposed)
     if lo >= hi or known_from >= known_until:
         return []
     status, rate, scope, pause = tops
-    return [PieceSpan(lo, hi, known_from, known_until, MeasurePiece(status, rate, scope, pause))]
+    return [PieceSpan(lo, hi, known_from, known_until,
+                      MeasurePiece(status, rate, scope, pause, scopes))]

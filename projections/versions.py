@@ -56,13 +56,21 @@ def _scopes(kind: str, state: object) -> list[Scope]:
     # Measures are found through their pieces' keys, not their versions'.
     if isinstance(state, ExemptionState | QuotaState):
         return [state.scope]
+    if isinstance(state, DealState):
+        return [state.partners]
+    if isinstance(state, CourtRuled):
+        # A ruling names measures, not goods, and changes collection only through other
+        # events (an invalidation paints the measure): no question about goods reads it.
+        return []
+    # A stacking rule has no scope: it bears on every question whose layers it names.
     return [EVERYWHERE]
 
 
 def version_keys(kind: str, state: object) -> tuple[set[str], set[str]]:
     """Origins and products through which a question finds a version of a subject (an HTS
     chapter: every origin, and its two digits, so a question about one code finds only its
-    chapter)."""
+    chapter; a court ruling: none, so only a question about no goods in particular finds
+    it)."""
     if isinstance(state, ChapterState):
         return {ALL}, {state.chapter}
     origins: set[str] = set()
@@ -85,11 +93,14 @@ class SubjectVersion:
 
 
 def piece_keys(piece: MeasurePiece) -> tuple[set[str], set[str]]:
-    """Origins and products a piece can match; a piece without a scope of its own falls back
-    on the measure's first or last scope, so it is offered to every question (and decided by
-    the rate engine)."""
+    """Origins and products through which a question finds a piece: those of the scope the
+    rate engine tests goods against over it (the piece's own, or the announcements', first or
+    last scope it falls back on, see ``pieces.found_by``)."""
+    if piece.found_by is not None:
+        return set(piece.found_by.origins), set(piece.found_by.products)
     if piece.scope is None:
-        return {"ALL"}, {"ALL"}
+        # Not written since the pieces know what they fall back on; kept exact all the same.
+        return {ALL}, {ALL}
     scope = piece.scope[1].value
     return set(scope.origins), set(scope.products)
 

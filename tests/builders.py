@@ -6,8 +6,10 @@ from typing import Any
 
 from tariff_timeline.events import PolicyEvent
 from tariff_timeline.events.policy import (
+    CourtRuled,
     ExemptionGranted,
     ExemptionRevoked,
+    MeasureAnnounced,
     MeasureImposed,
     MeasurePaused,
     MeasureRevoked,
@@ -15,6 +17,7 @@ from tariff_timeline.events.policy import (
     PauseExtended,
     QuotaOpened,
     RateChanged,
+    ScopeAmended,
     StackingRuleSet,
 )
 
@@ -62,6 +65,27 @@ def pause_extended(eid: str, measure: str, *, known: str, until: str) -> PolicyE
 
 def revoked(eid: str, measure: str, *, known: str, start: str) -> PolicyEvent:
     return _make(MeasureRevoked, id=eid, measure=measure, known=known, effective_from=start)
+
+
+def announced(eid: str, measure: str, *, known: str, origins: tuple[str, ...] = ("ALL",),
+              products: tuple[str, ...] = ("ALL",), percent: float = 10) -> PolicyEvent:
+    return _make(MeasureAnnounced, id=eid, measure=measure, known=known,
+                 title=f"measure {measure}", authority="IEEPA", program="prog",
+                 scope={"origins": origins, "products": products},
+                 rate={"percent": percent})
+
+
+def scope_amended(eid: str, measure: str, *, known: str, start: str,
+                  origins: tuple[str, ...] = ("ALL",), products: tuple[str, ...] = ("ALL",),
+                  until: str | None = None) -> PolicyEvent:
+    return _make(ScopeAmended, id=eid, measure=measure, known=known, effective_from=start,
+                 effective_until=until, scope={"origins": origins, "products": products})
+
+
+def court_ruled(eid: str, ruling: str, *, known: str,
+                measures: tuple[str, ...] = ()) -> PolicyEvent:
+    return _make(CourtRuled, id=eid, ruling=ruling, known=known, court="CIT",
+                 case=f"case {ruling}", holding="upheld", outcome="upheld", measures=measures)
 
 
 def exemption(eid: str, name: str, *, known: str, start: str, measures: tuple[str, ...] = (),

@@ -40,7 +40,7 @@ def day(offset: int) -> str:
 def raw_event(draw: st.DrawFn, n: int) -> dict[str, Any]:
     kind = draw(st.sampled_from([
         "imposed", "imposed", "rate", "rate", "pause", "extend", "resume", "revoke",
-        "exemption", "quota", "rule", "correct", "retract"]))
+        "exemption", "quota", "rule", "correct", "retract", "scope", "announce"]))
     measure = draw(st.sampled_from(MEASURES))
     known = day(draw(st.integers(0, 300)))
     # Impositions early, changes later, so that most changes fall inside a measure's life;
@@ -53,14 +53,26 @@ def raw_event(draw: st.DrawFn, n: int) -> dict[str, Any]:
         rate = {"percent": percent, "kind": "replacement", "replaces": ["m0"]}
     elif draw(st.integers(0, 5)) == 0:
         rate = {"percent": 15, "kind": "ceiling"}
+    scope = {"origins": [draw(st.sampled_from((*ORIGINS, "ALL", "EU")))],
+             "products": [draw(st.sampled_from(PRODUCTS))]}
     if kind == "imposed":
+        # Some end: after the end no scope is painted, and answers fall back on the last one.
+        until = day(draw(st.integers(200, 420))) if draw(st.booleans()) else None
         return base | {
             "type": "MeasureImposed", "measure": measure, "title": f"measure {measure}",
             "authority": draw(st.sampled_from(["IEEPA", "Section 232"])),
             "program": f"p{MEASURES.index(measure) % 2}", "effective_from": start,
-            "scope": {"origins": [draw(st.sampled_from((*ORIGINS, "ALL", "EU")))],
-                      "products": [draw(st.sampled_from(PRODUCTS))]},
-            "rate": rate}
+            "effective_until": until, "scope": scope, "rate": rate}
+    if kind == "scope":
+        until = day(draw(st.integers(331, 400))) if draw(st.booleans()) else None
+        return base | {"type": "ScopeAmended", "measure": measure, "effective_from": start,
+                       "effective_until": until, "scope": scope}
+    if kind == "announce":
+        return base | {"type": "MeasureAnnounced", "measure": measure,
+                       "title": f"measure {measure}", "authority": "IEEPA",
+                       "program": f"p{MEASURES.index(measure) % 2}", "scope": scope,
+                       "rate": rate if draw(st.booleans()) else None,
+                       "planned_from": start if draw(st.booleans()) else None}
     if kind == "rate":
         return base | {"type": "RateChanged", "measure": measure, "effective_from": start,
                        "rate": rate}
@@ -171,8 +183,13 @@ def compare(timeline: TariffTimeline, base: datetime,
         by_model = timeline.rate_on(**kwargs).model_dump(mode="json")
         by_fold = timeline.rate_on_by_fold(**kwargs).model_dump(mode="json")
         assert by_model == by_fold, kwargs
-    for entered, known in {(q[2], q[3]) for q in questions}:
-        schedule = {"entered": day(entered), "known": day(known)}
+    # The schedule of everything, and of the goods each question names (found through the
+    # read model's keys).
+    asked: list[dict[str, str]] = []
+    for origin, hts, entered, known, *_ in questions:
+        asked += [{"entered": day(entered), "known": day(known)},
+                  {"entered": day(entered), "known": day(known), "origin": origin, "hts": hts}]
+    for schedule in asked:
         if timeline.store.count() == 0:
             with pytest.raises(EmptyStore):
                 timeline.schedule_as_of(**schedule)

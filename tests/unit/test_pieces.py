@@ -8,14 +8,15 @@ from typing import Any
 from tariff_timeline.domain.clocks import cutoff_instant, effective_instant
 from tariff_timeline.domain.timeline import MeasureState, paint_at
 from tariff_timeline.events import PolicyEvent, known_instant
+from tariff_timeline.events.instants import micros
 from tariff_timeline.projections import Corrected, Recorded, corrected_log, fold_at
 from tariff_timeline.projections.pieces import (
+    FoundBy,
     HeadVersion,
     MeasurePiece,
     PieceSpan,
     assemble,
     measure_rows,
-    micros,
 )
 from tests.builders import imposed, pause_extended, paused, rate_changed, revoked
 
@@ -29,6 +30,11 @@ HISTORY: list[PolicyEvent] = [
     rate_changed("r2", "m", known="2025-08-01", start="2025-02-01", percent=15),
     revoked("rev", "m", known="2025-09-01", start="2025-09-15"),
 ]
+
+
+BEFORE_START = MeasurePiece(found_by=FoundBy(("ALL",), ("ALL",)))
+"""No paint before the measure starts: it is found by its first scope (every origin and
+product)."""
 
 
 def _entries() -> list[Corrected]:
@@ -82,7 +88,7 @@ def test_a_late_retroactive_rate_changes_only_the_pieces_it_overlaps() -> None:
     assert opened and min(p.eff_from for p in opened) == micros(
         effective_instant("2025-01-10"))
     assert {p.piece.rate[1].event_id for p in opened if p.piece.rate} == {"imp", "r2"}
-    before_start = [p for p in pieces if p.piece == MeasurePiece()]
+    before_start = [p for p in pieces if p.piece == BEFORE_START]
     assert len(before_start) == 1 and before_start[0].known_until > k
 
 
@@ -92,5 +98,5 @@ def test_a_measure_long_ended_has_no_piece_and_one_starting_soon_has_one() -> No
     assert _at(pieces, k, effective=micros(effective_instant("2026-09-16"))) is None
     assert _at(pieces, k, effective=micros(effective_instant("2024-01-09"))) is None
     soon = _at(pieces, k, effective=micros(effective_instant("2024-01-11")))
-    assert soon is not None and soon.piece == MeasurePiece()
+    assert soon is not None and soon.piece == BEFORE_START
     assert _at(heads, k).head.imposed
