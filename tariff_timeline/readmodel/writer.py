@@ -50,7 +50,9 @@ REFOLD_BATCH = 500
 
 
 CatchUpProgress = Callable[[int, int], None]
-"""Called with (events applied, events to apply) as a catch-up proceeds."""
+"""Called with (events applied, events to apply) as a catch-up proceeds: within a large
+import it rises as the import's rows are written and its subjects folded, and reaches the
+import's end only once it is committed (rising, never repeating a value)."""
 
 
 class AlreadyApplied(StoreError):
