@@ -4,7 +4,7 @@ tracking position committed in the same transaction as the rows it writes. It is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -132,30 +132,52 @@ class ReadModelWriter(TrackingRecorder):
 
     def _apply_stream(self, store: EventStore, chain: ChainState, batch: int,
                       report: _Step) -> int:
-        """One transaction: whole appends after `chain`, about `batch` events, applied as the
-        log is read; return how many events (0: none)."""
+        """One transaction: whole appends after `chain`, about `batch` events; return how many
+        events (0: none).
+
+        Appends are read and checked before anything is applied, as long as they fit in
+        `batch` events, so a broken chain costs only the reading. An append recorded at one
+        instant that does not fit is applied as it is read, alone in its transaction: its
+        subjects are folded only once its last head vouched for it."""
         with Session(self.engine) as session, session.begin():
-            group: _Group | None = None
+            applying = _Applying(self, session, report)
+            held: list[tuple[int, TimelineEntry]] = []  # read and checked, not applied yet
+            streaming = False
             written, vouched, vouched_state = 0, 0, chain
+            instant: datetime | None = None
+            before_instant: tuple[int, ChainState] = (0, chain)
             for seq, entry, after in store.verified_rows(chain, page=batch):
                 if entry is None:
                     # A head closes an append: what it vouches for can be applied.
                     vouched, vouched_state = written, after
                     continue
-                if group is not None and entry.recorded_at != group.recorded_at:
+                if instant is not None and entry.recorded_at != instant:
                     if vouched >= batch and vouched == written:
                         break  # the next instant goes in the next transaction
-                    group.finish(report)
-                    group = None
-                if group is None:
-                    group = _Group(self, session, entry.recorded_at, written)
-                group.add(seq, entry)
+                    before_instant = (vouched, vouched_state)
+                instant = entry.recorded_at
                 written += 1
                 report.streamed(written)
+                if streaming:
+                    applying.add(seq, entry)
+                    continue
+                held.append((seq, entry))
+                if len(held) <= batch:
+                    continue
+                done_before, state_before = before_instant
+                if done_before:
+                    # Earlier appends first, alone: the large one starts the next transaction.
+                    applying.add_all(held[:done_before])
+                    applying.finish()
+                    self._track(session, state_before)
+                    return done_before
+                streaming = True
+                applying.add_all(held)
+                held = []
             if vouched == 0:
                 return 0
-            if group is not None:
-                group.finish(report)
+            applying.add_all(held[:vouched])
+            applying.finish()
             self._track(session, vouched_state)
         return vouched
 
@@ -163,18 +185,10 @@ class ReadModelWriter(TrackingRecorder):
         """Apply notifications (position, entry) and move the tracking position, with the
         chain state verified up to it, in one transaction. Entries recorded at one instant
         are applied as one group."""
-        report = _Report(None).at(0)
         with Session(self.engine) as session, session.begin():
-            group: _Group | None = None
-            for count, (seq, entry) in enumerate(entries):
-                if group is not None and entry.recorded_at != group.recorded_at:
-                    group.finish(report)
-                    group = None
-                if group is None:
-                    group = _Group(self, session, entry.recorded_at, count)
-                group.add(seq, entry)
-            if group is not None:
-                group.finish(report)
+            applying = _Applying(self, session, _Report(None).at(0))
+            applying.add_all(entries)
+            applying.finish()
             self._track(session, chain)
 
     def _subject_logs(self, session: Session,
@@ -414,6 +428,39 @@ class _Report:
     def committed(self, done: int) -> None:
         """A transaction committed: `done` events are applied."""
         self.show(done)
+
+
+class _Applying:
+    """Events fed in log order within one transaction, applied a recorded instant (a group)
+    at a time."""
+
+    def __init__(self, writer: ReadModelWriter, session: Session, report: _Step) -> None:
+        self.writer = writer
+        self.session = session
+        self.report = report
+        self.group: _Group | None = None
+        self.count = 0
+
+    def add(self, seq: int, entry: TimelineEntry) -> None:
+        """Take the next event; the group before it is finished when its instant ends."""
+        if self.group is not None and entry.recorded_at != self.group.recorded_at:
+            self.group.finish(self.report)
+            self.group = None
+        if self.group is None:
+            self.group = _Group(self.writer, self.session, entry.recorded_at, self.count)
+        self.group.add(seq, entry)
+        self.count += 1
+
+    def add_all(self, entries: Iterable[tuple[int, TimelineEntry]]) -> None:
+        """Take events in order."""
+        for seq, entry in entries:
+            self.add(seq, entry)
+
+    def finish(self) -> None:
+        """Finish the last group."""
+        if self.group is not None:
+            self.group.finish(self.report)
+            self.group = None
 
 
 class _Group:

@@ -140,9 +140,10 @@ def test_a_break_late_in_a_large_import_leaves_nothing_of_it_applied(
                    f"CAST('\"percEnt\"' AS BLOB)) WHERE rowid = ?", (last,))
     monkeypatch.setattr(writer, "CHUNK", 3)
     monkeypatch.setattr(writer, "REFOLD_BATCH", 2)
-    # when the read model catches up, writing the import's first chunks before the break
+    # when the read model catches up in transactions smaller than the import, so that it
+    # writes the import's first chunks before it reads the break
     with pytest.raises(TamperDetected):
-        timeline.catch_up()
+        timeline.catch_up(batch=5)
     # then none of the import was applied: the rows and the position are as before
     assert rows_of(timeline) == before
     assert timeline.read_model is not None
