@@ -7,6 +7,7 @@ class path, so renaming a class cannot orphan what is stored.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Annotated, Any, ClassVar, Literal, NamedTuple
 
 from pydantic import Field, StrictBool, model_validator
@@ -439,11 +440,18 @@ def subject(event: PolicyEvent) -> Subject | None:
     """What an event is about (for a correction, what its replacement is about)."""
     if isinstance(event, EventCorrected):
         return subject(event.replacement)
-    for kind in _SUBJECT_FIELDS:
-        value = getattr(event, kind, None)
+    for kind in _subject_fields(type(event)):
+        value = getattr(event, kind)
         if isinstance(value, str):
             return Subject(kind, value)
     return None
+
+
+@cache
+def _subject_fields(cls: type[PolicyEvent]) -> tuple[SubjectKind, ...]:
+    """The subject fields a type of event has, in order: asking an event for a field it
+    lacks goes through pydantic's slow path, and the read model asks this of every event."""
+    return tuple(kind for kind in _SUBJECT_FIELDS if kind in cls.model_fields)
 
 
 def subject_of(event: PolicyEvent) -> str | None:

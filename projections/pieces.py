@@ -200,9 +200,16 @@ class _Cuts:
 
     def merge(self, lo: int, hi: int) -> None:
         """Join neighbours with the same topmost paints, among the pieces [lo, hi)."""
-        for index in range(min(hi, len(self.starts)) - 1, lo, -1):
-            if _key(self.tops[index]) == _key(self.tops[index - 1]):
+        end = min(hi, len(self.starts)) - 1
+        if end <= lo:
+            return
+        later = _key(self.tops[end])
+        for index in range(end, lo, -1):
+            # Each piece's key is made once: the earlier of a pair is the later of the next.
+            earlier = _key(self.tops[index - 1])
+            if later == earlier:
                 del self.starts[index], self.tops[index]
+            later = earlier
 
     def keys(self, lo: int, hi: int) -> dict[tuple[int, int, _Key], list[Indexed | None]]:
         """The pieces with index in [lo, hi), keyed by bounds and content."""

@@ -349,9 +349,7 @@ class TariffTimeline:
         checked. Without a read model, walk the whole chain. Raises TamperDetected."""
         if self.read_model is None:
             return self.verify().events
-        entries, _ = self.store.verified_appends(self.read_model.writer.chain_state(),
-                                                 2**31 - 1)
-        return len(entries)
+        return self.store.count_unapplied(self.read_model.writer.chain_state())
 
     def checkpoint(self) -> Checkpoint:
         """A digest of the log's head to keep elsewhere: `verify(since=...)` later proves the

@@ -33,6 +33,12 @@ class Decoded(Generic[T]):
                 self._values.popitem(last=False)
         return value
 
+    def put(self, key: int, value: T) -> None:
+        """Keep a value decoded elsewhere (from the very text row `key` holds)."""
+        self._values[key] = value
+        if len(self._values) > self.size:
+            self._values.popitem(last=False)
+
     def cached(self, key: int) -> T | None:
         """The value decoded from row `key`, if it is still kept (so its text need not be
         read again)."""

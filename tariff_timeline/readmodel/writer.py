@@ -4,14 +4,15 @@ tracking position committed in the same transaction as the rows it writes. It is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from typing import Any, cast
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from tariff_timeline.domain.errors import StoreError
 from tariff_timeline.events import EventCorrected, EventRetracted, subject_key
@@ -27,6 +28,7 @@ from tariff_timeline.projections.versions import (
 from tariff_timeline.readmodel.codec import EVENT_ADAPTER, PIECE_ADAPTER, RowCache
 from tariff_timeline.readmodel.hts import write_chapters
 from tariff_timeline.readmodel.tables import (
+    Base,
     EventRow,
     OriginKeyRow,
     PieceOriginRow,
@@ -41,10 +43,16 @@ from tariff_timeline.store import EventStore, TimelineEntry
 from tariff_timeline.store.chain import ChainState
 
 APPLICATION_NAME = "TariffTimeline"
+CHUNK = 5000
+"""Events of one recorded instant written per statement, and held at most, while applying it."""
+REFOLD_BATCH = 500
+"""Subjects folded again per round (their logs read together)."""
 
 
 CatchUpProgress = Callable[[int, int], None]
-"""Called with (events applied, events to apply) as a catch-up proceeds."""
+"""Called with (events applied, events to apply) as a catch-up proceeds: within a large
+import it rises as the import's rows are written and its subjects folded, and reaches the
+import's end only once it is committed (rising, never repeating a value)."""
 
 
 class AlreadyApplied(StoreError):
@@ -106,89 +114,88 @@ class ReadModelWriter(TrackingRecorder):
         """Apply every append after the tracking position; return how many events.
 
         Each transaction takes whole appends (an import is atomic, so a part of one is not a
-        state that ever was), about `batch` events, read and checked against the hash chain
-        from where the last check ended: a broken chain raises TamperDetected and nothing of
-        it is applied. Another process applying the same appends first is not an error.
+        state that ever was), about `batch` events, streamed from the log and checked against
+        the hash chain from where the last check ended: a broken chain raises TamperDetected
+        and the transaction rolls back, so nothing of it is applied. An import larger than
+        `batch` is still one transaction, but its rows are read, checked and written a chunk
+        at a time, and each subject it touches is folded again once, so memory does not grow
+        with the import. Another process applying the same appends first is not an error.
         """
         done = 0
-        total: int | None = None
+        report = _Report(progress)
         while True:
             chain = self.chain_state()
-            entries, after = store.verified_appends(chain, batch)
-            if after.notification_id == chain.notification_id:
-                return done
+            if progress is not None and report.total is None:
+                report.total = max(store.count() - chain.events, 0)
             try:
-                self.apply(entries, after)
+                applied = self._apply_stream(store, chain, batch, report.at(done))
             except (AlreadyApplied, IntegrityError):
                 continue  # another catch-up got there first: read its position again
-            done += len(entries)
-            if progress is not None:
-                if total is None:
-                    total = max(store.count() - chain.events, done)
-                progress(done, total)
+            if applied == 0:
+                return done
+            done += applied
+            report.committed(done)
+
+    def _apply_stream(self, store: EventStore, chain: ChainState, batch: int,
+                      report: _Step) -> int:
+        """One transaction: whole appends after `chain`, about `batch` events; return how many
+        events (0: none).
+
+        Appends are read and checked before anything is applied, as long as they fit in
+        `batch` events, so a broken chain costs only the reading. An append recorded at one
+        instant that does not fit is applied as it is read, alone in its transaction: its
+        subjects are folded only once its last head vouched for it."""
+        with Session(self.engine) as session, session.begin():
+            applying = _Applying(self, session, report)
+            held: list[tuple[int, TimelineEntry]] = []  # read and checked, not applied yet
+            streaming = False
+            written, vouched, vouched_state = 0, 0, chain
+            instant: datetime | None = None
+            before_instant: tuple[int, ChainState] = (0, chain)
+            for seq, entry, after in store.verified_rows(chain, page=batch):
+                if entry is None:
+                    # A head closes an append: what it vouches for can be applied.
+                    vouched, vouched_state = written, after
+                    continue
+                if instant is not None and entry.recorded_at != instant:
+                    if vouched >= batch and vouched == written:
+                        break  # the next instant goes in the next transaction
+                    before_instant = (vouched, vouched_state)
+                instant = entry.recorded_at
+                written += 1
+                report.streamed(written)
+                if streaming:
+                    applying.add(seq, entry)
+                    continue
+                held.append((seq, entry))
+                if len(held) <= batch:
+                    continue
+                done_before, state_before = before_instant
+                if done_before:
+                    # Earlier appends first, alone: the large one starts the next transaction.
+                    applying.add_all(held[:done_before])
+                    applying.finish()
+                    self._track(session, state_before)
+                    return done_before
+                streaming = True
+                applying.add_all(held)
+                held = []
+            if vouched == 0:
+                return 0
+            applying.add_all(held[:vouched])
+            applying.finish()
+            self._track(session, vouched_state)
+        return vouched
 
     def apply(self, entries: Sequence[tuple[int, TimelineEntry]], chain: ChainState) -> None:
         """Apply notifications (position, entry) and move the tracking position, with the
         chain state verified up to it, in one transaction. Entries recorded at one instant
         are applied as one group."""
         with Session(self.engine) as session, session.begin():
-            group: list[tuple[int, TimelineEntry]] = []
-            for item in entries:
-                if group and group[-1][1].recorded_at != item[1].recorded_at:
-                    self._apply_group(session, group)
-                    group = []
-                group.append(item)
-            if group:
-                self._apply_group(session, group)
+            applying = _Applying(self, session, _Report(None).at(0))
+            applying.add_all(entries)
+            applying.finish()
             self._track(session, chain)
-
-    def _apply_group(self, session: Session, group: list[tuple[int, TimelineEntry]]) -> None:
-        recorded = micros(group[0][1].recorded_at)
-        affected: dict[str, None] = {}
-        rows: list[dict[str, Any]] = []
-        subjects_of: dict[str, str | None] = {}
-        in_group: dict[str, list[str]] = {}
-        for seq, entry in group:
-            event = entry.event
-            subject = subject_key(event)
-            target_id: str | None = None
-            target_subject: str | None = None
-            if isinstance(event, EventCorrected | EventRetracted):
-                target_id = event.corrects if isinstance(event, EventCorrected) else (
-                    event.retracts)
-                if target_id in subjects_of:
-                    target_subject = subjects_of[target_id]
-                else:
-                    target_subject = session.execute(
-                        select(EventRow.subject).where(EventRow.event_id == target_id)
-                        .order_by(EventRow.seq).limit(1)).scalar()
-                # Earlier corrections may have moved the target to other subjects: every
-                # subject it ever belonged to must be folded again.
-                for (was,) in session.execute(select(EventRow.subject).where(or_(
-                        EventRow.event_id == target_id, EventRow.target_id == target_id))):
-                    if was is not None:
-                        affected[was] = None
-                affected.update(dict.fromkeys(in_group.get(target_id, ())))
-            subjects_of.setdefault(event.id, subject)
-            if subject is not None:
-                # The subjects this group's rows give each event (a later correction in the
-                # same group must fold them all again), without rescanning the rows.
-                for key in (event.id, target_id):
-                    if key is not None:
-                        in_group.setdefault(key, []).append(subject)
-            rows.append({
-                "seq": seq, "event_id": event.id, "subject": subject, "target_id": target_id,
-                "target_subject": target_subject,
-                "known_us": fold_key(event.known),
-                "recorded_us": micros(entry.recorded_at), "payload": event.model_dump_json(),
-            })
-            for key in (subject, target_subject):
-                if key is not None:
-                    affected[key] = None
-        session.execute(insert(EventRow), rows)
-        subjects = list(affected)
-        for start in range(0, len(subjects), 500):
-            self._refold(session, subjects[start:start + 500], recorded)
 
     def subject_logs(self, session: Session,
                       subjects: Sequence[str]) -> dict[str, list[Recorded]]:
@@ -287,12 +294,12 @@ class ReadModelWriter(TrackingRecorder):
         write_chapters(session, chapters, recorded)
         if not new:
             return
-        ids = session.execute(
-            insert(VersionRow).returning(VersionRow.id, sort_by_parameter_order=True),
-            [{"subject": subject, "kind": subject.split(":", 1)[0],
-              "known_from": v.known_from, "known_until": v.known_until, "rec_from": recorded,
-              "rec_until": FOREVER, "first_known": v.first_known, "first_seq": v.first_seq,
-              "state": v.text} for subject, v in new]).scalars().all()
+        ids = _next_ids(session, VersionRow.id, len(new))
+        _insert_many(session, VersionRow, [
+            {"id": vid, "subject": subject, "kind": subject.split(":", 1)[0],
+             "known_from": v.known_from, "known_until": v.known_until, "rec_from": recorded,
+             "rec_until": FOREVER, "first_known": v.first_known, "first_seq": v.first_seq,
+             "state": v.text} for vid, (subject, v) in zip(ids, new, strict=True)])
         origin_rows: list[dict[str, Any]] = []
         product_rows: list[dict[str, Any]] = []
         for version_id, (subject, version) in zip(ids, new, strict=True):
@@ -302,9 +309,9 @@ class ReadModelWriter(TrackingRecorder):
             origin_rows += [{"version_id": version_id, "origin": o} for o in origins]
             product_rows += [{"version_id": version_id, "product": p} for p in products]
         if origin_rows:
-            session.execute(insert(OriginKeyRow), origin_rows)
+            _insert_many(session, OriginKeyRow, origin_rows)
         if product_rows:
-            session.execute(insert(ProductKeyRow), product_rows)
+            _insert_many(session, ProductKeyRow, product_rows)
 
     @staticmethod
     def _write_pieces(session: Session, gone: list[int], closed: list[int],
@@ -320,11 +327,12 @@ class ReadModelWriter(TrackingRecorder):
                 PieceRow.id.in_(closed[start:start + 500])).values(rec_until=recorded))
         if not new:
             return
-        ids = session.execute(
-            insert(PieceRow).returning(PieceRow.id, sort_by_parameter_order=True),
-            [{"subject": subject, "eff_from": p.eff_from, "eff_until": p.eff_until,
-              "known_from": p.known_from, "known_until": p.known_until, "rec_from": recorded,
-              "rec_until": FOREVER, "state": text} for subject, p, text in new]).scalars().all()
+        ids = _next_ids(session, PieceRow.id, len(new))
+        _insert_many(session, PieceRow, [
+            {"id": pid, "subject": subject, "eff_from": p.eff_from, "eff_until": p.eff_until,
+             "known_from": p.known_from, "known_until": p.known_until, "rec_from": recorded,
+             "rec_until": FOREVER, "state": text}
+            for pid, (subject, p, text) in zip(ids, new, strict=True)])
         origin_rows: list[dict[str, Any]] = []
         product_rows: list[dict[str, Any]] = []
         for piece_id, (_, row, _) in zip(ids, new, strict=True):
@@ -333,12 +341,212 @@ class ReadModelWriter(TrackingRecorder):
             origin_rows += [{**span, "origin": o} for o in origins]
             product_rows += [{**span, "product": p} for p in products]
         if origin_rows:
-            session.execute(insert(PieceOriginRow), origin_rows)
+            _insert_many(session, PieceOriginRow, origin_rows)
         if product_rows:
-            session.execute(insert(PieceProductRow), product_rows)
+            _insert_many(session, PieceProductRow, product_rows)
 
     def rebuild(self, store: EventStore, progress: CatchUpProgress | None = None) -> int:
         """Drop every row and project the whole log again; return how many events."""
         create_tables(self.engine)
         self.cache.clear()
         return self.catch_up(store, progress=progress)
+
+
+def _next_ids(session: Session, column: InstrumentedAttribute[int], count: int) -> range:
+    """Ids for `count` new rows after the highest in use.
+
+    Given here rather than returned by the insert: an executemany with RETURNING costs
+    SQLAlchemy far more than the insert itself (as for the HTS lines). A concurrent catch-up
+    taking the same ids fails on the key and retries, as it does on the tracking row. Like
+    SQLite's own row ids, an id freed by removing the highest row may be given again."""
+    first = (session.execute(select(func.max(column))).scalar() or 0) + 1
+    return range(first, first + count)
+
+
+def _insert_many(session: Session, table: type[Base], rows: list[dict[str, Any]]) -> None:
+    """Insert rows (all with the same keys, plain numbers and text) in one executemany.
+
+    Straight to the driver: SQLAlchemy's work per row (binding each dict to its compiled
+    statement) cost more than the database's for the million key rows of a large import.
+    The tables live in the connection's database and search path, as for every statement."""
+    if not rows:
+        return
+    connection = session.connection()
+    names = list(rows[0])
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    statement = (f"INSERT INTO {table.__tablename__} ({', '.join(names)}) "
+                 f"VALUES ({', '.join([mark] * len(names))})")
+    connection.exec_driver_sql(statement, [tuple(row[name] for name in names) for row in rows])
+
+
+STREAM_SHARE = 0.25
+"""The share of an event's cost in reading, checking and writing it; the rest is folding its
+subjects again (for the progress bar only)."""
+
+
+class _Step:
+    """Progress inside one transaction: events streamed and subjects folded again, as a
+    number of events on the bar, which reaches an append's end only when it commits."""
+
+    def __init__(self, report: _Report, base: int) -> None:
+        self.report = report
+        self.base = base
+        self.streamed_events = 0
+        self.folded = 0.0
+
+    def streamed(self, events: int) -> None:
+        """`events` were read, checked and written in this transaction so far."""
+        self.streamed_events = events
+        self._show()
+
+    def folding(self, group_start: int, group_size: int, share: float) -> None:
+        """The subjects of the group that starts at `group_start` are `share` folded."""
+        self.folded = (group_start + group_size * share) * (1 - STREAM_SHARE)
+        self._show()
+
+    def _show(self) -> None:
+        if self.streamed_events and self.report.progress is not None:
+            value = self.base + int(self.streamed_events * STREAM_SHARE + self.folded)
+            # Not the whole transaction until it commits: a part of it was never a state.
+            self.report.show(min(value, self.base + self.streamed_events - 1))
+
+
+class _Report:
+    """Hands (events applied, events to apply) to a progress callback, only when it rises."""
+
+    def __init__(self, progress: CatchUpProgress | None) -> None:
+        self.progress = progress
+        self.total: int | None = None
+        self.last = 0
+
+    def at(self, done: int) -> _Step:
+        """Progress of the next transaction, after `done` events committed."""
+        return _Step(self, done)
+
+    def show(self, done: int) -> None:
+        """Report `done` events if that is further than before."""
+        if self.progress is None or done <= self.last:
+            return
+        self.last = done
+        self.total = max(self.total or 0, done)
+        self.progress(done, self.total)
+
+    def committed(self, done: int) -> None:
+        """A transaction committed: `done` events are applied."""
+        self.show(done)
+
+
+class _Applying:
+    """Events fed in log order within one transaction, applied a recorded instant (a group)
+    at a time."""
+
+    def __init__(self, writer: ReadModelWriter, session: Session, report: _Step) -> None:
+        self.writer = writer
+        self.session = session
+        self.report = report
+        self.group: _Group | None = None
+        self.count = 0
+
+    def add(self, seq: int, entry: TimelineEntry) -> None:
+        """Take the next event; the group before it is finished when its instant ends."""
+        if self.group is not None and entry.recorded_at != self.group.recorded_at:
+            self.group.finish(self.report)
+            self.group = None
+        if self.group is None:
+            self.group = _Group(self.writer, self.session, entry.recorded_at, self.count)
+        self.group.add(seq, entry)
+        self.count += 1
+
+    def add_all(self, entries: Iterable[tuple[int, TimelineEntry]]) -> None:
+        """Take events in order."""
+        for seq, entry in entries:
+            self.add(seq, entry)
+
+    def finish(self) -> None:
+        """Finish the last group."""
+        if self.group is not None:
+            self.group.finish(self.report)
+            self.group = None
+
+
+class _Group:
+    """The events recorded at one instant (one import), being applied in a transaction: their
+    rows are written a chunk at a time, and the subjects they touch are folded again once,
+    when the group ends, from the rows in the database (so no chunk is held past its
+    writing)."""
+
+    def __init__(self, writer: ReadModelWriter, session: Session, recorded_at: datetime,
+                 start: int) -> None:
+        self.writer = writer
+        self.session = session
+        self.recorded_at = recorded_at
+        self.recorded = micros(recorded_at)
+        self.start = start
+        self.size = 0
+        self.affected: dict[str, None] = {}
+        self.rows: list[dict[str, Any]] = []
+        # Within the chunk not written yet: each event's subject, and the subjects its rows
+        # give each event (a later correction in the group must fold them all again); once
+        # written, the database answers both.
+        self.subjects_of: dict[str, str | None] = {}
+        self.in_chunk: dict[str, list[str]] = {}
+
+    def add(self, seq: int, entry: TimelineEntry) -> None:
+        """Take one event of the group: its row, and the subjects it makes fold again."""
+        session, affected = self.session, self.affected
+        event = entry.event
+        subject = subject_key(event)
+        target_id: str | None = None
+        target_subject: str | None = None
+        if isinstance(event, EventCorrected | EventRetracted):
+            target_id = event.corrects if isinstance(event, EventCorrected) else event.retracts
+            if target_id in self.subjects_of:
+                target_subject = self.subjects_of[target_id]
+            else:
+                target_subject = session.execute(
+                    select(EventRow.subject).where(EventRow.event_id == target_id)
+                    .order_by(EventRow.seq).limit(1)).scalar()
+            # Earlier corrections may have moved the target to other subjects: every
+            # subject it ever belonged to must be folded again.
+            for (was,) in session.execute(select(EventRow.subject).where(or_(
+                    EventRow.event_id == target_id, EventRow.target_id == target_id))):
+                if was is not None:
+                    affected[was] = None
+            affected.update(dict.fromkeys(self.in_chunk.get(target_id, ())))
+        self.subjects_of.setdefault(event.id, subject)
+        if subject is not None:
+            for key in (event.id, target_id):
+                if key is not None:
+                    self.in_chunk.setdefault(key, []).append(subject)
+        self.rows.append({
+            "seq": seq, "event_id": event.id, "subject": subject, "target_id": target_id,
+            "target_subject": target_subject, "known_us": fold_key(event.known),
+            "recorded_us": micros(entry.recorded_at), "payload": event.model_dump_json(),
+        })
+        # The refold reads this event back by its row: decoded already, it is not parsed
+        # again (the cache is bounded, so a large import keeps only its newest events).
+        self.writer.cache.events.put(seq, event)
+        for key in (subject, target_subject):
+            if key is not None:
+                affected[key] = None
+        self.size += 1
+        if len(self.rows) >= CHUNK:
+            self._write()
+
+    def _write(self) -> None:
+        if self.rows:
+            _insert_many(self.session, EventRow, self.rows)
+        self.rows = []
+        self.subjects_of = {}
+        self.in_chunk = {}
+
+    def finish(self, report: _Step) -> None:
+        """Write what is left and fold every subject the group touched again, in batches."""
+        self._write()
+        subjects = list(self.affected)
+        for start in range(0, len(subjects), REFOLD_BATCH):
+            self.writer._refold(self.session, subjects[start:start + REFOLD_BATCH],
+                                self.recorded)
+            report.folding(self.start, self.size,
+                           min(start + REFOLD_BATCH, len(subjects)) / len(subjects))
+        report.folding(self.start, self.size, 1.0)

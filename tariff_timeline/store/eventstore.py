@@ -139,36 +139,57 @@ class EventStore:
             raise tamper_detected(broken.found, walker.state.events) from None
         return index
 
-    def verified_appends(self, state: ChainState, limit: int
-                         ) -> tuple[list[tuple[int, TimelineEntry]], ChainState]:
-        """Whole appends recorded after a verified position, checked against the chain, with
-        their notification ids, and the chain state after the last head read: about `limit`
-        events (whole appends, never splitting the appends recorded at one instant).
+    def verified_rows(self, state: ChainState, page: int = PAGE
+                      ) -> Iterator[tuple[int, TimelineEntry | None, ChainState]]:
+        """The rows recorded after a verified position, one at a time, each checked against
+        the chain as it is read: (notification id, the entry or None for a chain head, the
+        chain state after the row). A head closes an append: only what a head vouches for
+        may be applied. A broken chain raises TamperDetected when the walk reaches it (at the
+        end of the log, too, if the last head does not vouch for every event), so a reader
+        that applies rows as they come must do so in a transaction it can roll back.
 
         Before reading on, the row the position names must still be there as it was, so that
         deleting the newest events is noticed even when nothing new was appended."""
         walker = self._walker(state)
-        entries: list[tuple[int, TimelineEntry]] = []
-        vouched, vouched_state, full = 0, state, False
         try:
             self._still_there(state)
             for notification in self._notifications(state.notification_id + 1,
-                                                    page=max(limit, 1)):
+                                                    page=max(page, 1)):
                 state_of_row = walker.step(_raw(notification))
-                if state_of_row is None:
-                    # A head closes an append: what it vouches for can be applied.
-                    vouched, vouched_state = len(entries), walker.state
-                    full = vouched >= limit
-                    continue
-                entry = cast(TimelineEntry,
-                             self._mapper.to_domain_event(notification, state_of_row))
-                if full and entry.recorded_at != entries[vouched - 1][1].recorded_at:
-                    return entries[:vouched], vouched_state
-                entries.append((notification.id, entry))
+                entry = None if state_of_row is None else cast(
+                    TimelineEntry, self._mapper.to_domain_event(notification, state_of_row))
+                yield notification.id, entry, walker.state
             walker.finish()
         except ChainBroken as broken:
             raise tamper_detected(broken.found, walker.state.events) from None
+
+    def verified_appends(self, state: ChainState, limit: int
+                         ) -> tuple[list[tuple[int, TimelineEntry]], ChainState]:
+        """Whole appends recorded after a verified position, checked against the chain, with
+        their notification ids, and the chain state after the last head read: about `limit`
+        events (whole appends, never splitting the appends recorded at one instant). It holds
+        them all: a reader of large appends streams `verified_rows` instead."""
+        entries: list[tuple[int, TimelineEntry]] = []
+        vouched, vouched_state, full = 0, state, False
+        for notification_id, entry, after in self.verified_rows(state, page=limit):
+            if entry is None:
+                # A head closes an append: what it vouches for can be applied.
+                vouched, vouched_state = len(entries), after
+                full = vouched >= limit
+                continue
+            if full and entry.recorded_at != entries[vouched - 1][1].recorded_at:
+                return entries[:vouched], vouched_state
+            entries.append((notification_id, entry))
         return entries[:vouched], vouched_state
+
+    def count_unapplied(self, state: ChainState) -> int:
+        """Check the chain after a verified position to the end of the log, holding nothing;
+        return how many events it checked that a head vouches for."""
+        vouched = 0
+        for _, entry, after in self.verified_rows(state):
+            if entry is None:
+                vouched = after.events - state.events
+        return vouched
 
     def _still_there(self, state: ChainState) -> None:
         """Raise ChainBroken if the last verified row is gone or no longer what it was."""
