@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
 from threading import Event
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_args
 
 from tariff_timeline.bootstrap import sync_bundled, wire
 from tariff_timeline.domain.clocks import (
@@ -49,13 +49,14 @@ from tariff_timeline.domain.questions import (
     origin_code,
 )
 from tariff_timeline.domain.rules import FactValue
-from tariff_timeline.domain.timeline import Timeline
+from tariff_timeline.domain.timeline import Timeline, paint_at
 from tariff_timeline.events import (
     EASTERN,
     EventCorrected,
     EventRetracted,
     PolicyEvent,
     Source,
+    SubjectKind,
     format_hts,
     subject_of,
 )
@@ -69,7 +70,13 @@ from tariff_timeline.projections.answers import (
     SourceRow,
 )
 from tariff_timeline.projections.citations import coverage_of, sources_of
-from tariff_timeline.projections.diff import Diff, Snapshot, diff
+from tariff_timeline.projections.diff import (
+    Diff,
+    Snapshot,
+    changed_items,
+    diff,
+    schedule_rows,
+)
 from tariff_timeline.projections.history import (
     History,
     cell_history,
@@ -89,10 +96,10 @@ from tariff_timeline.projections.hts import (
     steps,
 )
 from tariff_timeline.projections.rates import rate_on
-from tariff_timeline.projections.replay import Corrected, corrected_log, fold_at
+from tariff_timeline.projections.replay import Corrected, Recorded, corrected_log, fold_at
 from tariff_timeline.projections.schedule import schedule_as_of
 from tariff_timeline.projections.series import Series, rate_series
-from tariff_timeline.readmodel import APPLICATION_NAME, CatchUpProgress, ReadModel
+from tariff_timeline.readmodel import APPLICATION_NAME, CatchUpProgress, EventLookup, ReadModel
 from tariff_timeline.store import Checkpoint, EventStore, Verification, redact
 from tariff_timeline.store.chain import tamper_detected
 from tariff_timeline.store.keys import load_verifier
@@ -359,6 +366,14 @@ class TariffTimeline:
         """The coordinate a question names; known and recorded default to now."""
         return Coordinate.parse(entered, known, recorded, self.store.clock)
 
+    def _answering(self) -> ReadModel | None:
+        """The read model, brought up to date with the log, when questions are answered from
+        it; None when they are answered by folding the log."""
+        if self.query_path is QueryPath.FOLD or self.read_model is None:
+            return None
+        self.read_model.catch_up(self.store, progress=self.on_catch_up)
+        return self.read_model
+
     def _timeline(self, coordinate: Coordinate, origin: str | None,
                   hts: str | None) -> tuple[Timeline, Mapping[str, Corrected]]:
         """What bears on a question at a coordinate, by the query path, and its events."""
@@ -462,12 +477,48 @@ class TariffTimeline:
 
     def snapshot(self, entered: When, known: When | None = None,
                  recorded: When | None = None) -> Snapshot:
-        """The timeline and its entries at a coordinate (one side of a diff)."""
+        """The timeline and its entries at a coordinate (one side of a diff). From the read
+        model each measure is as it stands at the effective time (what every answer at that
+        coordinate reads), not its whole effective history."""
         coordinate = self.coordinate(entered, known, recorded)
         self._require_events()
-        entries = self._entries(coordinate.recorded)
-        return Snapshot(coordinate, fold_at(entries, coordinate.known),
-                        {e.event.id: e for e in entries})
+        return self._snapshot(coordinate, self._answering())
+
+    def _snapshot(self, coordinate: Coordinate, model: ReadModel | None,
+                  entries: EventLookup | None = None) -> Snapshot:
+        if model is None:
+            listed = self._entries(coordinate.recorded)
+            return Snapshot(coordinate, fold_at(listed, coordinate.known),
+                            {e.event.id: e for e in listed})
+        reader = model.reader
+        return Snapshot(coordinate, reader.slice_at(coordinate.effective, coordinate.known,
+                                                    coordinate.recorded),
+                        entries if entries is not None else reader.entries(coordinate.recorded))
+
+    @staticmethod
+    def _whole_measures(model: ReadModel, snapshot: Snapshot,
+                        measures: Sequence[str]) -> Snapshot:
+        """The snapshot with the whole states (every effective time) of those of the measures
+        whose state at the effective instant cannot name the events behind a change, folded
+        again from their own events: one not listed then, or with no status, rate or scope
+        painted then (the diff then names the paint that will start it)."""
+        c = snapshot.coordinate
+        cut = snapshot.timeline.measures
+        needed = [m for m in measures if m not in cut or (cut[m].imposed and (
+            paint_at(cut[m].statuses, c.effective) is None
+            or paint_at(cut[m].rates, c.effective) is None
+            or paint_at(cut[m].scopes, c.effective) is None))]
+        if not needed:
+            return snapshot
+        whole = model.reader.fold_subjects([f"measure:{m}" for m in needed], c.known,
+                                           c.recorded).measures
+        kept = dict(cut)
+        for measure in needed:
+            if measure in whole:
+                kept[measure] = whole[measure]
+            else:
+                kept.pop(measure, None)
+        return replace(snapshot, timeline=replace(snapshot.timeline, measures=kept))
 
     def diff(self, *, entered: tuple[When, When], known: tuple[When | None, When | None] = (
                  None, None), recorded: tuple[When | None, When | None] = (None, None),
@@ -477,12 +528,34 @@ class TariffTimeline:
         origin_codes = [origin_code(o, field="origins") for o in origins]
         prefixes = [hts_digits(h, field="hts") for h in hts]
         now = self.store.clock()  # one 'now' for both sides, so defaults compare equal
-        before = self.snapshot(entered[0], _or(known[0], now), _or(recorded[0], now))
-        after = self.snapshot(entered[1], _or(known[1], now), _or(recorded[1], now))
-        if before.coordinate == after.coordinate:
+        first = self.coordinate(entered[0], _or(known[0], now), _or(recorded[0], now))
+        self._require_events()
+        second = self.coordinate(entered[1], _or(known[1], now), _or(recorded[1], now))
+        if first == second:
             raise InvalidInput("the two coordinates are the same: give two different values "
                                "of entered, known or recorded")
-        return diff(before, after, origins=origin_codes, hts=prefixes)
+        model = self._answering()
+        if model is None:
+            return diff(self._snapshot(first, model), self._snapshot(second, model),
+                        origins=origin_codes, hts=prefixes)
+        lookup = model.reader.entries(first.recorded)
+        before = self._snapshot(first, model, lookup)
+        after = self._snapshot(second, model, lookup if second.recorded == first.recorded
+                               else None)
+        # The read model's measures are cut at the effective instant, which gives the same
+        # rows and cells; a changed measure whose cut cannot name the events behind the
+        # change is folded again, whole, from its own events.
+        rows = schedule_rows(before, after, origins=origin_codes, hts=prefixes)
+        changed = changed_items(rows)
+        measures = [item for kind, item in changed if kind == "measure"]
+        before = self._whole_measures(model, before, measures)
+        after = self._whole_measures(model, after, measures)
+        cited = [event_id for side in (before, after) for kind, item in changed
+                 for event_id in _cites(side.timeline, kind, item)]
+        for side in (before, after):
+            if isinstance(side.entries, EventLookup):
+                side.entries.prefetch(cited)  # one query for every event the diff may cite
+        return diff(before, after, origins=origin_codes, hts=prefixes, rows=rows)
 
     def rate_series(self, *, origin: str, hts: str, start: When, end: When,
                     known: When | None = None, recorded: When | None = None,
@@ -494,9 +567,24 @@ class TariffTimeline:
         if last <= first.effective:
             raise InvalidInput("must be after start", field="end")
         self._require_events()
-        entries = self._entries(first.recorded)
-        return rate_series(fold_at(entries, first.known), {e.event.id: e for e in entries},
-                           origin=origin_iso, hts=digits, start=first.effective,
+        model = self._answering()
+        timeline: Timeline
+        entries: Mapping[str, Corrected]
+        if model is None:
+            listed = self._entries(first.recorded)
+            timeline, entries = fold_at(listed, first.known), {e.event.id: e for e in listed}
+        else:
+            # The series is evaluated wherever any paint of the whole timeline starts or
+            # ends, so every subject is folded whole again from its own events; the HTS
+            # chapters (most of the log's weight) are read as they are kept.
+            reader = model.reader
+            kinds = [k for k in get_args(SubjectKind) if k != "chapter"]
+            timeline = replace(
+                reader.fold_subjects(reader.subject_keys(kinds, first.recorded), first.known,
+                                     first.recorded),
+                nomenclature=reader.nomenclature(first.known, first.recorded))
+            entries = reader.entries(first.recorded)
+        return rate_series(timeline, entries, origin=origin_iso, hts=digits, start=first.effective,
                            end=last, known=first.known, recorded=first.recorded,
                            mfn=mfn_percent(mfn))
 
@@ -510,21 +598,32 @@ class TariffTimeline:
         cutoff = (cutoff_instant(recorded, "recorded")
                   if recorded is not None else self.store.clock())
         self._require_events()
-        log = [r for r in self.store.read() if r.recorded_at <= cutoff]
+        model = self._answering()
         if measure is not None:
+            # From the read model, only the events about the measure and those of the
+            # subjects naming it: its history reads nothing else.
+            log = (self._log(cutoff) if model is None
+                   else model.reader.history_log(measure, cutoff))
             if not any(measure == subject_of(r.event) for r in log):
                 raise InvalidInput(f"no recorded event is about {measure!r}", field="measure")
-            return measure_history(log, measure)
+            return measure_history(log, measure, strict=model is None)
         if origin is None or hts is None:
             raise InvalidInput("give an origin and an HTS code together")
         origin_iso, digits = entry(origin, hts)
+        # A cell's history describes the rate series after each event over every change of
+        # the whole timeline, so it reads the whole log (from the read model's copy).
+        log = self._log(cutoff) if model is None else model.reader.log(cutoff)
         return cell_history(log, origin_iso, digits, mfn_percent(mfn))
+
+    def _log(self, cutoff: datetime) -> list[Recorded]:
+        return [r for r in self.store.read() if r.recorded_at <= cutoff]
 
     def sources(self) -> list[SourceRow]:
         """Every citation in the store (corrections applied), with the events citing it: a
         correction or retraction cites its own sources under its own id."""
         now = self.store.clock()
-        log = [r for r in self.store.read() if r.recorded_at <= now]
+        model = self._answering()
+        log = self._log(now) if model is None else model.reader.log(now)
         revisions = [Corrected(r.seq, r.recorded_at, r.event) for r in log
                      if isinstance(r.event, EventCorrected | EventRetracted)]
         return sources_of([*corrected_log(log, now), *revisions])
@@ -533,7 +632,17 @@ class TariffTimeline:
         """Per measure and exemption: complete or partial product list, count of codes, note;
         statuses at `at` (default now), as known and recorded now."""
         coordinate = self.coordinate(at if at is not None else self.store.clock())
-        timeline = fold_at(self._entries(coordinate.recorded), coordinate.known)
+        model = self._answering()
+        if model is None:
+            timeline = fold_at(self._entries(coordinate.recorded), coordinate.known)
+        else:
+            # Only measures and exemptions are listed: fold them again from their own events,
+            # whole (the read model keeps a measure's pieces for the effective times it is
+            # listed, and coverage lists every measure).
+            reader = model.reader
+            timeline = reader.fold_subjects(
+                reader.subject_keys(("measure", "exemption"), coordinate.recorded),
+                coordinate.known, coordinate.recorded)
         return coverage_of(timeline, coordinate.effective)
 
     def events(self, measure: str | None = None) -> list[LogEntry]:
@@ -681,6 +790,21 @@ def no_revision(coordinate: Coordinate) -> InvalidInput:
         f"no HTS revision is known at {describe_instant(coordinate.known)} as recorded at "
         f"{describe_instant(coordinate.recorded)} (none was imported, or none was announced "
         "by then)", field="known")
+
+
+def _cites(timeline: Timeline, kind: str, item: str) -> list[str]:
+    """Every event a diff may name for an item of one side's timeline."""
+    if kind == "measure":
+        measure = timeline.measures.get(item)
+        if measure is None:
+            return []
+        return [*(a.event_id for a in measure.announcements),
+                *(p.event_id for paints in (measure.statuses, measure.rates, measure.scopes,
+                                            measure.pauses) for p in paints)]
+    holder: Mapping[str, object] = {"exemption": timeline.exemptions,
+                                    "quota": timeline.quotas,
+                                    "stacking_rule": timeline.rules}.get(kind, {})
+    return list(getattr(holder.get(item), "event_ids", ()))
 
 
 def _or(value: When | None, default: datetime) -> When:
