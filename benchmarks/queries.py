@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
             "series": lambda: timeline.rate_series(
                 origin=args.origin, hts=args.hts, start="2025-01-01", end="2026-01-01"),
             f"history {measure}": lambda: timeline.history(measure),
-            "history --origin --hts": lambda: timeline.history(
+            "cell history --origin --hts": lambda: timeline.history(
                 origin=args.origin, hts=args.hts),
             "sources": timeline.sources,
             "coverage": lambda: timeline.coverage(args.after),

@@ -18,7 +18,7 @@ from decimal import Decimal
 from enum import Enum
 from pathlib import Path
 from threading import Event
-from typing import TYPE_CHECKING, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 from tariff_timeline.bootstrap import sync_bundled, wire
 from tariff_timeline.domain.clocks import (
@@ -485,40 +485,60 @@ class TariffTimeline:
         return self._snapshot(coordinate, self._answering())
 
     def _snapshot(self, coordinate: Coordinate, model: ReadModel | None,
-                  entries: EventLookup | None = None) -> Snapshot:
+                  entries: EventLookup | None = None, origin: str | None = None,
+                  hts: str | None = None) -> Snapshot:
+        """One side of a diff; from the read model, only what bears on the origin and HTS
+        code when given (with the whole nomenclature, which the diff compares too)."""
         if model is None:
             listed = self._entries(coordinate.recorded)
             return Snapshot(coordinate, fold_at(listed, coordinate.known),
                             {e.event.id: e for e in listed})
         reader = model.reader
-        return Snapshot(coordinate, reader.slice_at(coordinate.effective, coordinate.known,
-                                                    coordinate.recorded),
-                        entries if entries is not None else reader.entries(coordinate.recorded))
+        c = coordinate
+        timeline = reader.slice_at(c.effective, c.known, c.recorded, origin, hts)
+        if origin is not None or hts is not None:
+            timeline = replace(timeline, nomenclature=reader.nomenclature(c.known, c.recorded))
+        return Snapshot(c, timeline, entries if entries is not None else reader.entries(
+            c.recorded))
 
     @staticmethod
-    def _whole_measures(model: ReadModel, snapshot: Snapshot,
-                        measures: Sequence[str]) -> Snapshot:
-        """The snapshot with the whole states (every effective time) of those of the measures
-        whose state at the effective instant cannot name the events behind a change, folded
-        again from their own events: one not listed then, or with no status, rate or scope
-        painted then (the diff then names the paint that will start it)."""
+    def _whole_states(model: ReadModel, snapshot: Snapshot,
+                      items: Sequence[tuple[str, str]]) -> Snapshot:
+        """The snapshot with the whole states of the changed items it cannot name the events
+        of, folded again from their own events: a measure not listed at the effective
+        instant or with no status, rate or scope painted then (the read model cuts measures
+        at it; the diff then names the paint that will start it), and an item the slice left
+        out (it bears on other origins or codes on this side)."""
         c = snapshot.coordinate
-        cut = snapshot.timeline.measures
-        needed = [m for m in measures if m not in cut or (cut[m].imposed and (
-            paint_at(cut[m].statuses, c.effective) is None
-            or paint_at(cut[m].rates, c.effective) is None
-            or paint_at(cut[m].scopes, c.effective) is None))]
+        cut = snapshot.timeline
+        holders: dict[str, Mapping[str, object]] = {
+            "measure": cut.measures, "exemption": cut.exemptions, "quota": cut.quotas,
+            "stacking_rule": cut.rules}
+        needed: list[tuple[str, str]] = []
+        for kind, item in items:
+            measure = cut.measures.get(item) if kind == "measure" else None
+            if kind in holders and (item not in holders[kind] or (measure is not None and (
+                    measure.imposed and (paint_at(measure.statuses, c.effective) is None
+                                         or paint_at(measure.rates, c.effective) is None
+                                         or paint_at(measure.scopes, c.effective) is None)))):
+                needed.append((kind, item))
         if not needed:
             return snapshot
-        whole = model.reader.fold_subjects([f"measure:{m}" for m in needed], c.known,
-                                           c.recorded).measures
-        kept = dict(cut)
-        for measure in needed:
-            if measure in whole:
-                kept[measure] = whole[measure]
+        whole = model.reader.fold_subjects(
+            [f"{_SUBJECT_KINDS.get(kind, kind)}:{item}" for kind, item in needed], c.known,
+            c.recorded)
+        found: dict[str, Mapping[str, object]] = {
+            "measure": whole.measures, "exemption": whole.exemptions, "quota": whole.quotas,
+            "stacking_rule": whole.rules}
+        kept: dict[str, dict[str, Any]] = {kind: dict(h) for kind, h in holders.items()}
+        for kind, item in needed:
+            if item in found[kind]:
+                kept[kind][item] = found[kind][item]
             else:
-                kept.pop(measure, None)
-        return replace(snapshot, timeline=replace(snapshot.timeline, measures=kept))
+                kept[kind].pop(item, None)
+        return replace(snapshot, timeline=replace(
+            cut, measures=kept["measure"], exemptions=kept["exemption"],
+            quotas=kept["quota"], rules=kept["stacking_rule"]))
 
     def diff(self, *, entered: tuple[When, When], known: tuple[When | None, When | None] = (
                  None, None), recorded: tuple[When | None, When | None] = (None, None),
@@ -539,17 +559,19 @@ class TariffTimeline:
             return diff(self._snapshot(first, model), self._snapshot(second, model),
                         origins=origin_codes, hts=prefixes)
         lookup = model.reader.entries(first.recorded)
-        before = self._snapshot(first, model, lookup)
+        # One origin or HTS prefix (or one of each): each side reads only what bears on it.
+        origin = origin_codes[0] if len(origin_codes) == 1 and len(prefixes) <= 1 else None
+        code = prefixes[0] if len(prefixes) == 1 and len(origin_codes) <= 1 else None
+        before = self._snapshot(first, model, lookup, origin, code)
         after = self._snapshot(second, model, lookup if second.recorded == first.recorded
-                               else None)
+                               else None, origin, code)
         # The read model's measures are cut at the effective instant, which gives the same
-        # rows and cells; a changed measure whose cut cannot name the events behind the
-        # change is folded again, whole, from its own events.
+        # rows and cells; a changed item whose cut cannot name the events behind the change
+        # is folded again, whole, from its own events.
         rows = schedule_rows(before, after, origins=origin_codes, hts=prefixes)
         changed = changed_items(rows)
-        measures = [item for kind, item in changed if kind == "measure"]
-        before = self._whole_measures(model, before, measures)
-        after = self._whole_measures(model, after, measures)
+        before = self._whole_states(model, before, changed)
+        after = self._whole_states(model, after, changed)
         cited = [event_id for side in (before, after) for kind, item in changed
                  for event_id in _cites(side.timeline, kind, item)]
         for side in (before, after):
@@ -790,6 +812,10 @@ def no_revision(coordinate: Coordinate) -> InvalidInput:
         f"no HTS revision is known at {describe_instant(coordinate.known)} as recorded at "
         f"{describe_instant(coordinate.recorded)} (none was imported, or none was announced "
         "by then)", field="known")
+
+
+_SUBJECT_KINDS = {"stacking_rule": "rule"}
+"""A diff's kinds of item that name their subjects otherwise."""
 
 
 def _cites(timeline: Timeline, kind: str, item: str) -> list[str]:

@@ -65,8 +65,11 @@ def compare_queries(timeline: TariffTimeline, base: datetime,
         return (base + timedelta(minutes=30 + 60 * hours)).isoformat()
 
     for (e1, k1, r1), (e2, k2, r2) in itertools.pairwise(coordinates):
-        for origins, codes in [((), ()), ((cells[0][0],), (cells[0][1],)),
-                               (tuple(o for o, _ in cells), ())]:
+        origin, code = cells[0]
+        # Unfiltered, one cell, one origin, one HTS code (each side then reads only what
+        # bears on it), and every origin with every code.
+        for origins, codes in [((), ()), ((origin,), (code,)), ((origin,), ()), ((), (code,)),
+                               (tuple(o for o, _ in cells), tuple(h for _, h in cells))]:
             same_both_ways(timeline, "diff", entered=(day(e1), day(e2)),
                            known=(day(k1), day(k2)), recorded=(recorded(r1), recorded(r2)),
                            origins=origins, hts=codes)
