@@ -55,6 +55,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--origin", default="CN")
     parser.add_argument("--hts", default="8703.10.10")
+    parser.add_argument("--measure", default=None,
+                        help="the measure whose history is timed (default: the busiest)")
     parser.add_argument("--before", default="2025-03-01")
     parser.add_argument("--after", default="2025-09-01")
     parser.add_argument("--only", default="", help="comma-separated question names")
@@ -67,7 +69,7 @@ def main(argv: list[str] | None = None) -> None:
         applied = timeline.catch_up()
         print(f"catch-up: {applied} events in {time.perf_counter() - started:.1f} s "
               f"(not counted)")
-        measure = _busiest_measure(timeline)
+        measure = args.measure or _busiest_measure(timeline)
         questions: dict[str, Callable[[], Any]] = {
             "diff": lambda: timeline.diff(entered=(args.before, args.after)),
             "diff --origin --hts": lambda: timeline.diff(

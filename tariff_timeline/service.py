@@ -18,7 +18,7 @@ from decimal import Decimal
 from enum import Enum
 from pathlib import Path
 from threading import Event
-from typing import TYPE_CHECKING, Any, get_args
+from typing import TYPE_CHECKING, Any
 
 from tariff_timeline.bootstrap import sync_bundled, wire
 from tariff_timeline.domain.clocks import (
@@ -56,7 +56,6 @@ from tariff_timeline.events import (
     EventRetracted,
     PolicyEvent,
     Source,
-    SubjectKind,
     format_hts,
     subject_of,
 )
@@ -597,14 +596,11 @@ class TariffTimeline:
             timeline, entries = fold_at(listed, first.known), {e.event.id: e for e in listed}
         else:
             # The series is evaluated wherever any paint of the whole timeline starts or
-            # ends, so every subject is folded whole again from its own events; the HTS
-            # chapters (most of the log's weight) are read as they are kept.
+            # ends, so the policy is folded whole from the read model's copy of the log; the
+            # HTS chapters (most of the log's weight) are read as they are kept.
             reader = model.reader
-            kinds = [k for k in get_args(SubjectKind) if k != "chapter"]
-            timeline = replace(
-                reader.fold_subjects(reader.subject_keys(kinds, first.recorded), first.known,
-                                     first.recorded),
-                nomenclature=reader.nomenclature(first.known, first.recorded))
+            timeline = replace(reader.fold_policy(first.known, first.recorded),
+                               nomenclature=reader.nomenclature(first.known, first.recorded))
             entries = reader.entries(first.recorded)
         return rate_series(timeline, entries, origin=origin_iso, hts=digits, start=first.effective,
                            end=last, known=first.known, recorded=first.recorded,
@@ -658,13 +654,10 @@ class TariffTimeline:
         if model is None:
             timeline = fold_at(self._entries(coordinate.recorded), coordinate.known)
         else:
-            # Only measures and exemptions are listed: fold them again from their own events,
-            # whole (the read model keeps a measure's pieces for the effective times it is
-            # listed, and coverage lists every measure).
-            reader = model.reader
-            timeline = reader.fold_subjects(
-                reader.subject_keys(("measure", "exemption"), coordinate.recorded),
-                coordinate.known, coordinate.recorded)
+            # Coverage lists every measure, whole (the read model keeps a measure's pieces
+            # only for the effective times it is listed): the policy is folded from the read
+            # model's copy of the log, without the HTS.
+            timeline = model.reader.fold_policy(coordinate.known, coordinate.recorded)
         return coverage_of(timeline, coordinate.effective)
 
     def events(self, measure: str | None = None) -> list[LogEntry]:

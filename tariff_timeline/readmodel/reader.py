@@ -14,7 +14,13 @@ from sqlalchemy.orm import Session
 
 from tariff_timeline.domain.nomenclature import ChapterState, RevisionInForce
 from tariff_timeline.domain.timeline import Nomenclature, Timeline, fold
-from tariff_timeline.events import ORIGIN_GROUPS, PolicyEvent, SubjectKind, subject_key
+from tariff_timeline.events import (
+    ORIGIN_GROUPS,
+    NomenclatureRevised,
+    PolicyEvent,
+    SubjectKind,
+    subject_key,
+)
 from tariff_timeline.events.instants import from_micros, micros
 from tariff_timeline.projections.history import mentions
 from tariff_timeline.projections.pieces import MeasureHead, assemble
@@ -210,6 +216,28 @@ class ReadModelReader:
                    if subject_key(e.event) in wanted]
         # Not strict: references to subjects left out are checked when an event is imported.
         return fold((e.event for e in known_by(entries, known)), strict=False)
+
+    def fold_policy(self, known: datetime, recorded: datetime) -> Timeline:
+        """The timeline as known at `known` and recorded at `recorded` without the HTS
+        nomenclature (the log's weight, which the questions asking this do not read), folded
+        from the read model's copy of the log, events decoded once for all questions."""
+        chapter = "chapter:%"
+        # Events about a chapter and their corrections and retractions are left out whole;
+        # a correction that turned an event of the HTS into a policy event, or the other way
+        # round, would split them, and then the whole log is read.
+        policy = and_(or_(EventRow.subject.is_(None), EventRow.subject.not_like(chapter)),
+                      or_(EventRow.target_subject.is_(None),
+                          EventRow.target_subject.not_like(chapter)))
+        with Session(self.engine) as session:
+            crossing = session.execute(select(EventRow.seq).where(
+                EventRow.subject.is_not(None), EventRow.target_subject.is_not(None),
+                EventRow.subject.like(chapter) != EventRow.target_subject.like(chapter))
+                .limit(1)).first()
+            log = self._recorded(session, policy if crossing is None
+                                 else EventRow.seq.is_not(None), micros(recorded))
+        entries = corrected_log(log, recorded)
+        return fold(e.event for e in known_by(entries, known)
+                    if not isinstance(e.event, NomenclatureRevised))
 
     def nomenclature(self, known: datetime, recorded: datetime) -> Nomenclature:
         """Every chapter of the HTS nomenclature as known at `known` and recorded at
