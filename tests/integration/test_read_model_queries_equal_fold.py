@@ -142,3 +142,16 @@ def test_read_model_queries_equal_the_fold_over_the_bundled_policy_with_a_correc
         same_both_ways(timeline, "sources")
     finally:
         timeline.close()
+
+
+def test_read_model_diffs_equal_the_fold_over_the_bundled_timeline_with_the_hts(
+        loaded_once: TariffTimeline) -> None:
+    if "sqlite" not in loaded_once.store.url:
+        pytest.skip("one backend is enough for the bundled timeline")
+    # The nomenclature is compared too: the whole of it, and under one code.
+    same_both_ways(loaded_once, "diff", entered=("2025-03-01", "2026-02-01"))
+    same_both_ways(loaded_once, "diff", entered=("2025-03-01", "2026-02-01"),
+                   origins=["CN"], hts=["8703.23.01"])
+    same_both_ways(loaded_once, "diff", entered=("2025-06-01", "2025-06-01"),
+                   known=("2025-03-01", "2025-12-31"), hts=["7208"])
+    same_both_ways(loaded_once, "coverage", "2025-08-15")
