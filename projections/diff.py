@@ -261,12 +261,31 @@ def _cell(origin: str, hts: str, before: RateAnswer, after: RateAnswer) -> CellC
                       after=after.additional, layers=moved, events=events)
 
 
-def diff(before: Snapshot, after: Snapshot, *, origins: Sequence[str] = (),
-         hts: Sequence[str] = ()) -> Diff:
-    """The schedule at `after` compared with the schedule at `before`."""
+Rows = dict[tuple[str, str], ScheduleRow]
+"""One side's schedule rows by (kind, id)."""
+
+
+def schedule_rows(before: Snapshot, after: Snapshot, *, origins: Sequence[str] = (),
+                  hts: Sequence[str] = ()) -> tuple[Rows, Rows]:
+    """The rows of the schedule that `diff` compares, of each side."""
     hts = [normalise_hts(h) for h in hts]
-    old_rows = _rows(before, origins, hts)
-    new_rows = _rows(after, origins, hts)
+    return _rows(before, origins, hts), _rows(after, origins, hts)
+
+
+def changed_items(rows: tuple[Rows, Rows]) -> list[tuple[str, str]]:
+    """The rows (kind, id) that `diff` lists as added, removed or changed."""
+    old_rows, new_rows = rows
+    return [key for key in dict.fromkeys([*old_rows, *new_rows])
+            if (key in old_rows) != (key in new_rows)
+            or _fields(old_rows.get(key)) != _fields(new_rows.get(key))]
+
+
+def diff(before: Snapshot, after: Snapshot, *, origins: Sequence[str] = (),
+         hts: Sequence[str] = (), rows: tuple[Rows, Rows] | None = None) -> Diff:
+    """The schedule at `after` compared with the schedule at `before` (`rows`: their
+    schedule rows, when already worked out by `schedule_rows`)."""
+    old_rows, new_rows = rows or schedule_rows(before, after, origins=origins, hts=hts)
+    hts = [normalise_hts(h) for h in hts]
     changes: list[ItemChange] = []
     for key in dict.fromkeys([*old_rows, *new_rows]):
         kind, item = key

@@ -143,7 +143,7 @@ def _only_chapter(chapter: str | None) -> Callable[[PolicyEvent], bool]:
 def _history(log: Sequence[Recorded], subject: str,
              touches: Callable[[PolicyEvent], bool],
              describe: Callable[[Timeline, list[Corrected]], str],
-             keep: Callable[[PolicyEvent], bool]) -> History:
+             keep: Callable[[PolicyEvent], bool], strict: bool = True) -> History:
     versions = _versions(log)
     originals = {v.content.id: v.content for v in versions if v.kind != "retraction"}
     chosen = [v for v in versions if touches(
@@ -160,7 +160,7 @@ def _history(log: Sequence[Recorded], subject: str,
         else:
             ids = [e.event.id for e in ordered]
             upto = ordered[: ids.index(version.content.id) + 1]
-        timeline = fold(e.event for e in upto if keep(e.event))
+        timeline = fold((e.event for e in upto if keep(e.event)), strict=strict)
         event = version.content
         rows.append(HistoryRow(
             seq=version.record.seq, id=event.id, type=type(event).__name__,
@@ -249,9 +249,10 @@ def describe_subject(timeline: Timeline, subject: str) -> str:
     return "not known"
 
 
-def measure_history(log: Sequence[Recorded], measure: str) -> History:
+def measure_history(log: Sequence[Recorded], measure: str, strict: bool = True) -> History:
     """Every recorded version of every event about a measure (or exemption, quota, rule,
-    deal), with its state after each."""
+    deal), with its state after each. Not `strict`: the log may leave out subjects that its
+    events name (the read model gives only the events a measure's history reads)."""
     def touches(event: PolicyEvent) -> bool:
         return subject_of(event) == measure or measure in mentions(event)
 
@@ -259,7 +260,7 @@ def measure_history(log: Sequence[Recorded], measure: str) -> History:
     chapter = measure if len(measure) == 2 and measure.isdigit() else None
     return _history(log, measure, touches,
                     lambda timeline, _: describe_subject(timeline, measure),
-                    _only_chapter(chapter))
+                    _only_chapter(chapter), strict)
 
 
 def _relevant(timeline: Timeline, origin: str, hts: str) -> set[str]:

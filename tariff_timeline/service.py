@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
 from threading import Event
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tariff_timeline.bootstrap import sync_bundled, wire
 from tariff_timeline.domain.clocks import (
@@ -49,7 +49,7 @@ from tariff_timeline.domain.questions import (
     origin_code,
 )
 from tariff_timeline.domain.rules import FactValue
-from tariff_timeline.domain.timeline import Timeline
+from tariff_timeline.domain.timeline import Timeline, paint_at
 from tariff_timeline.events import (
     EASTERN,
     EventCorrected,
@@ -70,7 +70,13 @@ from tariff_timeline.projections.answers import (
     SourceRow,
 )
 from tariff_timeline.projections.citations import coverage_of, sources_of
-from tariff_timeline.projections.diff import Diff, Snapshot, diff
+from tariff_timeline.projections.diff import (
+    Diff,
+    Snapshot,
+    changed_items,
+    diff,
+    schedule_rows,
+)
 from tariff_timeline.projections.history import (
     History,
     cell_history,
@@ -90,10 +96,10 @@ from tariff_timeline.projections.hts import (
     steps,
 )
 from tariff_timeline.projections.rates import rate_on
-from tariff_timeline.projections.replay import Corrected, corrected_log, fold_at
+from tariff_timeline.projections.replay import Corrected, Recorded, corrected_log, fold_at
 from tariff_timeline.projections.schedule import schedule_as_of
 from tariff_timeline.projections.series import Series, rate_series
-from tariff_timeline.readmodel import APPLICATION_NAME, CatchUpProgress, ReadModel
+from tariff_timeline.readmodel import APPLICATION_NAME, CatchUpProgress, EventLookup, ReadModel
 from tariff_timeline.store import Checkpoint, EventStore, Verification, redact
 from tariff_timeline.store.chain import tamper_detected
 from tariff_timeline.store.keys import load_verifier
@@ -376,6 +382,14 @@ class TariffTimeline:
         """The coordinate a question names; known and recorded default to now."""
         return Coordinate.parse(entered, known, recorded, self.store.clock)
 
+    def _answering(self) -> ReadModel | None:
+        """The read model, brought up to date with the log, when questions are answered from
+        it; None when they are answered by folding the log."""
+        if self.query_path is QueryPath.FOLD or self.read_model is None:
+            return None
+        self.read_model.catch_up(self.store, progress=self.on_catch_up)
+        return self.read_model
+
     def _timeline(self, coordinate: Coordinate, origin: str | None,
                   hts: str | None) -> tuple[Timeline, Mapping[str, Corrected]]:
         """What bears on a question at a coordinate, by the query path, and its events."""
@@ -479,12 +493,68 @@ class TariffTimeline:
 
     def snapshot(self, entered: When, known: When | None = None,
                  recorded: When | None = None) -> Snapshot:
-        """The timeline and its entries at a coordinate (one side of a diff)."""
+        """The timeline and its entries at a coordinate (one side of a diff). From the read
+        model each measure is as it stands at the effective time (what every answer at that
+        coordinate reads), not its whole effective history."""
         coordinate = self.coordinate(entered, known, recorded)
         self._require_events()
-        entries = self._entries(coordinate.recorded)
-        return Snapshot(coordinate, fold_at(entries, coordinate.known),
-                        {e.event.id: e for e in entries})
+        return self._snapshot(coordinate, self._answering())
+
+    def _snapshot(self, coordinate: Coordinate, model: ReadModel | None,
+                  entries: EventLookup | None = None, origin: str | None = None,
+                  hts: str | None = None) -> Snapshot:
+        """One side of a diff; from the read model, only what bears on the origin and HTS
+        code when given (with the whole nomenclature, which the diff compares too)."""
+        if model is None:
+            listed = self._entries(coordinate.recorded)
+            return Snapshot(coordinate, fold_at(listed, coordinate.known),
+                            {e.event.id: e for e in listed})
+        reader = model.reader
+        c = coordinate
+        timeline = reader.slice_at(c.effective, c.known, c.recorded, origin, hts)
+        if origin is not None or hts is not None:
+            timeline = replace(timeline, nomenclature=reader.nomenclature(c.known, c.recorded))
+        return Snapshot(c, timeline, entries if entries is not None else reader.entries(
+            c.recorded))
+
+    @staticmethod
+    def _whole_states(model: ReadModel, snapshot: Snapshot,
+                      items: Sequence[tuple[str, str]]) -> Snapshot:
+        """The snapshot with the whole states of the changed items it cannot name the events
+        of, folded again from their own events: a measure not listed at the effective
+        instant or with no status, rate or scope painted then (the read model cuts measures
+        at it; the diff then names the paint that will start it), and an item the slice left
+        out (it bears on other origins or codes on this side)."""
+        c = snapshot.coordinate
+        cut = snapshot.timeline
+        holders: dict[str, Mapping[str, object]] = {
+            "measure": cut.measures, "exemption": cut.exemptions, "quota": cut.quotas,
+            "stacking_rule": cut.rules}
+        needed: list[tuple[str, str]] = []
+        for kind, item in items:
+            measure = cut.measures.get(item) if kind == "measure" else None
+            if kind in holders and (item not in holders[kind] or (measure is not None and (
+                    measure.imposed and (paint_at(measure.statuses, c.effective) is None
+                                         or paint_at(measure.rates, c.effective) is None
+                                         or paint_at(measure.scopes, c.effective) is None)))):
+                needed.append((kind, item))
+        if not needed:
+            return snapshot
+        whole = model.reader.fold_subjects(
+            [f"{_SUBJECT_KINDS.get(kind, kind)}:{item}" for kind, item in needed], c.known,
+            c.recorded)
+        found: dict[str, Mapping[str, object]] = {
+            "measure": whole.measures, "exemption": whole.exemptions, "quota": whole.quotas,
+            "stacking_rule": whole.rules}
+        kept: dict[str, dict[str, Any]] = {kind: dict(h) for kind, h in holders.items()}
+        for kind, item in needed:
+            if item in found[kind]:
+                kept[kind][item] = found[kind][item]
+            else:
+                kept[kind].pop(item, None)
+        return replace(snapshot, timeline=replace(
+            cut, measures=kept["measure"], exemptions=kept["exemption"],
+            quotas=kept["quota"], rules=kept["stacking_rule"]))
 
     def diff(self, *, entered: tuple[When, When], known: tuple[When | None, When | None] = (
                  None, None), recorded: tuple[When | None, When | None] = (None, None),
@@ -494,12 +564,36 @@ class TariffTimeline:
         origin_codes = [origin_code(o, field="origins") for o in origins]
         prefixes = [hts_digits(h, field="hts") for h in hts]
         now = self.store.clock()  # one 'now' for both sides, so defaults compare equal
-        before = self.snapshot(entered[0], _or(known[0], now), _or(recorded[0], now))
-        after = self.snapshot(entered[1], _or(known[1], now), _or(recorded[1], now))
-        if before.coordinate == after.coordinate:
+        first = self.coordinate(entered[0], _or(known[0], now), _or(recorded[0], now))
+        self._require_events()
+        second = self.coordinate(entered[1], _or(known[1], now), _or(recorded[1], now))
+        if first == second:
             raise InvalidInput("the two coordinates are the same: give two different values "
                                "of entered, known or recorded")
-        return diff(before, after, origins=origin_codes, hts=prefixes)
+        model = self._answering()
+        if model is None:
+            return diff(self._snapshot(first, model), self._snapshot(second, model),
+                        origins=origin_codes, hts=prefixes)
+        lookup = model.reader.entries(first.recorded)
+        # One origin or HTS prefix (or one of each): each side reads only what bears on it.
+        origin = origin_codes[0] if len(origin_codes) == 1 and len(prefixes) <= 1 else None
+        code = prefixes[0] if len(prefixes) == 1 and len(origin_codes) <= 1 else None
+        before = self._snapshot(first, model, lookup, origin, code)
+        after = self._snapshot(second, model, lookup if second.recorded == first.recorded
+                               else None, origin, code)
+        # The read model's measures are cut at the effective instant, which gives the same
+        # rows and cells; a changed item whose cut cannot name the events behind the change
+        # is folded again, whole, from its own events.
+        rows = schedule_rows(before, after, origins=origin_codes, hts=prefixes)
+        changed = changed_items(rows)
+        before = self._whole_states(model, before, changed)
+        after = self._whole_states(model, after, changed)
+        cited = [event_id for side in (before, after) for kind, item in changed
+                 for event_id in _cites(side.timeline, kind, item)]
+        for side in (before, after):
+            if isinstance(side.entries, EventLookup):
+                side.entries.prefetch(cited)  # one query for every event the diff may cite
+        return diff(before, after, origins=origin_codes, hts=prefixes, rows=rows)
 
     def rate_series(self, *, origin: str, hts: str, start: When, end: When,
                     known: When | None = None, recorded: When | None = None,
@@ -511,9 +605,21 @@ class TariffTimeline:
         if last <= first.effective:
             raise InvalidInput("must be after start", field="end")
         self._require_events()
-        entries = self._entries(first.recorded)
-        return rate_series(fold_at(entries, first.known), {e.event.id: e for e in entries},
-                           origin=origin_iso, hts=digits, start=first.effective,
+        model = self._answering()
+        timeline: Timeline
+        entries: Mapping[str, Corrected]
+        if model is None:
+            listed = self._entries(first.recorded)
+            timeline, entries = fold_at(listed, first.known), {e.event.id: e for e in listed}
+        else:
+            # The series is evaluated wherever any paint of the whole timeline starts or
+            # ends, so the policy is folded whole from the read model's copy of the log; the
+            # HTS chapters (most of the log's weight) are read as they are kept.
+            reader = model.reader
+            timeline = replace(reader.fold_policy(first.known, first.recorded),
+                               nomenclature=reader.nomenclature(first.known, first.recorded))
+            entries = reader.entries(first.recorded)
+        return rate_series(timeline, entries, origin=origin_iso, hts=digits, start=first.effective,
                            end=last, known=first.known, recorded=first.recorded,
                            mfn=mfn_percent(mfn))
 
@@ -527,21 +633,32 @@ class TariffTimeline:
         cutoff = (cutoff_instant(recorded, "recorded")
                   if recorded is not None else self.store.clock())
         self._require_events()
-        log = [r for r in self.store.read() if r.recorded_at <= cutoff]
+        model = self._answering()
         if measure is not None:
+            # From the read model, only the events about the measure and those of the
+            # subjects naming it: its history reads nothing else.
+            log = (self._log(cutoff) if model is None
+                   else model.reader.history_log(measure, cutoff))
             if not any(measure == subject_of(r.event) for r in log):
                 raise InvalidInput(f"no recorded event is about {measure!r}", field="measure")
-            return measure_history(log, measure)
+            return measure_history(log, measure, strict=model is None)
         if origin is None or hts is None:
             raise InvalidInput("give an origin and an HTS code together")
         origin_iso, digits = entry(origin, hts)
+        # A cell's history describes the rate series after each event over every change of
+        # the whole timeline, so it reads the whole log (from the read model's copy).
+        log = self._log(cutoff) if model is None else model.reader.log(cutoff)
         return cell_history(log, origin_iso, digits, mfn_percent(mfn))
+
+    def _log(self, cutoff: datetime) -> list[Recorded]:
+        return [r for r in self.store.read() if r.recorded_at <= cutoff]
 
     def sources(self) -> list[SourceRow]:
         """Every citation in the store (corrections applied), with the events citing it: a
         correction or retraction cites its own sources under its own id."""
         now = self.store.clock()
-        log = [r for r in self.store.read() if r.recorded_at <= now]
+        model = self._answering()
+        log = self._log(now) if model is None else model.reader.log(now)
         revisions = [Corrected(r.seq, r.recorded_at, r.event) for r in log
                      if isinstance(r.event, EventCorrected | EventRetracted)]
         return sources_of([*corrected_log(log, now), *revisions])
@@ -550,7 +667,14 @@ class TariffTimeline:
         """Per measure and exemption: complete or partial product list, count of codes, note;
         statuses at `at` (default now), as known and recorded now."""
         coordinate = self.coordinate(at if at is not None else self.store.clock())
-        timeline = fold_at(self._entries(coordinate.recorded), coordinate.known)
+        model = self._answering()
+        if model is None:
+            timeline = fold_at(self._entries(coordinate.recorded), coordinate.known)
+        else:
+            # Coverage lists every measure, whole (the read model keeps a measure's pieces
+            # only for the effective times it is listed): the policy is folded from the read
+            # model's copy of the log, without the HTS.
+            timeline = model.reader.fold_policy(coordinate.known, coordinate.recorded)
         return coverage_of(timeline, coordinate.effective)
 
     def events(self, measure: str | None = None) -> list[LogEntry]:
@@ -698,6 +822,25 @@ def no_revision(coordinate: Coordinate) -> InvalidInput:
         f"no HTS revision is known at {describe_instant(coordinate.known)} as recorded at "
         f"{describe_instant(coordinate.recorded)} (none was imported, or none was announced "
         "by then)", field="known")
+
+
+_SUBJECT_KINDS = {"stacking_rule": "rule"}
+"""A diff's kinds of item that name their subjects otherwise."""
+
+
+def _cites(timeline: Timeline, kind: str, item: str) -> list[str]:
+    """Every event a diff may name for an item of one side's timeline."""
+    if kind == "measure":
+        measure = timeline.measures.get(item)
+        if measure is None:
+            return []
+        return [*(a.event_id for a in measure.announcements),
+                *(p.event_id for paints in (measure.statuses, measure.rates, measure.scopes,
+                                            measure.pauses) for p in paints)]
+    holder: Mapping[str, object] = {"exemption": timeline.exemptions,
+                                    "quota": timeline.quotas,
+                                    "stacking_rule": timeline.rules}.get(kind, {})
+    return list(getattr(holder.get(item), "event_ids", ()))
 
 
 def _or(value: When | None, default: datetime) -> When:

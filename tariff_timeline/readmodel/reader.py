@@ -3,20 +3,28 @@ known, recorded), and the recorded events its answer cites."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import bisect
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, cast, get_args
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from tariff_timeline.domain.nomenclature import ChapterState, RevisionInForce
-from tariff_timeline.domain.timeline import Nomenclature, Timeline
-from tariff_timeline.events import ORIGIN_GROUPS, PolicyEvent
+from tariff_timeline.domain.timeline import Nomenclature, Timeline, fold
+from tariff_timeline.events import (
+    ORIGIN_GROUPS,
+    NomenclatureRevised,
+    PolicyEvent,
+    SubjectKind,
+    subject_key,
+)
 from tariff_timeline.events.instants import from_micros, micros
+from tariff_timeline.projections.history import mentions
 from tariff_timeline.projections.pieces import MeasureHead, assemble
-from tariff_timeline.projections.replay import Corrected, Recorded, corrected_log
+from tariff_timeline.projections.replay import Corrected, Recorded, corrected_log, known_by
 from tariff_timeline.projections.versions import STATE_ADAPTERS
 from tariff_timeline.readmodel.codec import EVENT_ADAPTER, PIECE_ADAPTER, Decoded, RowCache
 from tariff_timeline.readmodel.hts import FoundLine, revision_in_force, search_lines
@@ -124,6 +132,152 @@ class ReadModelReader:
     def entries(self, recorded: datetime) -> EventLookup:
         """Recorded events by id as of a recorded time, fetched when an answer cites them."""
         return EventLookup(self.engine, micros(recorded), self.cache.events)
+
+    # ------------------------------------------------------------ subjects folded again
+
+    def _recorded(self, session: Session, where: ColumnElement[bool],
+                  recorded: int) -> list[Recorded]:
+        """The events matching a condition and recorded by `recorded`, in log order; the
+        payloads are read only for events not decoded before."""
+        found = session.execute(select(EventRow.seq, EventRow.recorded_us).where(
+            where, EventRow.recorded_us <= recorded).order_by(EventRow.seq)).all()
+        missing = [seq for seq, _ in found if self.cache.events.cached(seq) is None]
+        texts: dict[int, str] = {}
+        for start in range(0, len(missing), 500):
+            texts.update((seq, text) for seq, text in session.execute(select(
+                EventRow.seq, EventRow.payload).where(
+                EventRow.seq.in_(missing[start:start + 500]))))
+        return [Recorded(seq, from_micros(at),
+                         self.cache.events.get(seq, texts.get(seq, ""), EVENT_ADAPTER))
+                for seq, at in found]
+
+    def log(self, recorded: datetime) -> list[Recorded]:
+        """The whole log as recorded by `recorded` (for the questions about every event),
+        each event at its position in the log, as the event store numbers them."""
+        with Session(self.engine) as session:
+            return self._positioned(
+                session, self._recorded(session, EventRow.seq.is_not(None), micros(recorded)))
+
+    @staticmethod
+    def _positioned(session: Session, log: list[Recorded]) -> list[Recorded]:
+        """The events numbered by their position in the log (1 for the first event), as the
+        event store numbers them, not by notification id (the chain's heads take ids too)."""
+        if not log:
+            return log
+        # Every event has a row, so an event's position is its rank among the rows.
+        seqs = session.execute(select(EventRow.seq).where(
+            EventRow.seq <= log[-1].seq).order_by(EventRow.seq)).scalars().all()
+        return [Recorded(bisect.bisect_left(seqs, entry.seq) + 1, entry.recorded_at,
+                         entry.event) for entry in log]
+
+    def subject_keys(self, kinds: Collection[SubjectKind], recorded: datetime) -> list[str]:
+        """Every subject ('kind:id') of these kinds that some event recorded by `recorded` is
+        or was about, in the order first recorded."""
+        with Session(self.engine) as session:
+            rows = session.execute(select(EventRow.subject, EventRow.seq).where(
+                or_(*(EventRow.subject.like(f"{kind}:%") for kind in kinds)),
+                EventRow.recorded_us <= micros(recorded)).order_by(EventRow.seq)).all()
+        return list(dict.fromkeys(cast(str, subject) for subject, _ in rows))
+
+    def subject_log(self, subjects: Collection[str], recorded: datetime) -> list[Recorded]:
+        """Every event recorded by `recorded` that is or ever was about one of the subjects
+        ('kind:id'), with every correction and retraction of those events, in log order:
+        all that the subjects' states depend on (a subject folds from its own events)."""
+        wanted = list(dict.fromkeys(subjects))
+        r = micros(recorded)
+        ids: set[str] = set()
+        with Session(self.engine) as session:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start:start + 500]
+                inside = set(chunk)
+                for event_id, subject, target_id in session.execute(select(
+                        EventRow.event_id, EventRow.subject, EventRow.target_id).where(
+                        or_(EventRow.subject.in_(chunk), EventRow.target_subject.in_(chunk)),
+                        EventRow.recorded_us <= r)):
+                    if subject in inside:
+                        ids.add(event_id)
+                    if target_id is not None:
+                        ids.add(target_id)
+            family = sorted(ids)
+            log: dict[int, Recorded] = {}
+            for start in range(0, len(family), 500):
+                part = family[start:start + 500]
+                log.update((entry.seq, entry) for entry in self._recorded(session, or_(
+                    EventRow.event_id.in_(part), EventRow.target_id.in_(part)), r))
+        return [log[seq] for seq in sorted(log)]
+
+    def fold_subjects(self, subjects: Collection[str], known: datetime,
+                      recorded: datetime) -> Timeline:
+        """The whole states (every effective time) of the subjects ('kind:id') as known at
+        `known` and recorded at `recorded`, folded again from their own events: what the
+        fold of the whole log holds for them."""
+        wanted = set(subjects)
+        entries = [e for e in corrected_log(self.subject_log(wanted, recorded), recorded)
+                   if subject_key(e.event) in wanted]
+        # Not strict: references to subjects left out are checked when an event is imported.
+        return fold((e.event for e in known_by(entries, known)), strict=False)
+
+    def fold_policy(self, known: datetime, recorded: datetime) -> Timeline:
+        """The timeline as known at `known` and recorded at `recorded` without the HTS
+        nomenclature (the log's weight, which the questions asking this do not read), folded
+        from the read model's copy of the log, events decoded once for all questions."""
+        chapter = "chapter:%"
+        # Events about a chapter and their corrections and retractions are left out whole;
+        # a correction that turned an event of the HTS into a policy event, or the other way
+        # round, would split them, and then the whole log is read.
+        policy = and_(or_(EventRow.subject.is_(None), EventRow.subject.not_like(chapter)),
+                      or_(EventRow.target_subject.is_(None),
+                          EventRow.target_subject.not_like(chapter)))
+        with Session(self.engine) as session:
+            crossing = session.execute(select(EventRow.seq).where(
+                EventRow.subject.is_not(None), EventRow.target_subject.is_not(None),
+                EventRow.subject.like(chapter) != EventRow.target_subject.like(chapter))
+                .limit(1)).first()
+            log = self._recorded(session, policy if crossing is None
+                                 else EventRow.seq.is_not(None), micros(recorded))
+        entries = corrected_log(log, recorded)
+        return fold(e.event for e in known_by(entries, known)
+                    if not isinstance(e.event, NomenclatureRevised))
+
+    def nomenclature(self, known: datetime, recorded: datetime) -> Nomenclature:
+        """Every chapter of the HTS nomenclature as known at `known` and recorded at
+        `recorded` (each with all its revisions)."""
+        k, r = micros(known), micros(recorded)
+        with Session(self.engine) as session:
+            versions = session.execute(select(VersionRow.id, VersionRow.subject).where(
+                VersionRow.kind == "chapter", VersionRow.rec_until > r,
+                VersionRow.known_until > k, VersionRow.rec_from <= r,
+                VersionRow.known_from <= k).order_by(
+                VersionRow.first_known, VersionRow.first_seq)).all()
+            missing = [vid for vid, _ in versions if self.cache.states.cached(vid) is None]
+            texts: dict[int, str] = {}
+            for start in range(0, len(missing), 100):
+                texts.update((vid, text) for vid, text in session.execute(select(
+                    VersionRow.id, VersionRow.state).where(
+                    VersionRow.id.in_(missing[start:start + 100]))))
+        chapters = {subject.split(":", 1)[1]: cast(ChapterState, self.cache.states.get(
+            vid, texts.get(vid, ""), STATE_ADAPTERS["chapter"])) for vid, subject in versions}
+        return Nomenclature(chapters=chapters)
+
+    def history_log(self, subject: str, recorded: datetime) -> list[Recorded]:
+        """The events a history of one subject (by id, of any kind) reads: those about it,
+        those of every subject with an event that names it (an exemption's measures, a
+        stacking rule's, a ruling's), and their corrections and retractions, each at its
+        position in the log."""
+        own = [f"{kind}:{subject}" for kind in get_args(SubjectKind)]
+        others = [s for s in self.subject_keys(
+            [k for k in get_args(SubjectKind) if k not in ("measure", "chapter")], recorded)
+            if s not in own]
+        naming: set[str] = set()
+        for entry in self.subject_log(others, recorded):
+            event = entry.event
+            content = getattr(event, "replacement", event)
+            key = subject_key(event)
+            if key is not None and subject in mentions(content):
+                naming.add(key)
+        log = self.subject_log([*own, *sorted(naming)], recorded)
+        with Session(self.engine) as session:
+            return self._positioned(session, log)
 
     # ------------------------------------------------------------ the HTS itself
 
