@@ -253,8 +253,11 @@ HtsPrefix = Annotated[
 ]
 
 
+@lru_cache(maxsize=65536)
 def format_hts(digits: str) -> str:
     """Digits as the usual dotted HTS form ('87032301' -> '8703.23.01')."""
+    # Cached: a diff of two schedules formats the same few thousand codes tens of thousands
+    # of times.
     if digits == ALL or len(digits) <= 4:
         return digits
     parts = [digits[:4]] + [digits[i : i + 2] for i in range(4, min(len(digits), 8), 2)]
