@@ -26,9 +26,11 @@ WITH p AS (
   WHERE rec_until > :r AND known_until > :k AND eff_until > :e
     AND rec_from <= :r AND known_from <= :k AND eff_from <= :e
     AND id IN (SELECT piece_id FROM rm_piece_origins
-               WHERE origin IN ({origins}) AND eff_until > :e AND eff_from <= :e)
+               WHERE origin IN ({origins}) AND rec_until > :r AND known_until > :k
+                 AND eff_until > :e AND eff_from <= :e)
     AND id IN (SELECT piece_id FROM rm_piece_products
                WHERE (product IN ({prefixes}) OR (product > :hts AND product < :hts_end))
+                 AND rec_until > :r AND known_until > :k
                  AND eff_until > :e AND eff_from <= :e)
 )
 SELECT 'piece', p.subject, p.state, 0, 0 FROM p
@@ -40,9 +42,11 @@ UNION ALL
 SELECT v.kind, v.subject, v.state, v.first_known, v.first_seq FROM rm_versions v
 WHERE v.kind != 'measure'
   AND v.rec_until > :r AND v.known_until > :k AND v.rec_from <= :r AND v.known_from <= :k
-  AND v.id IN (SELECT version_id FROM rm_origin_keys WHERE origin IN ({origins}))
+  AND v.id IN (SELECT version_id FROM rm_origin_keys WHERE origin IN ({origins})
+               AND rec_until > :r AND known_until > :k)
   AND v.id IN (SELECT version_id FROM rm_product_keys
-               WHERE product IN ({prefixes}) OR (product > :hts AND product < :hts_end))
+               WHERE (product IN ({prefixes}) OR (product > :hts AND product < :hts_end))
+                 AND rec_until > :r AND known_until > :k)
 ORDER BY 4, 5
 """
 

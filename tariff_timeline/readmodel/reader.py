@@ -62,12 +62,14 @@ class ReadModelReader:
             PieceRow.rec_from <= r, PieceRow.known_from <= k, PieceRow.eff_from <= e)
         if origin is not None:
             pieces = pieces.where(PieceRow.id.in_(select(PieceOriginRow.piece_id).where(
-                PieceOriginRow.origin.in_(names), PieceOriginRow.eff_until > e,
+                PieceOriginRow.origin.in_(names), PieceOriginRow.rec_until > r,
+                PieceOriginRow.known_until > k, PieceOriginRow.eff_until > e,
                 PieceOriginRow.eff_from <= e)))
         if hts is not None:
             pieces = pieces.where(PieceRow.id.in_(select(PieceProductRow.piece_id).where(
                 or_(PieceProductRow.product.in_(prefixes),
                     and_(PieceProductRow.product > hts, PieceProductRow.product < hts + ";")),
+                PieceProductRow.rec_until > r, PieceProductRow.known_until > k,
                 PieceProductRow.eff_until > e, PieceProductRow.eff_from <= e)))
         # The states are read only for versions not decoded before: a chapter of the HTS is
         # hundreds of kilobytes of text, too much to read again for every question.
@@ -77,12 +79,14 @@ class ReadModelReader:
         )
         if origin is not None:
             stmt = stmt.where(VersionRow.id.in_(
-                select(OriginKeyRow.version_id).where(OriginKeyRow.origin.in_(names))))
+                select(OriginKeyRow.version_id).where(
+                    OriginKeyRow.origin.in_(names), OriginKeyRow.rec_until > r,
+                    OriginKeyRow.known_until > k)))
         if hts is not None:
             stmt = stmt.where(VersionRow.id.in_(select(ProductKeyRow.version_id).where(or_(
                 ProductKeyRow.product.in_(prefixes),
                 and_(ProductKeyRow.product > hts, ProductKeyRow.product < hts + ";"),
-            ))))
+            ), ProductKeyRow.rec_until > r, ProductKeyRow.known_until > k)))
         stmt = stmt.order_by(VersionRow.first_known, VersionRow.first_seq)
         tables: dict[str, dict[str, Any]] = {kind: {} for kind in STATE_ADAPTERS}
         with Session(self.engine) as session:

@@ -32,7 +32,7 @@ from tariff_timeline.store.opening import LOCK_NAMESPACE
 from tariff_timeline.store.patience import DEFAULT_WRITE_DEADLINE
 from tariff_timeline.store.urls import sqlalchemy_url
 
-SCHEMA = 5
+SCHEMA = 6
 """The read model's table layout; a read model of another layout is rebuilt from the log."""
 
 
@@ -137,8 +137,12 @@ class PieceOriginRow(Base):
     origin: Mapped[str] = mapped_column(String(8), primary_key=True)
     eff_from: Mapped[int] = mapped_column(BigInteger)
     eff_until: Mapped[int] = mapped_column(BigInteger)
-    __table_args__ = (Index("ix_rm_piece_origins", "origin", "eff_until", "eff_from",
-                            "piece_id"),)
+    known_until: Mapped[int] = mapped_column(BigInteger)
+    rec_until: Mapped[int] = mapped_column(BigInteger)
+    # A question now reads only open keys (rec_until and known_until FOREVER): without the
+    # two ends the index range held every piece ever written for the origin.
+    __table_args__ = (Index("ix_rm_piece_origins", "origin", "rec_until", "known_until",
+                            "eff_until", "eff_from", "piece_id"),)
 
 
 class PieceProductRow(Base):
@@ -150,8 +154,10 @@ class PieceProductRow(Base):
     product: Mapped[str] = mapped_column(String(12), primary_key=True)
     eff_from: Mapped[int] = mapped_column(BigInteger)
     eff_until: Mapped[int] = mapped_column(BigInteger)
-    __table_args__ = (Index("ix_rm_piece_products", "product", "eff_until", "eff_from",
-                            "piece_id"),)
+    known_until: Mapped[int] = mapped_column(BigInteger)
+    rec_until: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = (Index("ix_rm_piece_products", "product", "rec_until", "known_until",
+                            "eff_until", "eff_from", "piece_id"),)
 
 
 class OriginKeyRow(Base):
@@ -161,7 +167,10 @@ class OriginKeyRow(Base):
     version_id: Mapped[int] = mapped_column(
         ForeignKey("rm_versions.id", ondelete="CASCADE"), primary_key=True)
     origin: Mapped[str] = mapped_column(String(8), primary_key=True)
-    __table_args__ = (Index("ix_rm_origin_keys_origin", "origin", "version_id"),)
+    known_until: Mapped[int] = mapped_column(BigInteger)
+    rec_until: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = (Index("ix_rm_origin_keys_origin", "origin", "rec_until", "known_until",
+                            "version_id"),)
 
 
 class ProductKeyRow(Base):
@@ -171,7 +180,10 @@ class ProductKeyRow(Base):
     version_id: Mapped[int] = mapped_column(
         ForeignKey("rm_versions.id", ondelete="CASCADE"), primary_key=True)
     product: Mapped[str] = mapped_column(String(12), primary_key=True)
-    __table_args__ = (Index("ix_rm_product_keys_product", "product", "version_id"),)
+    known_until: Mapped[int] = mapped_column(BigInteger)
+    rec_until: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = (Index("ix_rm_product_keys_product", "product", "rec_until",
+                            "known_until", "version_id"),)
 
 
 # ---------------------------------------------------------------- the HTS nomenclature

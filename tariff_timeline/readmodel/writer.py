@@ -287,8 +287,13 @@ class ReadModelWriter(TrackingRecorder):
             session.execute(delete(OriginKeyRow).where(OriginKeyRow.version_id.in_(never_seen)))
             session.execute(delete(ProductKeyRow).where(ProductKeyRow.version_id.in_(never_seen)))
             session.execute(delete(VersionRow).where(VersionRow.id.in_(never_seen)))
-        if closed:
-            session.execute(update(VersionRow).where(VersionRow.id.in_(closed))
+        for start in range(0, len(closed), 500):
+            chunk = closed[start:start + 500]
+            session.execute(update(VersionRow).where(VersionRow.id.in_(chunk))
+                            .values(rec_until=recorded))
+            session.execute(update(OriginKeyRow).where(OriginKeyRow.version_id.in_(chunk))
+                            .values(rec_until=recorded))
+            session.execute(update(ProductKeyRow).where(ProductKeyRow.version_id.in_(chunk))
                             .values(rec_until=recorded))
         self._write_pieces(session, pieces_gone, pieces_closed, new_pieces, recorded)
         write_chapters(session, chapters, recorded)
@@ -306,8 +311,10 @@ class ReadModelWriter(TrackingRecorder):
             if subject.startswith("measure:"):
                 continue  # a measure is found through its pieces
             origins, products = version_keys(subject.split(":", 1)[0], version.state)
-            origin_rows += [{"version_id": version_id, "origin": o} for o in origins]
-            product_rows += [{"version_id": version_id, "product": p} for p in products]
+            ends = {"version_id": version_id, "known_until": version.known_until,
+                    "rec_until": FOREVER}
+            origin_rows += [{**ends, "origin": o} for o in origins]
+            product_rows += [{**ends, "product": p} for p in products]
         if origin_rows:
             _insert_many(session, OriginKeyRow, origin_rows)
         if product_rows:
@@ -323,8 +330,12 @@ class ReadModelWriter(TrackingRecorder):
             session.execute(delete(PieceProductRow).where(PieceProductRow.piece_id.in_(chunk)))
             session.execute(delete(PieceRow).where(PieceRow.id.in_(chunk)))
         for start in range(0, len(closed), 500):
-            session.execute(update(PieceRow).where(
-                PieceRow.id.in_(closed[start:start + 500])).values(rec_until=recorded))
+            chunk = closed[start:start + 500]
+            session.execute(update(PieceRow).where(PieceRow.id.in_(chunk))
+                            .values(rec_until=recorded))
+            for keys in (PieceOriginRow, PieceProductRow):
+                session.execute(update(keys).where(keys.piece_id.in_(chunk))
+                                .values(rec_until=recorded))
         if not new:
             return
         ids = _next_ids(session, PieceRow.id, len(new))
@@ -337,7 +348,8 @@ class ReadModelWriter(TrackingRecorder):
         product_rows: list[dict[str, Any]] = []
         for piece_id, (_, row, _) in zip(ids, new, strict=True):
             origins, products = piece_keys(row.piece)
-            span = {"piece_id": piece_id, "eff_from": row.eff_from, "eff_until": row.eff_until}
+            span = {"piece_id": piece_id, "eff_from": row.eff_from, "eff_until": row.eff_until,
+                    "known_until": row.known_until, "rec_until": FOREVER}
             origin_rows += [{**span, "origin": o} for o in origins]
             product_rows += [{**span, "product": p} for p in products]
         if origin_rows:
