@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
+from benchmarks.generate import write_history
 from tariff_timeline import TariffTimeline
 from tariff_timeline.domain.timeline import Timeline
+from tariff_timeline.projections.pieces import FOREVER
 from tests.builders import (
     announced,
     court_ruled,
@@ -109,3 +113,36 @@ def test_a_court_ruling_is_read_by_no_question_on_goods_but_a_stacking_rule_by_e
     coordinate = store.coordinate("2025-03-01")
     assert set(store.read_model.reader.slice_at(
         coordinate.effective, coordinate.known, coordinate.recorded).rulings) == {"ruling"}
+
+
+def test_every_key_row_carries_the_known_and_recorded_ends_of_its_row(
+        tmp_path: Path) -> None:
+    # given a generated history with corrections and retractions, imported in three appends
+    files = write_history(1200, tmp_path / "history", seed=5, per_file=400)
+    clock = FakeClock(datetime(2026, 1, 5, tzinfo=UTC))
+    timeline = TariffTimeline.open(f"sqlite:///{tmp_path / 'keys.sqlite'}", clock=clock,
+                                   load_bundled_if_new=False)
+    try:
+        for file in files:
+            clock.advance(hours=1)
+            timeline.import_paths([file])
+        timeline.catch_up()
+        assert timeline.read_model is not None
+        # then no key row disagrees with the piece or version it keys (some were closed)
+        with timeline.read_model.engine.connect() as db:
+            closed = db.execute(text(
+                "SELECT COUNT(*) FROM rm_piece_origins WHERE rec_until < :forever"),
+                {"forever": FOREVER}).scalar()
+            wrong = [db.execute(text(sql)).scalar() for sql in (
+                "SELECT COUNT(*) FROM rm_piece_origins k JOIN rm_pieces p ON p.id = k.piece_id"
+                " WHERE k.rec_until != p.rec_until OR k.known_until != p.known_until",
+                "SELECT COUNT(*) FROM rm_piece_products k JOIN rm_pieces p ON p.id = k.piece_id"
+                " WHERE k.rec_until != p.rec_until OR k.known_until != p.known_until",
+                "SELECT COUNT(*) FROM rm_origin_keys k JOIN rm_versions v ON v.id = k.version_id"
+                " WHERE k.rec_until != v.rec_until OR k.known_until != v.known_until",
+                "SELECT COUNT(*) FROM rm_product_keys k JOIN rm_versions v"
+                " ON v.id = k.version_id"
+                " WHERE k.rec_until != v.rec_until OR k.known_until != v.known_until")]
+        assert closed and wrong == [0, 0, 0, 0]
+    finally:
+        timeline.close()
