@@ -4,13 +4,13 @@ known, recorded), and the recorded events its answer cites."""
 from __future__ import annotations
 
 import bisect
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast, get_args
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from tariff_timeline.domain.nomenclature import ChapterState, RevisionInForce
 from tariff_timeline.domain.timeline import Nomenclature, Timeline, fold
@@ -109,11 +109,7 @@ class ReadModelReader:
             versions = session.execute(stmt).all()
             kept = {vid: self.cache.states.cached(vid) for vid, _, _ in versions}
             missing = [vid for vid, state in kept.items() if state is None]
-            texts: dict[int, str] = {}
-            for start in range(0, len(missing), 500):
-                texts.update((vid, text) for vid, text in session.execute(select(
-                    VersionRow.id, VersionRow.state).where(
-                    VersionRow.id.in_(missing[start:start + 500]))))
+            texts = _texts(session, VersionRow.id, VersionRow.state, missing)
             for version_id, kind, subject in versions:
                 state = kept[version_id]
                 if state is None:
@@ -146,11 +142,7 @@ class ReadModelReader:
         found = session.execute(select(EventRow.seq, EventRow.recorded_us).where(
             where, EventRow.recorded_us <= recorded).order_by(EventRow.seq)).all()
         missing = [seq for seq, _ in found if self.cache.events.cached(seq) is None]
-        texts: dict[int, str] = {}
-        for start in range(0, len(missing), 500):
-            texts.update((seq, text) for seq, text in session.execute(select(
-                EventRow.seq, EventRow.payload).where(
-                EventRow.seq.in_(missing[start:start + 500]))))
+        texts = _texts(session, EventRow.seq, EventRow.payload, missing)
         return [Recorded(seq, from_micros(at),
                          self.cache.events.get(seq, texts.get(seq, ""), EVENT_ADAPTER))
                 for seq, at in found]
@@ -254,11 +246,8 @@ class ReadModelReader:
                 VersionRow.known_from <= k).order_by(
                 VersionRow.first_known, VersionRow.first_seq)).all()
             missing = [vid for vid, _ in versions if self.cache.states.cached(vid) is None]
-            texts: dict[int, str] = {}
-            for start in range(0, len(missing), 100):
-                texts.update((vid, text) for vid, text in session.execute(select(
-                    VersionRow.id, VersionRow.state).where(
-                    VersionRow.id.in_(missing[start:start + 100]))))
+            # A chapter's state is hundreds of kilobytes: fewer of them at a time.
+            texts = _texts(session, VersionRow.id, VersionRow.state, missing, chunk=100)
         chapters = {subject.split(":", 1)[1]: cast(ChapterState, self.cache.states.get(
             vid, texts.get(vid, ""), STATE_ADAPTERS["chapter"])) for vid, subject in versions}
         return Nomenclature(chapters=chapters)
@@ -348,3 +337,14 @@ class EventLookup(Mapping[str, Corrected]):
 
     def __len__(self) -> int:
         return sum(1 for v in self._found.values() if v is not None)
+
+
+def _texts(session: Session, key: InstrumentedAttribute[int], text: InstrumentedAttribute[str],
+           ids: Sequence[int], chunk: int = 500) -> dict[int, str]:
+    """The stored text of each of these rows, read a chunk of ids at a time (for the rows
+    not decoded before: a decoded row is never read again)."""
+    found: dict[int, str] = {}
+    for start in range(0, len(ids), chunk):
+        found.update((row_id, value) for row_id, value in session.execute(
+            select(key, text).where(key.in_(ids[start:start + chunk]))))
+    return found

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from pydantic import ValidationError
 
 from tariff_timeline import TariffTimeline
 from tariff_timeline.domain.errors import ImportRejected
@@ -23,7 +22,7 @@ from tariff_timeline.projections.replay import Recorded
 from tariff_timeline.store import EventStore
 from tests.builders import SOURCE, exemption, imposed, quota, rate_changed
 from tests.conftest import FakeClock
-from tests.integration.test_read_model_equals_fold import ADAPTER, history
+from tests.integration.test_read_model_equals_fold import history, valid_events
 from tests.integration.test_streamed_import import _reference
 
 
@@ -93,14 +92,8 @@ def test_an_append_finds_exactly_what_the_whole_log_check_finds_without_reading_
     folder = tmp_path_factory.mktemp("appends")
     with _opened(f"sqlite:///{folder / 'store.sqlite'}", clock) as timeline:
         for batch in batches:
-            events: list[PolicyEvent] = []
-            for raw in batch:
-                try:
-                    events.append(ADAPTER.validate_python(raw))
-                except ValidationError:
-                    continue
             # Given a log, when events are appended (corrections and retractions too)
-            world = events
+            world = valid_events(batch)
             expected = _reference(timeline, world)
             clock.advance(minutes=1)
             if not timeline.store.count() or not world:

@@ -142,17 +142,23 @@ QUESTION = st.tuples(
 )
 
 
+def valid_events(batch: list[dict[str, Any]]) -> list[PolicyEvent]:
+    """The events of a generated batch that validate (the strategy may draw invalid ones)."""
+    events = []
+    for raw in batch:
+        try:
+            events.append(ADAPTER.validate_python(raw))
+        except ValidationError:
+            continue
+    return events
+
+
 def record(timeline: TariffTimeline, clock: FakeClock,
            batches: list[list[dict[str, Any]]]) -> list[datetime]:
     """Import each batch at a later recorded time; return the recorded times used."""
     times = []
     for batch in batches:
-        events = []
-        for raw in batch:
-            try:
-                events.append(ADAPTER.validate_python(raw))
-            except ValidationError:
-                continue
+        events = valid_events(batch)
         clock.advance(hours=1)
         try:
             timeline.record_events(events)
