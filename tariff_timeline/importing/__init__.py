@@ -1,6 +1,7 @@
-"""Importing: reading event files with their lines (``files``), the streamed check
-(``check``), the spool of canonical bytes (``spool``) and recording it all or nothing
-(``recording``)."""
+"""Importing: reading event files with their lines (``files``), the streamed check of an
+import into a new store (``check``), the check of an append against the history of the
+subjects it names (``subjects``), the spool of canonical bytes (``spool``) and recording it
+all or nothing (``recording``)."""
 
 from __future__ import annotations
 
