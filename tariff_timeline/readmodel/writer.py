@@ -237,12 +237,15 @@ class ReadModelWriter(TrackingRecorder):
         logs = self.subject_logs(session, subjects)
         current = session.execute(select(
             VersionRow.subject, VersionRow.id, VersionRow.known_from, VersionRow.known_until,
-            VersionRow.state, VersionRow.rec_from).where(
+            VersionRow.state, VersionRow.rec_from, VersionRow.first_known,
+            VersionRow.first_seq).where(
             VersionRow.subject.in_(subjects), VersionRow.rec_until == FOREVER)).all()
-        existing: dict[str, dict[tuple[int, int, str], tuple[int, int]]] = {
+        # A version is the same only with the same place in the fold's order too: an event
+        # about the subject known earlier moves that place without changing the state.
+        existing: dict[str, dict[tuple[int, int, str, int, int], tuple[int, int]]] = {
             s: {} for s in subjects}
-        for subject, vid, kf, ku, st, rf in current:
-            existing[subject][(kf, ku, st)] = (vid, rf)
+        for subject, vid, kf, ku, st, rf, fk, fs in current:
+            existing[subject][(kf, ku, st, fk, fs)] = (vid, rf)
         open_pieces: dict[str, dict[tuple[int, int, int, int, str], tuple[int, int]]] = {
             s: {} for s in subjects}
         measures = [s for s in subjects if s.startswith("measure:")]
@@ -275,14 +278,16 @@ class ReadModelWriter(TrackingRecorder):
             new_pieces += [(subject, p, text) for p, text in zip(pieces, texts, strict=True)
                            if (p.eff_from, p.eff_until, p.known_from, p.known_until, text)
                            not in open_pieces[subject]]
-            keep = {(v.known_from, v.known_until, v.text) for v in wanted}
+            keep = {(v.known_from, v.known_until, v.text, v.first_known, v.first_seq)
+                    for v in wanted}
             for key, (vid, rf) in existing[subject].items():
                 if key not in keep:
                     # Superseded within the instant it was recorded: never visible to any
                     # query, so it goes; otherwise it stays, closed at this recorded time.
                     (never_seen if rf == recorded else closed).append(vid)
             new += [(subject, v) for v in wanted
-                    if (v.known_from, v.known_until, v.text) not in existing[subject]]
+                    if (v.known_from, v.known_until, v.text, v.first_known, v.first_seq)
+                    not in existing[subject]]
         if never_seen:
             session.execute(delete(OriginKeyRow).where(OriginKeyRow.version_id.in_(never_seen)))
             session.execute(delete(ProductKeyRow).where(ProductKeyRow.version_id.in_(never_seen)))

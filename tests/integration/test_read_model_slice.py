@@ -23,6 +23,7 @@ from tests.builders import (
     stacking,
 )
 from tests.conftest import FakeClock
+from tests.integration.test_read_model_equals_fold import _schedule_by_fold
 
 HISTORY = [
     imposed("steel", "steel", known="2024-12-01", start="2025-01-10", percent=25,
@@ -146,3 +147,22 @@ def test_every_key_row_carries_the_known_and_recorded_ends_of_its_row(
         assert closed and wrong == [0, 0, 0, 0]
     finally:
         timeline.close()
+
+
+def test_an_announcement_known_earlier_moves_its_measure_up_the_schedule_as_in_the_fold(
+        timeline: TariffTimeline, clock: FakeClock) -> None:
+    # given a measure imposed as known in September, then, recorded later, its announcement
+    # known in January and another measure known in January
+    timeline.record_events([imposed("m0-on", "m0", known="2025-09-17", start="2025-01-01",
+                                    percent=15)])
+    timeline.catch_up()
+    clock.advance(hours=1)
+    timeline.record_events([
+        announced("m0-said", "m0", known="2025-01-01"),
+        imposed("m1-on", "m1", known="2025-01-01", start="2025-01-01", percent=5)])
+    # when the schedule is asked as known in September
+    asked = {"entered": "2025-02-01", "known": "2025-09-17"}
+    by_model = timeline.schedule_as_of(**asked)
+    # then the read model lists the measures in the fold's order: m0 first became known first
+    assert [row.id for row in by_model.rows] == ["m0", "m1"]
+    assert by_model == _schedule_by_fold(timeline, **asked)
