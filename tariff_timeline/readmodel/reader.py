@@ -184,16 +184,7 @@ class ReadModelReader:
         ids: set[str] = set()
         with Session(self.engine) as session:
             for start in range(0, len(wanted), 500):
-                chunk = wanted[start:start + 500]
-                inside = set(chunk)
-                for event_id, subject, target_id in session.execute(select(
-                        EventRow.event_id, EventRow.subject, EventRow.target_id).where(
-                        or_(EventRow.subject.in_(chunk), EventRow.target_subject.in_(chunk)),
-                        EventRow.recorded_us <= r)):
-                    if subject in inside:
-                        ids.add(event_id)
-                    if target_id is not None:
-                        ids.add(target_id)
+                ids.update(*family_ids(session, wanted[start:start + 500], r).values())
             family = sorted(ids)
             log: dict[int, Recorded] = {}
             for start in range(0, len(family), 500):
@@ -348,3 +339,24 @@ def _texts(session: Session, key: InstrumentedAttribute[int], text: Instrumented
         found.update((row_id, value) for row_id, value in session.execute(
             select(key, text).where(key.in_(ids[start:start + chunk]))))
     return found
+
+
+def family_ids(session: Session, subjects: Sequence[str],
+               recorded_us: int | None = None) -> dict[str, set[str]]:
+    """For each subject ('kind:id'), the ids of the events that are or ever were about it and
+    of the events those correct or retract: all that its state folds from (recorded by
+    `recorded_us`, if given). The one rule the writer's re-fold, the questions and an
+    append's check share."""
+    ids: dict[str, set[str]] = {s: set() for s in subjects}
+    conditions = [or_(EventRow.subject.in_(subjects), EventRow.target_subject.in_(subjects))]
+    if recorded_us is not None:
+        conditions.append(EventRow.recorded_us <= recorded_us)
+    for event_id, subject, target_id, target_subject in session.execute(select(
+            EventRow.event_id, EventRow.subject, EventRow.target_id,
+            EventRow.target_subject).where(*conditions)):
+        if subject in ids:
+            ids[subject].add(event_id)
+        for owner in (subject, target_subject):
+            if owner in ids and target_id is not None:
+                ids[owner].add(target_id)
+    return ids

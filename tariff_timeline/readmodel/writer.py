@@ -27,6 +27,7 @@ from tariff_timeline.projections.versions import (
 )
 from tariff_timeline.readmodel.codec import EVENT_ADAPTER, PIECE_ADAPTER, RowCache
 from tariff_timeline.readmodel.hts import write_chapters
+from tariff_timeline.readmodel.reader import family_ids
 from tariff_timeline.readmodel.tables import (
     Base,
     EventRow,
@@ -200,16 +201,7 @@ class ReadModelWriter(TrackingRecorder):
     def subject_logs(self, session: Session,
                       subjects: Sequence[str]) -> dict[str, list[Recorded]]:
         """For each subject, every event that is or ever was about it, with all corrections."""
-        ids: dict[str, set[str]] = {s: set() for s in subjects}
-        for event_id, subject, target_id, target_subject in session.execute(select(
-                EventRow.event_id, EventRow.subject, EventRow.target_id,
-                EventRow.target_subject).where(or_(EventRow.subject.in_(subjects),
-                                                   EventRow.target_subject.in_(subjects)))):
-            if subject in ids:
-                ids[subject].add(event_id)
-            for owner in (subject, target_subject):
-                if owner in ids and target_id is not None:
-                    ids[owner].add(target_id)
+        ids = family_ids(session, subjects)
         wanted = set().union(*ids.values())
         rows: list[tuple[int, int, str, str, str | None]] = []
         chunk = sorted(wanted)
