@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from tariff_timeline.domain.nomenclature import Nomenclature
 from tariff_timeline.domain.paint import Paint as Paint
@@ -67,9 +67,10 @@ class MeasureState:
         starts = [p.start for p in self.statuses if p.value == "in_force"]
         return min(starts) if starts else None
 
-    def touched_by(self, event_id: str) -> MeasureState:
-        """The same measure, remembering one more event that touched it."""
-        return replace(self, event_ids=(*self.event_ids, event_id))
+    def touched_by(self, event_id: str, **changes: Any) -> MeasureState:
+        """The measure with `changes` made by one more event, which it remembers."""
+        # One copy per event: the validation fold makes one for each event it takes.
+        return replace(self, event_ids=(*self.event_ids, event_id), **changes)
 
 
 @dataclass(frozen=True)

@@ -212,8 +212,8 @@ def _measure_announced(state: _Draft, event: MeasureAnnounced, strict: bool) -> 
             id=event.measure, title=event.title, authority=event.authority,
             program=event.program,
         )
-    measure = replace(existing, announcements=(*existing.announcements, announcement))
-    state.measures[event.measure] = measure.touched_by(eid)
+    state.measures[event.measure] = existing.touched_by(
+        eid, announcements=(*existing.announcements, announcement))
 
 
 @_folds(MeasureImposed)
@@ -234,12 +234,10 @@ def _measure_imposed(state: _Draft, event: MeasureImposed, strict: bool) -> None
     statuses: tuple[Paint[Status], ...] = (Paint(start, end, "in_force", eid),)
     if end is not None:
         statuses += (Paint(end, None, "expired", eid),)
-    measure = replace(
-        base, title=event.title, authority=event.authority, program=event.program,
+    state.measures[event.measure] = base.touched_by(
+        eid, title=event.title, authority=event.authority, program=event.program,
         imposed=True, statuses=statuses, rates=(Paint(start, end, event.rate, eid),),
-        scopes=(Paint(start, end, event.scope, eid),),
-    )
-    state.measures[event.measure] = measure.touched_by(eid)
+        scopes=(Paint(start, end, event.scope, eid),))
 
 
 def _changeable(state: _Draft, event: RateChanged | ScopeAmended) -> MeasureState:
@@ -258,19 +256,16 @@ def _changeable(state: _Draft, event: RateChanged | ScopeAmended) -> MeasureStat
 def _rate_changed(state: _Draft, event: RateChanged, strict: bool) -> None:
     """A measure's rate changed from a date on, possibly only for a while."""
     measure = _changeable(state, event)
-    measure = replace(measure, rates=(
-        *measure.rates, Paint(event.effective_from, event.effective_until, event.rate, event.id)))
-    state.measures[measure.id] = measure.touched_by(event.id)
+    rate = Paint(event.effective_from, event.effective_until, event.rate, event.id)
+    state.measures[measure.id] = measure.touched_by(event.id, rates=(*measure.rates, rate))
 
 
 @_folds(ScopeAmended)
 def _scope_amended(state: _Draft, event: ScopeAmended, strict: bool) -> None:
     """A measure's origins or products changed from a date on, possibly only for a while."""
     measure = _changeable(state, event)
-    measure = replace(measure, scopes=(
-        *measure.scopes,
-        Paint(event.effective_from, event.effective_until, event.scope, event.id)))
-    state.measures[measure.id] = measure.touched_by(event.id)
+    scope = Paint(event.effective_from, event.effective_until, event.scope, event.id)
+    state.measures[measure.id] = measure.touched_by(event.id, scopes=(*measure.scopes, scope))
 
 
 @_folds(MeasurePaused)
@@ -289,12 +284,9 @@ def _measure_paused(state: _Draft, event: MeasurePaused, strict: bool) -> None:
                              f"measure {measure.id!r} is already paused at "
                              f"{start.isoformat()} (event {status.event_id!r})")
     pause: Paint[str] = Paint(start, event.effective_until, eid, eid)
-    measure = replace(
-        measure,
-        statuses=(*measure.statuses, Paint(start, event.effective_until, "paused", eid)),
-        pauses=(*measure.pauses, pause),
-    )
-    state.measures[measure.id] = measure.touched_by(eid)
+    state.measures[measure.id] = measure.touched_by(
+        eid, statuses=(*measure.statuses, Paint(start, event.effective_until, "paused", eid)),
+        pauses=(*measure.pauses, pause))
 
 
 @_folds(PauseExtended)
@@ -317,12 +309,9 @@ def _pause_extended(state: _Draft, event: PauseExtended, strict: bool) -> None:
         )
     _check_not_ended(event, measure, last.end, "extend the pause of")
     extended: Paint[str] = Paint(last.start, event.effective_until, last.value, eid)
-    measure = replace(
-        measure,
-        statuses=(*measure.statuses, Paint(last.end, event.effective_until, "paused", eid)),
-        pauses=(*measure.pauses[:-1], extended),
-    )
-    state.measures[measure.id] = measure.touched_by(eid)
+    state.measures[measure.id] = measure.touched_by(
+        eid, statuses=(*measure.statuses, Paint(last.end, event.effective_until, "paused", eid)),
+        pauses=(*measure.pauses[:-1], extended))
 
 
 @_folds(MeasureResumed)
@@ -336,19 +325,16 @@ def _measure_resumed(state: _Draft, event: MeasureResumed, strict: bool) -> None
     if covering is None or status is None or status.value != "paused":
         raise LifecycleError(eid, "effective_from",
                              f"measure {measure.id!r} is not paused at {at.isoformat()}")
-    measure = replace(
-        measure,
-        statuses=(*measure.statuses, Paint(at, covering.end, "in_force", eid)),
-        pauses=(*measure.pauses, Paint(covering.start, at, covering.value, eid)),
-    )
-    state.measures[measure.id] = measure.touched_by(eid)
+    state.measures[measure.id] = measure.touched_by(
+        eid, statuses=(*measure.statuses, Paint(at, covering.end, "in_force", eid)),
+        pauses=(*measure.pauses, Paint(covering.start, at, covering.value, eid)))
 
 
 def _end_measure(state: _Draft, measure: MeasureState, event: PolicyEvent, at: datetime,
                  value: Status) -> None:
     """Paint a measure's status as ended (`value`) from an instant on, for good."""
-    measure = replace(measure, statuses=(*measure.statuses, Paint(at, None, value, event.id)))
-    state.measures[measure.id] = measure.touched_by(event.id)
+    state.measures[measure.id] = measure.touched_by(
+        event.id, statuses=(*measure.statuses, Paint(at, None, value, event.id)))
 
 
 @_folds(MeasureRevoked)

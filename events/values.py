@@ -81,18 +81,30 @@ def _refuse_time(value: object) -> NoReturn:
     )
 
 
+@lru_cache(maxsize=1 << 16)
+def _effective_from_text(text: str) -> datetime:
+    # An import names a few thousand distinct dates across a million events: each is parsed
+    # once, and every event naming it shares one instant (the validation fold holds them all).
+    return entry_instant(parse_when(text))
+
+
 def _to_effective_instant(value: object) -> object:
     """A bare date D means 12:01 a.m. US Eastern on D, the usual switch of an instrument."""
     if isinstance(value, str):
-        value = parse_when(value)
+        return _effective_from_text(value)
     if isinstance(value, date):
         return entry_instant(value)
     _refuse_time(value)
 
 
+@lru_cache(maxsize=1 << 16)
+def _known_from_text(text: str) -> date | datetime:
+    return parse_when(text)
+
+
 def _to_known(value: object) -> object:
     if isinstance(value, str):
-        return parse_when(value)
+        return _known_from_text(value)
     if isinstance(value, datetime):
         return require_offset(value)
     if isinstance(value, date):

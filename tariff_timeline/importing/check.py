@@ -44,13 +44,14 @@ from tariff_timeline.store import (
 class _Interner:
     """Shares equal values between the events that the validation fold keeps.
 
-    The fold keeps each event's rates, selectors, conditions and instants in the painted
-    intervals of its state: for a million events, more than a gigabyte, most of it repeated
-    values (rates alone are a third). A value is shared only with one equal in everything that
-    can be observed (a Decimal by its digits, an instant by its zone and fold), and only the
-    copies fed to the validation fold are changed, never an event that is stored or answered
-    from. Scopes are left alone: they are mostly distinct, and a memo of them (and of their
-    HTS codes) took more memory than sharing them saved.
+    The fold keeps each event's rates, selectors and conditions in the painted intervals of
+    its state: for a million events, more than a gigabyte, most of it repeated values (rates
+    alone are a third). A value is shared only with one equal in everything that can be
+    observed (a Decimal by its digits too), and only the copies fed to the validation fold are
+    changed, never an event that is stored or answered from. Instants need no sharing here:
+    validation parses each distinct date text once and hands out one instant for it. Scopes
+    are left alone: they are mostly distinct, and a memo of them (and of their HTS codes) took
+    more memory than sharing them saved.
     """
 
     _FLAT = (Rate, Selector, Condition)
@@ -66,7 +67,9 @@ class _Interner:
         if names is None:
             names = self._fields[type(event)] = tuple(
                 name for name, info in type(event).model_fields.items()
-                if _mentions(info.annotation, (datetime, *self._FLAT)))
+                if _mentions(info.annotation, self._FLAT))
+        if not names:
+            return event
         changes: dict[str, Any] = {}
         values = event.__dict__
         for name in names:
@@ -79,17 +82,15 @@ class _Interner:
 
     def _share(self, value: object) -> object:
         key: object
-        if isinstance(value, datetime):
-            key = (value, value.tzinfo, value.fold)
-        elif isinstance(value, self._FLAT):
+        if isinstance(value, self._FLAT):
             parts = tuple(value.__dict__.values())
             # Decimal('10') == Decimal('10.0'), with one hash: key them by their digits too.
-            key = (type(value), parts, *(str(p) for p in parts if isinstance(p, Decimal)))
+            key = (type(value), parts, *[str(p) for p in parts if type(p) is Decimal])
         elif type(value) is tuple and value and isinstance(value[0], Condition):
             value = tuple(self._share(c) for c in value)
             key = (tuple, *map(id, value))  # shared conditions live as long as the memo
         else:
-            return value  # a date (known), or a type not worth sharing
+            return value
         return self._memo.setdefault(key, value)
 
 

@@ -275,7 +275,7 @@ def test_the_interner_shares_only_values_equal_in_every_respect() -> None:
     assert rates[0] is rates[1] and rates[2] is not rates[0]
     assert str(rates[2].percent) == "10.0"
     starts = [e.effective_from for e in changed]
-    assert starts[0] is starts[1]
+    assert starts[0] is starts[1]  # validation hands out one instant per date text
     assert isinstance(rates[0], Rate) and rates[0].percent == Decimal(10)
 
 
