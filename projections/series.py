@@ -87,7 +87,14 @@ def _value(answer: RateAnswer) -> tuple[object, ...]:
 def rate_series(timeline: Timeline, entries: Mapping[str, Corrected], *, origin: str,
                 hts: str, start: datetime, end: datetime, known: datetime,
                 recorded: datetime, mfn: Decimal | None = None) -> Series:
-    """The additional duty on `origin` × `hts` over [start, end] as known and recorded."""
+    """The additional duty on `origin` × `hts` over [start, end] as known and recorded.
+
+    `timeline` may hold only what bears on the cell (the read model's `cell_timeline`): the
+    steps are the same. Its change candidates are among the whole timeline's, and the rate
+    cannot change between two of them, so the same instants start a step. A change names the
+    events of the moved layers that start or end since the instant evaluated before it; those
+    are boundaries of the layers' own paints, candidates of either timeline, so none lies
+    between the instant before it in the one and in the other."""
     instants = sorted({start, *(at for at in change_candidates(timeline) if start < at <= end)})
     steps: list[Step] = []
     previous: RateAnswer | None = None

@@ -612,13 +612,12 @@ class TariffTimeline:
             listed = self._entries(first.recorded)
             timeline, entries = fold_at(listed, first.known), {e.event.id: e for e in listed}
         else:
-            # The series is evaluated wherever any paint of the whole timeline starts or
-            # ends, so the policy is folded whole from the read model's copy of the log; the
-            # HTS chapters (most of the log's weight) are read as they are kept.
-            reader = model.reader
-            timeline = replace(reader.fold_policy(first.known, first.recorded),
-                               nomenclature=reader.nomenclature(first.known, first.recorded))
-            entries = reader.entries(first.recorded)
+            # Only what bears on the cell over [start, end] (see `cell_timeline`): its rate
+            # can change only where a paint of that starts or ends, all of them among the
+            # instants the whole fold is evaluated at (see `rate_series`).
+            timeline = model.reader.cell_timeline(origin_iso, digits, first.effective, last,
+                                                  first.known, first.recorded)
+            entries = model.reader.entries(first.recorded)
         return rate_series(timeline, entries, origin=origin_iso, hts=digits, start=first.effective,
                            end=last, known=first.known, recorded=first.recorded,
                            mfn=mfn_percent(mfn))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, cast, get_args
 
@@ -128,6 +129,69 @@ class ReadModelReader:
                         quotas=tables["quota"], rules=tables["rule"], deals=tables["deal"],
                         rulings=tables["ruling"],
                         nomenclature=Nomenclature(chapters=tables["chapter"]))
+
+    def cell_timeline(self, origin: str, hts: str, start: datetime, end: datetime,
+                      known: datetime, recorded: datetime) -> Timeline:
+        """What bears on one origin × HTS cell at any effective time in [start, end], as
+        known at `known` and recorded at `recorded`: the whole states of the measures with a
+        piece keyed to the cell somewhere in [start, end], of the other subjects keyed to it,
+        and of the HTS only the code's chapter.
+
+        Nothing that bears on the cell at an instant in [start, end] is missed: the subjects
+        `slice_at` reads for the cell at any such instant are among these (a piece that holds
+        at the instant overlaps [start, end]; the other subjects' keys do not depend on
+        effective time), and each is folded whole from its own family of events
+        (`fold_subjects`), as the fold of the whole log holds it. The rest of the timeline
+        cannot bear on the cell then: a measure not listed with a scope that may cover the
+        cell is not a layer of its answer, the other subjects reach it only through their
+        scopes or the measures they name, and a question of a code reads only its chapter."""
+        k, r = micros(known), micros(recorded)
+        low, high = micros(start), micros(end)
+        names, prefixes = _cell_keys(origin, hts)
+        pieces = select(PieceRow.subject).where(
+            PieceRow.rec_until > r, PieceRow.known_until > k, PieceRow.eff_until > low,
+            PieceRow.rec_from <= r, PieceRow.known_from <= k, PieceRow.eff_from <= high,
+            PieceRow.id.in_(select(PieceOriginRow.piece_id).where(
+                PieceOriginRow.origin.in_(names), PieceOriginRow.rec_until > r,
+                PieceOriginRow.known_until > k, PieceOriginRow.eff_until > low,
+                PieceOriginRow.eff_from <= high)),
+            PieceRow.id.in_(select(PieceProductRow.piece_id).where(
+                _under(PieceProductRow.product, hts, prefixes),
+                PieceProductRow.rec_until > r, PieceProductRow.known_until > k,
+                PieceProductRow.eff_until > low, PieceProductRow.eff_from <= high)),
+        ).distinct()
+        others = select(VersionRow.subject).where(
+            VersionRow.rec_until > r, VersionRow.known_until > k,
+            VersionRow.rec_from <= r, VersionRow.known_from <= k,
+            VersionRow.kind.not_in(("measure", "chapter")),
+            VersionRow.id.in_(select(OriginKeyRow.version_id).where(
+                OriginKeyRow.origin.in_(names), OriginKeyRow.rec_until > r,
+                OriginKeyRow.known_until > k)),
+            VersionRow.id.in_(select(ProductKeyRow.version_id).where(
+                _under(ProductKeyRow.product, hts, prefixes),
+                ProductKeyRow.rec_until > r, ProductKeyRow.known_until > k)))
+        with Session(self.engine) as session:
+            subjects = [*session.execute(pieces).scalars(), *session.execute(others).scalars()]
+            holds_hts = session.execute(select(VersionRow.id).where(
+                VersionRow.kind == "chapter", VersionRow.rec_until > r,
+                VersionRow.known_until > k, VersionRow.rec_from <= r,
+                VersionRow.known_from <= k).limit(1)).first() is not None
+            own = session.execute(select(VersionRow.id).where(
+                VersionRow.subject == f"chapter:{hts[:2]}", VersionRow.rec_until > r,
+                VersionRow.known_until > k, VersionRow.rec_from <= r,
+                VersionRow.known_from <= k)).scalars().first()
+            # A chapter's state is hundreds of kilobytes: read only when not decoded before.
+            texts = ({} if own is None or self.cache.states.cached(own) is not None
+                     else _texts(session, VersionRow.id, VersionRow.state, [own]))
+        timeline = self.fold_subjects(subjects, known, recorded)
+        chapter: dict[str, ChapterState] = {}
+        if own is not None:
+            chapter[hts[:2]] = cast(ChapterState, self.cache.states.get(
+                own, texts.get(own, ""), STATE_ADAPTERS["chapter"]))
+        elif holds_hts:
+            # As in `slice_at`: the code's chapter is not in the HTS the store holds.
+            chapter[hts[:2]] = ChapterState(hts[:2])
+        return replace(timeline, nomenclature=Nomenclature(chapters=chapter))
 
     def entries(self, recorded: datetime) -> EventLookup:
         """Recorded events by id as of a recorded time, fetched when an answer cites them."""
@@ -339,6 +403,20 @@ def _texts(session: Session, key: InstrumentedAttribute[int], text: Instrumented
         found.update((row_id, value) for row_id, value in session.execute(
             select(key, text).where(key.in_(ids[start:start + chunk]))))
     return found
+
+
+def _cell_keys(origin: str, hts: str) -> tuple[set[str], set[str]]:
+    """The origin keys (the origin, its groups, every origin) and product keys (every
+    prefix of the code, every product) under which what may cover a cell is found."""
+    names = {origin, "ALL"} | {g for g, members in ORIGIN_GROUPS.items() if origin in members}
+    prefixes = {hts[:n] for n in range(2, len(hts) + 1, 2)} | {"ALL"}
+    return names, prefixes
+
+
+def _under(column: InstrumentedAttribute[str], hts: str,
+           prefixes: Collection[str]) -> ColumnElement[bool]:
+    """A product key that may cover the code: one of its prefixes, or a code under it."""
+    return or_(column.in_(prefixes), and_(column > hts, column < hts + ";"))
 
 
 def family_ids(session: Session, subjects: Sequence[str],

@@ -6,7 +6,8 @@ coordinates, recorded times in the past among them, and over the bundled timelin
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -19,6 +20,8 @@ from hypothesis import strategies as st
 from tariff_timeline import QueryPath, TariffTimeline
 from tariff_timeline.domain.errors import TariffError
 from tariff_timeline.events import RateChanged
+from tariff_timeline.readmodel.reader import ReadModelReader
+from tariff_timeline.store import EventStore
 from tests.conftest import POLICY_DATA, FakeClock
 from tests.integration.test_read_model_equals_fold import (
     MEASURES,
@@ -156,3 +159,34 @@ def test_read_model_diffs_equal_the_fold_over_the_bundled_timeline_with_the_hts(
     same_both_ways(loaded_once, "diff", entered=("2025-06-01", "2025-06-01"),
                    known=("2025-03-01", "2025-12-31"), hts=["7208"])
     same_both_ways(loaded_once, "coverage", "2025-08-15")
+
+
+@contextmanager
+def whole_log_forbidden() -> Iterator[None]:
+    """Reading the whole log, from the event store or the read model's copy of it, or every
+    chapter of the HTS, fails while this is in force."""
+    def refuse(*_: object, **__: object) -> Any:
+        raise AssertionError("the question read the whole log")
+
+    with pytest.MonkeyPatch.context() as patch:
+        for owner, name in ((EventStore, "read"), (EventStore, "index"),
+                            (ReadModelReader, "log"), (ReadModelReader, "fold_policy"),
+                            (ReadModelReader, "nomenclature")):
+            patch.setattr(owner, name, refuse)
+        yield
+
+
+@pytest.mark.parametrize("loaded_once", ["sqlite"], indirect=True)
+def test_a_cells_rate_series_reads_only_what_bears_on_it_and_answers_as_the_fold(
+        loaded_once: TariffTimeline) -> None:
+    # Section 301 on a car over most of a year; a line the HTS added at 2025 Revision 32,
+    # asked from before it existed (an error, the same both ways); a code whose chapter the
+    # HTS revised. Each fold of the whole timeline takes a second: three questions.
+    questions = [("CN", "8703.23.01", "2025-06-01", "2026-03-01"),
+                 ("BR", "0901.11.00.35", "2025-06-01", "2026-03-01"),
+                 ("AU", "0201.30.50", "2025-06-01", "2026-03-01")]
+    for origin, code, start, end in questions:
+        ask = partial(loaded_once.rate_series, origin=origin, hts=code, start=start, end=end)
+        with whole_log_forbidden():
+            by_model = _answer(loaded_once, QueryPath.READ_MODEL, ask)
+        assert by_model == _answer(loaded_once, QueryPath.FOLD, ask), (origin, code, start)
