@@ -209,10 +209,8 @@ class CitationRow(Base):
     rec_from: Mapped[int] = mapped_column(BigInteger)
     rec_until: Mapped[int] = mapped_column(BigInteger)
 
-    __table_args__ = (
-        Index("ix_rm_citations_event_open", "event_id", "rec_until"),
-        Index("ix_rm_citations_recorded", "rec_until", "rec_from"),
-    )
+    # Only the writer's look-up by event: an answer reads nearly every row, in a scan.
+    __table_args__ = (Index("ix_rm_citations_event_open", "event_id", "rec_until"),)
 
 
 class StatusRow(Base):
@@ -233,10 +231,8 @@ class StatusRow(Base):
     rec_from: Mapped[int] = mapped_column(BigInteger)
     rec_until: Mapped[int] = mapped_column(BigInteger)
 
-    __table_args__ = (
-        Index("ix_rm_statuses_subject_open", "subject", "rec_until"),
-        Index("ix_rm_statuses_coordinate", "rec_until", "known_until", "eff_until"),
-    )
+    # Only the writer's look-up by measure: coverage reads a row of every measure, in a scan.
+    __table_args__ = (Index("ix_rm_statuses_subject_open", "subject", "rec_until"),)
 
 
 # ---------------------------------------------------------------- the HTS nomenclature
