@@ -192,21 +192,21 @@ class CitationRow(Base):
     and a correction's or retraction's own, under its own id."""
 
     __tablename__ = "rm_citations"
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"),
-                                    primary_key=True, autoincrement=False)
+    # The key is the order in which the answer meets the citations: world events (0) by
+    # their first position in the log, then corrections and retractions (1) by theirs;
+    # within one event, its sources in the order it lists them; and when recorded. No row
+    # number: rows removed within their instant would make a chunked catch-up number the
+    # rest otherwise than a whole one.
+    revision: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    rec_from: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     event_id: Mapped[str] = mapped_column(String(120))
-    # The order in which the answer meets the citations: world events (0) by their first
-    # position in the log, then corrections and retractions (1) by theirs; within one event,
-    # its sources in the order it lists them.
-    revision: Mapped[int] = mapped_column(Integer)
-    seq: Mapped[int] = mapped_column(BigInteger)
-    position: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(Text)
     url: Mapped[str | None] = mapped_column(Text)
     instrument: Mapped[str | None] = mapped_column(Text)
     federal_register: Mapped[str | None] = mapped_column(Text)
     via: Mapped[str | None] = mapped_column(Text)
-    rec_from: Mapped[int] = mapped_column(BigInteger)
     rec_until: Mapped[int] = mapped_column(BigInteger)
 
     # Only the writer's look-up by event: an answer reads nearly every row, in a scan.

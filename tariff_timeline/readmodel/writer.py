@@ -422,7 +422,7 @@ def _next_ids(session: Session, column: InstrumentedAttribute[int], count: int) 
     return range(first, first + count)
 
 
-CITATION_COLUMNS = ("id", "event_id", "revision", "seq", "position", "title", "url",
+CITATION_COLUMNS = ("event_id", "revision", "seq", "position", "title", "url",
                     "instrument", "federal_register", "via", "rec_from", "rec_until")
 """The columns of a citation row as the writer holds it (a tuple: a hundred thousand of them
 in a large import)."""
@@ -624,8 +624,8 @@ class _Group:
 
     def _citations(self, event_id: str, revision: int, seq: int,
                    sources: Sequence[Source]) -> list[tuple[Any, ...]]:
-        """Rows (in CITATION_COLUMNS' order, but the id) for the sources an event cites,
-        from this group's recorded time on."""
+        """Rows (in CITATION_COLUMNS' order) for the sources an event cites, from this
+        group's recorded time on."""
         return [(event_id, revision, seq, index, source.title, source.url, source.instrument,
                  source.federal_register, source.via, self.recorded, FOREVER)
                 for index, source in enumerate(sources)]
@@ -655,10 +655,7 @@ class _Group:
             self.session.execute(update(CitationRow).where(*opened)
                                  .values(rec_until=self.recorded))
         rows = [row for rows in self.cites.values() for row in rows] + self.own_cites
-        if rows:
-            ids = _next_ids(self.session, CitationRow.id, len(rows))
-            _insert_tuples(self.session, CitationRow, CITATION_COLUMNS,
-                           [(i, *row) for i, row in zip(ids, rows, strict=True)])
+        _insert_tuples(self.session, CitationRow, CITATION_COLUMNS, rows)
         self.cites, self.own_cites, self.closing = {}, [], set()
 
     def _write(self) -> None:
