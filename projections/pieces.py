@@ -19,7 +19,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from tariff_timeline.domain.rules import LISTED_FOR
@@ -62,6 +62,8 @@ class MeasureHead:
     """The first rate, the topmost rate where the measure starts, and the last rate."""
     scopes: tuple[tuple[int, Paint[Scope]], ...]
     """The first and the last scope."""
+    starts: datetime | None = None
+    """The earliest instant it is in force (see ``MeasureState.starts``)."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,7 @@ def head_of(measure: MeasureState, rate_at_start: Indexed | None) -> MeasureHead
         () if measure.imposed else measure.announcements,
         tuple((i, p) for i, p in sorted(dict(rates).items())),
         tuple((i, p) for i, p in sorted(dict(scopes).items())),
+        measure.starts(),
     )
 
 
@@ -159,6 +162,18 @@ class PieceSpan:
     known_from: int
     known_until: int
     piece: MeasurePiece
+
+
+@dataclass(frozen=True)
+class StatusSpan:
+    """A measure's topmost status over [eff_from, eff_until) x [known_from, known_until), over
+    all effective time (not only while it is listed), as stored."""
+
+    eff_from: int
+    eff_until: int
+    known_from: int
+    known_until: int
+    status: Status
 
 
 @dataclass(frozen=True)
@@ -292,7 +307,60 @@ def known_groups(entries: Sequence[Corrected]) -> list[tuple[int, list[Corrected
 def measure_rows(entries: Sequence[Corrected], ident: str) -> tuple[list[HeadVersion],
                                                                    list[PieceSpan]]:
     """The heads and pieces of a measure over known time, from its (corrected) events."""
+    heads, pieces, _ = measure_tables(entries, ident)
+    return heads, pieces
+
+
+class _StatusLine:
+    """A measure's topmost status over all effective time, kept as its status paints come,
+    with the stretches (of one status each) open in known time since when."""
+
+    def __init__(self) -> None:
+        self.cuts = _Cuts()
+        self.opened: dict[tuple[int, int, Status], int] = {}
+
+    def paint(self, paints: Sequence[Indexed], at: int, rows: list[StatusSpan]) -> None:
+        """Paint the statuses one known instant adds; close the stretches that changed
+        (appending them to `rows`) and open the new ones from `at`."""
+        for item in paints:
+            self.cuts.paint(0, item)
+        now = self.stretches()
+        for key, since in list(self.opened.items()):
+            if key not in now:
+                del self.opened[key]
+                if since < at:
+                    rows.append(StatusSpan(key[0], key[1], since, at, key[2]))
+        for key in now:
+            self.opened.setdefault(key, at)
+
+    def stretches(self) -> set[tuple[int, int, Status]]:
+        """The stretches of one topmost status (none where there is no status)."""
+        found: list[tuple[int, int, Status]] = []
+        starts, tops = self.cuts.starts, self.cuts.tops
+        for index, top in enumerate(tops):
+            if top[0] is None:
+                continue
+            end = starts[index + 1] if index + 1 < len(starts) else FOREVER
+            status: Status = top[0][1].value
+            if found and found[-1][1] == starts[index] and found[-1][2] == status:
+                found[-1] = (found[-1][0], end, status)
+            else:
+                found.append((starts[index], end, status))
+        return set(found)
+
+    def close(self, rows: list[StatusSpan]) -> None:
+        """Append the stretches still open to `rows`, open to the end of known time."""
+        rows += [StatusSpan(start, end, since, FOREVER, status)
+                 for (start, end, status), since in self.opened.items()]
+
+
+def measure_tables(entries: Sequence[Corrected], ident: str) -> tuple[
+        list[HeadVersion], list[PieceSpan], list[StatusSpan]]:
+    """The heads, pieces and topmost statuses of a measure over known time, from its
+    (corrected) events."""
     groups = known_groups(entries)
+    line = _StatusLine()
+    statuses: list[StatusSpan] = []
     state = Timeline()
     cuts = _Cuts()
     heads: list[HeadVersion] = []
@@ -307,6 +375,9 @@ def measure_rows(entries: Sequence[Corrected], ident: str) -> tuple[list[HeadVer
         if measure is None:
             continue
         painted = list(_new_paints(before, measure))
+        new_statuses = [item for slot, item in painted if slot == 0]
+        if new_statuses:
+            line.paint(new_statuses, at, statuses)
         if before is None or measure.imposed != imposed:
             lo_at, hi_at = NEVER, FOREVER  # the whole line changes meaning
         elif painted:
@@ -331,7 +402,8 @@ def measure_rows(entries: Sequence[Corrected], ident: str) -> tuple[list[HeadVer
             heads.append(HeadVersion(at, until, head))
     for key, opening in opened.items():
         rows += _rows(key, opening, FOREVER)
-    return heads, rows
+    line.close(statuses)
+    return heads, rows, statuses
 
 
 def _refind(opened: _Opened, fallback: _Fallback, at: int, rows: list[PieceSpan]) -> None:

@@ -26,8 +26,9 @@ from tariff_timeline.projections.pieces import (
     MeasureHead,
     MeasurePiece,
     PieceSpan,
+    StatusSpan,
     known_groups,
-    measure_rows,
+    measure_tables,
 )
 from tariff_timeline.projections.replay import Corrected, known_order
 
@@ -105,20 +106,21 @@ def piece_keys(piece: MeasurePiece) -> tuple[set[str], set[str]]:
     return set(scope.origins), set(scope.products)
 
 
-def subject_rows(entries: Sequence[Corrected], subject: str) -> tuple[list[SubjectVersion],
-                                                                      list[PieceSpan]]:
-    """The versions of a subject over known time and, for a measure, its pieces."""
+def subject_rows(entries: Sequence[Corrected], subject: str) -> tuple[
+        list[SubjectVersion], list[PieceSpan], list[StatusSpan]]:
+    """The versions of a subject over known time and, for a measure, its pieces and its
+    topmost statuses."""
     kind, ident = subject.split(":", 1)
     if kind != "measure":
-        return versions_of(entries, subject), []
+        return versions_of(entries, subject), [], []
     ordered = known_order(entries)
     if not ordered:
-        return [], []
+        return [], [], []
     first_known, first_seq = fold_key(ordered[0].event.known), ordered[0].seq
-    heads, pieces = measure_rows(ordered, ident)
+    heads, pieces, statuses = measure_tables(ordered, ident)
     adapter = STATE_ADAPTERS[kind]
     return [SubjectVersion(h.known_from, h.known_until, adapter.dump_json(h.head).decode(),
-                           h.head, first_known, first_seq) for h in heads], pieces
+                           h.head, first_known, first_seq) for h in heads], pieces, statuses
 
 
 def versions_of(entries: Sequence[Corrected], subject: str) -> list[SubjectVersion]:

@@ -657,7 +657,9 @@ class TariffTimeline:
         correction or retraction cites its own sources under its own id."""
         now = self.store.clock()
         model = self._answering()
-        log = self._log(now) if model is None else model.reader.log(now)
+        if model is not None:
+            return model.reader.sources(now)
+        log = self._log(now)
         revisions = [Corrected(r.seq, r.recorded_at, r.event) for r in log
                      if isinstance(r.event, EventCorrected | EventRetracted)]
         return sources_of([*corrected_log(log, now), *revisions])
@@ -667,13 +669,12 @@ class TariffTimeline:
         statuses at `at` (default now), as known and recorded now."""
         coordinate = self.coordinate(at if at is not None else self.store.clock())
         model = self._answering()
-        if model is None:
-            timeline = fold_at(self._entries(coordinate.recorded), coordinate.known)
-        else:
-            # Coverage lists every measure, whole (the read model keeps a measure's pieces
-            # only for the effective times it is listed): the policy is folded from the read
-            # model's copy of the log, without the HTS.
-            timeline = model.reader.fold_policy(coordinate.known, coordinate.recorded)
+        if model is not None:
+            # From the measures' heads and topmost statuses (kept over all effective time,
+            # where their pieces are kept only while they are listed) and the exemptions.
+            return model.reader.coverage(coordinate.effective, coordinate.known,
+                                         coordinate.recorded)
+        timeline = fold_at(self._entries(coordinate.recorded), coordinate.known)
         return coverage_of(timeline, coordinate.effective)
 
     def events(self, measure: str | None = None) -> list[LogEntry]:

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from tariff_timeline.domain.nomenclature import ChapterState, RevisionInForce
-from tariff_timeline.domain.timeline import Nomenclature, Timeline, fold
+from tariff_timeline.domain.timeline import ExemptionState, Nomenclature, Timeline, fold
 from tariff_timeline.events import (
     ORIGIN_GROUPS,
     NomenclatureRevised,
@@ -23,6 +23,14 @@ from tariff_timeline.events import (
     subject_key,
 )
 from tariff_timeline.events.instants import from_micros, micros
+from tariff_timeline.projections.answers import CoverageRow, SourceRow
+from tariff_timeline.projections.citations import (
+    cited_by,
+    coverage_of,
+    coverage_rows,
+    exemption_coverage,
+    measure_coverage,
+)
 from tariff_timeline.projections.history import mentions
 from tariff_timeline.projections.pieces import MeasureHead, assemble
 from tariff_timeline.projections.replay import Corrected, Recorded, corrected_log, known_by
@@ -30,12 +38,14 @@ from tariff_timeline.projections.versions import STATE_ADAPTERS
 from tariff_timeline.readmodel.codec import EVENT_ADAPTER, PIECE_ADAPTER, Decoded, RowCache
 from tariff_timeline.readmodel.hts import FoundLine, revision_in_force, search_lines
 from tariff_timeline.readmodel.tables import (
+    CitationRow,
     EventRow,
     OriginKeyRow,
     PieceOriginRow,
     PieceProductRow,
     PieceRow,
     ProductKeyRow,
+    StatusRow,
     VersionRow,
     row_counts,
 )
@@ -289,6 +299,57 @@ class ReadModelReader:
         entries = corrected_log(log, recorded)
         return fold(e.event for e in known_by(entries, known)
                     if not isinstance(e.event, NomenclatureRevised))
+
+    def sources(self, recorded: datetime) -> list[SourceRow]:
+        """Every citation as recorded by `recorded` (corrections applied), with the events
+        citing it, from the citations kept as events were applied: what `sources_of` gives
+        over the corrected log and the corrections and retractions themselves."""
+        r = micros(recorded)
+        with Session(self.engine) as session:
+            rows = session.execute(select(
+                CitationRow.title, CitationRow.url, CitationRow.instrument,
+                CitationRow.federal_register, CitationRow.via, CitationRow.event_id).where(
+                CitationRow.rec_until > r, CitationRow.rec_from <= r).order_by(
+                CitationRow.revision, CitationRow.seq, CitationRow.position)).all()
+        return cited_by(((title, url, instrument, register, via), event_id)
+                        for title, url, instrument, register, via, event_id in rows)
+
+    def coverage(self, effective: datetime, known: datetime,
+                 recorded: datetime) -> list[CoverageRow]:
+        """Per measure and exemption as known at `known` and recorded at `recorded`: its
+        product list and its status at `effective`, from the measures' heads and topmost
+        statuses and the exemptions' versions: what `coverage_of` gives over the fold."""
+        e, k, r = micros(effective), micros(known), micros(recorded)
+        with Session(self.engine) as session:
+            versions = session.execute(select(
+                VersionRow.id, VersionRow.kind, VersionRow.subject).where(
+                VersionRow.kind.in_(("measure", "exemption")), VersionRow.rec_until > r,
+                VersionRow.known_until > k, VersionRow.rec_from <= r,
+                VersionRow.known_from <= k)).all()
+            statuses = {subject: status for subject, status in session.execute(select(
+                StatusRow.subject, StatusRow.status).where(
+                StatusRow.rec_until > r, StatusRow.known_until > k, StatusRow.eff_until > e,
+                StatusRow.rec_from <= r, StatusRow.known_from <= k, StatusRow.eff_from <= e))}
+            missing = [vid for vid, _, _ in versions if self.cache.states.cached(vid) is None]
+            texts = _texts(session, VersionRow.id, VersionRow.state, missing)
+        rows: list[CoverageRow] = []
+        unlisted: list[str] = []
+        for version_id, kind, subject in versions:
+            state = self.cache.states.get(version_id, texts.get(version_id, ""),
+                                          STATE_ADAPTERS[kind])
+            if isinstance(state, ExemptionState):
+                rows.append(exemption_coverage(state, effective))
+            elif isinstance(state, MeasureHead):
+                if state.imposed and not state.scopes:
+                    # A head keeps the announcements only of a measure never imposed: one
+                    # imposed without a scope is folded again for them.
+                    unlisted.append(subject)
+                else:
+                    rows.append(measure_coverage(state, statuses.get(subject), effective))
+        if unlisted:
+            folded = self.fold_subjects(unlisted, known, recorded)
+            rows += coverage_of(replace(folded, exemptions={}), effective)
+        return coverage_rows(rows)
 
     def nomenclature(self, known: datetime, recorded: datetime) -> Nomenclature:
         """Every chapter of the HTS nomenclature as known at `known` and recorded at

@@ -32,7 +32,7 @@ from tariff_timeline.store.opening import LOCK_NAMESPACE
 from tariff_timeline.store.patience import DEFAULT_WRITE_DEADLINE
 from tariff_timeline.store.urls import sqlalchemy_url
 
-SCHEMA = 6
+SCHEMA = 7
 """The read model's table layout; a read model of another layout is rebuilt from the log."""
 
 
@@ -184,6 +184,55 @@ class ProductKeyRow(Base):
     rec_until: Mapped[int] = mapped_column(BigInteger)
     __table_args__ = (Index("ix_rm_product_keys_product", "product", "rec_until",
                             "known_until", "version_id"),)
+
+
+class CitationRow(Base):
+    """One source an event cites, over [rec_from, rec_until): a world event's as corrected
+    (its replacement's sources, under its id and its place in the log; none once retracted),
+    and a correction's or retraction's own, under its own id."""
+
+    __tablename__ = "rm_citations"
+    # The key is the order in which the answer meets the citations: world events (0) by
+    # their first position in the log, then corrections and retractions (1) by theirs;
+    # within one event, its sources in the order it lists them; and when recorded. No row
+    # number: rows removed within their instant would make a chunked catch-up number the
+    # rest otherwise than a whole one.
+    revision: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    rec_from: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    event_id: Mapped[str] = mapped_column(String(120))
+    title: Mapped[str] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    instrument: Mapped[str | None] = mapped_column(Text)
+    federal_register: Mapped[str | None] = mapped_column(Text)
+    via: Mapped[str | None] = mapped_column(Text)
+    rec_until: Mapped[int] = mapped_column(BigInteger)
+
+    # Only the writer's look-up by event: an answer reads nearly every row, in a scan.
+    __table_args__ = (Index("ix_rm_citations_event_open", "event_id", "rec_until"),)
+
+
+class StatusRow(Base):
+    """A measure's topmost lifecycle status over [eff_from, eff_until) x
+    [known_from, known_until) x [rec_from, rec_until), over all effective time (unlike its
+    pieces, which are kept only while it is listed): what coverage reports at any instant.
+    Where a measure has no row, it has no status."""
+
+    __tablename__ = "rm_statuses"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"),
+                                    primary_key=True, autoincrement=False)
+    subject: Mapped[str] = mapped_column(String(140))
+    status: Mapped[str] = mapped_column(String(32))
+    eff_from: Mapped[int] = mapped_column(BigInteger)
+    eff_until: Mapped[int] = mapped_column(BigInteger)
+    known_from: Mapped[int] = mapped_column(BigInteger)
+    known_until: Mapped[int] = mapped_column(BigInteger)
+    rec_from: Mapped[int] = mapped_column(BigInteger)
+    rec_until: Mapped[int] = mapped_column(BigInteger)
+
+    # Only the writer's look-up by measure: coverage reads a row of every measure, in a scan.
+    __table_args__ = (Index("ix_rm_statuses_subject_open", "subject", "rec_until"),)
 
 
 # ---------------------------------------------------------------- the HTS nomenclature
@@ -342,4 +391,5 @@ def row_counts(engine: Engine) -> dict[str, int]:
         return {table.__tablename__: session.execute(
             select(func.count()).select_from(table)).scalar_one()
             for table in (EventRow, VersionRow, OriginKeyRow, ProductKeyRow, PieceRow,
-                          PieceOriginRow, PieceProductRow, HtsLineRow, HtsRevisionRow)}
+                          PieceOriginRow, PieceProductRow, CitationRow, StatusRow, HtsLineRow,
+                          HtsRevisionRow)}

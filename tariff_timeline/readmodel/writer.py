@@ -15,9 +15,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from tariff_timeline.domain.errors import StoreError
-from tariff_timeline.events import EventCorrected, EventRetracted, subject_key
+from tariff_timeline.events import (
+    EventCorrected,
+    EventRetracted,
+    PolicyEvent,
+    Source,
+    subject_key,
+)
 from tariff_timeline.events.instants import fold_key, from_micros, micros
-from tariff_timeline.projections.pieces import FOREVER, PieceSpan
+from tariff_timeline.projections.pieces import FOREVER, PieceSpan, StatusSpan
 from tariff_timeline.projections.replay import Recorded, corrected_log
 from tariff_timeline.projections.versions import (
     SubjectVersion,
@@ -30,12 +36,14 @@ from tariff_timeline.readmodel.hts import write_chapters
 from tariff_timeline.readmodel.reader import family_ids
 from tariff_timeline.readmodel.tables import (
     Base,
+    CitationRow,
     EventRow,
     OriginKeyRow,
     PieceOriginRow,
     PieceProductRow,
     PieceRow,
     ProductKeyRow,
+    StatusRow,
     TrackingRow,
     VersionRow,
     create_tables,
@@ -255,10 +263,13 @@ class ReadModelWriter(TrackingRecorder):
         pieces_closed: list[int] = []
         new_pieces: list[tuple[str, PieceSpan, str]] = []
         chapters: dict[str, list[SubjectVersion]] = {}
+        new_statuses: dict[str, list[StatusSpan]] = {}
         for subject in subjects:
             entries = [e for e in corrected_log(logs[subject])
                        if subject_key(e.event) == subject]
-            wanted, pieces = subject_rows(entries, subject)
+            wanted, pieces, statuses = subject_rows(entries, subject)
+            if subject.startswith("measure:"):
+                new_statuses[subject] = statuses
             if subject.startswith("chapter:"):
                 chapters[subject] = wanted
             texts = [PIECE_ADAPTER.dump_json(p.piece).decode() for p in pieces]
@@ -293,6 +304,7 @@ class ReadModelWriter(TrackingRecorder):
             session.execute(update(ProductKeyRow).where(ProductKeyRow.version_id.in_(chunk))
                             .values(rec_until=recorded))
         self._write_pieces(session, pieces_gone, pieces_closed, new_pieces, recorded)
+        self._write_statuses(session, new_statuses, recorded)
         write_chapters(session, chapters, recorded)
         if not new:
             return
@@ -354,6 +366,44 @@ class ReadModelWriter(TrackingRecorder):
         if product_rows:
             _insert_many(session, PieceProductRow, product_rows)
 
+    @staticmethod
+    def _write_statuses(session: Session, statuses: dict[str, list[StatusSpan]],
+                        recorded: int) -> None:
+        """Bring the measures' open status rows in line with their statuses folded again:
+        remove rows never visible, close superseded ones, insert new ones."""
+        measures = list(statuses)
+        opened: dict[str, dict[tuple[int, int, int, int, str], tuple[int, int]]] = {}
+        for start in range(0, len(measures), 500):
+            for subject, sid, ef, eu, kf, ku, status, rf in session.execute(select(
+                    StatusRow.subject, StatusRow.id, StatusRow.eff_from, StatusRow.eff_until,
+                    StatusRow.known_from, StatusRow.known_until, StatusRow.status,
+                    StatusRow.rec_from).where(StatusRow.subject.in_(measures[start:start + 500]),
+                                              StatusRow.rec_until == FOREVER)):
+                opened.setdefault(subject, {})[(ef, eu, kf, ku, status)] = (sid, rf)
+        gone: list[int] = []
+        closed: list[int] = []
+        new: list[dict[str, Any]] = []
+        for subject, spans in statuses.items():
+            keep = {(s.eff_from, s.eff_until, s.known_from, s.known_until, s.status): s
+                    for s in spans}
+            was = opened.get(subject, {})
+            for key, (sid, rf) in was.items():
+                if key not in keep:
+                    (gone if rf == recorded else closed).append(sid)
+            new += [{"subject": subject, "status": key[4], "eff_from": key[0],
+                     "eff_until": key[1], "known_from": key[2], "known_until": key[3],
+                     "rec_from": recorded, "rec_until": FOREVER}
+                    for key in keep if key not in was]
+        for start in range(0, len(gone), 500):
+            session.execute(delete(StatusRow).where(StatusRow.id.in_(gone[start:start + 500])))
+        for start in range(0, len(closed), 500):
+            session.execute(update(StatusRow).where(StatusRow.id.in_(closed[start:start + 500]))
+                            .values(rec_until=recorded))
+        if new:
+            ids = _next_ids(session, StatusRow.id, len(new))
+            _insert_many(session, StatusRow,
+                         [{"id": i, **row} for i, row in zip(ids, new, strict=True)])
+
     def rebuild(self, store: EventStore, progress: CatchUpProgress | None = None) -> int:
         """Drop every row and project the whole log again; return how many events."""
         create_tables(self.engine)
@@ -372,6 +422,12 @@ def _next_ids(session: Session, column: InstrumentedAttribute[int], count: int) 
     return range(first, first + count)
 
 
+CITATION_COLUMNS = ("event_id", "revision", "seq", "position", "title", "url",
+                    "instrument", "federal_register", "via", "rec_from", "rec_until")
+"""The columns of a citation row as the writer holds it (a tuple: a hundred thousand of them
+in a large import)."""
+
+
 def _insert_many(session: Session, table: type[Base], rows: list[dict[str, Any]]) -> None:
     """Insert rows (all with the same keys, plain numbers and text) in one executemany.
 
@@ -380,12 +436,20 @@ def _insert_many(session: Session, table: type[Base], rows: list[dict[str, Any]]
     The tables live in the connection's database and search path, as for every statement."""
     if not rows:
         return
-    connection = session.connection()
     names = list(rows[0])
+    _insert_tuples(session, table, names, [tuple(row[name] for name in names) for row in rows])
+
+
+def _insert_tuples(session: Session, table: type[Base], names: Sequence[str],
+                   rows: list[tuple[Any, ...]]) -> None:
+    """Insert rows given as tuples of the columns `names`, as `_insert_many` does."""
+    if not rows:
+        return
+    connection = session.connection()
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     statement = (f"INSERT INTO {table.__tablename__} ({', '.join(names)}) "
                  f"VALUES ({', '.join([mark] * len(names))})")
-    connection.exec_driver_sql(statement, [tuple(row[name] for name in names) for row in rows])
+    connection.exec_driver_sql(statement, rows)
 
 
 STREAM_SHARE = 0.25
@@ -499,6 +563,13 @@ class _Group:
         # written, the database answers both.
         self.subjects_of: dict[str, str | None] = {}
         self.in_chunk: dict[str, list[str]] = {}
+        # Citations not written yet: a world event's by its id (a later correction in the
+        # chunk replaces them, a retraction drops them), and the revisions' own; and the
+        # world events whose written citations a correction or retraction closes.
+        self.seq_of: dict[str, int] = {}
+        self.cites: dict[str, list[tuple[Any, ...]]] = {}
+        self.own_cites: list[tuple[Any, ...]] = []
+        self.closing: set[str] = set()
 
     def add(self, seq: int, entry: TimelineEntry) -> None:
         """Take one event of the group: its row, and the subjects it makes fold again."""
@@ -509,12 +580,18 @@ class _Group:
         target_subject: str | None = None
         if isinstance(event, EventCorrected | EventRetracted):
             target_id = event.corrects if isinstance(event, EventCorrected) else event.retracts
+            target_seq: int | None
             if target_id in self.subjects_of:
                 target_subject = self.subjects_of[target_id]
+                target_seq = self.seq_of.get(target_id)
             else:
-                target_subject = session.execute(
-                    select(EventRow.subject).where(EventRow.event_id == target_id)
-                    .order_by(EventRow.seq).limit(1)).scalar()
+                found = session.execute(
+                    select(EventRow.subject, EventRow.seq).where(EventRow.event_id == target_id)
+                    .order_by(EventRow.seq).limit(1)).first()
+                target_subject, target_seq = (None, None) if found is None else found
+            self._recite(target_id, target_seq,
+                         event.replacement if isinstance(event, EventCorrected) else None)
+            self.own_cites += self._citations(event.id, 1, seq, event.sources)
             # Earlier corrections may have moved the target to other subjects: every
             # subject it ever belonged to must be folded again.
             for (was,) in session.execute(select(EventRow.subject).where(or_(
@@ -522,7 +599,10 @@ class _Group:
                 if was is not None:
                     affected[was] = None
             affected.update(dict.fromkeys(self.in_chunk.get(target_id, ())))
+        else:
+            self.cites[event.id] = self._citations(event.id, 0, seq, event.sources)
         self.subjects_of.setdefault(event.id, subject)
+        self.seq_of.setdefault(event.id, seq)
         if subject is not None:
             for key in (event.id, target_id):
                 if key is not None:
@@ -542,12 +622,50 @@ class _Group:
         if len(self.rows) >= CHUNK:
             self._write()
 
+    def _citations(self, event_id: str, revision: int, seq: int,
+                   sources: Sequence[Source]) -> list[tuple[Any, ...]]:
+        """Rows (in CITATION_COLUMNS' order) for the sources an event cites, from this
+        group's recorded time on."""
+        return [(event_id, revision, seq, index, source.title, source.url, source.instrument,
+                 source.federal_register, source.via, self.recorded, FOREVER)
+                for index, source in enumerate(sources)]
+
+    def _recite(self, target_id: str, target_seq: int | None,
+                replacement: PolicyEvent | None) -> None:
+        """A correction or retraction of `target_id`: what it cited stops being cited (its
+        rows written are closed with the chunk), and a replacement's sources are cited under
+        its id, at its first place in the log."""
+        self.cites.pop(target_id, None)  # never visible: recorded at this same instant
+        self.closing.add(target_id)
+        if replacement is not None and target_seq is not None:
+            self.cites[target_id] = self._citations(target_id, 0, target_seq,
+                                                    replacement.sources)
+
+    def _write_citations(self) -> None:
+        """Close the written citations of the events corrected or retracted in the chunk
+        (removing those recorded at this same instant, which no question ever saw), then
+        write the chunk's."""
+        closing = sorted(self.closing)
+        for start in range(0, len(closing), 500):
+            part = closing[start:start + 500]
+            opened = (CitationRow.event_id.in_(part), CitationRow.revision == 0,
+                      CitationRow.rec_until == FOREVER)
+            self.session.execute(delete(CitationRow).where(
+                *opened, CitationRow.rec_from == self.recorded))
+            self.session.execute(update(CitationRow).where(*opened)
+                                 .values(rec_until=self.recorded))
+        rows = [row for rows in self.cites.values() for row in rows] + self.own_cites
+        _insert_tuples(self.session, CitationRow, CITATION_COLUMNS, rows)
+        self.cites, self.own_cites, self.closing = {}, [], set()
+
     def _write(self) -> None:
         if self.rows:
             _insert_many(self.session, EventRow, self.rows)
+        self._write_citations()
         self.rows = []
         self.subjects_of = {}
         self.in_chunk = {}
+        self.seq_of = {}
 
     def finish(self, report: _Step) -> None:
         """Write what is left and fold every subject the group touched again, in batches."""

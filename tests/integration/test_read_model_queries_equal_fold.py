@@ -6,6 +6,7 @@ coordinates, recorded times in the past among them, and over the bundled timelin
 from __future__ import annotations
 
 import itertools
+import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -19,9 +20,13 @@ from hypothesis import strategies as st
 
 from tariff_timeline import QueryPath, TariffTimeline
 from tariff_timeline.domain.errors import TariffError
-from tariff_timeline.events import RateChanged
+from tariff_timeline.events import EventCorrected, EventRetracted, RateChanged
+from tariff_timeline.projections.answers import SourceRow
+from tariff_timeline.projections.citations import coverage_of, sources_of
+from tariff_timeline.projections.replay import Corrected, corrected_log, fold_at
 from tariff_timeline.readmodel.reader import ReadModelReader
 from tariff_timeline.store import EventStore
+from tests.builders import exemption, imposed, rate_changed, revoked
 from tests.conftest import POLICY_DATA, FakeClock
 from tests.integration.test_read_model_equals_fold import (
     MEASURES,
@@ -127,7 +132,9 @@ def test_read_model_queries_equal_the_fold_over_the_bundled_policy_with_a_correc
             "rate": first.rate.model_copy(update={"percent": first.rate.percent + 1})}),
             "a typo in the rate")
         clock.advance(days=1)
-        for at in ("2025-03-01", "2025-08-15", "2026-02-01"):
+        # Long before and after the measures too, where the read model keeps none of their
+        # pieces: their statuses are kept apart.
+        for at in ("2020-01-01", "2025-03-01", "2025-08-15", "2026-02-01", "2029-01-01"):
             same_both_ways(timeline, "coverage", at)
         for recorded in (imported, clock.now):
             same_both_ways(timeline, "diff", entered=("2025-03-01", "2025-08-15"),
@@ -190,3 +197,121 @@ def test_a_cells_rate_series_reads_only_what_bears_on_it_and_answers_as_the_fold
         with whole_log_forbidden():
             by_model = _answer(loaded_once, QueryPath.READ_MODEL, ask)
         assert by_model == _answer(loaded_once, QueryPath.FOLD, ask), (origin, code, start)
+
+
+# ---------------------------------------------------------------- sources and coverage
+
+CITED = (
+    {"title": "Property test source", "url": "https://example.org/p"},
+    # The same place in the answer's order as the first (title case, no instrument).
+    {"title": "property test source", "url": "https://example.org/p"},
+    {"title": "Proclamation A", "instrument": "Proclamation 1", "url": "https://example.org/a"},
+    {"title": "Proclamation A", "instrument": "Proclamation 1", "url": "https://example.org/a",
+     "via": "a data set"},
+    {"title": "A notice", "federal_register": "90 FR 1"},
+)
+
+
+def cited_variously(batches: list[list[dict[str, Any]]],
+                    seed: int) -> list[list[dict[str, Any]]]:
+    """The batches with each event (and each replacement) citing one to three sources of a
+    few, repeats and ties in the answer's order among them."""
+    pick = random.Random(seed)
+
+    def cite(raw: dict[str, Any]) -> dict[str, Any]:
+        sources = [pick.choice(CITED) for _ in range(pick.randint(1, 3))]
+        raw = raw | {"sources": sources}
+        if "replacement" in raw:
+            raw["replacement"] = cite(raw["replacement"])
+        return raw
+
+    return [[cite(raw) for raw in batch] for batch in batches]
+
+
+def sources_by_fold(timeline: TariffTimeline, recorded: datetime) -> list[SourceRow]:
+    """The citations as recorded at `recorded`, from the whole log."""
+    log = [r for r in timeline.store.read() if r.recorded_at <= recorded]
+    revisions = [Corrected(r.seq, r.recorded_at, r.event) for r in log
+                 if isinstance(r.event, EventCorrected | EventRetracted)]
+    return sources_of([*corrected_log(log, recorded), *revisions])
+
+
+@settings(SETTINGS, max_examples=10)
+@given(batches=history(), seed=st.integers(0, 2**16),
+       known=st.lists(st.integers(-5, 320), min_size=1, max_size=3))
+def test_sources_and_coverage_from_the_read_model_equal_the_fold_at_every_recorded_time(
+        tmp_path_factory: pytest.TempPathFactory, batches: list[list[dict[str, Any]]],
+        seed: int, known: list[int]) -> None:
+    folder: Path = tmp_path_factory.mktemp("cited")
+    clock = FakeClock(datetime(2026, 1, 5, tzinfo=UTC))
+    base = clock.now
+    timeline = TariffTimeline.open(f"sqlite:///{folder / 'store.sqlite'}", clock=clock)
+    try:
+        times = record(timeline, clock, cited_variously(batches, seed))
+        timeline.catch_up()
+        if timeline.read_model is None:
+            raise AssertionError("the store has no read model")
+        reader = timeline.read_model.reader
+        # Before anything was recorded, at each import, and between imports: a citation a
+        # later correction replaced is still cited as recorded before it.
+        for recorded in [base, *(t - timedelta(minutes=30) for t in times)]:
+            assert reader.sources(recorded) == sources_by_fold(timeline, recorded), recorded
+        for recorded in times:
+            assert reader.sources(recorded) == sources_by_fold(timeline, recorded), recorded
+            entries = corrected_log(timeline.store.read(), recorded)
+            for k in known:
+                # Far before and after everything too, where no piece of a measure is kept.
+                for e in (-400, 0, 30, 90, 200, 420, 800):
+                    at = timeline.coordinate(day(e), day(k), recorded)
+                    assert reader.coverage(at.effective, at.known, recorded) == coverage_of(
+                        fold_at(entries, at.known), at.effective), (e, k, recorded)
+        same_both_ways(timeline, "sources")
+        for e in (-400, 800):
+            same_both_ways(timeline, "coverage", day(e))
+    finally:
+        timeline.close()
+
+
+def test_sources_and_coverage_never_read_or_fold_the_whole_log(db_url: str) -> None:
+    clock = FakeClock(datetime(2026, 1, 5, 12, 0, tzinfo=UTC))
+    timeline = TariffTimeline.open(db_url, clock=clock, load_bundled_if_new=False)
+    try:
+        # Given measures (one ended long before the question), an exemption, a correction
+        # and a retraction
+        timeline.record_events([
+            imposed("a-on", "a", known="2024-01-01", start="2024-02-01", percent=10),
+            revoked("a-off", "a", known="2024-03-01", start="2024-03-01"),
+            imposed("b-on", "b", known="2025-01-01", start="2025-02-01", percent=20,
+                    origins=("CN",)),
+            rate_changed("b-up", "b", known="2025-04-01", start="2025-04-01", percent=25),
+            exemption("x-on", "x", known="2025-01-01", start="2025-01-01", measures=("b",)),
+        ])
+        clock.advance(days=1)
+        up = rate_changed("b-up", "b", known="2025-04-01", start="2025-04-01", percent=30)
+        timeline.correct("b-up", up, "a typo in the rate")
+        timeline.record_events([EventRetracted.model_validate({
+            "id": "x-retracted", "known": "2025-06-01", "retracts": "x-on",
+            "reason": "granted in error", "sources": [CITED[2]]})])
+        expected = (_answer(timeline, QueryPath.FOLD, timeline.sources),
+                    _answer(timeline, QueryPath.FOLD, partial(timeline.coverage, "2025-08-15")))
+        timeline.catch_up()
+
+        def refuse(*args: Any, **kwargs: Any) -> Any:
+            raise AssertionError("the question read the whole log")
+
+        # When sources and coverage are asked with reading the whole log forbidden
+        with pytest.MonkeyPatch.context() as patch:
+            for name in ("log", "fold_policy"):
+                patch.setattr(ReadModelReader, name, refuse)
+            patch.setattr(EventStore, "read", refuse)
+            found = (_answer(timeline, QueryPath.READ_MODEL, timeline.sources),
+                     _answer(timeline, QueryPath.READ_MODEL,
+                             partial(timeline.coverage, "2025-08-15")))
+        # Then they answer as the fold does: the exemption retracted, the revoked measure
+        # ended over a year before, and the retraction's own source cited under its id
+        assert found == expected
+        assert [(row["id"], row["status"]) for row in found[1]] == [("a", "revoked"),
+                                                                    ("b", "in_force")]
+        assert found[0][0]["events"] == ["x-retracted"]
+    finally:
+        timeline.close()
