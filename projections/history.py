@@ -8,22 +8,25 @@ corrections of the same event left out), up to and including the event in known-
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from tariff_timeline.domain.rules import describe_rate, scope_matches, selects
+from tariff_timeline.domain.rules import describe_rate, scope_matches
 from tariff_timeline.domain.timeline import Paint, Timeline, fold, paint_at
 from tariff_timeline.events import (
     EventCorrected,
     EventRetracted,
     NomenclatureRevised,
     PolicyEvent,
+    Scope,
+    Selector,
     Source,
     format_hts,
     known_instant,
+    subject_key,
     subject_of,
 )
 from tariff_timeline.events.instants import describe_instant
@@ -263,25 +266,80 @@ def measure_history(log: Sequence[Recorded], measure: str, strict: bool = True) 
                     _only_chapter(chapter), strict)
 
 
-def _relevant(timeline: Timeline, origin: str, hts: str) -> set[str]:
-    """Measures, exemptions, quotas and rules that can bear on one origin × HTS code."""
-    measures = {m.id: m for m in timeline.measures.values()
-                if any(scope_matches(p.value, origin, hts) != "no" for p in m.scopes)
-                or any(scope_matches(a.scope, origin, hts) != "no" for a in m.announcements)}
-    names = set(measures)
-    for exemption in timeline.exemptions.values():
-        if scope_matches(exemption.scope, origin, hts) != "no" and any(
-                selects(exemption.applies_to, m.id, m.program, m.authority)
-                for m in measures.values()):
-            names.add(exemption.id)
-    names.update(q.id for q in timeline.quotas.values() if q.measure in measures)
-    for rule in timeline.rules.values():
-        if any(selects(selector, m.id, m.program, m.authority)
-               for version in rule.versions
-               for selector in (version.value.when, version.value.excludes)
-               for m in measures.values()):
-            names.add(rule.id)
-    return names
+def cell_subjects(log: Iterable[Recorded], origin: str, hts: str) -> set[str]:
+    """'kind:id' of every measure, exemption, quota and stacking rule that may bear on one
+    origin × HTS code under some recorded version of its events: a measure whose events
+    (announcements included) gave it a scope that may cover the cell; an exemption or quota
+    whose scope may cover it, granted from or opened under such a measure; a rule whose
+    selectors pick one. Each selector is tested against every id, program and authority the
+    measure's events gave it.
+
+    What bears on the cell in the fold of any part of the log is among these: a measure's
+    scopes, program and authority, an exemption's scope and selector, a quota's scope and
+    measure and a rule's selectors are each some event's (or replacement's) own value, and
+    the rate engine reads nothing else of a subject that does not cover the cell."""
+    contents: list[tuple[str, PolicyEvent]] = []
+    for record in log:
+        event = record.event
+        content = event.replacement if isinstance(event, EventCorrected) else event
+        key = subject_key(content)
+        if key is not None and not isinstance(content, EventRetracted):
+            contents.append((key, content))
+
+    def covers(content: PolicyEvent) -> bool:
+        scope = getattr(content, "scope", None)
+        return isinstance(scope, Scope) and scope_matches(scope, origin, hts) != "no"
+
+    measures = {key for key, content in contents
+                if key.startswith("measure:") and covers(content)}
+    programs = {getattr(c, "program", None) for k, c in contents if k in measures} - {None}
+    authorities = {getattr(c, "authority", None) for k, c in contents if k in measures} - {None}
+    ids = {key.split(":", 1)[1] for key in measures}
+
+    def picks(content: PolicyEvent) -> bool:
+        return any(isinstance(selector, Selector) and (
+            not ids.isdisjoint(selector.measures) or not programs.isdisjoint(selector.programs)
+            or not authorities.isdisjoint(selector.authorities))
+            for selector in (getattr(content, name, None)
+                             for name in ("applies_to", "when", "excludes")))
+
+    def kind(key: str) -> str:
+        return key.split(":", 1)[0]
+
+    scoped = {key for key, content in contents
+              if kind(key) in ("exemption", "quota") and covers(content)}
+    chosen = set(measures)
+    chosen.update(key for key, content in contents if key in scoped and kind(key) == "exemption"
+                  and picks(content))
+    chosen.update(key for key, content in contents if key in scoped and kind(key) == "quota"
+                  and f"measure:{getattr(content, 'measure', '')}" in measures)
+    chosen.update(key for key, content in contents if kind(key) == "rule" and picks(content))
+    return chosen
+
+
+def family_log(log: Sequence[Recorded], subjects: Collection[str]) -> list[Recorded]:
+    """The events of a log that are or ever were about one of the subjects ('kind:id'), with
+    every correction and retraction of those events, in log order: what a subject's state
+    folds from (the read model's `subject_log` over the same subjects gives the same)."""
+    first: dict[str, str | None] = {}
+    for record in log:
+        first.setdefault(record.event.id, subject_key(record.event))
+    ids: set[str] = set()
+    for record in log:
+        event = record.event
+        key = subject_key(event)
+        target = _target(event)
+        if key in subjects:
+            ids.add(event.id)
+        if target is not None and (key in subjects or first.get(target) in subjects):
+            ids.add(target)
+    return [r for r in log if r.event.id in ids or _target(r.event) in ids]
+
+
+def _target(event: PolicyEvent) -> str | None:
+    if isinstance(event, EventCorrected):
+        return event.corrects
+    return event.retracts if isinstance(event, EventRetracted) else None
 
 
 def hts_summary(event: NomenclatureRevised) -> str:
@@ -306,14 +364,18 @@ def touches_line(event: PolicyEvent, hts: str) -> bool:
 
 def cell_history(log: Sequence[Recorded], origin: str, hts: str,
                  mfn: Decimal | None = None) -> History:
-    """Every event that bears on one origin × HTS code, with the rate series after each."""
-    keep = _only_chapter(hts[:2])
-    current = fold(e.event for e in known_order(corrected_log(log)) if keep(e.event))
-    relevant = _relevant(current, origin, hts)
+    """Every event of the subjects that bear on one origin × HTS code under some recorded
+    version (`cell_subjects`), and the revisions of the code's line, with the rate series
+    after each: over the changes of those subjects and of the code's chapter, folded from
+    their own events (`family_log`). `log` may hold only those (the read model's
+    `cell_history_log`): the answer is the same."""
+    subjects = cell_subjects(log, origin, hts)
+    chapter = hts[:2]
+    own = family_log(log, subjects | {f"chapter:{chapter}"})
 
     def touches(event: PolicyEvent) -> bool:
         # The revisions of the schedule that changed this code's line are part of its story.
-        return subject_of(event) in relevant or touches_line(event, hts)
+        return subject_key(event) in subjects or touches_line(event, hts)
 
     def describe(timeline: Timeline, upto: list[Corrected]) -> str:
         candidates = sorted(change_candidates(timeline))
@@ -327,4 +389,7 @@ def cell_history(log: Sequence[Recorded], origin: str, hts: str,
                          f"{'?' if s.additional is None else f'{s.additional}%'}"
                          for s in series.steps)
 
-    return _history(log, f"{origin} × {format_hts(hts)}", touches, describe, keep)
+    # Not strict: the family of a subject may name subjects left out (a quota's measure
+    # that does not cover the cell), which the import checked.
+    return _history(own, f"{origin} × {format_hts(hts)}", touches, describe,
+                    _only_chapter(chapter), strict=False)

@@ -644,9 +644,10 @@ class TariffTimeline:
         if origin is None or hts is None:
             raise InvalidInput("give an origin and an HTS code together")
         origin_iso, digits = entry(origin, hts)
-        # A cell's history describes the rate series after each event over every change of
-        # the whole timeline, so it reads the whole log (from the read model's copy).
-        log = self._log(cutoff) if model is None else model.reader.log(cutoff)
+        # From the read model, only the events of the subjects that may bear on the cell
+        # and of its chapter: its history reads nothing else.
+        log = (self._log(cutoff) if model is None
+               else model.reader.cell_history_log(origin_iso, digits, cutoff))
         return cell_history(log, origin_iso, digits, mfn_percent(mfn))
 
     def _log(self, cutoff: datetime) -> list[Recorded]:

@@ -31,7 +31,7 @@ from tariff_timeline.projections.citations import (
     exemption_coverage,
     measure_coverage,
 )
-from tariff_timeline.projections.history import mentions
+from tariff_timeline.projections.history import cell_subjects, mentions
 from tariff_timeline.projections.pieces import MeasureHead, assemble
 from tariff_timeline.projections.replay import Corrected, Recorded, corrected_log, known_by
 from tariff_timeline.projections.versions import STATE_ADAPTERS
@@ -39,6 +39,8 @@ from tariff_timeline.readmodel.codec import EVENT_ADAPTER, PIECE_ADAPTER, Decode
 from tariff_timeline.readmodel.hts import FoundLine, revision_in_force, search_lines
 from tariff_timeline.readmodel.tables import (
     CitationRow,
+    EventOriginRow,
+    EventProductRow,
     EventRow,
     OriginKeyRow,
     PieceOriginRow,
@@ -385,6 +387,31 @@ class ReadModelReader:
             if key is not None and subject in mentions(content):
                 naming.add(key)
         log = self.subject_log([*own, *sorted(naming)], recorded)
+        with Session(self.engine) as session:
+            return self._positioned(session, log)
+
+    def cell_history_log(self, origin: str, hts: str, recorded: datetime) -> list[Recorded]:
+        """The events a history of one origin × HTS cell reads (`cell_history`), recorded by
+        `recorded`: the families of the subjects that may bear on the cell under some recorded
+        version (`cell_subjects`) and of the code's chapter, each at its position in the log.
+
+        The candidates are found by the scopes events carry (every measure, exemption and
+        quota one of whose events, or replacements, named a scope that may cover the cell),
+        with every stacking rule; `cell_subjects` over their families chooses the same
+        subjects as over the whole log, since it reads only those families' events."""
+        r = micros(recorded)
+        names, prefixes = _cell_keys(origin, hts)
+        with Session(self.engine) as session:
+            keyed = session.execute(select(EventRow.subject).where(
+                EventRow.recorded_us <= r, EventRow.subject.is_not(None),
+                EventRow.seq.in_(select(EventOriginRow.seq).where(
+                    EventOriginRow.origin.in_(names))),
+                EventRow.seq.in_(select(EventProductRow.seq).where(
+                    _under(EventProductRow.product, hts, prefixes)))).distinct()).scalars()
+            candidates = sorted({cast(str, subject) for subject in keyed})
+        rules = self.subject_keys(["rule"], recorded)
+        subjects = cell_subjects(self.subject_log([*candidates, *rules], recorded), origin, hts)
+        log = self.subject_log([*sorted(subjects), f"chapter:{hts[:2]}"], recorded)
         with Session(self.engine) as session:
             return self._positioned(session, log)
 

@@ -32,7 +32,7 @@ from tariff_timeline.store.opening import LOCK_NAMESPACE
 from tariff_timeline.store.patience import DEFAULT_WRITE_DEADLINE
 from tariff_timeline.store.urls import sqlalchemy_url
 
-SCHEMA = 7
+SCHEMA = 8
 """The read model's table layout; a read model of another layout is rebuilt from the log."""
 
 
@@ -81,6 +81,25 @@ class EventRow(Base):
     known_us: Mapped[int] = mapped_column(BigInteger)
     recorded_us: Mapped[int] = mapped_column(BigInteger)
     payload: Mapped[str] = mapped_column(Text)
+
+
+class EventOriginRow(Base):
+    """An origin (code, group or ALL) that the scope an event carries names (a correction's,
+    its replacement's): what finds every subject that may ever have covered a cell."""
+
+    __tablename__ = "rm_event_origins"
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    origin: Mapped[str] = mapped_column(String(8), primary_key=True)
+    __table_args__ = (Index("ix_rm_event_origins", "origin", "seq"),)
+
+
+class EventProductRow(Base):
+    """An HTS prefix (or ALL) that the scope an event carries names."""
+
+    __tablename__ = "rm_event_products"
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    product: Mapped[str] = mapped_column(String(12), primary_key=True)
+    __table_args__ = (Index("ix_rm_event_products", "product", "seq"),)
 
 
 class VersionRow(Base):
@@ -390,6 +409,6 @@ def row_counts(engine: Engine) -> dict[str, int]:
     with Session(engine) as session:
         return {table.__tablename__: session.execute(
             select(func.count()).select_from(table)).scalar_one()
-            for table in (EventRow, VersionRow, OriginKeyRow, ProductKeyRow, PieceRow,
-                          PieceOriginRow, PieceProductRow, CitationRow, StatusRow, HtsLineRow,
-                          HtsRevisionRow)}
+            for table in (EventRow, EventOriginRow, EventProductRow, VersionRow, OriginKeyRow,
+                          ProductKeyRow, PieceRow, PieceOriginRow, PieceProductRow,
+                          CitationRow, StatusRow, HtsLineRow, HtsRevisionRow)}

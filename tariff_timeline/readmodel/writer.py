@@ -19,6 +19,7 @@ from tariff_timeline.events import (
     EventCorrected,
     EventRetracted,
     PolicyEvent,
+    Scope,
     Source,
     subject_key,
 )
@@ -37,6 +38,8 @@ from tariff_timeline.readmodel.reader import family_ids
 from tariff_timeline.readmodel.tables import (
     Base,
     CitationRow,
+    EventOriginRow,
+    EventProductRow,
     EventRow,
     OriginKeyRow,
     PieceOriginRow,
@@ -558,6 +561,8 @@ class _Group:
         self.size = 0
         self.affected: dict[str, None] = {}
         self.rows: list[dict[str, Any]] = []
+        self.origin_rows: list[tuple[int, str]] = []
+        self.product_rows: list[tuple[int, str]] = []
         # Within the chunk not written yet: each event's subject, and the subjects its rows
         # give each event (a later correction in the group must fold them all again); once
         # written, the database answers both.
@@ -612,6 +617,13 @@ class _Group:
             "target_subject": target_subject, "known_us": fold_key(event.known),
             "recorded_us": micros(entry.recorded_at), "payload": event.model_dump_json(),
         })
+        # What a cell's history reads: every subject some version of an event about it
+        # (a correction's replacement too) gave a scope that may cover the cell.
+        scope = getattr(event.replacement if isinstance(event, EventCorrected) else event,
+                        "scope", None)
+        if isinstance(scope, Scope):
+            self.origin_rows += [(seq, origin) for origin in dict.fromkeys(scope.origins)]
+            self.product_rows += [(seq, product) for product in dict.fromkeys(scope.products)]
         # The refold reads this event back by its row: decoded already, it is not parsed
         # again (the cache is bounded, so a large import keeps only its newest events).
         self.writer.cache.events.put(seq, event)
@@ -661,6 +673,9 @@ class _Group:
     def _write(self) -> None:
         if self.rows:
             _insert_many(self.session, EventRow, self.rows)
+        _insert_tuples(self.session, EventOriginRow, ("seq", "origin"), self.origin_rows)
+        _insert_tuples(self.session, EventProductRow, ("seq", "product"), self.product_rows)
+        self.origin_rows, self.product_rows = [], []
         self._write_citations()
         self.rows = []
         self.subjects_of = {}

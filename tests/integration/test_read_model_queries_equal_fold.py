@@ -199,6 +199,19 @@ def test_a_cells_rate_series_reads_only_what_bears_on_it_and_answers_as_the_fold
         assert by_model == _answer(loaded_once, QueryPath.FOLD, ask), (origin, code, start)
 
 
+@pytest.mark.parametrize("loaded_once", ["sqlite"], indirect=True)
+def test_a_cells_history_reads_only_the_subjects_that_bear_on_it_and_answers_as_the_fold(
+        loaded_once: TariffTimeline) -> None:
+    # A car under Section 301 and the reciprocal and vehicle measures; coffee from Brazil
+    # (a deal, an exemption); a steel code (Section 232 and its quotas).
+    for origin, code in (("CN", "8703.23.01"), ("BR", "0901.11.00"), ("JP", "7208.10.15")):
+        ask = partial(loaded_once.history, origin=origin, hts=code)
+        with whole_log_forbidden():
+            by_model = _answer(loaded_once, QueryPath.READ_MODEL, ask)
+        assert by_model == _answer(loaded_once, QueryPath.FOLD, ask), (origin, code)
+        assert by_model["rows"], (origin, code)
+
+
 # ---------------------------------------------------------------- sources and coverage
 
 CITED = (

@@ -82,6 +82,25 @@ def test_a_cell_history_keeps_only_events_that_bear_on_it_with_the_rate_after_ea
         "2025-04-05: 10%; 2025-04-09: 24%; 2025-04-10: 10%; 2025-08-01: 24%")
 
 
+def test_a_cell_history_keeps_a_measure_a_correction_moved_off_the_cell_with_its_layer() -> None:
+    # Given a measure recorded as covering Japan, corrected later: it covered Korea only
+    wrong = imposed("kr-5", "kr", known="2025-04-02", start="2025-04-20", percent=5,
+                    origins=("JP",))
+    fix = EventCorrected.model_validate({
+        "id": "kr-5.fix", "known": "2026-01-20", "corrects": "kr-5", "reason": "misread",
+        "sources": SOURCE,
+        "replacement": imposed("kr-5", "kr", known="2025-04-02", start="2025-04-20",
+                               percent=5, origins=("KR",)).model_dump(mode="json")})
+    log = [Recorded(1, FIRST, GIVEN[0]), Recorded(2, FIRST, wrong), Recorded(3, LATER, fix)]
+    # When the history of a Japanese toy is told
+    history = cell_history(log, "JP", "9503")
+    # Then the version first recorded shows its layer, and the correction takes it away
+    assert [(r.id, r.version) for r in history.rows] == [
+        ("base", "current"), ("kr-5", "superseded"), ("kr-5", "correction")]
+    assert [r.after for r in history.rows] == [
+        "2025-04-05: 10%", "2025-04-05: 10%; 2025-04-20: 15%", "2025-04-05: 10%"]
+
+
 def test_a_series_steps_at_each_change_and_names_the_event_behind_it() -> None:
     series = series_of(log_of())
     assert [(s.start.date().isoformat(), s.additional) for s in series.steps] == [
