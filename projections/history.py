@@ -152,18 +152,29 @@ def _history(log: Sequence[Recorded], subject: str,
     chosen = [v for v in versions if touches(
         originals.get(v.corrects or "", v.content) if v.kind == "retraction" else v.content)]
     chosen.sort(key=lambda v: (known_instant(v.content.known), v.record.seq))
-    cuts: dict[int, list[Corrected]] = {}
+    cuts: dict[int, tuple[list[Corrected], dict[str, int]]] = {}
+    # Per cut, how many of its entries the last fold took, and what it gave: rows come in
+    # known order, so each row's fold continues the one before it (a fold of the whole
+    # prefix per row made a long history quadratic).
+    folds: dict[int, tuple[int, Timeline]] = {}
     rows: list[HistoryRow] = []
     for version in chosen:
         if version.cut not in cuts:
-            cuts[version.cut] = known_order(corrected_log(log[:version.cut]))
-        ordered = cuts[version.cut]
-        if version.kind == "retraction":
-            upto = ordered
-        else:
-            ids = [e.event.id for e in ordered]
-            upto = ordered[: ids.index(version.content.id) + 1]
-        timeline = fold((e.event for e in upto if keep(e.event)), strict=strict)
+            ordered = known_order(corrected_log(log[:version.cut]))
+            first: dict[str, int] = {}
+            for index, entry in enumerate(ordered):
+                first.setdefault(entry.event.id, index)
+            cuts[version.cut] = ordered, first
+        ordered, position = cuts[version.cut]
+        end = (len(ordered) if version.kind == "retraction"
+               else position[version.content.id] + 1)
+        done, timeline = folds.get(version.cut, (0, Timeline()))
+        if end < done:
+            done, timeline = 0, Timeline()
+        timeline = fold((e.event for e in ordered[done:end] if keep(e.event)), timeline,
+                        strict=strict)
+        folds[version.cut] = end, timeline
+        upto = ordered[:end]
         event = version.content
         rows.append(HistoryRow(
             seq=version.record.seq, id=event.id, type=type(event).__name__,
@@ -382,9 +393,11 @@ def cell_history(log: Sequence[Recorded], origin: str, hts: str,
         if not candidates:
             return "no duty"
         latest = max(known_instant(e.event.known) for e in upto)
-        series = rate_series(timeline, {e.event.id: e for e in upto}, origin=origin, hts=hts,
-                             start=candidates[0], end=candidates[-1], known=latest,
-                             recorded=upto[-1].recorded_at, mfn=mfn)
+        # No events to cite: the steps say only when and how much, and a layer's citations
+        # (every event of a measure, for each instant) were most of the cost.
+        series = rate_series(timeline, {}, origin=origin, hts=hts, start=candidates[0],
+                             end=candidates[-1], known=latest, recorded=upto[-1].recorded_at,
+                             mfn=mfn)
         return "; ".join(f"{describe_instant(s.start)}: "
                          f"{'?' if s.additional is None else f'{s.additional}%'}"
                          for s in series.steps)
