@@ -14,6 +14,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from tariff_timeline.domain.clocks import Coordinate
+from tariff_timeline.domain.errors import InvalidInput
 from tariff_timeline.domain.rules import describe_rate, scope_matches
 from tariff_timeline.domain.timeline import Paint, Timeline, fold, paint_at
 from tariff_timeline.events import (
@@ -31,8 +33,9 @@ from tariff_timeline.events import (
 )
 from tariff_timeline.events.instants import describe_instant
 from tariff_timeline.projections.answers import Answer
+from tariff_timeline.projections.rates import rate_on
 from tariff_timeline.projections.replay import Corrected, Recorded, corrected_log, known_order
-from tariff_timeline.projections.series import change_candidates, rate_series
+from tariff_timeline.projections.series import change_candidates
 
 VersionKind = Literal["current", "superseded", "correction", "retraction"]
 
@@ -389,20 +392,35 @@ def cell_history(log: Sequence[Recorded], origin: str, hts: str,
         return subject_key(event) in subjects or touches_line(event, hts)
 
     def describe(timeline: Timeline, upto: list[Corrected]) -> str:
-        candidates = sorted(change_candidates(timeline))
+        candidates = change_candidates(timeline)
         if not candidates:
             return "no duty"
         latest = max(known_instant(e.event.known) for e in upto)
-        # No events to cite: the steps say only when and how much, and a layer's citations
-        # (every event of a measure, for each instant) were most of the cost.
-        series = rate_series(timeline, {}, origin=origin, hts=hts, start=candidates[0],
-                             end=candidates[-1], known=latest, recorded=upto[-1].recorded_at,
-                             mfn=mfn)
-        return "; ".join(f"{describe_instant(s.start)}: "
-                         f"{'?' if s.additional is None else f'{s.additional}%'}"
-                         for s in series.steps)
+        recorded = upto[-1].recorded_at
+
+        def rate_at(at: datetime) -> str:
+            # No events to cite: a step says only when and how much, and a layer's
+            # citations (every event of a measure, at each instant) were most of the cost.
+            try:
+                answer = rate_on(timeline, {}, origin=origin, hts=hts,
+                                 coordinate=Coordinate(at, latest, recorded), mfn=mfn)
+            except InvalidInput as problem:
+                if problem.field != "hts":
+                    raise
+                # A code the HTS added or removed has a history on both sides of that.
+                return "not a line of the HTS"
+            return "?" if answer.additional is None else f"{answer.additional}%"
+
+        return _steps(candidates, rate_at)
+
+    kept = subjects | {f"chapter:{chapter}"}
+
+    def keep(event: PolicyEvent) -> bool:
+        # A correction may have moved an event of these subjects to one that never bears on
+        # the cell, whose other events are not here: it is left out of the folds.
+        return subject_key(event) in kept
 
     # Not strict: the family of a subject may name subjects left out (a quota's measure
     # that does not cover the cell), which the import checked.
-    return _history(own, f"{origin} × {format_hts(hts)}", touches, describe,
-                    _only_chapter(chapter), strict=False)
+    return _history(own, f"{origin} × {format_hts(hts)}", touches, describe, keep,
+                    strict=False)
