@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from tariff_timeline.domain.clocks import Coordinate
-from tariff_timeline.domain.errors import InvalidInput
+from tariff_timeline.domain.errors import InvalidInput, LifecycleError
 from tariff_timeline.domain.rules import describe_rate, scope_matches
 from tariff_timeline.domain.timeline import Paint, Timeline, fold, paint_at
 from tariff_timeline.events import (
@@ -174,10 +174,16 @@ def _history(log: Sequence[Recorded], subject: str,
         done, timeline = folds.get(version.cut, (0, Timeline()))
         if end < done:
             done, timeline = 0, Timeline()
-        timeline = fold((e.event for e in ordered[done:end] if keep(e.event)), timeline,
-                        strict=strict)
-        folds[version.cut] = end, timeline
-        upto = ordered[:end]
+        try:
+            timeline = fold((e.event for e in ordered[done:end] if keep(e.event)), timeline,
+                            strict=strict)
+        except LifecycleError as problem:
+            # A version corrected in the import that recorded it, when another event of that
+            # import relies on the correction: with it in force, the log folds to nothing.
+            after = f"cannot be folded with this version in force: {problem}"
+        else:
+            folds[version.cut] = end, timeline
+            after = describe(timeline, ordered[:end])
         event = version.content
         rows.append(HistoryRow(
             seq=version.record.seq, id=event.id, type=type(event).__name__,
@@ -187,7 +193,7 @@ def _history(log: Sequence[Recorded], subject: str,
             effective_until=getattr(event, "effective_until", None),
             recorded=version.record.recorded_at, confidence=event.confidence,
             instrument=getattr(event, "instrument", None), summary=summary(event),
-            sources=event.sources, after=describe(timeline, upto)))
+            sources=event.sources, after=after))
     return History(subject=subject, rows=tuple(rows))
 
 

@@ -101,6 +101,30 @@ def test_a_cell_history_keeps_a_measure_a_correction_moved_off_the_cell_with_its
         "2025-04-05: 10%", "2025-04-05: 10%; 2025-04-20: 15%", "2025-04-05: 10%"]
 
 
+def test_a_version_its_own_import_corrected_says_it_cannot_be_folded_when_others_need_the_fix(
+) -> None:
+    # Given one import: a rate change of measure m2, a pause extension of m1 and a correction
+    # that makes that extension the imposition of m2 the rate change relies on
+    extension = pause_extended("ext", "m1", known="2025-08-10", until="2025-09-01")
+    fix = EventCorrected.model_validate({
+        "id": "ext.fix", "known": "2025-04-24", "corrects": "ext", "reason": "wrong event",
+        "sources": SOURCE,
+        "replacement": imposed("ext", "m2", known="2025-04-24", start="2025-05-01",
+                               percent=10).model_dump(mode="json")})
+    events = [imposed("m1-on", "m1", known="2025-04-01", start="2025-04-05", percent=5),
+              rate_changed("m2-up", "m2", known="2025-05-12", start="2025-06-01", percent=20),
+              extension, fix]
+    log = [Recorded(i, FIRST, e) for i, e in enumerate(events, start=1)]
+    # When the history of m1 is told
+    history = measure_history(log, "m1")
+    # Then the version first recorded is listed, and says why no state follows it
+    assert [(r.id, r.version) for r in history.rows] == [
+        ("m1-on", "current"), ("ext", "superseded")]
+    assert history.rows[0].after == "2025-04-05: in force 5% on top of MFN"
+    assert history.rows[1].after.startswith(
+        "cannot be folded with this version in force: event 'm2-up'")
+
+
 def test_a_series_steps_at_each_change_and_names_the_event_behind_it() -> None:
     series = series_of(log_of())
     assert [(s.start.date().isoformat(), s.additional) for s in series.steps] == [
