@@ -4,7 +4,7 @@ as a head per version and its pieces, see ``pieces``; the others as their whole 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -107,9 +107,9 @@ def piece_keys(piece: MeasurePiece) -> tuple[set[str], set[str]]:
 
 
 def subject_rows(entries: Sequence[Corrected], subject: str) -> tuple[
-        list[SubjectVersion], list[PieceSpan], list[StatusSpan]]:
-    """The versions of a subject over known time and, for a measure, its pieces and its
-    topmost statuses."""
+        Iterable[SubjectVersion], list[PieceSpan], list[StatusSpan]]:
+    """The versions of a subject over known time (given one at a time, as they are folded:
+    see `versions_of`) and, for a measure, its pieces and its topmost statuses."""
     kind, ident = subject.split(":", 1)
     if kind != "measure":
         return versions_of(entries, subject), [], []
@@ -123,17 +123,18 @@ def subject_rows(entries: Sequence[Corrected], subject: str) -> tuple[
                            h.head, first_known, first_seq) for h in heads], pieces, statuses
 
 
-def versions_of(entries: Sequence[Corrected], subject: str) -> list[SubjectVersion]:
+def versions_of(entries: Sequence[Corrected], subject: str) -> Iterator[SubjectVersion]:
     """The versions of a subject other than a measure: its state after each known instant of
-    its events."""
+    its events, given as they are folded (a stacking rule's state grows with its history, so
+    all its versions together grow with the square of it)."""
     kind, ident = subject.split(":", 1)
     ordered = known_order(entries)
     if not ordered:
-        return []
+        return
     first_known, first_seq = fold_key(ordered[0].event.known), ordered[0].seq
     groups = known_groups(ordered)
     state = Timeline()
-    versions: list[SubjectVersion] = []
+    last: SubjectVersion | None = None
     for index, (at, group) in enumerate(groups):
         state = fold((entry.event for entry in group), state, strict=False)
         until = groups[index + 1][0] if index + 1 < len(groups) else FOREVER
@@ -141,8 +142,11 @@ def versions_of(entries: Sequence[Corrected], subject: str) -> list[SubjectVersi
         if found is None:
             continue
         text = STATE_ADAPTERS[kind].dump_json(found).decode()
-        if versions and versions[-1].text == text and versions[-1].known_until == at:
-            versions[-1] = replace(versions[-1], known_until=until)
-        else:
-            versions.append(SubjectVersion(at, until, text, found, first_known, first_seq))
-    return versions
+        if last is not None and last.text == text and last.known_until == at:
+            last = replace(last, known_until=until)
+            continue
+        if last is not None:
+            yield last
+        last = SubjectVersion(at, until, text, found, first_known, first_seq)
+    if last is not None:
+        yield last

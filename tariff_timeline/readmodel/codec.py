@@ -16,45 +16,71 @@ T = TypeVar("T")
 EVENT_ADAPTER: TypeAdapter[PolicyEvent] = TypeAdapter(AnyEvent)
 PIECE_ADAPTER: TypeAdapter[MeasurePiece] = TypeAdapter(MeasurePiece)
 
+EVENT_BUDGET = 16_000_000
+"""Characters of stored JSON whose decoded events the cache keeps: decoded, an event takes
+about seven times its text (4.2 KB for the 570 characters of a realistic one), so about
+110 MB. Counted in entries (100,000) it held 420 MB all through a large import's catch-up."""
+STATE_BUDGET = 32_000_000
+"""Characters of stored JSON whose decoded states (and, apart, pieces) the cache keeps: an HTS
+chapter's or a long-lived stacking rule's state is hundreds of KB, so a bound in entries
+bounded nothing."""
+
 
 class Decoded(Generic[T]):
-    """What was decoded from stored rows, by row id, the newest `size` kept."""
+    """What was decoded from stored rows, by row id: the newest kept while the text they were
+    decoded from adds up to at most `budget` characters."""
 
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._values: OrderedDict[int, T] = OrderedDict()
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.weight = 0
+        self._values: OrderedDict[int, tuple[T, int]] = OrderedDict()
 
     def get(self, key: int, text: str, adapter: TypeAdapter[Any]) -> T:
         """The value stored as `text` in row `key`, decoded once."""
-        value = self._values.get(key)
-        if value is None:
-            value = self._values[key] = adapter.validate_json(text)
-            if len(self._values) > self.size:
-                self._values.popitem(last=False)
+        found = self._values.get(key)
+        if found is not None:
+            return found[0]
+        value: T = adapter.validate_json(text)
+        self._keep(key, value, len(text))
         return value
 
-    def put(self, key: int, value: T) -> None:
-        """Keep a value decoded elsewhere (from the very text row `key` holds)."""
-        self._values[key] = value
-        if len(self._values) > self.size:
-            self._values.popitem(last=False)
+    def put(self, key: int, value: T, weight: int) -> None:
+        """Keep a value decoded elsewhere (from the very text row `key` holds, `weight`
+        characters long)."""
+        self._keep(key, value, weight)
+
+    def _keep(self, key: int, value: T, weight: int) -> None:
+        old = self._values.pop(key, None)
+        if old is not None:
+            self.weight -= old[1]
+        self._values[key] = (value, weight)
+        self.weight += weight
+        # The newest stays even alone over the budget: the caller holds it anyway.
+        while self.weight > self.budget and len(self._values) > 1:
+            _, (_, dropped) = self._values.popitem(last=False)
+            self.weight -= dropped
 
     def cached(self, key: int) -> T | None:
         """The value decoded from row `key`, if it is still kept (so its text need not be
         read again)."""
-        return self._values.get(key)
+        found = self._values.get(key)
+        return None if found is None else found[0]
+
+    def __len__(self) -> int:
+        return len(self._values)
 
     def clear(self) -> None:
         """Forget everything (the rows were dropped)."""
         self._values.clear()
+        self.weight = 0
 
 
 class RowCache:
     """The decoded states, pieces and events of one read model, shared by its writer and reader."""
 
-    def __init__(self, size: int = 20_000, events: int = 100_000) -> None:
-        self.states: Decoded[object] = Decoded(size)
-        self.pieces: Decoded[MeasurePiece] = Decoded(size)
+    def __init__(self, states: int = STATE_BUDGET, events: int = EVENT_BUDGET) -> None:
+        self.states: Decoded[object] = Decoded(states)
+        self.pieces: Decoded[MeasurePiece] = Decoded(states)
         self.events: Decoded[PolicyEvent] = Decoded(events)
 
     def clear(self) -> None:

@@ -35,7 +35,13 @@ from tariff_timeline.projections.history import cell_subjects, mentions
 from tariff_timeline.projections.pieces import MeasureHead, assemble
 from tariff_timeline.projections.replay import Corrected, Recorded, corrected_log, known_by
 from tariff_timeline.projections.versions import STATE_ADAPTERS
-from tariff_timeline.readmodel.codec import EVENT_ADAPTER, PIECE_ADAPTER, Decoded, RowCache
+from tariff_timeline.readmodel.codec import (
+    EVENT_ADAPTER,
+    EVENT_BUDGET,
+    PIECE_ADAPTER,
+    Decoded,
+    RowCache,
+)
 from tariff_timeline.readmodel.hts import FoundLine, revision_in_force, search_lines
 from tariff_timeline.readmodel.tables import (
     CitationRow,
@@ -443,7 +449,7 @@ class EventLookup(Mapping[str, Corrected]):
         self.engine = engine
         self.recorded = recorded
         self._found: dict[str, Corrected | None] = {}
-        self._parsed = parsed if parsed is not None else Decoded(100_000)
+        self._parsed = parsed if parsed is not None else Decoded(EVENT_BUDGET)
 
     def prefetch(self, event_ids: Iterable[str]) -> None:
         """Load many events (and their corrections) in one query."""

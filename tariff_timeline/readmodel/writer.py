@@ -4,6 +4,7 @@ tracking position committed in the same transaction as the rows it writes. It is
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
@@ -236,19 +237,26 @@ class ReadModelWriter(TrackingRecorder):
         return logs
 
     def _refold(self, session: Session, subjects: Sequence[str], recorded: int) -> None:
-        """Fold the subjects again and bring their open versions in line, in bulk."""
+        """Fold the subjects again and bring their open versions in line, in bulk.
+
+        A version's state is compared by a digest of its text, and new versions are written
+        whenever their texts add up to VERSION_FLUSH characters: the versions of a stacking
+        rule or an HTS chapter with a long history are each hundreds of KB, and together
+        (one rule's: 1.2 GB at a million events) more than a process should hold at once."""
         logs = self.subject_logs(session, subjects)
-        current = session.execute(select(
-            VersionRow.subject, VersionRow.id, VersionRow.known_from, VersionRow.known_until,
-            VersionRow.state, VersionRow.rec_from, VersionRow.first_known,
-            VersionRow.first_seq).where(
-            VersionRow.subject.in_(subjects), VersionRow.rec_until == FOREVER)).all()
         # A version is the same only with the same place in the fold's order too: an event
         # about the subject known earlier moves that place without changing the state.
-        existing: dict[str, dict[tuple[int, int, str, int, int], tuple[int, int]]] = {
-            s: {} for s in subjects}
-        for subject, vid, kf, ku, st, rf, fk, fs in current:
-            existing[subject][(kf, ku, st, fk, fs)] = (vid, rf)
+        existing: dict[str, dict[_VersionKey, tuple[int, int]]] = {s: {} for s in subjects}
+        for start in range(0, len(subjects), 500):
+            # Streamed row by row: only each state's digest is kept.
+            for subject, vid, kf, ku, st, rf, fk, fs in session.connection().execution_options(
+                    yield_per=100).execute(select(
+                    VersionRow.subject, VersionRow.id, VersionRow.known_from,
+                    VersionRow.known_until, VersionRow.state, VersionRow.rec_from,
+                    VersionRow.first_known, VersionRow.first_seq).where(
+                    VersionRow.subject.in_(subjects[start:start + 500]),
+                    VersionRow.rec_until == FOREVER)):
+                existing[subject][(kf, ku, _digest(st), fk, fs)] = (vid, rf)
         open_pieces: dict[str, dict[tuple[int, int, int, int, str], tuple[int, int]]] = {
             s: {} for s in subjects}
         measures = [s for s in subjects if s.startswith("measure:")]
@@ -261,20 +269,17 @@ class ReadModelWriter(TrackingRecorder):
                 open_pieces[subject][(ef, eu, kf, ku, st)] = (pid, rf)
         never_seen: list[int] = []
         closed: list[int] = []
-        new: list[tuple[str, SubjectVersion]] = []
+        new = _NewVersions(session, recorded)
         pieces_gone: list[int] = []
         pieces_closed: list[int] = []
         new_pieces: list[tuple[str, PieceSpan, str]] = []
-        chapters: dict[str, list[SubjectVersion]] = {}
         new_statuses: dict[str, list[StatusSpan]] = {}
         for subject in subjects:
-            entries = [e for e in corrected_log(logs[subject])
+            entries = [e for e in corrected_log(logs.pop(subject))
                        if subject_key(e.event) == subject]
             wanted, pieces, statuses = subject_rows(entries, subject)
             if subject.startswith("measure:"):
                 new_statuses[subject] = statuses
-            if subject.startswith("chapter:"):
-                chapters[subject] = wanted
             texts = [PIECE_ADAPTER.dump_json(p.piece).decode() for p in pieces]
             keep_pieces = {(p.eff_from, p.eff_until, p.known_from, p.known_until, text)
                            for p, text in zip(pieces, texts, strict=True)}
@@ -284,16 +289,25 @@ class ReadModelWriter(TrackingRecorder):
             new_pieces += [(subject, p, text) for p, text in zip(pieces, texts, strict=True)
                            if (p.eff_from, p.eff_until, p.known_from, p.known_until, text)
                            not in open_pieces[subject]]
-            keep = {(v.known_from, v.known_until, v.text, v.first_known, v.first_seq)
-                    for v in wanted}
+            chapter: list[SubjectVersion] | None = (
+                [] if subject.startswith("chapter:") else None)
+            keep: set[_VersionKey] = set()
+            for v in wanted:
+                key = (v.known_from, v.known_until, _digest(v.text), v.first_known,
+                       v.first_seq)
+                keep.add(key)
+                if key not in existing[subject]:
+                    new.add(subject, v)
+                if chapter is not None:
+                    chapter.append(v)
             for key, (vid, rf) in existing[subject].items():
                 if key not in keep:
                     # Superseded within the instant it was recorded: never visible to any
                     # query, so it goes; otherwise it stays, closed at this recorded time.
                     (never_seen if rf == recorded else closed).append(vid)
-            new += [(subject, v) for v in wanted
-                    if (v.known_from, v.known_until, v.text, v.first_known, v.first_seq)
-                    not in existing[subject]]
+            if chapter is not None:
+                # One chapter at a time: each holds its lines under every version.
+                write_chapters(session, {subject: chapter}, recorded)
         if never_seen:
             session.execute(delete(OriginKeyRow).where(OriginKeyRow.version_id.in_(never_seen)))
             session.execute(delete(ProductKeyRow).where(ProductKeyRow.version_id.in_(never_seen)))
@@ -308,29 +322,7 @@ class ReadModelWriter(TrackingRecorder):
                             .values(rec_until=recorded))
         self._write_pieces(session, pieces_gone, pieces_closed, new_pieces, recorded)
         self._write_statuses(session, new_statuses, recorded)
-        write_chapters(session, chapters, recorded)
-        if not new:
-            return
-        ids = _next_ids(session, VersionRow.id, len(new))
-        _insert_many(session, VersionRow, [
-            {"id": vid, "subject": subject, "kind": subject.split(":", 1)[0],
-             "known_from": v.known_from, "known_until": v.known_until, "rec_from": recorded,
-             "rec_until": FOREVER, "first_known": v.first_known, "first_seq": v.first_seq,
-             "state": v.text} for vid, (subject, v) in zip(ids, new, strict=True)])
-        origin_rows: list[dict[str, Any]] = []
-        product_rows: list[dict[str, Any]] = []
-        for version_id, (subject, version) in zip(ids, new, strict=True):
-            if subject.startswith("measure:"):
-                continue  # a measure is found through its pieces
-            origins, products = version_keys(subject.split(":", 1)[0], version.state)
-            ends = {"version_id": version_id, "known_until": version.known_until,
-                    "rec_until": FOREVER}
-            origin_rows += [{**ends, "origin": o} for o in origins]
-            product_rows += [{**ends, "product": p} for p in products]
-        if origin_rows:
-            _insert_many(session, OriginKeyRow, origin_rows)
-        if product_rows:
-            _insert_many(session, ProductKeyRow, product_rows)
+        new.flush()
 
     @staticmethod
     def _write_pieces(session: Session, gone: list[int], closed: list[int],
@@ -423,6 +415,67 @@ def _next_ids(session: Session, column: InstrumentedAttribute[int], count: int) 
     SQLite's own row ids, an id freed by removing the highest row may be given again."""
     first = (session.execute(select(func.max(column))).scalar() or 0) + 1
     return range(first, first + count)
+
+
+VERSION_FLUSH = 8_000_000
+"""Characters of new versions' states held before they are written."""
+
+_VersionKey = tuple[int, int, bytes, int, int]
+"""A version as compared with the open rows: its known interval, a digest of its state's text
+and its place in the fold's order."""
+
+
+def _digest(text: str) -> bytes:
+    """A digest that stands for a state's text when versions are compared (a 128-bit
+    BLAKE2b: two different states colliding is not a concern)."""
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
+class _NewVersions:
+    """New versions of re-folded subjects, written with their keys whenever their states add
+    up to VERSION_FLUSH characters, and at the end."""
+
+    def __init__(self, session: Session, recorded: int) -> None:
+        self.session = session
+        self.recorded = recorded
+        self.pending: list[tuple[str, SubjectVersion]] = []
+        self.size = 0
+
+    def add(self, subject: str, version: SubjectVersion) -> None:
+        """A version to insert, open from this recorded time."""
+        self.pending.append((subject, version))
+        self.size += len(version.text)
+        if self.size >= VERSION_FLUSH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Insert the versions held, and their origin and product keys."""
+        new, self.pending, self.size = self.pending, [], 0
+        if not new:
+            return
+        session, recorded = self.session, self.recorded
+        ids = _next_ids(session, VersionRow.id, len(new))
+        _insert_tuples(session, VersionRow, _VERSION_COLUMNS, [
+            (vid, subject, subject.split(":", 1)[0], v.known_from, v.known_until, recorded,
+             FOREVER, v.first_known, v.first_seq, v.text)
+            for vid, (subject, v) in zip(ids, new, strict=True)])
+        origin_rows: list[tuple[int, int, int, str]] = []
+        product_rows: list[tuple[int, int, int, str]] = []
+        for version_id, (subject, version) in zip(ids, new, strict=True):
+            if subject.startswith("measure:"):
+                continue  # a measure is found through its pieces
+            origins, products = version_keys(subject.split(":", 1)[0], version.state)
+            ends = (version_id, version.known_until, FOREVER)
+            origin_rows += [(*ends, o) for o in origins]
+            product_rows += [(*ends, p) for p in products]
+        _insert_tuples(session, OriginKeyRow,
+                       ("version_id", "known_until", "rec_until", "origin"), origin_rows)
+        _insert_tuples(session, ProductKeyRow,
+                       ("version_id", "known_until", "rec_until", "product"), product_rows)
+
+
+_VERSION_COLUMNS = ("id", "subject", "kind", "known_from", "known_until", "rec_from",
+                    "rec_until", "first_known", "first_seq", "state")
 
 
 CITATION_COLUMNS = ("event_id", "revision", "seq", "position", "title", "url",
@@ -612,10 +665,11 @@ class _Group:
             for key in (event.id, target_id):
                 if key is not None:
                     self.in_chunk.setdefault(key, []).append(subject)
+        payload = event.model_dump_json()
         self.rows.append({
             "seq": seq, "event_id": event.id, "subject": subject, "target_id": target_id,
             "target_subject": target_subject, "known_us": fold_key(event.known),
-            "recorded_us": micros(entry.recorded_at), "payload": event.model_dump_json(),
+            "recorded_us": micros(entry.recorded_at), "payload": payload,
         })
         # What a cell's history reads: every subject some version of an event about it
         # (a correction's replacement too) gave a scope that may cover the cell.
@@ -626,7 +680,7 @@ class _Group:
             self.product_rows += [(seq, product) for product in dict.fromkeys(scope.products)]
         # The refold reads this event back by its row: decoded already, it is not parsed
         # again (the cache is bounded, so a large import keeps only its newest events).
-        self.writer.cache.events.put(seq, event)
+        self.writer.cache.events.put(seq, event, len(payload))
         for key in (subject, target_subject):
             if key is not None:
                 affected[key] = None

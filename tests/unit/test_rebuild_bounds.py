@@ -1,0 +1,94 @@
+"""What keeps a read model's rebuild within bounded memory and near-linear work gives the same
+rows: the decoded-row cache is bounded by text, a subject's versions come one at a time, and a
+chapter's line rows are found once per epoch that changed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import TypeAdapter
+
+import tariff_timeline.readmodel.hts as hts
+from tariff_timeline.events import PolicyEvent
+from tariff_timeline.projections import Corrected
+from tariff_timeline.projections.versions import SubjectVersion, versions_of
+from tariff_timeline.readmodel.codec import Decoded
+from tests.builders import hts_line, revised
+
+RECORDED = datetime(2026, 1, 1, tzinfo=UTC)
+INT: TypeAdapter[int] = TypeAdapter(int)
+
+
+def _entries(events: list[PolicyEvent]) -> list[Corrected]:
+    return [Corrected(seq, RECORDED, event) for seq, event in enumerate(events, 1)]
+
+
+def test_the_row_cache_keeps_the_newest_rows_whose_text_fits_its_budget() -> None:
+    cache: Decoded[int] = Decoded(budget=10)
+    for key in range(1, 6):
+        assert cache.get(key, "123", INT) == 123  # three characters each
+    assert cache.weight <= 10
+    assert len(cache) == 3
+    assert [cache.cached(key) for key in range(1, 6)] == [None, None, 123, 123, 123]
+    cache.put(6, 7, weight=9)
+    assert [cache.cached(key) for key in (5, 6)] == [None, 7]
+    assert cache.weight == 9
+
+
+def test_a_row_larger_than_the_budget_is_kept_alone_until_the_next() -> None:
+    cache: Decoded[int] = Decoded(budget=2)
+    assert cache.get(1, "12345", INT) == 12345
+    assert cache.cached(1) == 12345
+    cache.put(2, 1, weight=1)
+    assert (cache.cached(1), cache.cached(2), len(cache)) == (None, 1, 1)
+
+
+def test_a_subjects_versions_are_given_one_at_a_time() -> None:
+    versions = versions_of(_entries(_chapter_history()), "chapter:01")
+    assert isinstance(versions, Iterator)
+    first = next(versions)
+    assert first.known_from < first.known_until
+    assert len(list(versions)) == 4
+
+
+def _chapter_history() -> list[PolicyEvent]:
+    lines: list[dict[str, Any]] = [
+        hts_line("0101", "Live horses", indent=0),
+        hts_line("010121", "Purebred", indent=1, parent="0101"),
+        hts_line("010129", "Other", indent=1, parent="0101"),
+    ]
+    return [
+        revised("b", "2025-basic", "01", known="2025-01-01", start="2025-01-01",
+                baseline=True, added=tuple(lines)),
+        revised("r1", "2025-rev-1", "01", known="2025-02-01", start="2025-03-01",
+                changed=(hts_line("0101", "Live horses, asses", indent=0),)),
+        # Learned later, in force earlier: epochs before the one it starts change too.
+        revised("r2", "2025-rev-2", "01", known="2025-04-01", start="2025-02-01",
+                added=(hts_line("010130", "Asses", indent=1, parent="0101"),)),
+        revised("r3", "2025-rev-3", "01", known="2025-05-01", start="2025-06-01",
+                removed=("010129",),
+                changed=(hts_line("010121", "Purebred breeding", indent=1,
+                                  parent="0101"),)),
+        revised("r4", "2025-rev-4", "01", known="2025-06-01", start="2025-03-15",
+                changed=(hts_line("010130", "Asses and mules", indent=1,
+                                  parent="0101"),)),
+    ]
+
+
+class _FindsAgain(hts._EpochCache):
+    """The epoch cache as it was before: every epoch found again for every version."""
+
+    def moved_to(self, chapter: Any) -> None:
+        self.found = {}
+
+
+def test_a_chapters_rows_are_the_same_as_when_every_epoch_is_found_again(
+        monkeypatch: Any) -> None:
+    versions: list[SubjectVersion] = list(versions_of(_entries(_chapter_history()),
+                                                      "chapter:01"))
+    assert len(versions) == 5
+    kept = hts.chapter_rows(versions)
+    monkeypatch.setattr(hts, "_EpochCache", _FindsAgain)
+    assert kept == hts.chapter_rows(versions)
