@@ -248,14 +248,15 @@ class ReadModelWriter(TrackingRecorder):
         # about the subject known earlier moves that place without changing the state.
         existing: dict[str, dict[_VersionKey, tuple[int, int]]] = {s: {} for s in subjects}
         for start in range(0, len(subjects), 500):
-            # Streamed row by row: only each state's digest is kept.
-            for subject, vid, kf, ku, st, rf, fk, fs in session.connection().execution_options(
-                    yield_per=100).execute(select(
+            # Streamed row by row: only each state's digest is kept. The option is the
+            # statement's: on the connection it would make every later statement of the
+            # transaction use a server-side cursor, which psycopg refuses for executemany.
+            for subject, vid, kf, ku, st, rf, fk, fs in session.execute(select(
                     VersionRow.subject, VersionRow.id, VersionRow.known_from,
                     VersionRow.known_until, VersionRow.state, VersionRow.rec_from,
                     VersionRow.first_known, VersionRow.first_seq).where(
                     VersionRow.subject.in_(subjects[start:start + 500]),
-                    VersionRow.rec_until == FOREVER)):
+                    VersionRow.rec_until == FOREVER).execution_options(yield_per=100)):
                 existing[subject][(kf, ku, _digest(st), fk, fs)] = (vid, rf)
         open_pieces: dict[str, dict[tuple[int, int, int, int, str], tuple[int, int]]] = {
             s: {} for s in subjects}
