@@ -109,16 +109,13 @@ def summary(event: PolicyEvent) -> str:
 def _versions(log: Sequence[Recorded]) -> list[_Version]:
     fixes: dict[str, list[tuple[int, str]]] = {}
     for index, record in enumerate(log):
-        event = record.event
-        if isinstance(event, EventCorrected):
-            fixes.setdefault(event.corrects, []).append((index, event.id))
-        elif isinstance(event, EventRetracted):
-            fixes.setdefault(event.retracts, []).append((index, event.id))
+        fixed = _target(record.event)
+        if fixed is not None:
+            fixes.setdefault(fixed, []).append((index, record.event.id))
     versions: list[_Version] = []
     for index, record in enumerate(log):
         event = record.event
-        target = (event.corrects if isinstance(event, EventCorrected)
-                  else event.retracts if isinstance(event, EventRetracted) else event.id)
+        target = _target(event) or event.id
         later = [(i, eid) for i, eid in fixes.get(target, []) if i > index]
         cut = later[0][0] if later else len(log)
         superseded = tuple(eid for _, eid in later)
@@ -357,6 +354,7 @@ def family_log(log: Sequence[Recorded], subjects: Collection[str]) -> list[Recor
 
 
 def _target(event: PolicyEvent) -> str | None:
+    """The id of the event a correction or retraction revises (None for any other)."""
     if isinstance(event, EventCorrected):
         return event.corrects
     return event.retracts if isinstance(event, EventRetracted) else None
@@ -391,7 +389,8 @@ def cell_history(log: Sequence[Recorded], origin: str, hts: str,
     `cell_history_log`): the answer is the same."""
     subjects = cell_subjects(log, origin, hts)
     chapter = hts[:2]
-    own = family_log(log, subjects | {f"chapter:{chapter}"})
+    kept = subjects | {f"chapter:{chapter}"}
+    own = family_log(log, kept)
 
     def touches(event: PolicyEvent) -> bool:
         # The revisions of the schedule that changed this code's line are part of its story.
@@ -418,8 +417,6 @@ def cell_history(log: Sequence[Recorded], origin: str, hts: str,
             return "?" if answer.additional is None else f"{answer.additional}%"
 
         return _steps(candidates, rate_at)
-
-    kept = subjects | {f"chapter:{chapter}"}
 
     def keep(event: PolicyEvent) -> bool:
         # A correction may have moved an event of these subjects to one that never bears on

@@ -31,7 +31,7 @@ from tariff_timeline.projections.citations import (
     exemption_coverage,
     measure_coverage,
 )
-from tariff_timeline.projections.history import cell_subjects, mentions
+from tariff_timeline.projections.history import cell_subjects, family_log, mentions
 from tariff_timeline.projections.pieces import MeasureHead, assemble
 from tariff_timeline.projections.replay import Corrected, Recorded, corrected_log, known_by
 from tariff_timeline.projections.versions import STATE_ADAPTERS
@@ -416,10 +416,15 @@ class ReadModelReader:
                     _under(EventProductRow.product, hts, prefixes)))).distinct()).scalars()
             candidates = sorted({cast(str, subject) for subject in keyed})
         rules = self.subject_keys(["rule"], recorded)
-        subjects = cell_subjects(self.subject_log([*candidates, *rules], recorded), origin, hts)
-        log = self.subject_log([*sorted(subjects), f"chapter:{hts[:2]}"], recorded)
+        candidate_log = self.subject_log([*candidates, *rules], recorded)
+        subjects = cell_subjects(candidate_log, origin, hts)
+        # The chosen subjects' families are all in the candidates' (a family holds every
+        # event its subject's corrections name): only the chapter's is read again.
+        found = {entry.seq: entry for entry in (
+            *family_log(candidate_log, subjects),
+            *self.subject_log([f"chapter:{hts[:2]}"], recorded))}
         with Session(self.engine) as session:
-            return self._positioned(session, log)
+            return self._positioned(session, [found[seq] for seq in sorted(found)])
 
     # ------------------------------------------------------------ the HTS itself
 
