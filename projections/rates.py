@@ -306,8 +306,11 @@ class _Question:
 
         # Stacking rules in effect, each with the layers its two selectors name; a rule that
         # names no layer here cannot trigger.
-        self.rules: list[tuple[RuleState, tuple[int, ...], tuple[int, ...]]] = [
-            (rule, when, positions(version.value.excludes))
+        # Each with the events it cites: the one that set the rule (its description) and the
+        # one whose version is in force at the entry date, not every change it ever had.
+        self.rules: list[tuple[RuleState, tuple[int, ...], tuple[int, ...], tuple[str, ...]]] = [
+            (rule, when, positions(version.value.excludes),
+             tuple(dict.fromkeys((rule.event_ids[0], version.event_id))))
             for rule in timeline.rules.values()
             if (version := paint_at(rule.versions, at)) is not None
             and version.value.in_effect and (when := positions(version.value.when))]
@@ -357,7 +360,9 @@ def _apply_exemptions(
             tests.append(held if held is not None else facts.test(condition.describe(), None))
         if not all(tests):
             continue
-        work.event_ids.extend(exemption.event_ids)
+        active = exemption.active_at(at)
+        work.event_ids.extend([exemption.event_ids[0],
+                               *([active.event_id] if active is not None else [])])
         conditions = " and ".join(c.describe() for c in exemption.conditions)
         because = f"{exemption.title} (exemption {exemption.id}" + (
             f", as {conditions})" if conditions else ")")
@@ -375,11 +380,14 @@ def _apply_exemptions(
         if match == "no":
             continue
         question.partly = question.partly or match == "partly"
-        work.event_ids.extend(quota.event_ids)
         given = facts.facts.get("in_quota")
         in_quota = facts.test("in_quota = true", given if isinstance(given, bool) else None)
         percent = paint_at(quota.in_quota_percent, at)
         volume = paint_at(quota.volume, at)
+        # Cited as a measure is: the event that opened the quota (its title, scope and
+        # period) and those whose paints decide it at the entry date, not every period's.
+        work.event_ids.extend([quota.event_ids[0], active.event_id, *(
+            p.event_id for p in (percent, volume) if p is not None)])
         described = f"{quota.title} (quota {quota.id}, {volume.value if volume else '?'} a " \
                     f"{quota.period})"
         if in_quota and percent is not None and isinstance(percent.value, Decimal):
@@ -401,7 +409,7 @@ def _apply_replacements_and_stacking(layers: list[_Work], question: _Question) -
                     other.applied = False
                     other.reason = (f"replaced by {layer.measure.id} "
                                     f"({layer.measure.title})")
-    for rule, when, excludes in question.rules:
+    for rule, when, excludes, cited in question.rules:
         triggers = [layers[i] for i in when if layers[i].applied]
         if not triggers:
             continue
@@ -409,7 +417,7 @@ def _apply_replacements_and_stacking(layers: list[_Work], question: _Question) -
                   if t.rate is not None and t.rate.content_fact is not None]
         for other in (layers[i] for i in excludes):
             if other.applied and other not in triggers:
-                other.event_ids.extend(rule.event_ids)
+                other.event_ids.extend(cited)
                 if rule.remainder and shares:
                     other.remainder_of = shares
                     other.reason = (f"on the remaining share only: {rule.description} (rule "

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tariff_timeline.events import PolicyEvent, Rate
+from tariff_timeline.events import PolicyEvent, QuotaChanged, Rate, StackingRuleChanged
+from tariff_timeline.projections import RateAnswer
 from tests.builders import (
+    SOURCE,
     exemption,
     exemption_revoked,
     imposed,
@@ -218,3 +220,56 @@ class TestRemainderOfContentLayers:
         answer = ask(self._events(), origin="VN", hts="9403.20", entered="2025-07-01")
         assert answer.additional is None
         assert any("steel_content_share" in note for note in answer.notes)
+
+
+def _cited(answer: RateAnswer, measure: str) -> list[str]:
+    return [e.id for layer in answer.layers if layer.measure == measure for e in layer.events]
+
+
+class TestWhatAnAnswerCites:
+    """A rule or quota with a long history is cited by the events that decide it at the entry
+    date, as a measure is, not by every change it ever had."""
+
+    AUTOS = imposed("au", "autos", known="2025-03-26", start="2025-04-03", percent=25,
+                    authority="Section 232", products=("8703",))
+    RULE = stacking("r", "no-recip-on-232", known="2025-04-02", start="2025-04-05",
+                    when={"authorities": ["Section 232"]}, excludes={"programs": ["recip"]})
+
+    @staticmethod
+    def _rule_changed(eid: str, *, known: str, start: str, until: str,
+                      in_effect: bool) -> PolicyEvent:
+        return StackingRuleChanged.model_validate({
+            "id": eid, "rule": "no-recip-on-232", "known": known, "effective_from": start,
+            "effective_until": until, "in_effect": in_effect, "sources": SOURCE})
+
+    def test_a_rule_cites_its_setting_and_the_version_in_force_not_its_other_changes(
+            self) -> None:
+        suspended = self._rule_changed("susp", known="2025-05-01", start="2025-09-01",
+                                       until="2025-10-01", in_effect=False)
+        renewed = self._rule_changed("renew", known="2025-05-02", start="2025-06-01",
+                                     until="2025-07-01", in_effect=True)
+        given = [BASELINE, self.AUTOS, self.RULE, suspended, renewed]
+        answer = ask(given, origin="JP", hts="8703.23.01", entered="2025-06-15")
+        assert "not stacked" in reason(answer, "baseline")
+        assert _cited(answer, "baseline") == ["base", "r", "renew"]
+        earlier = ask(given, origin="JP", hts="8703.23.01", entered="2025-05-15")
+        assert _cited(earlier, "baseline") == ["base", "r"]
+        suspended_then = ask(given, origin="JP", hts="8703.23.01", entered="2025-09-15")
+        assert applied(suspended_then) == {"autos": 25, "baseline": 10}
+        assert _cited(suspended_then, "baseline") == ["base"]
+
+    def test_a_quota_cites_its_opening_and_the_period_in_force_not_later_periods(
+            self) -> None:
+        uk = quota("q", "uk-autos", "autos", known="2025-06-16", start="2025-06-30",
+                   in_quota=7.5, origins=("GB",))
+        later = QuotaChanged.model_validate({
+            "id": "q2", "quota": "uk-autos", "known": "2025-06-20",
+            "effective_from": "2026-01-01", "volume": "50,000 units", "sources": SOURCE})
+        given = [self.AUTOS, uk, later]
+        answer = ask(given, origin="GB", hts="8703.23", entered="2025-07-01",
+                     facts={"in_quota": True})
+        assert answer.additional == Decimal("7.5")
+        assert _cited(answer, "autos") == ["au", "q"]
+        next_year = ask(given, origin="GB", hts="8703.23", entered="2026-02-01",
+                        facts={"in_quota": True})
+        assert _cited(next_year, "autos") == ["au", "q", "q2"]
