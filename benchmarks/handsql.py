@@ -5,10 +5,11 @@ It fetches, with one statement through the bare driver (``sqlite3`` for a SQLite
 queries fetch for a question: the measure pieces whose effective, known and recorded intervals
 contain the coordinate and whose origin and product keys can cover the entry, the heads of those
 measures, and the one version of every other subject at the known and recorded times whose keys
-can cover the entry. It does not evaluate them (that is the rate engine's work, in Python, in
-both paths), so the ratio read-model / hand-written is the cost of everything the application
-adds to the bare lookup: SQLAlchemy, catching up with the log, decoding states, evaluating
-layers, citing events.
+can cover the entry (the product keys by index range, the origin by one primary-key lookup per
+candidate, as the read model asks). It does not evaluate them (that is the rate engine's
+work, in Python, in both paths), so the ratio read-model / hand-written is the cost of
+everything the application adds to the bare lookup: SQLAlchemy, catching up with the log,
+decoding states, evaluating layers, citing events.
 """
 
 from __future__ import annotations
@@ -25,13 +26,12 @@ WITH p AS (
   SELECT id, subject, state FROM rm_pieces
   WHERE rec_until > :r AND known_until > :k AND eff_until > :e
     AND rec_from <= :r AND known_from <= :k AND eff_from <= :e
-    AND id IN (SELECT piece_id FROM rm_piece_origins
-               WHERE origin IN ({origins}) AND rec_until > :r AND known_until > :k
-                 AND eff_until > :e AND eff_from <= :e)
     AND id IN (SELECT piece_id FROM rm_piece_products
                WHERE (product IN ({prefixes}) OR (product > :hts AND product < :hts_end))
-                 AND rec_until > :r AND known_until > :k
-                 AND eff_until > :e AND eff_from <= :e)
+                 AND known_until > :k AND eff_until > :e AND rec_until > :r
+                 AND eff_from <= :e)
+    AND EXISTS (SELECT 1 FROM rm_piece_origins o
+                WHERE o.piece_id = rm_pieces.id AND o.origin IN ({origins}))
 )
 SELECT 'piece', p.subject, p.state, 0, 0 FROM p
 UNION ALL
@@ -42,11 +42,11 @@ UNION ALL
 SELECT v.kind, v.subject, v.state, v.first_known, v.first_seq FROM rm_versions v
 WHERE v.kind != 'measure'
   AND v.rec_until > :r AND v.known_until > :k AND v.rec_from <= :r AND v.known_from <= :k
-  AND v.id IN (SELECT version_id FROM rm_origin_keys WHERE origin IN ({origins})
-               AND rec_until > :r AND known_until > :k)
   AND v.id IN (SELECT version_id FROM rm_product_keys
                WHERE (product IN ({prefixes}) OR (product > :hts AND product < :hts_end))
-                 AND rec_until > :r AND known_until > :k)
+                 AND known_until > :k AND rec_until > :r)
+  AND EXISTS (SELECT 1 FROM rm_origin_keys o
+              WHERE o.version_id = v.id AND o.origin IN ({origins}))
 ORDER BY 4, 5
 """
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, cast, get_args
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -79,33 +79,17 @@ class ReadModelReader:
         pieces = select(PieceRow.subject, PieceRow.id, PieceRow.state).where(
             PieceRow.rec_until > r, PieceRow.known_until > k, PieceRow.eff_until > e,
             PieceRow.rec_from <= r, PieceRow.known_from <= k, PieceRow.eff_from <= e)
-        if origin is not None:
-            pieces = pieces.where(PieceRow.id.in_(select(PieceOriginRow.piece_id).where(
-                PieceOriginRow.origin.in_(names), PieceOriginRow.rec_until > r,
-                PieceOriginRow.known_until > k, PieceOriginRow.eff_until > e,
-                PieceOriginRow.eff_from <= e)))
-        if hts is not None:
-            pieces = pieces.where(PieceRow.id.in_(select(PieceProductRow.piece_id).where(
-                or_(PieceProductRow.product.in_(prefixes),
-                    and_(PieceProductRow.product > hts, PieceProductRow.product < hts + ";")),
-                PieceProductRow.rec_until > r, PieceProductRow.known_until > k,
-                PieceProductRow.eff_until > e, PieceProductRow.eff_from <= e)))
+        pieces = pieces.where(*_pieces_keyed(names if origin is not None else None,
+                                             (hts, prefixes) if hts is not None else None,
+                                             r, k, e, e))
         # The states are read only for versions not decoded before: a chapter of the HTS is
         # hundreds of kilobytes of text, too much to read again for every question.
         stmt = select(VersionRow.id, VersionRow.kind, VersionRow.subject).where(
             VersionRow.rec_until > r, VersionRow.known_until > k,
             VersionRow.rec_from <= r, VersionRow.known_from <= k, VersionRow.kind != "measure",
         )
-        if origin is not None:
-            stmt = stmt.where(VersionRow.id.in_(
-                select(OriginKeyRow.version_id).where(
-                    OriginKeyRow.origin.in_(names), OriginKeyRow.rec_until > r,
-                    OriginKeyRow.known_until > k)))
-        if hts is not None:
-            stmt = stmt.where(VersionRow.id.in_(select(ProductKeyRow.version_id).where(or_(
-                ProductKeyRow.product.in_(prefixes),
-                and_(ProductKeyRow.product > hts, ProductKeyRow.product < hts + ";"),
-            ), ProductKeyRow.rec_until > r, ProductKeyRow.known_until > k)))
+        stmt = stmt.where(*_versions_keyed(names if origin is not None else None,
+                                           (hts, prefixes) if hts is not None else None, r, k))
         stmt = stmt.order_by(VersionRow.first_known, VersionRow.first_seq)
         tables: dict[str, dict[str, Any]] = {kind: {} for kind in STATE_ADAPTERS}
         with Session(self.engine) as session:
@@ -169,25 +153,13 @@ class ReadModelReader:
         pieces = select(PieceRow.subject).where(
             PieceRow.rec_until > r, PieceRow.known_until > k, PieceRow.eff_until > low,
             PieceRow.rec_from <= r, PieceRow.known_from <= k, PieceRow.eff_from <= high,
-            PieceRow.id.in_(select(PieceOriginRow.piece_id).where(
-                PieceOriginRow.origin.in_(names), PieceOriginRow.rec_until > r,
-                PieceOriginRow.known_until > k, PieceOriginRow.eff_until > low,
-                PieceOriginRow.eff_from <= high)),
-            PieceRow.id.in_(select(PieceProductRow.piece_id).where(
-                _under(PieceProductRow.product, hts, prefixes),
-                PieceProductRow.rec_until > r, PieceProductRow.known_until > k,
-                PieceProductRow.eff_until > low, PieceProductRow.eff_from <= high)),
+            *_pieces_keyed(names, (hts, prefixes), r, k, low, high),
         ).distinct()
         others = select(VersionRow.subject).where(
             VersionRow.rec_until > r, VersionRow.known_until > k,
             VersionRow.rec_from <= r, VersionRow.known_from <= k,
             VersionRow.kind.not_in(("measure", "chapter")),
-            VersionRow.id.in_(select(OriginKeyRow.version_id).where(
-                OriginKeyRow.origin.in_(names), OriginKeyRow.rec_until > r,
-                OriginKeyRow.known_until > k)),
-            VersionRow.id.in_(select(ProductKeyRow.version_id).where(
-                _under(ProductKeyRow.product, hts, prefixes),
-                ProductKeyRow.rec_until > r, ProductKeyRow.known_until > k)))
+            *_versions_keyed(names, (hts, prefixes), r, k))
         with Session(self.engine) as session:
             subjects = [*session.execute(pieces).scalars(), *session.execute(others).scalars()]
             holds_hts = session.execute(select(VersionRow.id).where(
@@ -516,6 +488,53 @@ def _under(column: InstrumentedAttribute[str], hts: str,
            prefixes: Collection[str]) -> ColumnElement[bool]:
     """A product key that may cover the code: one of its prefixes, or a code under it."""
     return or_(column.in_(prefixes), and_(column > hts, column < hts + ";"))
+
+
+def _pieces_keyed(names: Collection[str] | None,
+                  code: tuple[str, Collection[str]] | None,
+                  r: int, k: int, low: int, high: int) -> list[ColumnElement[bool]]:
+    """Conditions on a piece: keyed to one of the origin `names`, and to the HTS `code` (the
+    code and its prefixes) while it holds somewhere in [low, high], as known at `k` and
+    recorded at `r`; None leaves that side out."""
+    found: list[ColumnElement[bool]] = []
+    if code is not None:
+        hts, prefixes = code
+        found.append(PieceRow.id.in_(select(PieceProductRow.piece_id).where(
+            _under(PieceProductRow.product, hts, prefixes), PieceProductRow.known_until > k,
+            PieceProductRow.eff_until > low, PieceProductRow.rec_until > r,
+            PieceProductRow.eff_from <= high)))
+        if names is not None:
+            # A key row carries its piece's intervals (written and closed with it), so with
+            # the products chosen by them, the origin is one lookup of the key's primary key
+            # per candidate: a busy origin holds hundreds of thousands of keys to range over.
+            found.append(exists().where(PieceOriginRow.piece_id == PieceRow.id,
+                                        PieceOriginRow.origin.in_(names)))
+    elif names is not None:
+        found.append(PieceRow.id.in_(select(PieceOriginRow.piece_id).where(
+            PieceOriginRow.origin.in_(names), PieceOriginRow.known_until > k,
+            PieceOriginRow.eff_until > low, PieceOriginRow.rec_until > r,
+            PieceOriginRow.eff_from <= high)))
+    return found
+
+
+def _versions_keyed(names: Collection[str] | None, code: tuple[str, Collection[str]] | None,
+                    r: int, k: int) -> list[ColumnElement[bool]]:
+    """Conditions on a version: keyed to one of the origin `names` and to the HTS `code`, as
+    known at `k` and recorded at `r` (as `_pieces_keyed`, without effective time)."""
+    found: list[ColumnElement[bool]] = []
+    if code is not None:
+        hts, prefixes = code
+        found.append(VersionRow.id.in_(select(ProductKeyRow.version_id).where(
+            _under(ProductKeyRow.product, hts, prefixes), ProductKeyRow.known_until > k,
+            ProductKeyRow.rec_until > r)))
+        if names is not None:
+            found.append(exists().where(OriginKeyRow.version_id == VersionRow.id,
+                                        OriginKeyRow.origin.in_(names)))
+    elif names is not None:
+        found.append(VersionRow.id.in_(select(OriginKeyRow.version_id).where(
+            OriginKeyRow.origin.in_(names), OriginKeyRow.known_until > k,
+            OriginKeyRow.rec_until > r)))
+    return found
 
 
 def family_ids(session: Session, subjects: Sequence[str],

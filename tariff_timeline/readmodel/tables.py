@@ -32,7 +32,7 @@ from tariff_timeline.store.opening import LOCK_NAMESPACE
 from tariff_timeline.store.patience import DEFAULT_WRITE_DEADLINE
 from tariff_timeline.store.urls import sqlalchemy_url
 
-SCHEMA = 8
+SCHEMA = 9
 """The read model's table layout; a read model of another layout is rebuilt from the log."""
 
 
@@ -158,10 +158,10 @@ class PieceOriginRow(Base):
     eff_until: Mapped[int] = mapped_column(BigInteger)
     known_until: Mapped[int] = mapped_column(BigInteger)
     rec_until: Mapped[int] = mapped_column(BigInteger)
-    # A question now reads only open keys (rec_until and known_until FOREVER): without the
-    # two ends the index range held every piece ever written for the origin.
-    __table_args__ = (Index("ix_rm_piece_origins", "origin", "rec_until", "known_until",
-                            "eff_until", "eff_from", "piece_id"),)
+    # The known end leads the ends: the recorded end is FOREVER for almost every key, so as
+    # the first range it held every piece ever written for the origin.
+    __table_args__ = (Index("ix_rm_piece_origins", "origin", "known_until", "eff_until",
+                            "rec_until", "eff_from", "piece_id"),)
 
 
 class PieceProductRow(Base):
@@ -175,8 +175,8 @@ class PieceProductRow(Base):
     eff_until: Mapped[int] = mapped_column(BigInteger)
     known_until: Mapped[int] = mapped_column(BigInteger)
     rec_until: Mapped[int] = mapped_column(BigInteger)
-    __table_args__ = (Index("ix_rm_piece_products", "product", "rec_until", "known_until",
-                            "eff_until", "eff_from", "piece_id"),)
+    __table_args__ = (Index("ix_rm_piece_products", "product", "known_until", "eff_until",
+                            "rec_until", "eff_from", "piece_id"),)
 
 
 class OriginKeyRow(Base):
@@ -188,7 +188,7 @@ class OriginKeyRow(Base):
     origin: Mapped[str] = mapped_column(String(8), primary_key=True)
     known_until: Mapped[int] = mapped_column(BigInteger)
     rec_until: Mapped[int] = mapped_column(BigInteger)
-    __table_args__ = (Index("ix_rm_origin_keys_origin", "origin", "rec_until", "known_until",
+    __table_args__ = (Index("ix_rm_origin_keys_origin", "origin", "known_until", "rec_until",
                             "version_id"),)
 
 
@@ -201,8 +201,8 @@ class ProductKeyRow(Base):
     product: Mapped[str] = mapped_column(String(12), primary_key=True)
     known_until: Mapped[int] = mapped_column(BigInteger)
     rec_until: Mapped[int] = mapped_column(BigInteger)
-    __table_args__ = (Index("ix_rm_product_keys_product", "product", "rec_until",
-                            "known_until", "version_id"),)
+    __table_args__ = (Index("ix_rm_product_keys_product", "product", "known_until",
+                            "rec_until", "version_id"),)
 
 
 class CitationRow(Base):
