@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from tariff_timeline.domain.errors import LifecycleError, UnknownReference
 from tariff_timeline.domain.nomenclature import ChapterState, Nomenclature, revise
+from tariff_timeline.domain.paint import visible
 from tariff_timeline.domain.state import (
     ENDED,
     Announcement,
@@ -487,10 +488,13 @@ def _stacking_rule_changed(state: _Draft, event: StackingRuleChanged, strict: bo
     excludes = event.excludes or latest.excludes
     _check_selector(event, state, when, "when", strict)
     _check_selector(event, state, excludes, "excludes", strict)
+    # Versions wholly covered by later ones are dropped: no date can show them again, and a
+    # rule changed thousands of times would otherwise carry every change in its state.
     found = replace(
         found,
-        versions=(*found.versions, Paint(event.effective_from, event.effective_until,
-                                         RuleVersion(event.in_effect, when, excludes), eid)),
+        versions=visible((*found.versions, Paint(event.effective_from, event.effective_until,
+                                                 RuleVersion(event.in_effect, when, excludes),
+                                                 eid))),
         event_ids=(*found.event_ids, eid),
     )
     state.rules[found.id] = found
