@@ -391,15 +391,17 @@ class TariffTimeline:
         return self.read_model
 
     def _timeline(self, coordinate: Coordinate, origin: str | None,
-                  hts: str | None) -> tuple[Timeline, Mapping[str, Corrected]]:
-        """What bears on a question at a coordinate, by the query path, and its events."""
+                  hts: str | None, lines_of_code: bool = False
+                  ) -> tuple[Timeline, Mapping[str, Corrected]]:
+        """What bears on a question at a coordinate, by the query path, and its events (from
+        the read model, with `lines_of_code` only the HTS lines a rate question reads)."""
         if self.query_path is QueryPath.FOLD or self.read_model is None:
             entries = self._entries(coordinate.recorded)
             return fold_at(entries, coordinate.known), {e.event.id: e for e in entries}
         self.read_model.catch_up(self.store, progress=self.on_catch_up)
         reader = self.read_model.reader
         return (reader.slice_at(coordinate.effective, coordinate.known, coordinate.recorded,
-                                origin, hts),
+                                origin, hts, lines_of_code),
                 reader.entries(coordinate.recorded))
 
     def rate_on(self, *, origin: str, hts: str, entered: When, known: When | None = None,
@@ -411,7 +413,7 @@ class TariffTimeline:
                                          facts or {}), self.store.clock)
         self._require_events()
         return question.answer(*self._timeline(question.coordinate, question.origin,
-                                               question.hts))
+                                               question.hts, lines_of_code=True))
 
     def rate_many(self, questions: Iterable[RateQuestion]
                   ) -> Iterator[RateAnswer | InvalidInput]:

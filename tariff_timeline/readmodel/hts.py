@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, literal_column, select, text, update
+from sqlalchemy import and_, delete, func, insert, literal_column, or_, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -34,7 +34,7 @@ CHUNK = 500
 _LINE_KEY = ("code", "indent", "parent", "description", "context", "path", "units", "general",
              "special", "other", "revision", "event_id", "eff_from", "eff_until", "known_from",
              "known_until")
-_REVISION_KEY = ("revision", "event_id", "eff_from", "known_from", "known_until")
+_REVISION_KEY = ("revision", "event_id", "eff_from", "starts", "known_from", "known_until")
 
 
 # ---------------------------------------------------------------- what a chapter's versions hold
@@ -207,7 +207,8 @@ def chapter_rows(versions: Sequence[SubjectVersion]) -> tuple[list[dict[str, Any
             start = micros(mark.start)
             _extend(revisions, open_revision, (mark.event_id, start),
                     {"chapter": chapter.chapter, "revision": mark.value,
-                     "event_id": mark.event_id, "eff_from": start}, version)
+                     "event_id": mark.event_id, "eff_from": start,
+                     "starts": mark.start.isoformat()}, version)
     return list(lines.values()), list(revisions.values())
 
 
@@ -371,3 +372,70 @@ def search_lines(session: Session, words: str, at: datetime, known: datetime,
 
 def _stored_path(stored: str) -> tuple[PathStep, ...]:
     return tuple(PathStep(code, description) for code, description in json.loads(stored))
+
+
+def chapter_for_code(session: Session, digits: str, effective: datetime, known: datetime,
+                     recorded: datetime) -> ChapterState | None:
+    """The part of a code's chapter that classifying it at an effective instant reads, from
+    the line and revision rows: every revision of the chapter, and the lines in force then
+    that are the code (or its `00` line), lie under it, or are its ancestors, each with the
+    one version in force. `projections.lines.classify` answers from it as from the whole
+    chapter, whose state is hundreds of KB to decode at a million events.
+
+    None when the code is not a line then and no line lies under it (the answer is an error
+    naming the nearest lines, which needs the whole chapter), or when the chapter has no
+    revision as known and recorded then."""
+    if len(digits) < 4 or not digits.isdigit():
+        return None
+    chapter = digits[:2]
+    k, r = micros(known), micros(recorded)
+    # The start as its event wrote it (an answer shows its offset), not as an instant.
+    marks = tuple(Paint(datetime.fromisoformat(starts), None, revision, event_id)
+                  for revision, event_id, starts in session.execute(select(
+                      HtsRevisionRow.revision, HtsRevisionRow.event_id, HtsRevisionRow.starts)
+                      .where(HtsRevisionRow.chapter == chapter, *_visible(HtsRevisionRow, k, r))
+                      .order_by(HtsRevisionRow.known_from, HtsRevisionRow.id)))
+    if not marks:
+        return None
+    # As `projections.lines.revision_of` decides it: the latest start by then, else the first.
+    started = [mark for mark in marks if mark.start <= effective]
+    at = micros(effective) if started else micros(min(mark.start for mark in marks))
+    where = [HtsLineRow.chapter == chapter, HtsLineRow.eff_from <= at,
+             HtsLineRow.eff_until > at, *_visible(HtsLineRow, k, r)]
+    lines: dict[str, tuple[Paint[HtsLine | None], ...]] = {}
+
+    def add(condition: ColumnElement[bool]) -> list[HtsLine]:
+        found = []
+        for row in session.execute(select(HtsLineRow).where(*where, condition)).scalars():
+            line = _stored_line(row)
+            end = None if row.eff_until >= FOREVER else from_micros(row.eff_until)
+            lines[row.code] = (Paint(from_micros(row.eff_from), end, line, row.event_id),)
+            found.append(line)
+        return found
+
+    found = add(or_(HtsLineRow.code.in_({digits, digits + "00"}),
+                    and_(HtsLineRow.code >= digits, HtsLineRow.code < digits + ";")))
+    if digits not in lines and not (len(digits) == 8 and digits + "00" in lines) and not (
+            len(digits) in (4, 6) and any(len(code) == 10 for code in lines)):
+        return None
+    # The ancestors of what was found, as USITC's indents give them (not always prefixes).
+    pending = {line.parent for line in found if line.parent is not None} - set(lines)
+    while pending:
+        found = add(HtsLineRow.code.in_(pending))
+        pending = {line.parent for line in found if line.parent is not None} - set(lines)
+    return ChapterState(chapter, lines, marks)
+
+
+def _stored_line(row: HtsLineRow) -> HtsLine:
+    """A line as its event gave it, from its row (its superior text is the unnumbered steps
+    of its path just above it)."""
+    path = _stored_path(row.path)
+    superiors: list[str] = []
+    for step in reversed(path[:-1]):
+        if step.code is not None:
+            break
+        superiors.append(step.description)
+    return HtsLine(code=row.code, indent=row.indent, parent=row.parent,
+                   superiors=tuple(reversed(superiors)), description=row.description,
+                   units=tuple(json.loads(row.units)), general=row.general,
+                   special=row.special, other=row.other)

@@ -42,7 +42,12 @@ from tariff_timeline.readmodel.codec import (
     Decoded,
     RowCache,
 )
-from tariff_timeline.readmodel.hts import FoundLine, revision_in_force, search_lines
+from tariff_timeline.readmodel.hts import (
+    FoundLine,
+    chapter_for_code,
+    revision_in_force,
+    search_lines,
+)
 from tariff_timeline.readmodel.tables import (
     CitationRow,
     EventOriginRow,
@@ -67,11 +72,14 @@ class ReadModelReader:
         self.cache = cache
 
     def slice_at(self, effective: datetime, known: datetime, recorded: datetime,
-                    origin: str | None = None, hts: str | None = None) -> Timeline:
+                    origin: str | None = None, hts: str | None = None,
+                    lines_of_code: bool = False) -> Timeline:
         """The subjects as known at `known` and recorded at `recorded`, with each measure as
         it stands at `effective`; only those whose scopes may cover the origin and HTS code
         when given (of the HTS nomenclature, only the code's chapter), and only measures listed
-        at `effective`."""
+        at `effective`. With `lines_of_code`, of the chapter only what classifying the code at
+        `effective` reads (`hts.chapter_for_code`), when the code is a line then or has lines
+        under it: a rate question needs no more."""
         e, k, r = micros(effective), micros(known), micros(recorded)
         names = {origin, "ALL"} | {g for g, members in ORIGIN_GROUPS.items()
                                    if origin in members} if origin is not None else set()
@@ -93,6 +101,10 @@ class ReadModelReader:
         stmt = stmt.order_by(VersionRow.first_known, VersionRow.first_seq)
         tables: dict[str, dict[str, Any]] = {kind: {} for kind in STATE_ADAPTERS}
         with Session(self.engine) as session:
+            narrowed = chapter_for_code(session, hts, effective, known, recorded) if (
+                lines_of_code and hts is not None) else None
+            if narrowed is not None:
+                stmt = stmt.where(VersionRow.kind != "chapter")
             found = {subject: self.cache.pieces.get(pid, text, PIECE_ADAPTER)
                      for subject, pid, text in session.execute(pieces)}
             subjects = list(found)
@@ -119,7 +131,9 @@ class ReadModelReader:
                     state = self.cache.states.get(version_id, texts[version_id],
                                                   STATE_ADAPTERS[kind])
                 tables[kind][subject.split(":", 1)[1]] = state
-            if hts is not None and hts.isdigit() and not tables["chapter"] and session.execute(
+            if narrowed is not None:
+                tables["chapter"][narrowed.chapter] = narrowed
+            elif hts is not None and hts.isdigit() and not tables["chapter"] and session.execute(
                     select(VersionRow.id).where(
                         VersionRow.kind == "chapter", VersionRow.rec_until > r,
                         VersionRow.known_until > k, VersionRow.rec_from <= r,

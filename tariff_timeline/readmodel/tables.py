@@ -32,7 +32,7 @@ from tariff_timeline.store.opening import LOCK_NAMESPACE
 from tariff_timeline.store.patience import DEFAULT_WRITE_DEADLINE
 from tariff_timeline.store.urls import sqlalchemy_url
 
-SCHEMA = 9
+SCHEMA = 10
 """The read model's table layout; a read model of another layout is rebuilt from the log."""
 
 
@@ -304,6 +304,8 @@ class HtsRevisionRow(Base):
     revision: Mapped[str] = mapped_column(String(120))
     event_id: Mapped[str] = mapped_column(String(120))
     eff_from: Mapped[int] = mapped_column(BigInteger)
+    starts: Mapped[str] = mapped_column(String(40))
+    """`eff_from` as the event wrote it, with its offset (what an answer shows)."""
     known_from: Mapped[int] = mapped_column(BigInteger)
     known_until: Mapped[int] = mapped_column(BigInteger)
     rec_from: Mapped[int] = mapped_column(BigInteger)

@@ -5,6 +5,7 @@ backends; and the nomenclature in `diff` and `history`."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -15,6 +16,8 @@ from tariff_timeline.domain.errors import InvalidInput
 from tariff_timeline.domain.nomenclature import codes_in_force
 from tariff_timeline.events.instants import micros
 from tariff_timeline.projections.replay import fold_at
+from tariff_timeline.projections.versions import STATE_ADAPTERS
+from tariff_timeline.readmodel.codec import Decoded
 from tariff_timeline.readmodel.tables import HtsLineRow
 from tariff_timeline.service import QueryPath
 from tests.builders import hts_line, imposed, revised
@@ -147,6 +150,74 @@ class TestOneLine:
             with pytest.raises(InvalidInput) as elsewhere:
                 timeline.hts_line("0201.10", "2026-01-10")  # a chapter the store lacks
             assert "nearest:" in elsewhere.value.message
+
+
+SPECIAL = revised("r1-ch98", "r1", "98", known="2025-05-10", start="2025-05-16", baseline=True,
+                  added=(
+    hts_line("9823", "Special classification provisions"),
+    hts_line("98230301", "Goods under a program", indent=1, parent="9823", general="Free"),
+    # Its parent is not a prefix of its code, as in USITC's chapter 98.
+    hts_line("98230302", "Goods of that program, other", indent=2, parent="98230301"),
+))
+
+
+class TestARateQuestionReadsOnlyItsCodesLines:
+    """A rate question reads, of the HTS, only the revisions of its code's chapter and the
+    lines that are the code, lie under it or are its ancestors; it answers as the whole
+    chapter does, and a code that is not a line still names the nearest ones."""
+
+    CODES = ("0101", "0101.21", "0101.21.00", "0101.21.00.10", "0101.30.00.00", "0101.30",
+             "0901.11.00", "0901.11.00.25", "0901.11.00.35", "0901.21.00", "0901.21",
+             "9823.03.02", "9823.03.01", "0102", "0901.99.00", "2204")
+    DATES = ("2025-01-02", "2025-06-01", "2025-12-04", "2025-12-05", "2026-02-01")
+
+    def test_each_answer_and_refusal_equals_the_folds(
+            self, both: tuple[TariffTimeline, TariffTimeline], clock: FakeClock,
+            monkeypatch: pytest.MonkeyPatch) -> None:
+        by_model, by_fold = both
+        by_model.record_events([SPECIAL])
+        clock.advance(days=1)
+        decoded: list[str] = []
+        chapter_adapter = STATE_ADAPTERS["chapter"]
+        real_get = Decoded.get
+
+        def watched(cache: Decoded[object], key: int, text: str, adapter: Any) -> object:
+            if adapter is chapter_adapter:
+                decoded.append(text[:40])
+            return real_get(cache, key, text, adapter)
+
+        monkeypatch.setattr(Decoded, "get", watched)
+        asked = refused = 0
+        for code in self.CODES:
+            for entered in self.DATES:
+                for known in (None, "2025-11-30"):
+                    answers: list[object] = []
+                    for timeline in (by_model, by_fold):
+                        try:
+                            answers.append(timeline.rate_on(
+                                origin="BR", hts=code, entered=entered, known=known,
+                                mfn="2").model_dump(mode="json"))
+                        except InvalidInput as problem:
+                            answers.append((problem.field, str(problem)))
+                    assert answers[0] == answers[1], (code, entered, known)
+                    if isinstance(answers[0], tuple):
+                        refused += 1
+                    else:
+                        asked += 1
+        assert asked > 100 and refused > 10, (asked, refused)
+        # The chapters were decoded whole only for refusals (which name the nearest lines)
+        # and chapter-level questions, never for a code that is a line or has lines under it.
+        assert len(decoded) <= refused
+
+    def test_a_line_whose_parent_is_not_its_prefix_is_rated_by_that_parent(
+            self, recorded: TariffTimeline, clock: FakeClock) -> None:
+        recorded.record_events([SPECIAL])
+        clock.advance(days=1)
+        answer = recorded.rate_on(origin="BR", hts="9823.03.02", entered="2025-06-01")
+        assert answer.line == "9823.03.02" and answer.mfn_source == "hts"
+        assert answer.mfn_general == "Free" and answer.mfn == 0
+        assert answer.path == ("Special classification provisions", "Goods under a program",
+                               "Goods of that program, other")
 
 
 class TestSearch:
