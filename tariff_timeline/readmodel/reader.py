@@ -4,11 +4,12 @@ known, recorded), and the recorded events its answer cites."""
 from __future__ import annotations
 
 import bisect
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, cast, get_args
+from typing import Any, TypeVar, cast, get_args
 
+from pydantic import TypeAdapter
 from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -62,6 +63,8 @@ from tariff_timeline.readmodel.tables import (
     VersionRow,
     row_counts,
 )
+
+T = TypeVar("T")
 
 
 class ReadModelReader:
@@ -185,13 +188,13 @@ class ReadModelReader:
                 VersionRow.known_until > k, VersionRow.rec_from <= r,
                 VersionRow.known_from <= k)).scalars().first()
             # A chapter's state is hundreds of kilobytes: read only when not decoded before.
-            texts = ({} if own is None or self.cache.states.cached(own) is not None
-                     else _texts(session, VersionRow.id, VersionRow.state, [own]))
+            own_chapter = None if own is None else cast(ChapterState, _decoded(
+                session, self.cache.states, VersionRow.id, VersionRow.state, [own],
+                lambda _: STATE_ADAPTERS["chapter"])[own])
         timeline = self.fold_subjects(subjects, known, recorded)
         chapter: dict[str, ChapterState] = {}
-        if own is not None:
-            chapter[hts[:2]] = cast(ChapterState, self.cache.states.get(
-                own, texts.get(own, ""), STATE_ADAPTERS["chapter"]))
+        if own_chapter is not None:
+            chapter[hts[:2]] = own_chapter
         elif holds_hts:
             # As in `slice_at`: the code's chapter is not in the HTS the store holds.
             chapter[hts[:2]] = ChapterState(hts[:2])
@@ -209,11 +212,9 @@ class ReadModelReader:
         payloads are read only for events not decoded before."""
         found = session.execute(select(EventRow.seq, EventRow.recorded_us).where(
             where, EventRow.recorded_us <= recorded).order_by(EventRow.seq)).all()
-        missing = [seq for seq, _ in found if self.cache.events.cached(seq) is None]
-        texts = _texts(session, EventRow.seq, EventRow.payload, missing)
-        return [Recorded(seq, from_micros(at),
-                         self.cache.events.get(seq, texts.get(seq, ""), EVENT_ADAPTER))
-                for seq, at in found]
+        events = _decoded(session, self.cache.events, EventRow.seq, EventRow.payload,
+                          [seq for seq, _ in found], lambda _: EVENT_ADAPTER)
+        return [Recorded(seq, from_micros(at), events[seq]) for seq, at in found]
 
     def log(self, recorded: datetime) -> list[Recorded]:
         """The whole log as recorded by `recorded` (for the questions about every event),
@@ -324,13 +325,13 @@ class ReadModelReader:
                 StatusRow.subject, StatusRow.status).where(
                 StatusRow.rec_until > r, StatusRow.known_until > k, StatusRow.eff_until > e,
                 StatusRow.rec_from <= r, StatusRow.known_from <= k, StatusRow.eff_from <= e))}
-            missing = [vid for vid, _, _ in versions if self.cache.states.cached(vid) is None]
-            texts = _texts(session, VersionRow.id, VersionRow.state, missing)
+            kinds = {vid: kind for vid, kind, _ in versions}
+            states = _decoded(session, self.cache.states, VersionRow.id, VersionRow.state,
+                              list(kinds), lambda vid: STATE_ADAPTERS[kinds[vid]])
         rows: list[CoverageRow] = []
         unlisted: list[str] = []
-        for version_id, kind, subject in versions:
-            state = self.cache.states.get(version_id, texts.get(version_id, ""),
-                                          STATE_ADAPTERS[kind])
+        for version_id, _, subject in versions:
+            state = states[version_id]
             if isinstance(state, ExemptionState):
                 rows.append(exemption_coverage(state, effective))
             elif isinstance(state, MeasureHead):
@@ -355,11 +356,12 @@ class ReadModelReader:
                 VersionRow.known_until > k, VersionRow.rec_from <= r,
                 VersionRow.known_from <= k).order_by(
                 VersionRow.first_known, VersionRow.first_seq)).all()
-            missing = [vid for vid, _ in versions if self.cache.states.cached(vid) is None]
             # A chapter's state is hundreds of kilobytes: fewer of them at a time.
-            texts = _texts(session, VersionRow.id, VersionRow.state, missing, chunk=100)
-        chapters = {subject.split(":", 1)[1]: cast(ChapterState, self.cache.states.get(
-            vid, texts.get(vid, ""), STATE_ADAPTERS["chapter"])) for vid, subject in versions}
+            states = _decoded(session, self.cache.states, VersionRow.id, VersionRow.state,
+                              [vid for vid, _ in versions], lambda _: STATE_ADAPTERS["chapter"],
+                              chunk=100)
+        chapters = {subject.split(":", 1)[1]: cast(ChapterState, states[vid])
+                    for vid, subject in versions}
         return Nomenclature(chapters=chapters)
 
     def history_log(self, subject: str, recorded: datetime) -> list[Recorded]:
@@ -488,6 +490,20 @@ def _texts(session: Session, key: InstrumentedAttribute[int], text: Instrumented
         found.update((row_id, value) for row_id, value in session.execute(
             select(key, text).where(key.in_(ids[start:start + chunk]))))
     return found
+
+
+def _decoded(session: Session, cache: Decoded[T], key: InstrumentedAttribute[int],
+             text: InstrumentedAttribute[str], ids: Sequence[int],
+             adapter: Callable[[int], TypeAdapter[Any]], chunk: int = 500) -> dict[int, T]:
+    """The decoded value of each of these rows: those the cache holds, taken before any is
+    decoded (decoding the others may push them out of its budget), and the others read and
+    decoded now."""
+    found: dict[int, T | None] = {row_id: cache.cached(row_id) for row_id in ids}
+    texts = _texts(session, key, text, [i for i, value in found.items() if value is None],
+                   chunk)
+    return {row_id: value if value is not None else cache.get(row_id, texts[row_id],
+                                                               adapter(row_id))
+            for row_id, value in found.items()}
 
 
 def _cell_keys(origin: str, hts: str) -> tuple[set[str], set[str]]:
