@@ -25,6 +25,7 @@ from tariff_timeline.domain.nomenclature import (
 from tariff_timeline.domain.paint import Paint, paint_at
 from tariff_timeline.events.instants import from_micros, micros
 from tariff_timeline.events.nomenclature import HtsLine
+from tariff_timeline.projections.lines import revision_of
 from tariff_timeline.projections.pieces import FOREVER
 from tariff_timeline.projections.versions import SubjectVersion
 from tariff_timeline.readmodel.tables import HTS_FTS, HtsLineRow, HtsRevisionRow
@@ -397,9 +398,10 @@ def chapter_for_code(session: Session, digits: str, effective: datetime, known: 
                       .order_by(HtsRevisionRow.known_from, HtsRevisionRow.id)))
     if not marks:
         return None
-    # As `projections.lines.revision_of` decides it: the latest start by then, else the first.
-    started = [mark for mark in marks if mark.start <= effective]
-    at = micros(effective) if started else micros(min(mark.start for mark in marks))
+    found_revision = revision_of(ChapterState(chapter, {}, marks), effective)
+    if found_revision is None:
+        return None
+    at = micros(found_revision.at)
     where = [HtsLineRow.chapter == chapter, HtsLineRow.eff_from <= at,
              HtsLineRow.eff_until > at, *_visible(HtsLineRow, k, r)]
     lines: dict[str, tuple[Paint[HtsLine | None], ...]] = {}

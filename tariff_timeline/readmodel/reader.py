@@ -520,51 +520,54 @@ def _under(column: InstrumentedAttribute[str], hts: str,
     return or_(column.in_(prefixes), and_(column > hts, column < hts + ";"))
 
 
+def _keyed(owner: InstrumentedAttribute[int],
+           products: tuple[InstrumentedAttribute[int], InstrumentedAttribute[str]],
+           origins: tuple[InstrumentedAttribute[int], InstrumentedAttribute[str]],
+           names: Collection[str] | None, code: tuple[str, Collection[str]] | None,
+           in_force: Callable[[Any], list[ColumnElement[bool]]]) -> list[ColumnElement[bool]]:
+    """Conditions on a row (a piece or a version, by its id `owner`): keyed to one of the
+    origin `names` and to the HTS `code` (the code and its prefixes) by key rows that
+    `in_force` keeps; None leaves that side out."""
+    found: list[ColumnElement[bool]] = []
+    origin_owner, origin = origins
+    if code is not None:
+        hts, prefixes = code
+        product_owner, product = products
+        found.append(owner.in_(select(product_owner).where(
+            _under(product, hts, prefixes), *in_force(product_owner.class_))))
+        if names is not None:
+            # A key row carries its owner's intervals (written and closed with it), so with
+            # the products chosen by them, the origin is one lookup of the key's primary key
+            # per candidate: a busy origin holds hundreds of thousands of keys to range over.
+            found.append(exists().where(origin_owner == owner, origin.in_(names)))
+    elif names is not None:
+        found.append(owner.in_(select(origin_owner).where(
+            origin.in_(names), *in_force(origin_owner.class_))))
+    return found
+
+
 def _pieces_keyed(names: Collection[str] | None,
                   code: tuple[str, Collection[str]] | None,
                   r: int, k: int, low: int, high: int) -> list[ColumnElement[bool]]:
-    """Conditions on a piece: keyed to one of the origin `names`, and to the HTS `code` (the
-    code and its prefixes) while it holds somewhere in [low, high], as known at `k` and
-    recorded at `r`; None leaves that side out."""
-    found: list[ColumnElement[bool]] = []
-    if code is not None:
-        hts, prefixes = code
-        found.append(PieceRow.id.in_(select(PieceProductRow.piece_id).where(
-            _under(PieceProductRow.product, hts, prefixes), PieceProductRow.known_until > k,
-            PieceProductRow.eff_until > low, PieceProductRow.rec_until > r,
-            PieceProductRow.eff_from <= high)))
-        if names is not None:
-            # A key row carries its piece's intervals (written and closed with it), so with
-            # the products chosen by them, the origin is one lookup of the key's primary key
-            # per candidate: a busy origin holds hundreds of thousands of keys to range over.
-            found.append(exists().where(PieceOriginRow.piece_id == PieceRow.id,
-                                        PieceOriginRow.origin.in_(names)))
-    elif names is not None:
-        found.append(PieceRow.id.in_(select(PieceOriginRow.piece_id).where(
-            PieceOriginRow.origin.in_(names), PieceOriginRow.known_until > k,
-            PieceOriginRow.eff_until > low, PieceOriginRow.rec_until > r,
-            PieceOriginRow.eff_from <= high)))
-    return found
+    """Conditions on a piece: keyed to one of the origin `names`, and to the HTS `code`, while
+    it holds somewhere in [low, high], as known at `k` and recorded at `r`."""
+    def in_force(keys: Any) -> list[ColumnElement[bool]]:
+        return [keys.known_until > k, keys.eff_until > low, keys.rec_until > r,
+                keys.eff_from <= high]
+
+    return _keyed(PieceRow.id, (PieceProductRow.piece_id, PieceProductRow.product),
+                  (PieceOriginRow.piece_id, PieceOriginRow.origin), names, code, in_force)
 
 
 def _versions_keyed(names: Collection[str] | None, code: tuple[str, Collection[str]] | None,
                     r: int, k: int) -> list[ColumnElement[bool]]:
     """Conditions on a version: keyed to one of the origin `names` and to the HTS `code`, as
-    known at `k` and recorded at `r` (as `_pieces_keyed`, without effective time)."""
-    found: list[ColumnElement[bool]] = []
-    if code is not None:
-        hts, prefixes = code
-        found.append(VersionRow.id.in_(select(ProductKeyRow.version_id).where(
-            _under(ProductKeyRow.product, hts, prefixes), ProductKeyRow.known_until > k,
-            ProductKeyRow.rec_until > r)))
-        if names is not None:
-            found.append(exists().where(OriginKeyRow.version_id == VersionRow.id,
-                                        OriginKeyRow.origin.in_(names)))
-    elif names is not None:
-        found.append(VersionRow.id.in_(select(OriginKeyRow.version_id).where(
-            OriginKeyRow.origin.in_(names), OriginKeyRow.known_until > k,
-            OriginKeyRow.rec_until > r)))
-    return found
+    known at `k` and recorded at `r`."""
+    def in_force(keys: Any) -> list[ColumnElement[bool]]:
+        return [keys.known_until > k, keys.rec_until > r]
+
+    return _keyed(VersionRow.id, (ProductKeyRow.version_id, ProductKeyRow.product),
+                  (OriginKeyRow.version_id, OriginKeyRow.origin), names, code, in_force)
 
 
 def family_ids(session: Session, subjects: Sequence[str],
