@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -181,19 +181,22 @@ def _refs(ids: Iterable[str], *versions: Snapshot) -> tuple[EventRef, ...]:
     return tuple(refs.values())
 
 
-def _responsible(kind: str, item: str, changed: list[str], before: Snapshot,
-                 after: Snapshot) -> tuple[EventRef, ...]:
+def _responsible_ids(kind: str, item: str, changed: Sequence[str], before: Snapshot,
+                     after: Snapshot) -> list[str]:
+    """The events a change of an item names: for a measure, those whose paints give the
+    changed fields their value (the new one, else the old); for the others, the events one
+    side holds and the other not (else all of them)."""
     if kind == "measure":
         ids = _measure_events(after.timeline.measures.get(item),
                               after.coordinate.effective, changed)
-        if not ids:
-            ids = _measure_events(before.timeline.measures.get(item),
-                                  before.coordinate.effective, changed)
-        return _refs(ids, after, before)
+        return ids or _measure_events(before.timeline.measures.get(item),
+                                      before.coordinate.effective, changed)
     new = _other_events(after.timeline, kind, item)
     old = _other_events(before.timeline, kind, item)
-    ids = [e for e in new if e not in old] + [e for e in old if e not in new]
-    return _refs(ids or new or old, after, before)
+    # Sets: a stacking rule changed every week for years cites thousands of events.
+    new_set, old_set = set(new), set(old)
+    ids = [e for e in new if e not in old_set] + [e for e in old if e not in new_set]
+    return ids or new or old
 
 
 def _layer_key(layer: Layer) -> tuple[object, ...]:
@@ -272,21 +275,26 @@ def schedule_rows(before: Snapshot, after: Snapshot, *, origins: Sequence[str] =
     return _rows(before, origins, hts), _rows(after, origins, hts)
 
 
-def changed_items(rows: tuple[Rows, Rows]) -> list[tuple[str, str]]:
-    """The rows (kind, id) that `diff` lists as added, removed or changed."""
-    old_rows, new_rows = rows
-    return [key for key in dict.fromkeys([*old_rows, *new_rows])
-            if (key in old_rows) != (key in new_rows)
-            or _fields(old_rows.get(key)) != _fields(new_rows.get(key))]
+@dataclass(frozen=True)
+class RowChange:
+    """A row added, removed or changed between the sides, before its events are named."""
+
+    kind: str
+    item: str
+    change: Literal["added", "removed", "changed"]
+    fields: tuple[FieldChange, ...]
+    named: tuple[str, ...]
+    """The fields whose events the change names (the status, for a row added or removed)."""
+    shown: ScheduleRow
 
 
-def diff(before: Snapshot, after: Snapshot, *, origins: Sequence[str] = (),
-         hts: Sequence[str] = (), rows: tuple[Rows, Rows] | None = None) -> Diff:
-    """The schedule at `after` compared with the schedule at `before` (`rows`: their
-    schedule rows, when already worked out by `schedule_rows`)."""
-    old_rows, new_rows = rows or schedule_rows(before, after, origins=origins, hts=hts)
-    hts = [normalise_hts(h) for h in hts]
-    changes: list[ItemChange] = []
+def row_changes(rows: tuple[Rows, Rows]) -> tuple[RowChange, ...]:
+    """The rows of the schedule added, removed or changed between the sides (`schedule_rows`),
+    the fields that differ and those whose events a change names."""
+    return tuple(_row_changes(*rows))
+
+
+def _row_changes(old_rows: Rows, new_rows: Rows) -> Iterator[RowChange]:
     for key in dict.fromkeys([*old_rows, *new_rows]):
         kind, item = key
         old, new = old_rows.get(key), new_rows.get(key)
@@ -299,14 +307,37 @@ def diff(before: Snapshot, after: Snapshot, *, origins: Sequence[str] = (),
             names = [n for n in now if now[n] != was.get(n)]
             if not names:
                 continue
-        fields = tuple(FieldChange(field=n, before=was.get(n), after=now.get(n)) for n in names)
         shown = new if new is not None else old
         if shown is None:  # every key comes from one side or the other
             continue
-        events = _responsible(kind, item, names if change == "changed" else ["status"],
-                              before, after)
-        changes.append(ItemChange(kind=kind, id=item, title=shown.title, change=change,
-                                  fields=fields, events=events))
+        yield RowChange(kind, item, change,
+                        tuple(FieldChange(field=n, before=was.get(n), after=now.get(n))
+                              for n in names),
+                        tuple(names) if change == "changed" else ("status",), shown)
+
+
+def cited_events(before: Snapshot, after: Snapshot, changes: Iterable[RowChange]
+                 ) -> list[str]:
+    """The events `diff` names for the changed rows of the two sides: what it reads of the
+    log, no more (a rule changed weekly for years holds thousands of events)."""
+    return list(dict.fromkeys(
+        event_id for change in changes for event_id in _responsible_ids(
+            change.kind, change.item, change.named, before, after)))
+
+
+def diff(before: Snapshot, after: Snapshot, *, origins: Sequence[str] = (),
+         hts: Sequence[str] = (), changes: Sequence[RowChange] | None = None) -> Diff:
+    """The schedule at `after` compared with the schedule at `before` (`changes`: the rows
+    that differ, when already worked out by `row_changes`)."""
+    if changes is None:
+        changes = row_changes(schedule_rows(before, after, origins=origins, hts=hts))
+    hts = [normalise_hts(h) for h in hts]
+    items: list[ItemChange] = []
+    for change in changes:
+        ids = _responsible_ids(change.kind, change.item, change.named, before, after)
+        items.append(ItemChange(kind=change.kind, id=change.item, title=change.shown.title,
+                                change=change.change, fields=change.fields,
+                                events=_refs(ids, after, before)))
     cells: list[CellChange] = []
     for origin in origins:
         for code in hts:
@@ -316,7 +347,7 @@ def diff(before: Snapshot, after: Snapshot, *, origins: Sequence[str] = (),
             if cell is not None:
                 cells.append(cell)
     return Diff(before=_side(before), after=_side(after), origins=tuple(origins),
-                hts=tuple(format_hts(h) for h in hts), changes=tuple(changes),
+                hts=tuple(format_hts(h) for h in hts), changes=tuple(items),
                 cells=tuple(cells), nomenclature=nomenclature_diff(before, after, hts))
 
 

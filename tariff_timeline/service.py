@@ -73,8 +73,9 @@ from tariff_timeline.projections.citations import coverage_of, sources_of
 from tariff_timeline.projections.diff import (
     Diff,
     Snapshot,
-    changed_items,
+    cited_events,
     diff,
+    row_changes,
     schedule_rows,
 )
 from tariff_timeline.projections.history import (
@@ -506,15 +507,20 @@ class TariffTimeline:
                   entries: EventLookup | None = None, origin: str | None = None,
                   hts: str | None = None) -> Snapshot:
         """One side of a diff; from the read model, only what bears on the origin and HTS
-        code when given (with the whole nomenclature, which the diff compares too)."""
+        code when given, with the nomenclature the diff compares too: the whole, or under
+        the HTS code when one is given (what its rate question reads as well)."""
         if model is None:
             listed = self._entries(coordinate.recorded)
             return Snapshot(coordinate, fold_at(listed, coordinate.known),
                             {e.event.id: e for e in listed})
         reader = model.reader
         c = coordinate
-        timeline = reader.slice_at(c.effective, c.known, c.recorded, origin, hts)
-        if origin is not None or hts is not None:
+        timeline = reader.slice_at(c.effective, c.known, c.recorded, origin, hts,
+                                   lines_of_code=True)
+        if hts is not None:
+            timeline = replace(timeline, nomenclature=reader.nomenclature_under(
+                [hts], c.effective, c.known, c.recorded))
+        elif origin is not None:
             timeline = replace(timeline, nomenclature=reader.nomenclature(c.known, c.recorded))
         return Snapshot(c, timeline, entries if entries is not None else reader.entries(
             c.recorded))
@@ -587,15 +593,15 @@ class TariffTimeline:
         # rows and cells; a changed item whose cut cannot name the events behind the change
         # is folded again, whole, from its own events.
         rows = schedule_rows(before, after, origins=origin_codes, hts=prefixes)
-        changed = changed_items(rows)
+        changes = row_changes(rows)
+        changed = [(change.kind, change.item) for change in changes]
         before = self._whole_states(model, before, changed)
         after = self._whole_states(model, after, changed)
-        cited = [event_id for side in (before, after) for kind, item in changed
-                 for event_id in _cites(side.timeline, kind, item)]
+        cited = cited_events(before, after, changes)
         for side in (before, after):
             if isinstance(side.entries, EventLookup):
                 side.entries.prefetch(cited)  # one query for every event the diff may cite
-        return diff(before, after, origins=origin_codes, hts=prefixes, rows=rows)
+        return diff(before, after, origins=origin_codes, hts=prefixes, changes=changes)
 
     def rate_series(self, *, origin: str, hts: str, start: When, end: When,
                     known: When | None = None, recorded: When | None = None,
@@ -829,21 +835,6 @@ def no_revision(coordinate: Coordinate) -> InvalidInput:
 
 _SUBJECT_KINDS = {"stacking_rule": "rule"}
 """A diff's kinds of item that name their subjects otherwise."""
-
-
-def _cites(timeline: Timeline, kind: str, item: str) -> list[str]:
-    """Every event a diff may name for an item of one side's timeline."""
-    if kind == "measure":
-        measure = timeline.measures.get(item)
-        if measure is None:
-            return []
-        return [*(a.event_id for a in measure.announcements),
-                *(p.event_id for paints in (measure.statuses, measure.rates, measure.scopes,
-                                            measure.pauses) for p in paints)]
-    holder: Mapping[str, object] = {"exemption": timeline.exemptions,
-                                    "quota": timeline.quotas,
-                                    "stacking_rule": timeline.rules}.get(kind, {})
-    return list(getattr(holder.get(item), "event_ids", ()))
 
 
 def _or(value: When | None, default: datetime) -> When:

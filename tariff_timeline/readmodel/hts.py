@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -390,12 +390,7 @@ def chapter_for_code(session: Session, digits: str, effective: datetime, known: 
         return None
     chapter = digits[:2]
     k, r = micros(known), micros(recorded)
-    # The start as its event wrote it (an answer shows its offset), not as an instant.
-    marks = tuple(Paint(datetime.fromisoformat(starts), None, revision, event_id)
-                  for revision, event_id, starts in session.execute(select(
-                      HtsRevisionRow.revision, HtsRevisionRow.event_id, HtsRevisionRow.starts)
-                      .where(HtsRevisionRow.chapter == chapter, *_visible(HtsRevisionRow, k, r))
-                      .order_by(HtsRevisionRow.known_from, HtsRevisionRow.id)))
+    marks = _revision_marks(session, k, r, chapter).get(chapter, ())
     if not marks:
         return None
     found_revision = revision_of(ChapterState(chapter, {}, marks), effective)
@@ -426,6 +421,44 @@ def chapter_for_code(session: Session, digits: str, effective: datetime, known: 
         found = add(HtsLineRow.code.in_(pending))
         pending = {line.parent for line in found if line.parent is not None} - set(lines)
     return ChapterState(chapter, lines, marks)
+
+
+def nomenclature_under(session: Session, prefixes: Sequence[str], effective: datetime,
+                       known: datetime, recorded: datetime) -> Nomenclature | None:
+    """The part of the HTS that a diff under HTS codes reads at an effective instant, from
+    the line and revision rows: every chapter's revisions (which decide the revision in force
+    over the whole schedule) and, of each code's chapter, what `chapter_for_code` gives (the
+    lines under the code, its own and its ancestors'). `projections.hts.compare` under the
+    codes and a rate question of each code answer from it as from the whole nomenclature.
+
+    None when a code is not a line and has none under it then (its refusal names the nearest
+    lines, which needs the whole), or is shorter than a heading."""
+    chapters = {chapter: ChapterState(chapter, {}, marks) for chapter, marks in
+                _revision_marks(session, micros(known), micros(recorded)).items()}
+    for prefix in prefixes:
+        part = chapter_for_code(session, prefix, effective, known, recorded)
+        if part is None:
+            return None
+        held = chapters[part.chapter]
+        chapters[part.chapter] = replace(held, lines={**held.lines, **part.lines})
+    return Nomenclature(chapters)
+
+
+def _revision_marks(session: Session, known: int, recorded: int, chapter: str | None = None
+                    ) -> dict[str, tuple[Paint[str], ...]]:
+    """Each chapter's revisions as known and recorded then (only `chapter`'s when given), in
+    the order the fold met them, each start as its event wrote it (an answer shows its
+    offset), not as an instant."""
+    stmt = select(HtsRevisionRow.chapter, HtsRevisionRow.revision, HtsRevisionRow.event_id,
+                  HtsRevisionRow.starts).where(*_visible(HtsRevisionRow, known, recorded))
+    if chapter is not None:
+        stmt = stmt.where(HtsRevisionRow.chapter == chapter)
+    marks: dict[str, list[Paint[str]]] = {}
+    for found, revision, event_id, starts in session.execute(
+            stmt.order_by(HtsRevisionRow.known_from, HtsRevisionRow.id)):
+        marks.setdefault(found, []).append(
+            Paint(datetime.fromisoformat(starts), None, revision, event_id))
+    return {found: tuple(paints) for found, paints in marks.items()}
 
 
 def _stored_line(row: HtsLineRow) -> HtsLine:

@@ -46,6 +46,7 @@ from tariff_timeline.readmodel.codec import (
 from tariff_timeline.readmodel.hts import (
     FoundLine,
     chapter_for_code,
+    nomenclature_under,
     revision_in_force,
     search_lines,
 )
@@ -363,6 +364,16 @@ class ReadModelReader:
         chapters = {subject.split(":", 1)[1]: cast(ChapterState, states[vid])
                     for vid, subject in versions}
         return Nomenclature(chapters=chapters)
+
+    def nomenclature_under(self, prefixes: Sequence[str], effective: datetime,
+                           known: datetime, recorded: datetime) -> Nomenclature:
+        """What a diff under HTS codes reads of the nomenclature at `effective`, as known at
+        `known` and recorded at `recorded`: every chapter's revisions and, of each code's
+        chapter, the lines under the code and its ancestors (`hts.nomenclature_under`);
+        every chapter whole when a code is not a line then and has none under it."""
+        with Session(self.engine) as session:
+            found = nomenclature_under(session, prefixes, effective, known, recorded)
+        return found if found is not None else self.nomenclature(known, recorded)
 
     def history_log(self, subject: str, recorded: datetime) -> list[Recorded]:
         """The events a history of one subject (by id, of any kind) reads: those about it,

@@ -5,7 +5,8 @@ backends; and the nomenclature in `diff` and `history`."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import select
@@ -13,11 +14,12 @@ from sqlalchemy.orm import Session
 
 from tariff_timeline import TariffTimeline
 from tariff_timeline.domain.errors import InvalidInput
-from tariff_timeline.domain.nomenclature import codes_in_force
+from tariff_timeline.domain.nomenclature import Nomenclature, codes_in_force
 from tariff_timeline.events.instants import micros
 from tariff_timeline.projections.replay import fold_at
 from tariff_timeline.projections.versions import STATE_ADAPTERS
 from tariff_timeline.readmodel.codec import Decoded
+from tariff_timeline.readmodel.reader import ReadModelReader
 from tariff_timeline.readmodel.tables import HtsLineRow
 from tariff_timeline.service import QueryPath
 from tests.builders import hts_line, imposed, revised
@@ -218,6 +220,57 @@ class TestARateQuestionReadsOnlyItsCodesLines:
         assert answer.mfn_general == "Free" and answer.mfn == 0
         assert answer.path == ("Special classification provisions", "Goods under a program",
                                "Goods of that program, other")
+
+
+class TestADiffUnderACodeReadsOnlyItsLines:
+    """A diff under one HTS code compares, of the nomenclature, the lines under the code and
+    rates its cells from the code's lines, with every chapter's revisions deciding the
+    revision in force: it answers as over the whole nomenclature, without decoding chapters
+    except to refuse a code that is not a line."""
+
+    CODES = ("0101", "0101.21.00", "0101.30.00.00", "0901", "0901.11", "0901.11.00",
+             "0901.11.00.25", "0901.11.00.35", "9823.03.02", "0102", "2204")
+    PAIRS = (("2025-01-02", "2025-06-01"), ("2025-06-01", "2025-12-05"),
+             ("2025-12-04", "2026-02-01"))
+
+    def test_each_diff_and_refusal_equals_the_folds(
+            self, both: tuple[TariffTimeline, TariffTimeline], clock: FakeClock,
+            monkeypatch: pytest.MonkeyPatch) -> None:
+        by_model, by_fold = both
+        by_model.record_events([SPECIAL])
+        clock.advance(days=1)
+        whole_reads: list[datetime] = []
+        real_nomenclature = ReadModelReader.nomenclature
+
+        def watched(reader: ReadModelReader, known: datetime, recorded: datetime
+                    ) -> Nomenclature:
+            whole_reads.append(known)
+            return real_nomenclature(reader, known, recorded)
+
+        monkeypatch.setattr(ReadModelReader, "nomenclature", watched)
+        compared = refused = lines_changed = 0
+        for code in self.CODES:
+            for entered in self.PAIRS:
+                for known in ((None, None), ("2025-11-30", None)):
+                    answers: list[object] = []
+                    for timeline in (by_model, by_fold):
+                        try:
+                            answers.append(timeline.diff(
+                                entered=entered, known=known, origins=["BR"],
+                                hts=[code]).model_dump(mode="json"))
+                        except InvalidInput as problem:
+                            answers.append((problem.field, str(problem)))
+                    assert answers[0] == answers[1], (code, entered, known)
+                    if isinstance(answers[0], tuple):
+                        refused += 1
+                        continue
+                    compared += 1
+                    nomenclature = cast(dict[str, Any], answers[0])["nomenclature"]
+                    lines_changed += bool(nomenclature and nomenclature["changes"])
+        assert compared > 30 and refused > 3 and lines_changed > 5, (
+            compared, refused, lines_changed)
+        # The whole nomenclature was read only for refusals (one read a side at most).
+        assert len(whole_reads) <= 2 * refused
 
 
 class TestSearch:
