@@ -2,8 +2,9 @@
 
 Each recorded version of an event is a row: the content first recorded (marked superseded once a
 correction replaced it), each correction with its replacement content, and retractions. The
-state after a row is the fold of the log as it stood with that version in force (later
-corrections of the same event left out), up to and including the event in known-time order.
+state after a row is the fold of the events it describes (those of the subjects it tells of,
+each from its own events) as they stood with that version in force (later corrections of the
+same event left out), up to and including the event in known-time order.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from tariff_timeline.domain.clocks import Coordinate
 from tariff_timeline.domain.errors import InvalidInput, LifecycleError
@@ -26,6 +27,7 @@ from tariff_timeline.events import (
     Scope,
     Selector,
     Source,
+    SubjectKind,
     format_hts,
     known_instant,
     subject_key,
@@ -130,17 +132,6 @@ def _versions(log: Sequence[Recorded]) -> list[_Version]:
                                      "superseded" if superseded else "current", None,
                                      superseded, cut))
     return versions
-
-
-def _only_chapter(chapter: str | None) -> Callable[[PolicyEvent], bool]:
-    """Which events a history's folds need: every policy event, and of the nomenclature only
-    the revisions of one chapter (none for None). A chapter's lines bear on nothing outside
-    it, and a history folds the log once per row: folding 30,000 lines each time was most of
-    its cost."""
-    def keep(event: PolicyEvent) -> bool:
-        return not isinstance(event, NomenclatureRevised) or event.chapter == chapter
-
-    return keep
 
 
 def _history(log: Sequence[Recorded], subject: str,
@@ -269,18 +260,41 @@ def describe_subject(timeline: Timeline, subject: str) -> str:
     return "not known"
 
 
-def measure_history(log: Sequence[Recorded], measure: str, strict: bool = True) -> History:
+def measure_history(log: Sequence[Recorded], measure: str) -> History:
     """Every recorded version of every event about a measure (or exemption, quota, rule,
-    deal), with its state after each. Not `strict`: the log may leave out subjects that its
-    events name (the read model gives only the events a measure's history reads)."""
+    deal, chapter), with its state after each, folded from the events of `history_subjects`
+    alone. `log` may hold only those (the read model's `history_log`): the answer is the
+    same. A version after which they cannot be folded names the first problem among them,
+    not one of an unrelated subject's."""
     def touches(event: PolicyEvent) -> bool:
         return subject_of(event) == measure or measure in mentions(event)
 
-    # A chapter of the HTS is named by its two digits (its subject id).
-    chapter = measure if len(measure) == 2 and measure.isdigit() else None
-    return _history(log, measure, touches,
-                    lambda timeline, _: describe_subject(timeline, measure),
-                    _only_chapter(chapter), strict)
+    subjects = history_subjects(log, measure)
+
+    def keep(event: PolicyEvent) -> bool:
+        # A correction may have moved one of these events to another subject, whose other
+        # events are not folded: it is left out, as it bears on nothing described here.
+        return subject_key(event) in subjects
+
+    # Not strict: these subjects' events may name subjects left out, which the import checked.
+    return _history(family_log(log, subjects), measure, touches,
+                    lambda timeline, _: describe_subject(timeline, measure), keep,
+                    strict=False)
+
+
+def history_subjects(log: Iterable[Recorded], subject: str) -> set[str]:
+    """'kind:id' of the subjects a history of one subject (by id, of any kind) folds: the
+    subject itself, and every exemption, quota, rule, deal or ruling with an event (or
+    replacement) that names it. The read model's `history_log` reads the same."""
+    chosen = {f"{kind}:{subject}" for kind in get_args(SubjectKind)}
+    for record in log:
+        event = record.event
+        key = subject_key(event)
+        content = event.replacement if isinstance(event, EventCorrected) else event
+        if (key is not None and key.split(":", 1)[0] not in ("measure", "chapter")
+                and subject in mentions(content)):
+            chosen.add(key)
+    return chosen
 
 
 def cell_subjects(log: Iterable[Recorded], origin: str, hts: str) -> set[str]:

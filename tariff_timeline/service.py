@@ -648,7 +648,7 @@ class TariffTimeline:
                    else model.reader.history_log(measure, cutoff))
             if not any(measure == subject_of(r.event) for r in log):
                 raise InvalidInput(f"no recorded event is about {measure!r}", field="measure")
-            return measure_history(log, measure, strict=model is None)
+            return measure_history(log, measure)
         if origin is None or hts is None:
             raise InvalidInput("give an origin and an HTS code together")
         origin_iso, digits = entry(origin, hts)

@@ -379,7 +379,8 @@ class ReadModelReader:
         """The events a history of one subject (by id, of any kind) reads: those about it,
         those of every subject with an event that names it (an exemption's measures, a
         stacking rule's, a ruling's), and their corrections and retractions, each at its
-        position in the log."""
+        position in the log: the families of what `history_subjects` chooses from the whole
+        log."""
         own = [f"{kind}:{subject}" for kind in get_args(SubjectKind)]
         others = [s for s in self.subject_keys(
             [k for k in get_args(SubjectKind) if k not in ("measure", "chapter")], recorded)

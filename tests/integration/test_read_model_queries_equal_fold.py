@@ -117,6 +117,34 @@ def test_read_model_queries_equal_the_fold_over_random_histories(
         timeline.close()
 
 
+def test_a_history_row_that_cannot_be_folded_names_its_own_subjects_problem_both_ways(
+        db_url: str) -> None:
+    # Given one import: a rate change of m1 (never imposed), a revocation of m0 known earlier,
+    # and a correction of the same import that turns the rate change into m0's imposition
+    clock = FakeClock(datetime(2026, 1, 5, tzinfo=UTC))
+    timeline = TariffTimeline.open(db_url, clock=clock)
+    try:
+        first = rate_changed("e7", "m1", known="2025-05-30", start="2025-05-16", percent=0)
+        fix = EventCorrected.model_validate({
+            "id": "e10", "known": "2025-01-28", "corrects": "e7", "reason": "typo",
+            "sources": first.sources, "replacement": imposed(
+                "e7", "m0", known="2025-01-28", start="2025-02-23",
+                percent=15).model_dump(mode="json")})
+        timeline.record_events([
+            first, revoked("e8", "m0", known="2025-04-30", start="2025-11-05"), fix])
+        clock.advance(hours=1)
+        # When m1's history is told, from the read model and from the fold of the whole log
+        same_both_ways(timeline, "history", "m1")
+        # Then the version first recorded names m1's problem, not m0's (whose revocation,
+        # earlier in known order, also needs the correction)
+        (row,) = timeline.history("m1").rows
+        assert (row.id, row.version) == ("e7", "superseded")
+        assert row.after == ("cannot be folded with this version in force: event 'e7', "
+                             "field 'measure': no measure 'm1' is known")
+    finally:
+        timeline.close()
+
+
 def test_read_model_queries_equal_the_fold_over_the_bundled_policy_with_a_correction(
         db_url: str) -> None:
     clock = FakeClock(datetime(2026, 1, 5, 12, 0, tzinfo=UTC))

@@ -101,10 +101,10 @@ def test_a_cell_history_keeps_a_measure_a_correction_moved_off_the_cell_with_its
         "2025-04-05: 10%", "2025-04-05: 10%; 2025-04-20: 15%", "2025-04-05: 10%"]
 
 
-def test_a_version_its_own_import_corrected_says_it_cannot_be_folded_when_others_need_the_fix(
+def test_a_version_its_own_import_corrected_names_the_problem_it_makes_for_its_subject(
 ) -> None:
-    # Given one import: a rate change of measure m2, a pause extension of m1 and a correction
-    # that makes that extension the imposition of m2 the rate change relies on
+    # Given one import: a rate change of measure m2 whose imposition is known only by a
+    # correction of the same import, which turned a pause extension of m1 (never paused) into it
     extension = pause_extended("ext", "m1", known="2025-08-10", until="2025-09-01")
     fix = EventCorrected.model_validate({
         "id": "ext.fix", "known": "2025-04-24", "corrects": "ext", "reason": "wrong event",
@@ -117,12 +117,38 @@ def test_a_version_its_own_import_corrected_says_it_cannot_be_folded_when_others
     log = [Recorded(i, FIRST, e) for i, e in enumerate(events, start=1)]
     # When the history of m1 is told
     history = measure_history(log, "m1")
-    # Then the version first recorded is listed, and says why no state follows it
+    # Then the version first recorded is listed, and says why no state of m1 follows it: its
+    # own problem, not m2's (whose rate change, earlier in known order, needs the fix too)
     assert [(r.id, r.version) for r in history.rows] == [
         ("m1-on", "current"), ("ext", "superseded")]
     assert history.rows[0].after == "2025-04-05: in force 5% on top of MFN"
-    assert history.rows[1].after.startswith(
-        "cannot be folded with this version in force: event 'm2-up'")
+    assert history.rows[1].after == (
+        "cannot be folded with this version in force: event 'ext', field 'measure': "
+        "measure 'm1' has no pause to extend")
+
+
+def test_a_corrected_version_shows_its_subjects_state_though_another_subject_needs_the_fix(
+) -> None:
+    # Given one import: a rate change of m1, corrected in the same import into the imposition
+    # of m2 that another rate change relies on
+    first = rate_changed("m1-up", "m1", known="2025-05-20", start="2025-06-01", percent=7)
+    fix = EventCorrected.model_validate({
+        "id": "m1-up.fix", "known": "2025-04-24", "corrects": "m1-up", "reason": "wrong event",
+        "sources": SOURCE,
+        "replacement": imposed("m1-up", "m2", known="2025-04-24", start="2025-05-01",
+                               percent=10).model_dump(mode="json")})
+    events = [imposed("m1-on", "m1", known="2025-04-01", start="2025-04-05", percent=5),
+              rate_changed("m2-up", "m2", known="2025-05-12", start="2025-06-01", percent=20),
+              first, fix]
+    log = [Recorded(i, FIRST, e) for i, e in enumerate(events, start=1)]
+    # When the history of m1 is told
+    history = measure_history(log, "m1")
+    # Then the version first recorded shows m1 as it would have stood: m1 folds from its own
+    # events, and the whole log's problem (m2's) is not m1's
+    assert [(r.id, r.version, r.after) for r in history.rows] == [
+        ("m1-on", "current", "2025-04-05: in force 5% on top of MFN"),
+        ("m1-up", "superseded",
+         "2025-04-05: in force 5% on top of MFN; 2025-06-01: in force 7% on top of MFN")]
 
 
 def test_a_series_steps_at_each_change_and_names_the_event_behind_it() -> None:
