@@ -15,6 +15,10 @@ event), from one existing measure chosen at random (so its check reads that meas
 history); a 1,000-event append names 1,000 of them.
 Times are in-process (process start excluded), median of the trials; results are printed and
 written to benchmarks/results/appends-<timestamp>.json.
+
+`--existing URL` skips step 1's generating and importing and appends to a store built before
+(a copy: the appends stay in it), so that two versions of the code can be paired on one large
+store; `--whole-log-trials 0` leaves out the whole-log check (minutes a trial at 1M).
 """
 
 from __future__ import annotations
@@ -77,40 +81,49 @@ def timed(action: Callable[[], Any]) -> float:
 
 
 def run(events: int, profile: str, seed: int, trials: int, whole_log_trials: int,
-        db: str | None) -> dict[str, Any]:
-    """Build the store, then time appends both ways; the results as a dict."""
+        db: str | None, existing: str | None = None) -> dict[str, Any]:
+    """Build the store (or take an `existing` one), then time appends both ways; the results
+    as a dict."""
     with tempfile.TemporaryDirectory(prefix="tt-appends-") as folder:
         work = Path(folder)
-        files = write_history(events, work / "history", seed=seed, profile=profile)
-        url = db or f"sqlite:///{work / 'store.sqlite'}"
+        url = existing or db or f"sqlite:///{work / 'store.sqlite'}"
         timeline = TariffTimeline.open(url, load_bundled_if_new=False)
         try:
-            import_s = timed(lambda: timeline.import_paths(files))
+            out: dict[str, Any] = {"profile": profile, "seed": seed, "store": url.split(":")[0]}
+            if existing is None:
+                files = write_history(events, work / "history", seed=seed, profile=profile)
+                import_s = timed(lambda: timeline.import_paths(files))
+                out.update(events=events, import_s=round(import_s, 3),
+                           import_events_per_s=round(events / import_s))
+            else:
+                out.update(events=timeline.store.count(), existing=True)
             catch_up_s = timed(timeline.catch_up)
             measures = measures_of(timeline)
+            out.update(measures=len(measures), catch_up_s=round(catch_up_s, 3))
+            if existing is None:
+                out["catch_up_events_per_s"] = round(events / catch_up_s)
             chance = random.Random(seed)
+            # Ids unique to this run: a store may be appended to by run after run.
+            tag = timeline.store.count()
             whole_log = Importer(timeline.store)
-            out: dict[str, Any] = {
-                "events": events, "profile": profile, "seed": seed, "store": url.split(":")[0],
-                "measures": len(measures), "import_s": round(import_s, 3),
-                "import_events_per_s": round(events / import_s),
-                "catch_up_s": round(catch_up_s, 3),
-                "catch_up_events_per_s": round(events / catch_up_s)}
             for size in (1, 1000):
-                whole = [timed(partial(whole_log.record_events,
-                                       exemptions(measures, size, f"w{size}-{n}", chance)))
+                batch = partial(exemptions, measures, size, chance=chance)
+                whole = [timed(partial(whole_log.record_events, batch(f"{tag}-w{size}-{n}")))
                          for n in range(whole_log_trials)]
                 timeline.catch_up()  # what the whole-log appends added, applied once
                 by_subject = [timed(partial(timeline.record_events,
-                                            exemptions(measures, size, f"s{size}-{n}", chance)))
+                                            batch(f"{tag}-s{size}-{n}")))
                               for n in range(trials)]
-                out[f"append_{size}"] = {
-                    "whole_log_s": [round(t, 3) for t in whole],
+                timings: dict[str, Any] = {
                     "by_subject_s": [round(t, 3) for t in by_subject],
-                    "whole_log_median_s": round(statistics.median(whole), 3),
-                    "by_subject_median_s": round(statistics.median(by_subject), 3),
-                    "whole_log_over_by_subject": round(
-                        statistics.median(whole) / statistics.median(by_subject), 1)}
+                    "by_subject_median_s": round(statistics.median(by_subject), 3)}
+                if whole:
+                    timings.update(
+                        whole_log_s=[round(t, 3) for t in whole],
+                        whole_log_median_s=round(statistics.median(whole), 3),
+                        whole_log_over_by_subject=round(
+                            statistics.median(whole) / statistics.median(by_subject), 1))
+                out[f"append_{size}"] = timings
             out["store_events_after"] = timeline.store.count()
             return out
         finally:
@@ -124,11 +137,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", choices=sorted(PROFILES), default="realistic")
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--trials", type=int, default=5)
-    parser.add_argument("--whole-log-trials", type=int, default=2)
+    parser.add_argument("--whole-log-trials", type=int, default=2, help="0 to leave it out")
     parser.add_argument("--db", help="a store URL (default: a new SQLite file)")
+    parser.add_argument("--existing", metavar="URL",
+                        help="append to this store as it is, built before (not generated)")
     args = parser.parse_args(argv)
     result = run(args.events, args.profile, args.seed, args.trials, args.whole_log_trials,
-                 args.db)
+                 args.db, args.existing)
     result["machine"] = {"python": platform.python_version(), "system": platform.platform()}
     print(json.dumps(result, indent=2))
     RESULTS.mkdir(exist_ok=True)

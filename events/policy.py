@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
-from typing import Annotated, Any, ClassVar, Literal, NamedTuple
+from typing import Annotated, Any, ClassVar, Literal, NamedTuple, get_args
 
 from pydantic import Field, StrictBool, model_validator
 
@@ -481,12 +481,25 @@ def subjects_named(event: PolicyEvent) -> frozenset[str]:
     if isinstance(event, EventCorrected):
         return subjects_named(event.replacement)
     named: set[str] = set()
-    for name, value in event:
-        kind = _NAMED_BY_FIELD.get(name)
+    for name, kind in _naming_fields(type(event)):
+        value = getattr(event, name)
         if kind is not None:
             for ident in (value,) if isinstance(value, str) else value or ():
                 named.add(f"{kind}:{ident}")
         elif isinstance(value, Selector):
             named.update(f"measure:{ident}" for ident in value.measures)
     return frozenset(named)
+
+
+@cache
+def _naming_fields(cls: type[PolicyEvent]) -> tuple[tuple[str, SubjectKind | None], ...]:
+    """The fields of a type of event that may name subjects: by the kind they name, or None
+    for a selector. Iterating over every field of every event was most of an append's check."""
+    return tuple((name, _NAMED_BY_FIELD.get(name)) for name, info in cls.model_fields.items()
+                 if name in _NAMED_BY_FIELD or _may_hold(info.annotation, Selector))
+
+
+def _may_hold(annotation: Any, kind: type) -> bool:
+    """Whether a field's type is, or is a union or container with, `kind`."""
+    return annotation is kind or any(_may_hold(arg, kind) for arg in get_args(annotation))
 

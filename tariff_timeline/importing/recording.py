@@ -90,9 +90,10 @@ class Importer:
 
     def record_events(self, events: Sequence[PolicyEvent]) -> ImportReport:
         """Record events given in Python (validated and appended like an import)."""
-        located = [Located(e, "<python>", i) for i, e in enumerate(events, start=1)]
-        changes = [e for e in events if isinstance(e, EventCorrected | EventRetracted)]
         with _bulk():
+            # Inside: a collection here walks every object a large store's caches hold.
+            located = [Located(e, "<python>", i) for i, e in enumerate(events, start=1)]
+            changes = [e for e in events if isinstance(e, EventCorrected | EventRetracted)]
             return self._record(lambda: changes, lambda: iter([(located, [])]), 0, None)
 
     def _record(self, changes: Callable[[], Sequence[PolicyEvent]],

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+from benchmarks import appends
 from benchmarks.run import choose_backends, main
 from tariff_timeline.store.opening import connect
 from tariff_timeline.store.urls import parse_store_url
@@ -59,3 +60,22 @@ def test_the_runner_measures_both_backends_when_a_server_is_given() -> None:
 def test_the_runner_refuses_a_backend_it_cannot_measure(asked: str, server: str | None) -> None:
     with pytest.raises(ValueError, match="backend"):
         choose_backends(asked, server)
+
+
+def test_the_append_benchmark_times_both_checks_then_pairs_on_the_store_it_built(
+        tmp_path: Path) -> None:
+    # Given the append benchmark run once on a tiny history, into a store kept afterwards
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    first = appends.run(200, "realistic", 4, trials=1, whole_log_trials=1, db=url)
+    # When it runs again on that store as it is, without the whole-log check
+    again = appends.run(0, "realistic", 4, trials=1, whole_log_trials=0, db=None, existing=url)
+    # Then the first run imported and timed both checks; the second imported nothing,
+    # timed only the check by subject, and appended one and 1,000 events more
+    assert first["events"] == 200 and first["import_s"] > 0
+    timed = first["append_1000"]
+    assert len(timed["whole_log_s"]) == len(timed["by_subject_s"]) == 1
+    assert again["existing"] and "import_s" not in again
+    assert again["events"] == first["store_events_after"]
+    assert "whole_log_s" not in again["append_1"]
+    assert again["append_1000"]["by_subject_median_s"] > 0
+    assert again["store_events_after"] == first["store_events_after"] + 1001
