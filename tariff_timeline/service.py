@@ -519,7 +519,7 @@ class TariffTimeline:
                                    lines_of_code=True)
         if hts is not None:
             timeline = replace(timeline, nomenclature=reader.nomenclature_under(
-                [hts], c.effective, c.known, c.recorded))
+                hts, c.effective, c.known, c.recorded))
         elif origin is not None:
             timeline = replace(timeline, nomenclature=reader.nomenclature(c.known, c.recorded))
         return Snapshot(c, timeline, entries if entries is not None else reader.entries(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -309,16 +309,11 @@ def _visible(table: type[HtsLineRow] | type[HtsRevisionRow], known: int,
 def revision_in_force(session: Session, effective: datetime, known: datetime,
                       recorded: datetime) -> RevisionInForce | None:
     """The revision in force at an effective instant as known and recorded then (the first
-    one for an earlier instant), as `domain.nomenclature.revision_at` decides it."""
-    chapters: dict[str, list[Paint[str]]] = {}
-    for chapter, revision, event_id, start in session.execute(select(
-            HtsRevisionRow.chapter, HtsRevisionRow.revision, HtsRevisionRow.event_id,
-            HtsRevisionRow.eff_from).where(
-            *_visible(HtsRevisionRow, micros(known), micros(recorded)))):
-        chapters.setdefault(chapter, []).append(
-            Paint(from_micros(start), None, revision, event_id))
-    return revision_at(Nomenclature({c: ChapterState(c, {}, tuple(p))
-                                     for c, p in chapters.items()}), effective)
+    one for an earlier instant), as `domain.nomenclature.revision_at` decides it, its start
+    as its event wrote it."""
+    marks = _revision_marks(session, micros(known), micros(recorded))
+    return revision_at(Nomenclature({c: ChapterState(c, {}, p) for c, p in marks.items()}),
+                       effective)
 
 
 @dataclass(frozen=True)
@@ -423,24 +418,22 @@ def chapter_for_code(session: Session, digits: str, effective: datetime, known: 
     return ChapterState(chapter, lines, marks)
 
 
-def nomenclature_under(session: Session, prefixes: Sequence[str], effective: datetime,
-                       known: datetime, recorded: datetime) -> Nomenclature | None:
-    """The part of the HTS that a diff under HTS codes reads at an effective instant, from
+def nomenclature_under(session: Session, prefix: str, effective: datetime, known: datetime,
+                       recorded: datetime) -> Nomenclature | None:
+    """The part of the HTS that a diff under an HTS code reads at an effective instant, from
     the line and revision rows: every chapter's revisions (which decide the revision in force
-    over the whole schedule) and, of each code's chapter, what `chapter_for_code` gives (the
+    over the whole schedule) and, of the code's chapter, what `chapter_for_code` gives (the
     lines under the code, its own and its ancestors'). `projections.hts.compare` under the
-    codes and a rate question of each code answer from it as from the whole nomenclature.
+    code and a rate question of it answer from this as from the whole nomenclature.
 
-    None when a code is not a line and has none under it then (its refusal names the nearest
-    lines, which needs the whole), or is shorter than a heading."""
+    None when the code is not a line and has none under it then (its refusal names the
+    nearest lines, which needs the whole), or is shorter than a heading."""
+    part = chapter_for_code(session, prefix, effective, known, recorded)
+    if part is None:
+        return None
     chapters = {chapter: ChapterState(chapter, {}, marks) for chapter, marks in
                 _revision_marks(session, micros(known), micros(recorded)).items()}
-    for prefix in prefixes:
-        part = chapter_for_code(session, prefix, effective, known, recorded)
-        if part is None:
-            return None
-        held = chapters[part.chapter]
-        chapters[part.chapter] = replace(held, lines={**held.lines, **part.lines})
+    chapters[part.chapter] = part
     return Nomenclature(chapters)
 
 

@@ -365,14 +365,14 @@ class ReadModelReader:
                     for vid, subject in versions}
         return Nomenclature(chapters=chapters)
 
-    def nomenclature_under(self, prefixes: Sequence[str], effective: datetime,
-                           known: datetime, recorded: datetime) -> Nomenclature:
-        """What a diff under HTS codes reads of the nomenclature at `effective`, as known at
-        `known` and recorded at `recorded`: every chapter's revisions and, of each code's
+    def nomenclature_under(self, prefix: str, effective: datetime, known: datetime,
+                           recorded: datetime) -> Nomenclature:
+        """What a diff under an HTS code reads of the nomenclature at `effective`, as known at
+        `known` and recorded at `recorded`: every chapter's revisions and, of the code's
         chapter, the lines under the code and its ancestors (`hts.nomenclature_under`);
-        every chapter whole when a code is not a line then and has none under it."""
+        every chapter whole when the code is not a line then and has none under it."""
         with Session(self.engine) as session:
-            found = nomenclature_under(session, prefixes, effective, known, recorded)
+            found = nomenclature_under(session, prefix, effective, known, recorded)
         return found if found is not None else self.nomenclature(known, recorded)
 
     def history_log(self, subject: str, recorded: datetime) -> list[Recorded]:

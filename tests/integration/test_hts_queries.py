@@ -77,6 +77,20 @@ def both(recorded: TariffTimeline) -> Iterator[tuple[TariffTimeline, TariffTimel
 
 
 class TestOneLine:
+    def test_a_lines_revision_starts_at_the_offset_its_event_wrote_on_both_paths(
+            self, both: tuple[TariffTimeline, TariffTimeline]) -> None:
+        # Given the first revision, in force from 2025-05-16 (12:01 a.m. Eastern, EDT)
+        for code, at in (("0901.11.00", "2025-06-01"), ("0101.30.00", "2025-05-01")):
+            # When a line and a search are answered by the read model and by the fold
+            line = [t.hts_line(code, at).model_dump(mode="json") for t in both]
+            found = [t.hts_search("coffee", at).model_dump(mode="json")["revision"]
+                     for t in both]
+            # Then both read the same, the revision's start as its event wrote it (a search's
+            # scores are each engine's own)
+            assert line[0] == line[1]
+            assert line[0]["revision"] == found[0] == found[1]
+            assert found[0]["effective_from"] == "2025-05-16T00:01:00-04:00"
+
     def test_a_line_shows_its_path_rates_children_and_revision(
             self, both: tuple[TariffTimeline, TariffTimeline]) -> None:
         for timeline in both:
@@ -163,6 +177,22 @@ SPECIAL = revised("r1-ch98", "r1", "98", known="2025-05-10", start="2025-05-16",
 ))
 
 
+@pytest.fixture
+def with_special(recorded: TariffTimeline, clock: FakeClock) -> TariffTimeline:
+    """The store with a chapter-98 line whose parent is not its prefix (`SPECIAL`) recorded
+    a day later."""
+    recorded.record_events([SPECIAL])
+    clock.advance(days=1)
+    return recorded
+
+
+@pytest.fixture
+def both_special(with_special: TariffTimeline) -> tuple[TariffTimeline, TariffTimeline]:
+    """That store asked through its read model and through a fold of its log."""
+    return with_special, TariffTimeline(with_special.store, with_special.read_model,
+                                        QueryPath.FOLD)
+
+
 class TestARateQuestionReadsOnlyItsCodesLines:
     """A rate question reads, of the HTS, only the revisions of its code's chapter and the
     lines that are the code, lie under it or are its ancestors; it answers as the whole
@@ -174,11 +204,9 @@ class TestARateQuestionReadsOnlyItsCodesLines:
     DATES = ("2025-01-02", "2025-06-01", "2025-12-04", "2025-12-05", "2026-02-01")
 
     def test_each_answer_and_refusal_equals_the_folds(
-            self, both: tuple[TariffTimeline, TariffTimeline], clock: FakeClock,
+            self, both_special: tuple[TariffTimeline, TariffTimeline],
             monkeypatch: pytest.MonkeyPatch) -> None:
-        by_model, by_fold = both
-        by_model.record_events([SPECIAL])
-        clock.advance(days=1)
+        by_model, by_fold = both_special
         decoded: list[str] = []
         chapter_adapter = STATE_ADAPTERS["chapter"]
         real_get = Decoded.get
@@ -212,10 +240,8 @@ class TestARateQuestionReadsOnlyItsCodesLines:
         assert len(decoded) <= refused
 
     def test_a_line_whose_parent_is_not_its_prefix_is_rated_by_that_parent(
-            self, recorded: TariffTimeline, clock: FakeClock) -> None:
-        recorded.record_events([SPECIAL])
-        clock.advance(days=1)
-        answer = recorded.rate_on(origin="BR", hts="9823.03.02", entered="2025-06-01")
+            self, with_special: TariffTimeline) -> None:
+        answer = with_special.rate_on(origin="BR", hts="9823.03.02", entered="2025-06-01")
         assert answer.line == "9823.03.02" and answer.mfn_source == "hts"
         assert answer.mfn_general == "Free" and answer.mfn == 0
         assert answer.path == ("Special classification provisions", "Goods under a program",
@@ -234,11 +260,9 @@ class TestADiffUnderACodeReadsOnlyItsLines:
              ("2025-12-04", "2026-02-01"))
 
     def test_each_diff_and_refusal_equals_the_folds(
-            self, both: tuple[TariffTimeline, TariffTimeline], clock: FakeClock,
+            self, both_special: tuple[TariffTimeline, TariffTimeline],
             monkeypatch: pytest.MonkeyPatch) -> None:
-        by_model, by_fold = both
-        by_model.record_events([SPECIAL])
-        clock.advance(days=1)
+        by_model, by_fold = both_special
         whole_reads: list[datetime] = []
         real_nomenclature = ReadModelReader.nomenclature
 
