@@ -10,7 +10,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, literal_column, or_, select, text, update
+from sqlalchemy import (
+    Select,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -300,10 +310,31 @@ def _sync(session: Session, table: type[HtsLineRow] | type[HtsRevisionRow],
 # ---------------------------------------------------------------- reading
 
 
-def _visible(table: type[HtsLineRow] | type[HtsRevisionRow], known: int,
-             recorded: int) -> list[Any]:
+def _visible(table: type[HtsLineRow] | type[HtsRevisionRow], known: int | ColumnElement[int],
+             recorded: int | ColumnElement[int]) -> list[Any]:
     return [table.known_from <= known, table.known_until > known,
             table.rec_from <= recorded, table.rec_until > recorded]
+
+
+def _visible_then(table: type[HtsLineRow] | type[HtsRevisionRow]) -> list[Any]:
+    """`_visible` with the known and recorded instants as bound parameters."""
+    return _visible(table, bindparam("known"), bindparam("recorded"))
+
+
+# Built once, with bound parameters: a question runs them a few times each, and building and
+# compiling a statement in SQLAlchemy cost more than running it in SQLite.
+_LINES_THEN = select(*HtsLineRow.__table__.columns).where(
+    HtsLineRow.eff_from <= bindparam("at"), HtsLineRow.eff_until > bindparam("at"),
+    *_visible_then(HtsLineRow))
+# No condition on the chapter column: with one, SQLite's planner reads every open line of the
+# chapter (thousands of rows) instead of the few the code index finds.
+_LINES_UNDER = _LINES_THEN.where(HtsLineRow.code >= bindparam("low"),
+                                 HtsLineRow.code < bindparam("high"))
+_LINES_NAMED = _LINES_THEN.where(HtsLineRow.code.in_(bindparam("codes", expanding=True)))
+_MARKS = select(HtsRevisionRow.chapter, HtsRevisionRow.revision, HtsRevisionRow.event_id,
+                HtsRevisionRow.starts).where(*_visible_then(HtsRevisionRow)).order_by(
+    HtsRevisionRow.known_from, HtsRevisionRow.id)
+_CHAPTER_MARKS = _MARKS.where(HtsRevisionRow.chapter == bindparam("chapter"))
 
 
 def revision_in_force(session: Session, effective: datetime, known: datetime,
@@ -391,29 +422,29 @@ def chapter_for_code(session: Session, digits: str, effective: datetime, known: 
     found_revision = revision_of(ChapterState(chapter, {}, marks), effective)
     if found_revision is None:
         return None
-    at = micros(found_revision.at)
-    where = [HtsLineRow.chapter == chapter, HtsLineRow.eff_from <= at,
-             HtsLineRow.eff_until > at, *_visible(HtsLineRow, k, r)]
+    values = {"at": micros(found_revision.at), "known": k, "recorded": r}
     lines: dict[str, tuple[Paint[HtsLine | None], ...]] = {}
 
-    def add(condition: ColumnElement[bool]) -> list[HtsLine]:
+    def add(statement: Select[Any], **more: Any) -> list[HtsLine]:
         found = []
-        for row in session.execute(select(HtsLineRow).where(*where, condition)).scalars():
+        for row in session.execute(statement, {**values, **more}):
+            if row.chapter != chapter:
+                continue  # a parent named across chapters is not this chapter's line
             line = _stored_line(row)
             end = None if row.eff_until >= FOREVER else from_micros(row.eff_until)
             lines[row.code] = (Paint(from_micros(row.eff_from), end, line, row.event_id),)
             found.append(line)
         return found
 
-    found = add(or_(HtsLineRow.code.in_({digits, digits + "00"}),
-                    and_(HtsLineRow.code >= digits, HtsLineRow.code < digits + ";")))
+    # The code, its `00` line and every line under it: the codes that start with its digits.
+    found = add(_LINES_UNDER, low=digits, high=digits + ";")
     if digits not in lines and not (len(digits) == 8 and digits + "00" in lines) and not (
             len(digits) in (4, 6) and any(len(code) == 10 for code in lines)):
         return None
     # The ancestors of what was found, as USITC's indents give them (not always prefixes).
     pending = {line.parent for line in found if line.parent is not None} - set(lines)
     while pending:
-        found = add(HtsLineRow.code.in_(pending))
+        found = add(_LINES_NAMED, codes=sorted(pending))
         pending = {line.parent for line in found if line.parent is not None} - set(lines)
     return ChapterState(chapter, lines, marks)
 
@@ -442,21 +473,20 @@ def _revision_marks(session: Session, known: int, recorded: int, chapter: str | 
     """Each chapter's revisions as known and recorded then (only `chapter`'s when given), in
     the order the fold met them, each start as its event wrote it (an answer shows its
     offset), not as an instant."""
-    stmt = select(HtsRevisionRow.chapter, HtsRevisionRow.revision, HtsRevisionRow.event_id,
-                  HtsRevisionRow.starts).where(*_visible(HtsRevisionRow, known, recorded))
+    values: dict[str, Any] = {"known": known, "recorded": recorded}
+    statement = _MARKS if chapter is None else _CHAPTER_MARKS
     if chapter is not None:
-        stmt = stmt.where(HtsRevisionRow.chapter == chapter)
+        values["chapter"] = chapter
     marks: dict[str, list[Paint[str]]] = {}
-    for found, revision, event_id, starts in session.execute(
-            stmt.order_by(HtsRevisionRow.known_from, HtsRevisionRow.id)):
+    for found, revision, event_id, starts in session.execute(statement, values):
         marks.setdefault(found, []).append(
             Paint(datetime.fromisoformat(starts), None, revision, event_id))
     return {found: tuple(paints) for found, paints in marks.items()}
 
 
-def _stored_line(row: HtsLineRow) -> HtsLine:
-    """A line as its event gave it, from its row (its superior text is the unnumbered steps
-    of its path just above it)."""
+def _stored_line(row: Any) -> HtsLine:
+    """A line as its event gave it, from its row (an `HtsLineRow` or a row of its columns;
+    its superior text is the unnumbered steps of its path just above it)."""
     path = _stored_path(row.path)
     superiors: list[str] = []
     for step in reversed(path[:-1]):

@@ -7,10 +7,11 @@ import bisect
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from functools import cache
 from typing import Any, TypeVar, cast, get_args
 
 from pydantic import TypeAdapter
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, exists, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -85,47 +86,32 @@ class ReadModelReader:
         `effective` reads (`hts.chapter_for_code`), when the code is a line then or has lines
         under it: a rate question needs no more."""
         e, k, r = micros(effective), micros(known), micros(recorded)
-        names = {origin, "ALL"} | {g for g, members in ORIGIN_GROUPS.items()
-                                   if origin in members} if origin is not None else set()
-        prefixes = {hts[:n] for n in range(2, len(hts) + 1, 2)} | {"ALL"} if hts else set()
-        pieces = select(PieceRow.subject, PieceRow.id, PieceRow.state).where(
-            PieceRow.rec_until > r, PieceRow.known_until > k, PieceRow.eff_until > e,
-            PieceRow.rec_from <= r, PieceRow.known_from <= k, PieceRow.eff_from <= e)
-        pieces = pieces.where(*_pieces_keyed(names if origin is not None else None,
-                                             (hts, prefixes) if hts is not None else None,
-                                             r, k, e, e))
-        # The states are read only for versions not decoded before: a chapter of the HTS is
-        # hundreds of kilobytes of text, too much to read again for every question.
-        stmt = select(VersionRow.id, VersionRow.kind, VersionRow.subject).where(
-            VersionRow.rec_until > r, VersionRow.known_until > k,
-            VersionRow.rec_from <= r, VersionRow.known_from <= k, VersionRow.kind != "measure",
-        )
-        stmt = stmt.where(*_versions_keyed(names if origin is not None else None,
-                                           (hts, prefixes) if hts is not None else None, r, k))
-        stmt = stmt.order_by(VersionRow.first_known, VersionRow.first_seq)
+        values: dict[str, Any] = {"e": e, "k": k, "r": r}
+        if origin is not None:
+            values["names"] = sorted({origin, "ALL"} | {
+                g for g, members in ORIGIN_GROUPS.items() if origin in members})
+        if hts is not None:
+            values.update(hts=hts, hts_end=hts + ";", prefixes=sorted(
+                {hts[:n] for n in range(2, len(hts) + 1, 2)} | {"ALL"}))
         tables: dict[str, dict[str, Any]] = {kind: {} for kind in STATE_ADAPTERS}
         with Session(self.engine) as session:
             narrowed = chapter_for_code(session, hts, effective, known, recorded) if (
                 lines_of_code and hts is not None) else None
-            if narrowed is not None:
-                stmt = stmt.where(VersionRow.kind != "chapter")
+            pieces, stmt = _slice_statements(origin is not None, hts is not None,
+                                             narrowed is not None)
             found = {subject: self.cache.pieces.get(pid, text, PIECE_ADAPTER)
-                     for subject, pid, text in session.execute(pieces)}
+                     for subject, pid, text in session.execute(pieces, values)}
             subjects = list(found)
             rows: list[Any] = []
             for start in range(0, len(subjects), 500):
-                rows += session.execute(select(
-                    VersionRow.id, VersionRow.subject, VersionRow.state, VersionRow.first_known,
-                    VersionRow.first_seq).where(
-                    VersionRow.subject.in_(subjects[start:start + 500]),
-                    VersionRow.rec_until > r, VersionRow.known_until > k,
-                    VersionRow.rec_from <= r, VersionRow.known_from <= k)).all()
+                rows += session.execute(_HEADS, {
+                    "subjects": subjects[start:start + 500], "k": k, "r": r}).all()
             # The fold meets measures in the order their first events became known.
             for version_id, subject, text, _, _ in sorted(rows, key=lambda row: (row[3], row[4])):
                 head = cast(MeasureHead, self.cache.states.get(
                     version_id, text, STATE_ADAPTERS["measure"]))
                 tables["measure"][subject.split(":", 1)[1]] = assemble(head, found[subject])
-            versions = session.execute(stmt).all()
+            versions = session.execute(stmt, values).all()
             kept = {vid: self.cache.states.cached(vid) for vid, _, _ in versions}
             missing = [vid for vid, state in kept.items() if state is None]
             texts = _texts(session, VersionRow.id, VersionRow.state, missing)
@@ -171,13 +157,13 @@ class ReadModelReader:
         pieces = select(PieceRow.subject).where(
             PieceRow.rec_until > r, PieceRow.known_until > k, PieceRow.eff_until > low,
             PieceRow.rec_from <= r, PieceRow.known_from <= k, PieceRow.eff_from <= high,
-            *_pieces_keyed(names, (hts, prefixes), r, k, low, high),
+            *_pieces_keyed(names, _code(hts, prefixes), r, k, low, high),
         ).distinct()
         others = select(VersionRow.subject).where(
             VersionRow.rec_until > r, VersionRow.known_until > k,
             VersionRow.rec_from <= r, VersionRow.known_from <= k,
             VersionRow.kind.not_in(("measure", "chapter")),
-            *_versions_keyed(names, (hts, prefixes), r, k))
+            *_versions_keyed(names, _code(hts, prefixes), r, k))
         with Session(self.engine) as session:
             subjects = [*session.execute(pieces).scalars(), *session.execute(others).scalars()]
             holds_hts = session.execute(select(VersionRow.id).where(
@@ -413,7 +399,7 @@ class ReadModelReader:
                 EventRow.seq.in_(select(EventOriginRow.seq).where(
                     EventOriginRow.origin.in_(names))),
                 EventRow.seq.in_(select(EventProductRow.seq).where(
-                    _under(EventProductRow.product, hts, prefixes)))).distinct()).scalars()
+                    _under(EventProductRow.product, _code(hts, prefixes))))).distinct()).scalars()
             candidates = sorted({cast(str, subject) for subject in keyed})
         rules = self.subject_keys(["rule"], recorded)
         candidate_log = self.subject_log([*candidates, *rules], recorded)
@@ -518,6 +504,56 @@ def _decoded(session: Session, cache: Decoded[T], key: InstrumentedAttribute[int
             for row_id, value in found.items()}
 
 
+Code = tuple[Any, Any, Any]
+"""An HTS code as conditions take it: the code, the code + ';' (just after every code under
+it) and its prefixes (with 'ALL'), as values or as bound parameters."""
+Names = Any
+"""Origin keys as conditions take them: a collection of names or a bound parameter."""
+
+
+def _code(hts: str, prefixes: Collection[str]) -> Code:
+    return hts, hts + ";", prefixes
+
+
+# The versions (heads) of the measures whose pieces a slice found, built once with bound
+# parameters (subjects, k, r): see `_slice_statements`.
+_HEADS = select(
+    VersionRow.id, VersionRow.subject, VersionRow.state, VersionRow.first_known,
+    VersionRow.first_seq).where(
+    VersionRow.subject.in_(bindparam("subjects", expanding=True)),
+    VersionRow.rec_until > bindparam("r"), VersionRow.known_until > bindparam("k"),
+    VersionRow.rec_from <= bindparam("r"), VersionRow.known_from <= bindparam("k"))
+
+
+@cache
+def _slice_statements(by_origin: bool, by_code: bool, without_chapters: bool
+                      ) -> tuple[Select[str, int, str], Select[int, str, str]]:
+    """The two statements of `ReadModelReader.slice_at` for one shape of question: the
+    pieces in force, and the versions of the other subjects (not measures; not chapters
+    either when `without_chapters`), keyed to the origin and the code when asked. Built once,
+    with bound parameters (e, k, r, names, hts, hts_end, prefixes): a rate question runs
+    each once, and building and compiling them took SQLAlchemy longer than SQLite took to
+    run them."""
+    e: BindParameter[int] = bindparam("e")
+    k: BindParameter[int] = bindparam("k")
+    r: BindParameter[int] = bindparam("r")
+    names: Names | None = bindparam("names", expanding=True) if by_origin else None
+    code: Code | None = (
+        (bindparam("hts"), bindparam("hts_end"), bindparam("prefixes", expanding=True))
+        if by_code else None)
+    pieces = select(PieceRow.subject, PieceRow.id, PieceRow.state).where(
+        PieceRow.rec_until > r, PieceRow.known_until > k, PieceRow.eff_until > e,
+        PieceRow.rec_from <= r, PieceRow.known_from <= k, PieceRow.eff_from <= e,
+        *_pieces_keyed(names, code, r, k, e, e))
+    versions = select(VersionRow.id, VersionRow.kind, VersionRow.subject).where(
+        VersionRow.rec_until > r, VersionRow.known_until > k,
+        VersionRow.rec_from <= r, VersionRow.known_from <= k, VersionRow.kind != "measure",
+        *_versions_keyed(names, code, r, k))
+    if without_chapters:
+        versions = versions.where(VersionRow.kind != "chapter")
+    return pieces, versions.order_by(VersionRow.first_known, VersionRow.first_seq)
+
+
 def _cell_keys(origin: str, hts: str) -> tuple[set[str], set[str]]:
     """The origin keys (the origin, its groups, every origin) and product keys (every
     prefix of the code, every product) under which what may cover a cell is found."""
@@ -526,16 +562,16 @@ def _cell_keys(origin: str, hts: str) -> tuple[set[str], set[str]]:
     return names, prefixes
 
 
-def _under(column: InstrumentedAttribute[str], hts: str,
-           prefixes: Collection[str]) -> ColumnElement[bool]:
+def _under(column: InstrumentedAttribute[str], code: Code) -> ColumnElement[bool]:
     """A product key that may cover the code: one of its prefixes, or a code under it."""
-    return or_(column.in_(prefixes), and_(column > hts, column < hts + ";"))
+    hts, end, prefixes = code
+    return or_(column.in_(prefixes), and_(column > hts, column < end))
 
 
 def _keyed(owner: InstrumentedAttribute[int],
            products: tuple[InstrumentedAttribute[int], InstrumentedAttribute[str]],
            origins: tuple[InstrumentedAttribute[int], InstrumentedAttribute[str]],
-           names: Collection[str] | None, code: tuple[str, Collection[str]] | None,
+           names: Names | None, code: Code | None,
            in_force: Callable[[Any], list[ColumnElement[bool]]]) -> list[ColumnElement[bool]]:
     """Conditions on a row (a piece or a version, by its id `owner`): keyed to one of the
     origin `names` and to the HTS `code` (the code and its prefixes) by key rows that
@@ -543,10 +579,9 @@ def _keyed(owner: InstrumentedAttribute[int],
     found: list[ColumnElement[bool]] = []
     origin_owner, origin = origins
     if code is not None:
-        hts, prefixes = code
         product_owner, product = products
         found.append(owner.in_(select(product_owner).where(
-            _under(product, hts, prefixes), *in_force(product_owner.class_))))
+            _under(product, code), *in_force(product_owner.class_))))
         if names is not None:
             # A key row carries its owner's intervals (written and closed with it), so with
             # the products chosen by them, the origin is one lookup of the key's primary key
@@ -558,9 +593,8 @@ def _keyed(owner: InstrumentedAttribute[int],
     return found
 
 
-def _pieces_keyed(names: Collection[str] | None,
-                  code: tuple[str, Collection[str]] | None,
-                  r: int, k: int, low: int, high: int) -> list[ColumnElement[bool]]:
+def _pieces_keyed(names: Names | None, code: Code | None,
+                  r: Any, k: Any, low: Any, high: Any) -> list[ColumnElement[bool]]:
     """Conditions on a piece: keyed to one of the origin `names`, and to the HTS `code`, while
     it holds somewhere in [low, high], as known at `k` and recorded at `r`."""
     def in_force(keys: Any) -> list[ColumnElement[bool]]:
@@ -571,8 +605,8 @@ def _pieces_keyed(names: Collection[str] | None,
                   (PieceOriginRow.piece_id, PieceOriginRow.origin), names, code, in_force)
 
 
-def _versions_keyed(names: Collection[str] | None, code: tuple[str, Collection[str]] | None,
-                    r: int, k: int) -> list[ColumnElement[bool]]:
+def _versions_keyed(names: Names | None, code: Code | None,
+                    r: Any, k: Any) -> list[ColumnElement[bool]]:
     """Conditions on a version: keyed to one of the origin `names` and to the HTS `code`, as
     known at `k` and recorded at `r`."""
     def in_force(keys: Any) -> list[ColumnElement[bool]]:
