@@ -584,13 +584,16 @@ def _keyed(owner: InstrumentedAttribute[int],
     origin_owner, origin = origins
     if code is not None:
         product_owner, product = products
-        found.append(owner.in_(select(product_owner).where(
-            _under(product, code), *in_force(product_owner.class_))))
+        keys = select(product_owner).where(_under(product, code),
+                                           *in_force(product_owner.class_))
         if names is not None:
             # A key row carries its owner's intervals (written and closed with it), so with
             # the products chosen by them, the origin is one lookup of the key's primary key
             # per candidate: a busy origin holds hundreds of thousands of keys to range over.
-            found.append(exists().where(origin_owner == owner, origin.in_(names)))
+            # Asked of the key, before the owner's row (a piece's holds its state) is read.
+            keys = keys.where(exists().where(origin_owner == product_owner,
+                                             origin.in_(names)))
+        found.append(owner.in_(keys))
     elif names is not None:
         found.append(owner.in_(select(origin_owner).where(
             origin.in_(names), *in_force(origin_owner.class_))))
