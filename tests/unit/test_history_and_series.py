@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from tariff_timeline.domain.clocks import cutoff_instant, effective_instant
-from tariff_timeline.events import EventCorrected
-from tariff_timeline.projections.history import cell_history, measure_history
+from tariff_timeline.events import EventCorrected, PolicyEvent
+from tariff_timeline.projections.history import History, cell_history, measure_history
 from tariff_timeline.projections.replay import Recorded, corrected_log, fold_at
 from tariff_timeline.projections.series import Series, rate_series
 from tests.builders import (
@@ -101,22 +101,29 @@ def test_a_cell_history_keeps_a_measure_a_correction_moved_off_the_cell_with_its
         "2025-04-05: 10%", "2025-04-05: 10%; 2025-04-20: 15%", "2025-04-05: 10%"]
 
 
-def test_a_version_its_own_import_corrected_names_the_problem_it_makes_for_its_subject(
-) -> None:
-    # Given one import: a rate change of measure m2 whose imposition is known only by a
-    # correction of the same import, which turned a pause extension of m1 (never paused) into it
-    extension = pause_extended("ext", "m1", known="2025-08-10", until="2025-09-01")
+def m1_history_with_m2_imposed_by_a_correction_of(first: PolicyEvent) -> History:
+    """The history of m1 after one import: m1 imposed, a rate change of m2, `first` (an event
+    of m1) and, in the same import, a correction of `first` into the imposition of m2 that
+    the rate change relies on."""
     fix = EventCorrected.model_validate({
-        "id": "ext.fix", "known": "2025-04-24", "corrects": "ext", "reason": "wrong event",
-        "sources": SOURCE,
-        "replacement": imposed("ext", "m2", known="2025-04-24", start="2025-05-01",
+        "id": f"{first.id}.fix", "known": "2025-04-24", "corrects": first.id,
+        "reason": "wrong event", "sources": SOURCE,
+        "replacement": imposed(first.id, "m2", known="2025-04-24", start="2025-05-01",
                                percent=10).model_dump(mode="json")})
     events = [imposed("m1-on", "m1", known="2025-04-01", start="2025-04-05", percent=5),
               rate_changed("m2-up", "m2", known="2025-05-12", start="2025-06-01", percent=20),
-              extension, fix]
-    log = [Recorded(i, FIRST, e) for i, e in enumerate(events, start=1)]
+              first, fix]
+    return measure_history([Recorded(i, FIRST, e) for i, e in enumerate(events, start=1)],
+                           "m1")
+
+
+def test_a_version_its_own_import_corrected_names_the_problem_it_makes_for_its_subject(
+) -> None:
+    # Given one import whose correction turned a pause extension of m1 (never paused) into
+    # the imposition of m2 that m2's rate change relies on
     # When the history of m1 is told
-    history = measure_history(log, "m1")
+    history = m1_history_with_m2_imposed_by_a_correction_of(
+        pause_extended("ext", "m1", known="2025-08-10", until="2025-09-01"))
     # Then the version first recorded is listed, and says why no state of m1 follows it: its
     # own problem, not m2's (whose rate change, earlier in known order, needs the fix too)
     assert [(r.id, r.version) for r in history.rows] == [
@@ -129,20 +136,11 @@ def test_a_version_its_own_import_corrected_names_the_problem_it_makes_for_its_s
 
 def test_a_corrected_version_shows_its_subjects_state_though_another_subject_needs_the_fix(
 ) -> None:
-    # Given one import: a rate change of m1, corrected in the same import into the imposition
-    # of m2 that another rate change relies on
-    first = rate_changed("m1-up", "m1", known="2025-05-20", start="2025-06-01", percent=7)
-    fix = EventCorrected.model_validate({
-        "id": "m1-up.fix", "known": "2025-04-24", "corrects": "m1-up", "reason": "wrong event",
-        "sources": SOURCE,
-        "replacement": imposed("m1-up", "m2", known="2025-04-24", start="2025-05-01",
-                               percent=10).model_dump(mode="json")})
-    events = [imposed("m1-on", "m1", known="2025-04-01", start="2025-04-05", percent=5),
-              rate_changed("m2-up", "m2", known="2025-05-12", start="2025-06-01", percent=20),
-              first, fix]
-    log = [Recorded(i, FIRST, e) for i, e in enumerate(events, start=1)]
+    # Given one import whose correction turned a rate change of m1 into the imposition of m2
+    # that m2's rate change relies on
     # When the history of m1 is told
-    history = measure_history(log, "m1")
+    history = m1_history_with_m2_imposed_by_a_correction_of(
+        rate_changed("m1-up", "m1", known="2025-05-20", start="2025-06-01", percent=7))
     # Then the version first recorded shows m1 as it would have stood: m1 folds from its own
     # events, and the whole log's problem (m2's) is not m1's
     assert [(r.id, r.version, r.after) for r in history.rows] == [
