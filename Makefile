@@ -8,7 +8,7 @@ LOCK   := requirements.lock
 BASE   := $(VENV)/.installed-base
 DEV    := $(VENV)/.installed-dev
 
-.PHONY: setup demo test check bench bench-pg bench-appends bench-hts stress fuzz lock vendor clean
+.PHONY: setup demo test check bench bench-pg bench-appends bench-hts stress tamper fuzz lock vendor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,14 @@ ROUNDS ?= 20
 stress: $(DEV)
 	PATH="$(abspath $(BIN)):$$PATH" TARIFFS_STRESS_ROUNDS=$(ROUNDS) .ci/postgres.sh \
 	  $(BIN)/pytest -q -s -p no:cacheprovider tests/integration/test_concurrent_writers.py
+
+## A thousand random single-row edits of the stored log a backend (CI runs 200), on SQLite and
+## a throwaway PostgreSQL: each must be found by verify and refused by a rate question.
+TAMPERINGS ?= 1000
+tamper: $(DEV)
+	PATH="$(abspath $(BIN)):$$PATH" TARIFFS_TAMPERINGS=$(TAMPERINGS) .ci/postgres.sh \
+	  $(BIN)/pytest -q -s -p no:cacheprovider tests/integration/test_tamper_evidence.py \
+	    -k random_single_row_edits
 
 ## Fuzz the import with 10,000 seeded mutated files (CI runs 1,000); e.g. `make fuzz FUZZ_SEED=7`.
 FUZZ_CASES ?= 10000

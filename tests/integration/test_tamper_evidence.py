@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import sqlite3
 import uuid
@@ -19,7 +20,9 @@ from tariff_timeline.readmodel.tables import create_tables
 from tests.builders import rate_changed
 from tests.conftest import POLICY_DATA, FakeClock
 
-TAMPERINGS = 1000
+# Random single-row edits a backend: 200 in CI (each is a whole verify and a rate question that
+# checks the chain from its start: 0.3-0.4 s), `make tamper` runs 1,000.
+TAMPERINGS = int(os.environ.get("TARIFFS_TAMPERINGS", "200"))
 KINDS = ("state", "topic", "delete", "insert", "insert-foreign", "swap")
 
 
@@ -177,7 +180,7 @@ class TestDirectEditsAreDetected:
         raw.restore()
         assert busy.verify().intact
 
-    def test_a_thousand_random_single_row_edits_are_all_detected_and_refused_by_rate(
+    def test_random_single_row_edits_are_all_detected_and_refused_by_rate(
             self, busy: TariffTimeline, raw: RawTable) -> None:
         rng = random.Random(20250731)
         missed: list[str] = []
@@ -202,7 +205,8 @@ class TestDirectEditsAreDetected:
               f" by kind: {kinds}")
         assert missed == [], f"{len(missed)} of {TAMPERINGS} edits went unnoticed: {missed[:5]}"
         assert answered == [], f"{len(answered)} questions answered from an edited log"
-        assert all(count > 100 for count in kinds.values()), kinds
+        # Every kind drawn at least half as often as its share.
+        assert all(count > TAMPERINGS // (2 * len(KINDS)) for count in kinds.values()), kinds
         assert busy.store.verify().intact
 
     def test_an_edit_of_checked_history_is_found_by_verify_and_refused_by_a_rebuild(
