@@ -111,6 +111,8 @@ class ReadModelReader:
                 head = cast(MeasureHead, self.cache.states.get(
                     version_id, text, STATE_ADAPTERS["measure"]))
                 tables["measure"][subject.split(":", 1)[1]] = assemble(head, found[subject])
+            # The states are read only for versions not decoded before: a chapter of the HTS
+            # is hundreds of kilobytes of text, too much to read again for every question.
             versions = session.execute(stmt, values).all()
             kept = {vid: self.cache.states.cached(vid) for vid, _, _ in versions}
             missing = [vid for vid, state in kept.items() if state is None]
