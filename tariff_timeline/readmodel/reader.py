@@ -33,7 +33,11 @@ from tariff_timeline.projections.citations import (
     exemption_coverage,
     measure_coverage,
 )
-from tariff_timeline.projections.history import cell_subjects, family_log, mentions
+from tariff_timeline.projections.history import (
+    cell_subjects,
+    family_log,
+    history_subjects,
+)
 from tariff_timeline.projections.pieces import MeasureHead, assemble
 from tariff_timeline.projections.replay import Corrected, Recorded, corrected_log, known_by
 from tariff_timeline.projections.versions import STATE_ADAPTERS
@@ -88,11 +92,9 @@ class ReadModelReader:
         e, k, r = micros(effective), micros(known), micros(recorded)
         values: dict[str, Any] = {"e": e, "k": k, "r": r}
         if origin is not None:
-            values["names"] = sorted({origin, "ALL"} | {
-                g for g, members in ORIGIN_GROUPS.items() if origin in members})
+            values["names"] = sorted(_origin_keys(origin))
         if hts is not None:
-            values.update(hts=hts, hts_end=hts + ";", prefixes=sorted(
-                {hts[:n] for n in range(2, len(hts) + 1, 2)} | {"ALL"}))
+            values.update(hts=hts, hts_end=hts + ";", prefixes=sorted(_product_keys(hts)))
         tables: dict[str, dict[str, Any]] = {kind: {} for kind in STATE_ADAPTERS}
         with Session(self.engine) as session:
             narrowed = chapter_for_code(session, hts, effective, known, recorded) if (
@@ -363,18 +365,12 @@ class ReadModelReader:
         stacking rule's, a ruling's), and their corrections and retractions, each at its
         position in the log: the families of what `history_subjects` chooses from the whole
         log."""
-        own = [f"{kind}:{subject}" for kind in get_args(SubjectKind)]
-        others = [s for s in self.subject_keys(
+        # Only subjects of the kinds that can name another (not measures, not chapters) are
+        # read to find those that name it: `history_subjects` chooses from their events.
+        others = self.subject_keys(
             [k for k in get_args(SubjectKind) if k not in ("measure", "chapter")], recorded)
-            if s not in own]
-        naming: set[str] = set()
-        for entry in self.subject_log(others, recorded):
-            event = entry.event
-            content = getattr(event, "replacement", event)
-            key = subject_key(event)
-            if key is not None and subject in mentions(content):
-                naming.add(key)
-        log = self.subject_log([*own, *sorted(naming)], recorded)
+        chosen = history_subjects(self.subject_log(others, recorded), subject)
+        log = self.subject_log(sorted(chosen), recorded)
         with Session(self.engine) as session:
             return self._positioned(session, log)
 
@@ -569,9 +565,19 @@ def _slice_statements(by_origin: bool, by_code: bool, without_chapters: bool
 def _cell_keys(origin: str, hts: str) -> tuple[set[str], set[str]]:
     """The origin keys (the origin, its groups, every origin) and product keys (every
     prefix of the code, every product) under which what may cover a cell is found."""
-    names = {origin, "ALL"} | {g for g, members in ORIGIN_GROUPS.items() if origin in members}
-    prefixes = {hts[:n] for n in range(2, len(hts) + 1, 2)} | {"ALL"}
-    return names, prefixes
+    return _origin_keys(origin), _product_keys(hts)
+
+
+def _origin_keys(origin: str) -> set[str]:
+    """The origin keys a measure that may cover an origin is found under: the origin, its
+    groups and every origin."""
+    return {origin, "ALL"} | {g for g, members in ORIGIN_GROUPS.items() if origin in members}
+
+
+def _product_keys(hts: str) -> set[str]:
+    """The product keys a measure that may cover a code is found under: every prefix of the
+    code and every product."""
+    return {hts[:n] for n in range(2, len(hts) + 1, 2)} | {"ALL"}
 
 
 def _under(column: InstrumentedAttribute[str], code: Code) -> ColumnElement[bool]:
