@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg import sql
+from sqlalchemy.engine import make_url
 
 from tariff_timeline import TariffTimeline
 
@@ -35,9 +39,13 @@ class FakeClock:
         return self.now
 
 
+START = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+"""Where each test's clock starts."""
+
+
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock(datetime(2026, 1, 5, 12, 0, tzinfo=UTC))
+    return FakeClock(START)
 
 
 def _postgres_url() -> str | None:
@@ -84,11 +92,84 @@ def timeline(db_url: str, clock: FakeClock) -> Iterator[TariffTimeline]:
     opened.close()
 
 
+class PolicyTemplates:
+    """The bundled policy imported (at START) and projected once per backend and test session;
+    each `loaded` store is a copy of it, byte for byte what its own import would have written,
+    so that tests of answers do not each spend seconds importing and projecting the same data.
+    Tests of the import itself import for themselves."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.sqlite: Path | None = None
+        self.postgres: str | None = None  # the template database's name
+
+    def sqlite_copy(self, target: Path) -> str:
+        """A new SQLite store at `target` holding the loaded policy."""
+        if self.sqlite is None:
+            path = self.root / "policy.sqlite"
+            self._load(f"sqlite:///{path}")
+            self.sqlite = path
+        with sqlite3.connect(self.sqlite) as source, sqlite3.connect(target) as copy:
+            source.backup(copy)
+        source.close()
+        copy.close()
+        return f"sqlite:///{target}"
+
+    def postgres_copy(self, server: str) -> str:
+        """A new database on the server holding the loaded policy (PostgreSQL copies a
+        template database whole: its schema, tables, types and rows)."""
+        if self.postgres is None:
+            name = f"tpl_{uuid.uuid4().hex[:12]}"
+            _create_database(server, name)
+            self._load(_on_database(server, name))
+            self.postgres = name
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        _create_database(server, name, template=self.postgres)
+        return _on_database(server, name)
+
+    @staticmethod
+    def _load(url: str) -> None:
+        opened = TariffTimeline.open(url, clock=FakeClock(START))
+        try:
+            opened.import_paths(POLICY_DATA)
+            opened.catch_up()
+        finally:
+            opened.close()
+
+
+def _on_database(server: str, name: str) -> str:
+    return f"{make_url(server).set(database=name).render_as_string(hide_password=False)}" \
+           f"?schema=policy"
+
+
+def _create_database(server: str, name: str, template: str | None = None) -> None:
+    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template is not None:
+        statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(statement)
+
+
+@pytest.fixture(scope="session")
+def policy_templates(tmp_path_factory: pytest.TempPathFactory) -> PolicyTemplates:
+    return PolicyTemplates(tmp_path_factory.mktemp("policy"))
+
+
 @pytest.fixture
-def loaded(timeline: TariffTimeline) -> TariffTimeline:
-    """A store loaded with the bundled tariff policy (without the HTS nomenclature)."""
-    timeline.import_paths(POLICY_DATA)
-    return timeline
+def loaded(db_url: str, clock: FakeClock, policy_templates: PolicyTemplates,
+           tmp_path: Path) -> Iterator[TariffTimeline]:
+    """A store loaded with the bundled tariff policy (without the HTS nomenclature), its read
+    model caught up, on a clock at START; a copy of its own, so tests may write to it."""
+    if db_url.startswith("sqlite"):
+        url = policy_templates.sqlite_copy(tmp_path / "loaded.sqlite")
+    else:
+        server = _postgres_url()
+        if server is None:
+            pytest.fail("no PostgreSQL server")  # db_url has skipped or failed already
+        url = policy_templates.postgres_copy(server)
+    opened = TariffTimeline.open(url, clock=clock)
+    yield opened
+    opened.close()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])

@@ -126,10 +126,10 @@ def synthetic(count: int, offset: int = 0) -> list[Any]:
 
 
 @pytest.fixture
-def busy(timeline: TariffTimeline, clock: FakeClock) -> TariffTimeline:
+def busy(loaded: TariffTimeline, clock: FakeClock) -> TariffTimeline:
     """The bundled tariff policy and 250 more events, appended in six transactions, that no
     question has checked yet."""
-    timeline.import_paths(POLICY_DATA)
+    timeline = loaded
     for batch in range(5):
         clock.advance(hours=1)
         timeline.record_events(synthetic(50, offset=batch * 50))
@@ -144,8 +144,8 @@ def busy(timeline: TariffTimeline, clock: FakeClock) -> TariffTimeline:
 
 
 @pytest.fixture
-def raw(busy: TariffTimeline, db_url: str) -> Iterator[RawTable]:
-    table = RawTable(db_url, busy.store.events_table)
+def raw(busy: TariffTimeline) -> Iterator[RawTable]:
+    table = RawTable(busy.store.url, busy.store.events_table)
     yield table
     table.close()
 
