@@ -100,7 +100,13 @@ from tariff_timeline.projections.rates import rate_on
 from tariff_timeline.projections.replay import Corrected, Recorded, corrected_log, fold_at
 from tariff_timeline.projections.schedule import schedule_as_of
 from tariff_timeline.projections.series import Series, rate_series
-from tariff_timeline.readmodel import APPLICATION_NAME, CatchUpProgress, EventLookup, ReadModel
+from tariff_timeline.readmodel import (
+    APPLICATION_NAME,
+    CatchUpProgress,
+    EventLookup,
+    Held,
+    ReadModel,
+)
 from tariff_timeline.store import Checkpoint, EventStore, Verification, redact
 from tariff_timeline.store.chain import tamper_detected
 from tariff_timeline.store.keys import load_verifier
@@ -505,7 +511,7 @@ class TariffTimeline:
 
     def _snapshot(self, coordinate: Coordinate, model: ReadModel | None,
                   entries: EventLookup | None = None, origin: str | None = None,
-                  hts: str | None = None) -> Snapshot:
+                  hts: str | None = None, held: Held | None = None) -> Snapshot:
         """One side of a diff; from the read model, only what bears on the origin and HTS
         code when given, with the nomenclature the diff compares too: the whole, or under
         the HTS code when one is given (what its rate question reads as well)."""
@@ -516,7 +522,7 @@ class TariffTimeline:
         reader = model.reader
         c = coordinate
         timeline = reader.slice_at(c.effective, c.known, c.recorded, origin, hts,
-                                   lines_of_code=True)
+                                   lines_of_code=True, held=held)
         if hts is not None:
             timeline = replace(timeline, nomenclature=reader.nomenclature_under(
                 hts, c.effective, c.known, c.recorded))
@@ -586,9 +592,10 @@ class TariffTimeline:
         # One origin or HTS prefix (or one of each): each side reads only what bears on it.
         origin = origin_codes[0] if len(origin_codes) == 1 and len(prefixes) <= 1 else None
         code = prefixes[0] if len(prefixes) == 1 and len(origin_codes) <= 1 else None
-        before = self._snapshot(first, model, lookup, origin, code)
+        held = Held()  # most rows are the same rows on both sides: each decoded once
+        before = self._snapshot(first, model, lookup, origin, code, held)
         after = self._snapshot(second, model, lookup if second.recorded == first.recorded
-                               else None, origin, code)
+                               else None, origin, code, held)
         # The read model's measures are cut at the effective instant, which gives the same
         # rows and cells; a changed item whose cut cannot name the events behind the change
         # is folded again, whole, from its own events.

@@ -22,7 +22,7 @@ from threading import Event
 
 from sqlalchemy.engine import Engine
 
-from tariff_timeline.readmodel.codec import RowCache
+from tariff_timeline.readmodel.codec import Held, RowCache
 from tariff_timeline.readmodel.follower import follow
 from tariff_timeline.readmodel.lookup import RecordedView, recorded_view
 from tariff_timeline.readmodel.reader import EventLookup, ReadModelReader
@@ -71,5 +71,5 @@ class ReadModel:
         self.engine.dispose()
 
 
-__all__ = ["APPLICATION_NAME", "CatchUpProgress", "EventLookup", "ReadModel", "ReadModelReader",
-           "ReadModelWriter"]
+__all__ = ["APPLICATION_NAME", "CatchUpProgress", "EventLookup", "Held", "ReadModel",
+           "ReadModelReader", "ReadModelWriter"]

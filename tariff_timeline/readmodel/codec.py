@@ -35,13 +35,20 @@ class Decoded(Generic[T]):
         self.weight = 0
         self._values: OrderedDict[int, tuple[T, int]] = OrderedDict()
 
-    def get(self, key: int, text: str, adapter: TypeAdapter[Any]) -> T:
-        """The value stored as `text` in row `key`, decoded once."""
+    def get(self, key: int, text: str, adapter: TypeAdapter[Any],
+            held: dict[int, T] | None = None) -> T:
+        """The value stored as `text` in row `key`, decoded once (and once for the question
+        that holds `held`, even where it reads more than the cache keeps)."""
+        if held is not None and key in held:
+            return held[key]
         found = self._values.get(key)
         if found is not None:
-            return found[0]
-        value: T = adapter.validate_json(text)
-        self._keep(key, value, len(text))
+            value: T = found[0]
+        else:
+            value = adapter.validate_json(text)
+            self._keep(key, value, len(text))
+        if held is not None:
+            held[key] = value
         return value
 
     def put(self, key: int, value: T, weight: int) -> None:
@@ -60,9 +67,11 @@ class Decoded(Generic[T]):
             _, (_, dropped) = self._values.popitem(last=False)
             self.weight -= dropped
 
-    def cached(self, key: int) -> T | None:
-        """The value decoded from row `key`, if it is still kept (so its text need not be
-        read again)."""
+    def cached(self, key: int, held: dict[int, T] | None = None) -> T | None:
+        """The value decoded from row `key`, if it is still kept, by the cache or by the
+        question that holds `held` (so its text need not be read again)."""
+        if held is not None and key in held:
+            return held[key]
         found = self._values.get(key)
         return None if found is None else found[0]
 
@@ -73,6 +82,16 @@ class Decoded(Generic[T]):
         """Forget everything (the rows were dropped)."""
         self._values.clear()
         self.weight = 0
+
+
+class Held:
+    """The rows one question decoded, by row id, while it holds them all anyway: the two sides
+    of a whole diff read more rows than the cache keeps, and most of them are the same rows
+    on both sides, which would otherwise be decoded twice."""
+
+    def __init__(self) -> None:
+        self.pieces: dict[int, MeasurePiece] = {}
+        self.states: dict[int, object] = {}
 
 
 class RowCache:

@@ -46,6 +46,7 @@ from tariff_timeline.readmodel.codec import (
     EVENT_BUDGET,
     PIECE_ADAPTER,
     Decoded,
+    Held,
     RowCache,
 )
 from tariff_timeline.readmodel.hts import (
@@ -82,13 +83,16 @@ class ReadModelReader:
 
     def slice_at(self, effective: datetime, known: datetime, recorded: datetime,
                     origin: str | None = None, hts: str | None = None,
-                    lines_of_code: bool = False) -> Timeline:
+                    lines_of_code: bool = False, held: Held | None = None) -> Timeline:
         """The subjects as known at `known` and recorded at `recorded`, with each measure as
         it stands at `effective`; only those whose scopes may cover the origin and HTS code
         when given (of the HTS nomenclature, only the code's chapter), and only measures listed
         at `effective`. With `lines_of_code`, of the chapter only what classifying the code at
         `effective` reads (`hts.chapter_for_code`), when the code is a line then or has lines
-        under it: a rate question needs no more."""
+        under it: a rate question needs no more. Rows decoded are kept in `held` when given,
+        for a question that reads several slices."""
+        pieces_held = held.pieces if held is not None else None
+        states_held = held.states if held is not None else None
         e, k, r = micros(effective), micros(known), micros(recorded)
         values: dict[str, Any] = {"e": e, "k": k, "r": r}
         if origin is not None:
@@ -101,7 +105,7 @@ class ReadModelReader:
                 lines_of_code and hts is not None) else None
             pieces, stmt = _slice_statements(origin is not None, hts is not None,
                                              narrowed is not None)
-            found = {subject: self.cache.pieces.get(pid, text, PIECE_ADAPTER)
+            found = {subject: self.cache.pieces.get(pid, text, PIECE_ADAPTER, pieces_held)
                      for subject, pid, text in session.execute(pieces, values)}
             subjects = list(found)
             rows: list[Any] = []
@@ -111,19 +115,19 @@ class ReadModelReader:
             # The fold meets measures in the order their first events became known.
             for version_id, subject, text, _, _ in sorted(rows, key=lambda row: (row[3], row[4])):
                 head = cast(MeasureHead, self.cache.states.get(
-                    version_id, text, STATE_ADAPTERS["measure"]))
+                    version_id, text, STATE_ADAPTERS["measure"], states_held))
                 tables["measure"][subject.split(":", 1)[1]] = assemble(head, found[subject])
             # The states are read only for versions not decoded before: a chapter of the HTS
             # is hundreds of kilobytes of text, too much to read again for every question.
             versions = session.execute(stmt, values).all()
-            kept = {vid: self.cache.states.cached(vid) for vid, _, _ in versions}
+            kept = {vid: self.cache.states.cached(vid, states_held) for vid, _, _ in versions}
             missing = [vid for vid, state in kept.items() if state is None]
             texts = _texts(session, VersionRow.id, VersionRow.state, missing)
             for version_id, kind, subject in versions:
                 state = kept[version_id]
                 if state is None:
                     state = self.cache.states.get(version_id, texts[version_id],
-                                                  STATE_ADAPTERS[kind])
+                                                  STATE_ADAPTERS[kind], states_held)
                 tables[kind][subject.split(":", 1)[1]] = state
             if narrowed is not None:
                 tables["chapter"][narrowed.chapter] = narrowed

@@ -211,10 +211,11 @@ class TestARateQuestionReadsOnlyItsCodesLines:
         chapter_adapter = STATE_ADAPTERS["chapter"]
         real_get = Decoded.get
 
-        def watched(cache: Decoded[object], key: int, text: str, adapter: Any) -> object:
+        def watched(cache: Decoded[object], key: int, text: str, adapter: Any,
+                    held: dict[int, object] | None = None) -> object:
             if adapter is chapter_adapter:
                 decoded.append(text[:40])
-            return real_get(cache, key, text, adapter)
+            return real_get(cache, key, text, adapter, held)
 
         monkeypatch.setattr(Decoded, "get", watched)
         asked = refused = 0

@@ -45,6 +45,31 @@ def test_a_row_larger_than_the_budget_is_kept_alone_until_the_next() -> None:
     assert (cache.cached(1), cache.cached(2), len(cache)) == (None, 1, 1)
 
 
+def test_a_question_that_holds_its_rows_decodes_each_once_beyond_the_budget() -> None:
+    # Given a cache that keeps one row, and a question (a whole diff) that reads three twice
+    cache: Decoded[int] = Decoded(budget=3)
+    counted: list[str] = []
+
+    class Counting(TypeAdapter[int]):
+        def validate_json(self, data: Any, /, **kwargs: Any) -> int:
+            counted.append(data)
+            return super().validate_json(data, **kwargs)
+
+    adapter = Counting(int)
+    held: dict[int, int] = {}  # what the question holds, as `Held` does for a diff
+    # When each side reads the same rows
+    for _side in range(2):
+        assert [cache.get(key, str(100 + key), adapter, held) for key in (1, 2, 3)] == [
+            101, 102, 103]
+    # Then each row was decoded once, though the cache kept only the last of them
+    assert counted == ["101", "102", "103"]
+    assert len(cache) == 1
+    assert [cache.cached(key) for key in (1, 2, 3)] == [None, None, 103]
+    assert [cache.cached(key, held) for key in (1, 2, 3)] == [101, 102, 103]
+    # And without a held question, a row the cache let go is decoded again
+    assert cache.get(1, "101", adapter) == 101 and counted[-1] == "101"
+
+
 def test_a_subjects_versions_are_given_one_at_a_time() -> None:
     versions = versions_of(_entries(_chapter_history()), "chapter:01")
     assert isinstance(versions, Iterator)
