@@ -108,6 +108,7 @@ from tariff_timeline.readmodel import (
     ReadModel,
 )
 from tariff_timeline.store import Checkpoint, EventStore, Verification, redact
+from tariff_timeline.store.bulk import paused_collector
 from tariff_timeline.store.chain import tamper_detected
 from tariff_timeline.store.keys import load_verifier
 
@@ -489,6 +490,7 @@ class TariffTimeline:
         return question.answer(fold_at(entries, question.coordinate.known),
                                {e.event.id: e for e in entries})
 
+    @paused_collector()  # a whole schedule is hundreds of thousands of objects
     def schedule_as_of(self, *, entered: When, known: When | None = None,
                        recorded: When | None = None, origin: str | None = None,
                        hts: str | None = None) -> Schedule:
@@ -570,6 +572,7 @@ class TariffTimeline:
             cut, measures=kept["measure"], exemptions=kept["exemption"],
             quotas=kept["quota"], rules=kept["stacking_rule"]))
 
+    @paused_collector()  # a whole schedule is hundreds of thousands of objects
     def diff(self, *, entered: tuple[When, When], known: tuple[When | None, When | None] = (
                  None, None), recorded: tuple[When | None, When | None] = (None, None),
              origins: Sequence[str] = (), hts: Sequence[str] = ()) -> Diff:
@@ -680,6 +683,7 @@ class TariffTimeline:
                      if isinstance(r.event, EventCorrected | EventRetracted)]
         return sources_of([*corrected_log(log, now), *revisions])
 
+    @paused_collector()  # a whole schedule is hundreds of thousands of objects
     def coverage(self, at: When | None = None) -> list[CoverageRow]:
         """Per measure and exemption: complete or partial product list, count of codes, note;
         statuses at `at` (default now), as known and recorded now."""

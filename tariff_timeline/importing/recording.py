@@ -4,9 +4,8 @@ again and retries until its write deadline."""
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -32,6 +31,7 @@ from tariff_timeline.importing.subjects import (
 )
 from tariff_timeline.projections.replay import Recorded, corrected_log, fold_at
 from tariff_timeline.store import EventStore, Patience, write_deadline_seconds
+from tariff_timeline.store.bulk import paused_collector
 from tariff_timeline.store.turns import WriterTurn
 
 
@@ -44,23 +44,6 @@ class ImportReport:
     already_recorded: int
     recorded_at: datetime | None
     total_events: int
-
-
-@contextmanager
-def _bulk() -> Iterator[None]:
-    """Pause the cyclic garbage collector while an import builds its (acyclic) objects.
-
-    A large import allocates millions of long-lived objects; the collector would walk all of
-    them again and again as they accumulate (40% of a 100k-event import). Reference counting
-    still frees everything; the collector is restored afterwards, even on error.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class Importer:
@@ -84,13 +67,13 @@ class Importer:
         files = event_files([Path(p) for p in paths])
         if not files:
             raise ImportRejected([NO_FILES])
-        with _bulk():
+        with paused_collector():
             return self._record(lambda: changes_in(files),
                                 lambda: file_batches(files, progress), None, progress)
 
     def record_events(self, events: Sequence[PolicyEvent]) -> ImportReport:
         """Record events given in Python (validated and appended like an import)."""
-        with _bulk():
+        with paused_collector():
             # Inside: a collection here walks every object a large store's caches hold.
             located = [Located(e, "<python>", i) for i, e in enumerate(events, start=1)]
             changes = [e for e in events if isinstance(e, EventCorrected | EventRetracted)]

@@ -53,6 +53,7 @@ from tariff_timeline.readmodel.tables import (
     create_tables,
 )
 from tariff_timeline.store import EventStore, TimelineEntry
+from tariff_timeline.store.bulk import paused_collector
 from tariff_timeline.store.chain import ChainState
 
 APPLICATION_NAME = "TariffTimeline"
@@ -141,7 +142,10 @@ class ReadModelWriter(TrackingRecorder):
             if progress is not None and report.total is None:
                 report.total = max(store.count() - chain.events, 0)
             try:
-                applied = self._apply_stream(store, chain, batch, report.at(done))
+                # Paused one transaction at a time: any cycle a transaction leaves is
+                # collected before the next, so memory stays bounded over a whole rebuild.
+                with paused_collector():
+                    applied = self._apply_stream(store, chain, batch, report.at(done))
             except (AlreadyApplied, IntegrityError):
                 continue  # another catch-up got there first: read its position again
             if applied == 0:
