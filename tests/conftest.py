@@ -160,6 +160,7 @@ def loaded(db_url: str, clock: FakeClock, policy_templates: PolicyTemplates,
            tmp_path: Path) -> Iterator[TariffTimeline]:
     """A store loaded with the bundled tariff policy (without the HTS nomenclature), its read
     model caught up, on a clock at START; a copy of its own, so tests may write to it."""
+    server = None
     if db_url.startswith("sqlite"):
         url = policy_templates.sqlite_copy(tmp_path / "loaded.sqlite")
     else:
@@ -170,6 +171,10 @@ def loaded(db_url: str, clock: FakeClock, policy_templates: PolicyTemplates,
     opened = TariffTimeline.open(url, clock=clock)
     yield opened
     opened.close()
+    if server is not None:  # a database a test, not a schema: drop it rather than keep dozens
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(
+                sql.Identifier(make_url(url).database or "")))
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
