@@ -9,9 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
-from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from tariff_timeline import TariffTimeline
@@ -94,8 +92,8 @@ def timeline(db_url: str, clock: FakeClock) -> Iterator[TariffTimeline]:
 
 class PolicyTemplates:
     """The bundled policy imported (at START) and projected once per backend and test session;
-    each `loaded` store is a copy of it, byte for byte what its own import would have written,
-    so that tests of answers do not each spend seconds importing and projecting the same data.
+    each `loaded` store is a copy of it (what its own import at START would have written), so
+    that tests of answers do not each spend seconds importing and projecting the same data.
     Tests of the import itself import for themselves."""
 
     def __init__(self, root: Path) -> None:
@@ -142,12 +140,21 @@ def _on_database(server: str, name: str) -> str:
            f"?schema=policy"
 
 
-def _create_database(server: str, name: str, template: str | None = None) -> None:
-    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
-    if template is not None:
-        statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+def _server_sql(server: str, statement: str, *names: str) -> None:
+    """Run one statement on the server outside a transaction (CREATE and DROP DATABASE),
+    with `names` quoted as identifiers into its {} (psycopg only where PostgreSQL is)."""
+    import psycopg
+    from psycopg import sql
+
     with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(statement)
+        conn.execute(sql.SQL(statement).format(*map(sql.Identifier, names)))
+
+
+def _create_database(server: str, name: str, template: str | None = None) -> None:
+    if template is None:
+        _server_sql(server, "CREATE DATABASE {}", name)
+    else:
+        _server_sql(server, "CREATE DATABASE {} TEMPLATE {}", name, template)
 
 
 @pytest.fixture(scope="session")
@@ -172,9 +179,7 @@ def loaded(db_url: str, clock: FakeClock, policy_templates: PolicyTemplates,
     yield opened
     opened.close()
     if server is not None:  # a database a test, not a schema: drop it rather than keep dozens
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(
-                sql.Identifier(make_url(url).database or "")))
+        _server_sql(server, "DROP DATABASE {} WITH (FORCE)", make_url(url).database or "")
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
