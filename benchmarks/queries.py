@@ -5,7 +5,8 @@
 The store must hold a history already (`tariffs import DIR --db URL`). The read model is
 brought up to date first, outside the timings; then diff, series, history (of a measure and
 of a cell), sources, coverage and schedule are each timed by the read model and by the fold of
-the whole log, in the same run (the machine is shared: compare ratios, not seconds across
+the whole log, in the same run (the diff both over --before to --after and over the week
+before --after) (the machine is shared: compare ratios, not seconds across
 runs). Each figure is the median of `--repeat` runs; the first run of each question is a
 warm-up and not counted.
 """
@@ -16,6 +17,7 @@ import argparse
 import statistics
 import time
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -70,8 +72,11 @@ def main(argv: list[str] | None = None) -> None:
         print(f"catch-up: {applied} events in {time.perf_counter() - started:.1f} s "
               f"(not counted)")
         measure = args.measure or _busiest_measure(timeline)
+        # A week's changes: a diff reads what may differ between its sides, not everything.
+        week = (date.fromisoformat(args.after) - timedelta(days=7)).isoformat()
         questions: dict[str, Callable[[], Any]] = {
             "diff": lambda: timeline.diff(entered=(args.before, args.after)),
+            "diff of a week": lambda: timeline.diff(entered=(week, args.after)),
             "diff --origin --hts": lambda: timeline.diff(
                 entered=(args.before, args.after), origins=[args.origin], hts=[args.hts]),
             "series": lambda: timeline.rate_series(

@@ -316,6 +316,14 @@ def _row_changes(old_rows: Rows, new_rows: Rows) -> Iterator[RowChange]:
                         tuple(names) if change == "changed" else ("status",), shown)
 
 
+def named_by_second(change: RowChange, after: Snapshot) -> bool:
+    """Whether the second side alone names the events of a change (a measure whose paints
+    or announcement there give the changed fields their value): the first side's state of
+    it is then not read for the change (see `_responsible_ids`)."""
+    return change.kind == "measure" and bool(_measure_events(
+        after.timeline.measures.get(change.item), after.coordinate.effective, change.named))
+
+
 def cited_events(before: Snapshot, after: Snapshot, changes: Iterable[RowChange]
                  ) -> list[str]:
     """The events `diff` names for the changed rows of the two sides: what it reads of the

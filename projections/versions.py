@@ -5,12 +5,13 @@ as a head per version and its pieces, see ``pieces``; the others as their whole 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass, fields, replace
+from typing import Any, cast
 
 from pydantic import TypeAdapter
 
 from tariff_timeline.domain.nomenclature import ChapterState
+from tariff_timeline.domain.paint import Paint
 from tariff_timeline.domain.timeline import (
     DealState,
     ExemptionState,
@@ -20,7 +21,7 @@ from tariff_timeline.domain.timeline import (
     fold,
 )
 from tariff_timeline.events import ALL, EVERYWHERE, CourtRuled, Scope
-from tariff_timeline.events.instants import fold_key
+from tariff_timeline.events.instants import fold_key, micros
 from tariff_timeline.projections.pieces import (
     FOREVER,
     MeasureHead,
@@ -42,6 +43,29 @@ STATE_ADAPTERS: dict[str, TypeAdapter[Any]] = {
     "chapter": TypeAdapter(ChapterState),
 }
 """How each kind of subject's stored state is written and read (a measure: its head)."""
+
+
+MARKED = ("exemption", "quota", "rule", "deal")
+"""The kinds of subject whose versions keep their effective marks (`effective_marks`)."""
+
+
+def effective_marks(kind: str, state: object) -> tuple[int, ...] | None:
+    """The instants (microseconds) along the effective clock where one of the paints of a
+    subject's state starts or ends, in order: between two instants with none between them,
+    the state says the same. None for the kinds that do not keep them (a measure's head, its
+    pieces being cut at these instants already; a court ruling; an HTS chapter)."""
+    if kind not in MARKED:
+        return None
+    marks: set[int] = set()
+    for field in fields(cast(Any, state)):
+        value = getattr(state, field.name)
+        if isinstance(value, tuple):
+            for paint in value:
+                if isinstance(paint, Paint):
+                    marks.add(micros(paint.start))
+                    if paint.end is not None:
+                        marks.add(micros(paint.end))
+    return tuple(sorted(marks))
 
 
 def _subject_state(timeline: Timeline, kind: str, ident: str) -> object | None:

@@ -75,6 +75,7 @@ from tariff_timeline.projections.diff import (
     Snapshot,
     cited_events,
     diff,
+    named_by_second,
     row_changes,
     schedule_rows,
 )
@@ -513,18 +514,20 @@ class TariffTimeline:
 
     def _snapshot(self, coordinate: Coordinate, model: ReadModel | None,
                   entries: EventLookup | None = None, origin: str | None = None,
-                  hts: str | None = None, held: Held | None = None) -> Snapshot:
+                  hts: str | None = None, held: Held | None = None,
+                  sliced: Timeline | None = None) -> Snapshot:
         """One side of a diff; from the read model, only what bears on the origin and HTS
-        code when given, with the nomenclature the diff compares too: the whole, or under
-        the HTS code when one is given (what its rate question reads as well)."""
+        code when given (or the slice `sliced`, read already), with the nomenclature the
+        diff compares too: the whole, or under the HTS code when one is given (what its rate
+        question reads as well)."""
         if model is None:
             listed = self._entries(coordinate.recorded)
             return Snapshot(coordinate, fold_at(listed, coordinate.known),
                             {e.event.id: e for e in listed})
         reader = model.reader
         c = coordinate
-        timeline = reader.slice_at(c.effective, c.known, c.recorded, origin, hts,
-                                   lines_of_code=True, held=held)
+        timeline = sliced if sliced is not None else reader.slice_at(
+            c.effective, c.known, c.recorded, origin, hts, lines_of_code=True, held=held)
         if hts is not None:
             timeline = replace(timeline, nomenclature=reader.nomenclature_under(
                 hts, c.effective, c.known, c.recorded))
@@ -596,17 +599,26 @@ class TariffTimeline:
         origin = origin_codes[0] if len(origin_codes) == 1 and len(prefixes) <= 1 else None
         code = prefixes[0] if len(prefixes) == 1 and len(origin_codes) <= 1 else None
         held = Held()  # most rows are the same rows on both sides: each decoded once
-        before = self._snapshot(first, model, lookup, origin, code, held)
+        sliced: tuple[Timeline, Timeline] | tuple[None, None] = (None, None)
+        if not (origin_codes and prefixes):
+            # No cell's rate to compare: each side reads only the subjects whose rows may
+            # differ from the other side's, so the diff costs what changed, not the schedule.
+            sliced = model.reader.slices_between(
+                (first.effective, first.known, first.recorded),
+                (second.effective, second.known, second.recorded), origin, code, held)
+        before = self._snapshot(first, model, lookup, origin, code, held, sliced[0])
         after = self._snapshot(second, model, lookup if second.recorded == first.recorded
-                               else None, origin, code, held)
+                               else None, origin, code, held, sliced[1])
         # The read model's measures are cut at the effective instant, which gives the same
         # rows and cells; a changed item whose cut cannot name the events behind the change
         # is folded again, whole, from its own events.
         rows = schedule_rows(before, after, origins=origin_codes, hts=prefixes)
         changes = row_changes(rows)
-        changed = [(change.kind, change.item) for change in changes]
-        before = self._whole_states(model, before, changed)
-        after = self._whole_states(model, after, changed)
+        after = self._whole_states(model, after, [(c.kind, c.item) for c in changes])
+        # A measure added or changed is named by its new paints: its old state is not
+        # folded again for that (most changes of a long diff are measures added).
+        before = self._whole_states(model, before, [
+            (c.kind, c.item) for c in changes if not named_by_second(c, after)])
         cited = cited_events(before, after, changes)
         for side in (before, after):
             if isinstance(side.entries, EventLookup):

@@ -4,14 +4,25 @@ known, recorded), and the recorded events its answer cites."""
 from __future__ import annotations
 
 import bisect
+import json
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar, cast, get_args
 
 from pydantic import TypeAdapter
-from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, exists, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    null,
+    or_,
+    select,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -38,7 +49,7 @@ from tariff_timeline.projections.history import (
     family_log,
     history_subjects,
 )
-from tariff_timeline.projections.pieces import MeasureHead, assemble
+from tariff_timeline.projections.pieces import MeasureHead, MeasurePiece, assemble
 from tariff_timeline.projections.replay import Corrected, Recorded, corrected_log, known_by
 from tariff_timeline.projections.versions import STATE_ADAPTERS
 from tariff_timeline.readmodel.codec import (
@@ -91,44 +102,13 @@ class ReadModelReader:
         `effective` reads (`hts.chapter_for_code`), when the code is a line then or has lines
         under it: a rate question needs no more. Rows decoded are kept in `held` when given,
         for a question that reads several slices."""
-        pieces_held = held.pieces if held is not None else None
-        states_held = held.states if held is not None else None
-        e, k, r = micros(effective), micros(known), micros(recorded)
-        values: dict[str, Any] = {"e": e, "k": k, "r": r}
-        if origin is not None:
-            values["names"] = sorted(_origin_keys(origin))
-        if hts is not None:
-            values.update(hts=hts, hts_end=hts + ";", prefixes=sorted(_product_keys(hts)))
-        tables: dict[str, dict[str, Any]] = {kind: {} for kind in STATE_ADAPTERS}
+        k, r = micros(known), micros(recorded)
         with Session(self.engine) as session:
             narrowed = chapter_for_code(session, hts, effective, known, recorded) if (
                 lines_of_code and hts is not None) else None
-            pieces, stmt = _slice_statements(origin is not None, hts is not None,
-                                             narrowed is not None)
-            found = {subject: self.cache.pieces.get(pid, text, PIECE_ADAPTER, pieces_held)
-                     for subject, pid, text in session.execute(pieces, values)}
-            subjects = list(found)
-            rows: list[Any] = []
-            for start in range(0, len(subjects), 500):
-                rows += session.execute(_HEADS, {
-                    "subjects": subjects[start:start + 500], "k": k, "r": r}).all()
-            # The fold meets measures in the order their first events became known.
-            for version_id, subject, text, _, _ in sorted(rows, key=lambda row: (row[3], row[4])):
-                head = cast(MeasureHead, self.cache.states.get(
-                    version_id, text, STATE_ADAPTERS["measure"], states_held))
-                tables["measure"][subject.split(":", 1)[1]] = assemble(head, found[subject])
-            # The states are read only for versions not decoded before: a chapter of the HTS
-            # is hundreds of kilobytes of text, too much to read again for every question.
-            versions = session.execute(stmt, values).all()
-            kept = {vid: self.cache.states.cached(vid, states_held) for vid, _, _ in versions}
-            missing = [vid for vid, state in kept.items() if state is None]
-            texts = _texts(session, VersionRow.id, VersionRow.state, missing)
-            for version_id, kind, subject in versions:
-                state = kept[version_id]
-                if state is None:
-                    state = self.cache.states.get(version_id, texts[version_id],
-                                                  STATE_ADAPTERS[kind], states_held)
-                tables[kind][subject.split(":", 1)[1]] = state
+            listing = _listing(session, micros(effective), k, r, origin, hts,
+                               without_chapters=narrowed is not None, texts=True)
+            tables = self._tables(session, listing, held)
             if narrowed is not None:
                 tables["chapter"][narrowed.chapter] = narrowed
             elif hts is not None and hts.isdigit() and not tables["chapter"] and _holds_hts(
@@ -136,10 +116,73 @@ class ReadModelReader:
                 # The code's chapter is not in the HTS the store holds: an empty chapter
                 # says so, where no chapter at all would mean the store holds no HTS.
                 tables["chapter"][hts[:2]] = ChapterState(hts[:2])
-        return Timeline(measures=tables["measure"], exemptions=tables["exemption"],
-                        quotas=tables["quota"], rules=tables["rule"], deals=tables["deal"],
-                        rulings=tables["ruling"],
-                        nomenclature=Nomenclature(chapters=tables["chapter"]))
+        return _timeline(tables)
+
+    def slices_between(self, first: tuple[datetime, datetime, datetime],
+                       second: tuple[datetime, datetime, datetime], origin: str | None = None,
+                       hts: str | None = None, held: Held | None = None
+                       ) -> tuple[Timeline, Timeline]:
+        """The slices (`slice_at`) at two (effective, known, recorded) coordinates, each
+        holding only the subjects whose rows of the schedule may differ between them, and
+        every chapter of the HTS each holds: what comparing the two schedules reads.
+
+        A measure's row at an instant is a function of its head and the piece containing
+        the instant (`pieces.assemble`), so a measure with the same head and piece on both
+        sides is left out. Another subject's row is a function of its state and of the
+        paints holding at the instant, so one with the same version on both sides is left
+        out when no paint of it starts or ends between the two effective instants (its
+        version's `eff_marks`). Deals and court rulings give no rows: they are left out."""
+        with Session(self.engine) as session:
+            sides = [_listing(session, micros(e), micros(k), micros(r), origin, hts,
+                              without_chapters=False, texts=False) for e, k, r in (first, second)]
+            low, high = sorted((micros(first[0]), micros(second[0])))
+            before, after = _differing(sides[0], sides[1], low, high)
+            return (_timeline(self._tables(session, before, held)),
+                    _timeline(self._tables(session, after, held)))
+
+    def _tables(self, session: Session, listing: _Listing, held: Held | None
+                ) -> dict[str, dict[str, Any]]:
+        """The states a listing names, by kind and id: each row decoded from the cache or
+        `held` when kept there, else read and decoded now."""
+        pieces_held = held.pieces if held is not None else None
+        states_held = held.states if held is not None else None
+        tables: dict[str, dict[str, Any]] = {kind: {} for kind in STATE_ADAPTERS}
+        # Those kept are taken before any is decoded: decoding the others may push them out
+        # of the cache's budget.
+        kept_pieces = {pid: self.cache.pieces.cached(pid, pieces_held)
+                       for pid, text in listing.pieces.values() if text is None}
+        piece_texts = _texts(session, PieceRow.id, PieceRow.state,
+                             [pid for pid, piece in kept_pieces.items() if piece is None])
+        found: dict[str, MeasurePiece] = {}
+        for subject, (pid, text) in listing.pieces.items():
+            piece = kept_pieces.get(pid)
+            found[subject] = piece if piece is not None else self.cache.pieces.get(
+                pid, text if text is not None else piece_texts[pid], PIECE_ADAPTER,
+                pieces_held)
+        heads = {vid: self.cache.states.cached(vid, states_held)
+                 for vid, _, text in listing.heads if text is None}
+        # The states are read only for versions not decoded before: a chapter of the HTS
+        # is hundreds of kilobytes of text, too much to read again for every question.
+        kept = {vid: self.cache.states.cached(vid, states_held)
+                for vid, _, _, _ in listing.versions}
+        texts = _texts(session, VersionRow.id, VersionRow.state, [
+            *(vid for vid, state in heads.items() if state is None),
+            *(vid for vid, state in kept.items() if state is None)])
+        for version_id, subject, text in listing.heads:
+            head = heads.get(version_id)
+            if head is None:
+                head = self.cache.states.get(
+                    version_id, text if text is not None else texts[version_id],
+                    STATE_ADAPTERS["measure"], states_held)
+            tables["measure"][subject.split(":", 1)[1]] = assemble(
+                cast(MeasureHead, head), found[subject])
+        for version_id, kind, subject, _ in listing.versions:
+            state = kept[version_id]
+            if state is None:
+                state = self.cache.states.get(version_id, texts[version_id],
+                                              STATE_ADAPTERS[kind], states_held)
+            tables[kind][subject.split(":", 1)[1]] = state
+        return tables
 
     def cell_timeline(self, origin: str, hts: str, start: datetime, end: datetime,
                       known: datetime, recorded: datetime) -> Timeline:
@@ -473,6 +516,87 @@ class EventLookup(Mapping[str, Corrected]):
         return sum(1 for v in self._found.values() if v is not None)
 
 
+@dataclass(frozen=True)
+class _Listing:
+    """The rows a slice reads, before any is decoded: each measure's piece (its id, and its
+    text when read with it) by subject; the measures' heads in the fold's order (version id,
+    subject, text when read); the other subjects' versions in the fold's order (version id,
+    kind, subject, the effective instants where its paints start or end)."""
+
+    pieces: dict[str, tuple[int, str | None]]
+    heads: list[tuple[int, str, str | None]]
+    versions: list[tuple[int, str, str, str | None]]
+
+
+def _listing(session: Session, e: int, k: int, r: int, origin: str | None, hts: str | None,
+             without_chapters: bool, texts: bool) -> _Listing:
+    """The rows of the slice at (e, k, r), keyed to the origin and HTS code when given (see
+    `ReadModelReader.slice_at`), with the pieces' and heads' texts when `texts`."""
+    values: dict[str, Any] = {"e": e, "k": k, "r": r}
+    if origin is not None:
+        values["names"] = sorted(_origin_keys(origin))
+    if hts is not None:
+        values.update(hts=hts, hts_end=hts + ";", prefixes=sorted(_product_keys(hts)))
+    pieces_of, versions_of = _slice_statements(origin is not None, hts is not None,
+                                               without_chapters, texts)
+    pieces = {subject: (pid, text) for subject, pid, text in session.execute(pieces_of, values)}
+    subjects = list(pieces)
+    rows: list[Any] = []
+    for start in range(0, len(subjects), 500):
+        rows += session.execute(_HEADS if texts else _HEAD_IDS, {
+            "subjects": subjects[start:start + 500], "k": k, "r": r}).all()
+    # The fold meets measures in the order their first events became known.
+    rows.sort(key=lambda row: (row[3], row[4]))
+    return _Listing(pieces, [(vid, subject, text) for vid, subject, text, _, _ in rows],
+                    [(vid, kind, subject, marks)
+                     for vid, kind, subject, marks in session.execute(versions_of, values)])
+
+
+_WITHOUT_ROWS = ("deal", "ruling")
+"""Kinds of subject that give no row of the schedule."""
+
+
+def _differing(before: _Listing, after: _Listing, low: int, high: int
+               ) -> tuple[_Listing, _Listing]:
+    """The two sides' listings without the subjects whose rows of the schedule are the same
+    on both (see `ReadModelReader.slices_between`; `low` and `high`: the two effective
+    instants, in order)."""
+    heads = [{subject: vid for vid, subject, _ in side.heads} for side in (before, after)]
+    same = {subject for subject, (pid, _) in before.pieces.items()
+            if after.pieces.get(subject, (None, None))[0] == pid
+            and heads[0].get(subject) == heads[1].get(subject)}
+    later = {subject: vid for vid, _, subject, _ in after.versions}
+    same.update(subject for vid, kind, subject, marks in before.versions
+                if kind != "chapter" and later.get(subject) == vid
+                and (low == high or not _marked(marks, low, high)))
+
+    def narrowed(side: _Listing) -> _Listing:
+        return _Listing({s: row for s, row in side.pieces.items() if s not in same},
+                        [row for row in side.heads if row[1] not in same],
+                        [row for row in side.versions
+                         if row[2] not in same and row[1] not in _WITHOUT_ROWS])
+
+    return narrowed(before), narrowed(after)
+
+
+def _marked(marks: str | None, low: int, high: int) -> bool:
+    """Whether a paint of a version starts or ends in (low, high] (so what it says may differ
+    between the two instants); always, for a version whose marks are not kept."""
+    if marks is None:
+        return True
+    instants: list[int] = json.loads(marks)
+    found = bisect.bisect_right(instants, low)
+    return found < len(instants) and instants[found] <= high
+
+
+def _timeline(tables: dict[str, dict[str, Any]]) -> Timeline:
+    """A timeline of the states read, by kind and id."""
+    return Timeline(measures=tables["measure"], exemptions=tables["exemption"],
+                    quotas=tables["quota"], rules=tables["rule"], deals=tables["deal"],
+                    rulings=tables["ruling"],
+                    nomenclature=Nomenclature(chapters=tables["chapter"]))
+
+
 def _texts(session: Session, key: InstrumentedAttribute[int], text: InstrumentedAttribute[str],
            ids: Sequence[int], chunk: int = 500) -> dict[int, str]:
     """The stored text of each of these rows, read a chunk of ids at a time (for the rows
@@ -528,24 +652,28 @@ def _code(hts: str, prefixes: Collection[str]) -> Code:
 
 
 # The versions (heads) of the measures whose pieces a slice found, built once with bound
-# parameters (subjects, k, r): see `_slice_statements`.
-_HEADS = select(
-    VersionRow.id, VersionRow.subject, VersionRow.state, VersionRow.first_known,
-    VersionRow.first_seq).where(
+# parameters (subjects, k, r): see `_slice_statements`. Without their texts, for a question
+# that reads the texts of only some of them (`ReadModelReader.slices_between`).
+_HEAD_WHERE = (
     VersionRow.subject.in_(bindparam("subjects", expanding=True)),
     VersionRow.rec_until > bindparam("r"), VersionRow.known_until > bindparam("k"),
     VersionRow.rec_from <= bindparam("r"), VersionRow.known_from <= bindparam("k"))
+_HEADS = select(VersionRow.id, VersionRow.subject, VersionRow.state, VersionRow.first_known,
+                VersionRow.first_seq).where(*_HEAD_WHERE)
+_HEAD_IDS = select(VersionRow.id, VersionRow.subject, null(), VersionRow.first_known,
+                   VersionRow.first_seq).where(*_HEAD_WHERE)
 
 
 @cache
-def _slice_statements(by_origin: bool, by_code: bool, without_chapters: bool
-                      ) -> tuple[Select[str, int, str], Select[int, str, str]]:
+def _slice_statements(by_origin: bool, by_code: bool, without_chapters: bool, texts: bool
+                      ) -> tuple[Select[str, int, str | None],
+                                 Select[int, str, str, str | None]]:
     """The two statements of `ReadModelReader.slice_at` for one shape of question: the
     pieces in force, and the versions of the other subjects (not measures; not chapters
     either when `without_chapters`), keyed to the origin and the code when asked. Built once,
     with bound parameters (e, k, r, names, hts, hts_end, prefixes): a rate question runs
     each once, and building and compiling them took SQLAlchemy longer than SQLite took to
-    run them."""
+    run them. Without `texts`, the pieces' texts are not read (None in their place)."""
     e: BindParameter[int] = bindparam("e")
     k: BindParameter[int] = bindparam("k")
     r: BindParameter[int] = bindparam("r")
@@ -553,11 +681,13 @@ def _slice_statements(by_origin: bool, by_code: bool, without_chapters: bool
     code: Code | None = (
         (bindparam("hts"), bindparam("hts_end"), bindparam("prefixes", expanding=True))
         if by_code else None)
-    pieces = select(PieceRow.subject, PieceRow.id, PieceRow.state).where(
+    pieces = select(PieceRow.subject, PieceRow.id,
+                    PieceRow.state if texts else null()).where(
         PieceRow.rec_until > r, PieceRow.known_until > k, PieceRow.eff_until > e,
         PieceRow.rec_from <= r, PieceRow.known_from <= k, PieceRow.eff_from <= e,
         *_pieces_keyed(names, code, r, k, e, e))
-    versions = select(VersionRow.id, VersionRow.kind, VersionRow.subject).where(
+    versions = select(VersionRow.id, VersionRow.kind, VersionRow.subject,
+                      VersionRow.eff_marks).where(
         VersionRow.rec_until > r, VersionRow.known_until > k,
         VersionRow.rec_from <= r, VersionRow.known_from <= k, VersionRow.kind != "measure",
         *_versions_keyed(names, code, r, k))

@@ -32,7 +32,7 @@ from tariff_timeline.store.opening import LOCK_NAMESPACE
 from tariff_timeline.store.patience import DEFAULT_WRITE_DEADLINE
 from tariff_timeline.store.urls import sqlalchemy_url
 
-SCHEMA = 10
+SCHEMA = 11
 """The read model's table layout; a read model of another layout is rebuilt from the log."""
 
 
@@ -118,6 +118,10 @@ class VersionRow(Base):
     first_known: Mapped[int] = mapped_column(BigInteger)
     first_seq: Mapped[int] = mapped_column(BigInteger)
     state: Mapped[str] = mapped_column(Text)
+    # The effective instants where a paint of the state starts or ends, as a JSON list
+    # (`versions.effective_marks`): a diff leaves out a version the same on both sides with
+    # none between its two instants without decoding it. NULL: not kept for the kind.
+    eff_marks: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     __table_args__ = (
         Index("ix_rm_versions_subject_open", "subject", "rec_until"),

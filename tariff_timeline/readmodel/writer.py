@@ -5,6 +5,7 @@ tracking position committed in the same transaction as the rows it writes. It is
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
@@ -29,6 +30,7 @@ from tariff_timeline.projections.pieces import FOREVER, PieceSpan, StatusSpan
 from tariff_timeline.projections.replay import Recorded, corrected_log
 from tariff_timeline.projections.versions import (
     SubjectVersion,
+    effective_marks,
     piece_keys,
     subject_rows,
     version_keys,
@@ -460,10 +462,11 @@ class _NewVersions:
             return
         session, recorded = self.session, self.recorded
         ids = _next_ids(session, VersionRow.id, len(new))
+        kinds = [subject.split(":", 1)[0] for subject, _ in new]
         _insert_tuples(session, VersionRow, _VERSION_COLUMNS, [
-            (vid, subject, subject.split(":", 1)[0], v.known_from, v.known_until, recorded,
-             FOREVER, v.first_known, v.first_seq, v.text)
-            for vid, (subject, v) in zip(ids, new, strict=True)])
+            (vid, subject, kind, v.known_from, v.known_until, recorded, FOREVER,
+             v.first_known, v.first_seq, v.text, _marks(kind, v.state))
+            for vid, (subject, v), kind in zip(ids, new, kinds, strict=True)])
         origin_rows: list[tuple[int, int, int, str]] = []
         product_rows: list[tuple[int, int, int, str]] = []
         for version_id, (subject, version) in zip(ids, new, strict=True):
@@ -480,7 +483,13 @@ class _NewVersions:
 
 
 _VERSION_COLUMNS = ("id", "subject", "kind", "known_from", "known_until", "rec_from",
-                    "rec_until", "first_known", "first_seq", "state")
+                    "rec_until", "first_known", "first_seq", "state", "eff_marks")
+
+
+def _marks(kind: str, state: object) -> str | None:
+    """A version's `eff_marks`: its effective marks as a JSON list, if kept for its kind."""
+    marks = effective_marks(kind, state)
+    return None if marks is None else json.dumps(marks)
 
 
 CITATION_COLUMNS = ("event_id", "revision", "seq", "position", "title", "url",
