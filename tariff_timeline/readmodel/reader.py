@@ -22,6 +22,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    union,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -132,10 +133,14 @@ class ReadModelReader:
         paints holding at the instant, so one with the same version on both sides is left
         out when no paint of it starts or ends between the two effective instants (its
         version's `eff_marks`). Deals and court rulings give no rows: they are left out."""
+        (e1, k1, r1), (e2, k2, r2) = ([micros(t) for t in side] for side in (first, second))
         with Session(self.engine) as session:
-            sides = [_listing(session, micros(e), micros(k), micros(r), origin, hts,
-                              without_chapters=False, texts=False) for e, k, r in (first, second)]
-            low, high = sorted((micros(first[0]), micros(second[0])))
+            if (k1, r1) == (k2, r2):
+                sides = _listings_at_one_known(session, (e1, e2), k1, r1, origin, hts)
+            else:
+                sides = (_listing(session, e1, k1, r1, origin, hts, False, False),
+                         _listing(session, e2, k2, r2, origin, hts, False, False))
+            low, high = sorted((e1, e2))
             before, after = _differing(sides[0], sides[1], low, high)
             return (_timeline(self._tables(session, before, held)),
                     _timeline(self._tables(session, after, held)))
@@ -532,24 +537,71 @@ def _listing(session: Session, e: int, k: int, r: int, origin: str | None, hts: 
              without_chapters: bool, texts: bool) -> _Listing:
     """The rows of the slice at (e, k, r), keyed to the origin and HTS code when given (see
     `ReadModelReader.slice_at`), with the pieces' and heads' texts when `texts`."""
+    pieces_of, versions_of = _slice_statements(origin is not None, hts is not None,
+                                               without_chapters, texts)
+    values = _values(e, k, r, origin, hts)
+    pieces = {subject: (pid, text) for subject, pid, text in session.execute(pieces_of, values)}
+    return _Listing(pieces, _heads(session, list(pieces), k, r, texts),
+                    _versions(session, versions_of, values))
+
+
+def _listings_at_one_known(session: Session, effective: tuple[int, int], k: int, r: int,
+                           origin: str | None, hts: str | None) -> tuple[_Listing, _Listing]:
+    """The rows of the slices at two effective instants, known at `k` and recorded at `r`,
+    without texts: the heads and the other subjects' versions do not depend on the
+    effective instant, so they are read once for both."""
+    pieces_of, versions_of = _slice_statements(origin is not None, hts is not None, False,
+                                               False)
+    pieces: list[dict[str, tuple[int, str | None]]]
+    if origin is None and hts is None:
+        # Only the pieces that start or end between the instants, each on the side whose
+        # instant it holds at: one that holds at both is the same row on both sides, and
+        # there are tens of thousands of those in a schedule.
+        pieces = [{}, {}]
+        low, high = sorted(effective)
+        for subject, pid, start, end in session.execute(
+                _PIECES_CROSSING, {"low": low, "high": high, "k": k, "r": r}):
+            for side, e in zip(pieces, effective, strict=True):
+                if start <= e < end:
+                    side[subject] = (pid, None)
+    else:
+        pieces = [{subject: (pid, text) for subject, pid, text in session.execute(
+            pieces_of, _values(e, k, r, origin, hts))} for e in effective]
+    heads = _heads(session, list({**pieces[0], **pieces[1]}), k, r, False)
+    versions = _versions(session, versions_of, _values(effective[0], k, r, origin, hts))
+    first, second = ([row for row in heads if row[1] in side] for side in pieces)
+    return _Listing(pieces[0], first, versions), _Listing(pieces[1], second, versions)
+
+
+def _values(e: int, k: int, r: int, origin: str | None, hts: str | None) -> dict[str, Any]:
+    """The bound parameters of `_slice_statements`."""
     values: dict[str, Any] = {"e": e, "k": k, "r": r}
     if origin is not None:
         values["names"] = sorted(_origin_keys(origin))
     if hts is not None:
         values.update(hts=hts, hts_end=hts + ";", prefixes=sorted(_product_keys(hts)))
-    pieces_of, versions_of = _slice_statements(origin is not None, hts is not None,
-                                               without_chapters, texts)
-    pieces = {subject: (pid, text) for subject, pid, text in session.execute(pieces_of, values)}
-    subjects = list(pieces)
+    return values
+
+
+def _heads(session: Session, subjects: list[str], k: int, r: int, texts: bool
+           ) -> list[tuple[int, str, str | None]]:
+    """The heads of these measures known at `k` and recorded at `r` (version id, subject,
+    text when `texts`), in the order the fold meets them: that in which their first events
+    became known."""
     rows: list[Any] = []
     for start in range(0, len(subjects), 500):
         rows += session.execute(_HEADS if texts else _HEAD_IDS, {
             "subjects": subjects[start:start + 500], "k": k, "r": r}).all()
-    # The fold meets measures in the order their first events became known.
     rows.sort(key=lambda row: (row[3], row[4]))
-    return _Listing(pieces, [(vid, subject, text) for vid, subject, text, _, _ in rows],
-                    [(vid, kind, subject, marks)
-                     for vid, kind, subject, marks in session.execute(versions_of, values)])
+    return [(vid, subject, text) for vid, subject, text, _, _ in rows]
+
+
+def _versions(session: Session, versions_of: Select[int, str, str, str | None],
+              values: dict[str, Any]) -> list[tuple[int, str, str, str | None]]:
+    """The versions of the subjects other than measures in a slice, in the fold's order
+    (version id, kind, subject, effective marks)."""
+    return [(vid, kind, subject, marks)
+            for vid, kind, subject, marks in session.execute(versions_of, values)]
 
 
 _WITHOUT_ROWS = ("deal", "ruling")
@@ -662,6 +714,16 @@ _HEADS = select(VersionRow.id, VersionRow.subject, VersionRow.state, VersionRow.
                 VersionRow.first_seq).where(*_HEAD_WHERE)
 _HEAD_IDS = select(VersionRow.id, VersionRow.subject, null(), VersionRow.first_known,
                    VersionRow.first_seq).where(*_HEAD_WHERE)
+
+
+# The pieces known at `k` and recorded at `r` that start or end in (low, high], each by its
+# own index: see `_listings_at_one_known`.
+_PIECES_CROSSING = union(*(
+    select(PieceRow.subject, PieceRow.id, PieceRow.eff_from, PieceRow.eff_until).where(
+        bound > bindparam("low"), bound <= bindparam("high"),
+        PieceRow.rec_until > bindparam("r"), PieceRow.known_until > bindparam("k"),
+        PieceRow.rec_from <= bindparam("r"), PieceRow.known_from <= bindparam("k"))
+    for bound in (PieceRow.eff_from, PieceRow.eff_until)))
 
 
 @cache

@@ -147,6 +147,10 @@ class PieceRow(Base):
 
     __table_args__ = (
         Index("ix_rm_pieces_subject_open", "subject", "rec_until"),
+        # A diff of two effective instants reads the pieces that start or end between them:
+        # the others hold on both sides or on neither.
+        Index("ix_rm_pieces_eff_from", "eff_from"),
+        Index("ix_rm_pieces_eff_until", "eff_until"),
     )
 
 

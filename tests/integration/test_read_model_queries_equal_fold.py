@@ -81,6 +81,9 @@ def compare_queries(timeline: TariffTimeline, base: datetime,
             same_both_ways(timeline, "diff", entered=(day(e1), day(e2)),
                            known=(day(k1), day(k2)), recorded=(recorded(r1), recorded(r2)),
                            origins=origins, hts=codes)
+        # Two effective instants alone (the pieces that start or end between them are read).
+        same_both_ways(timeline, "diff", entered=(day(e1), day(e2)), known=(day(k1), day(k1)),
+                       recorded=(recorded(r1), recorded(r1)))
     for entered, known, rec in coordinates:
         same_both_ways(timeline, "coverage", day(entered))
         for origin, code in cells:
