@@ -223,13 +223,26 @@ def compare(before: Nomenclature, after: Nomenclature, at_before: datetime,
             ) -> tuple[NomenclatureDiff, dict[str, str]] | None:
     """The lines in force at `at_before` in one nomenclature compared with those in force at
     `at_after` in another (two versions of the log may differ in what they know), only under
-    the given code prefixes if any; with each line's latest description. None when either
-    holds no revision."""
+    the given code prefixes if any; with each line's latest description (of the chapters
+    compared: a chapter whose state is the same object on both sides and which no revision
+    changes between the instants is not walked). None when either holds no revision."""
     old, new = revision_at(before, at_before), revision_at(after, at_after)
     if old is None or new is None:
         return None
-    was_lines: Mapping[str, HtsLine] = codes_in_force(before, at_before)
-    now_lines: Mapping[str, HtsLine] = codes_in_force(after, at_after)
+    low, high = sorted((old.at, new.at))
+    was_lines: dict[str, HtsLine] = {}
+    now_lines: dict[str, HtsLine] = {}
+    for name in {*before.chapters, *after.chapters}:
+        was, now = before.chapters.get(name), after.chapters.get(name)
+        if was is now and was is not None and not any(
+                low < revision.start <= high for revision in was.revisions):
+            # One state on both sides, and no revision of it takes effect between the two
+            # instants (only a revision starts a line's version): the same lines at both.
+            continue
+        if was is not None:
+            was_lines.update((line.code, line) for line in was.in_force(old.at))
+        if now is not None:
+            now_lines.update((line.code, line) for line in now.in_force(new.at))
     added: list[HtsLine] = []
     removed: list[HtsLine] = []
     rerated: list[RateChange] = []

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
+from datetime import datetime
 
 from tariff_timeline.domain.clocks import Coordinate, effective_instant
-from tariff_timeline.domain.nomenclature import diff
+from tariff_timeline.domain.nomenclature import ChapterState, Nomenclature, diff
 from tariff_timeline.domain.timeline import fold
+from tariff_timeline.events.nomenclature import HtsLine
 from tariff_timeline.projections.hts import compare, diff_answer, hts_diff_csv
 from tests.unit.test_nomenclature import AFTER, BEFORE, COFFEE, HORSES, HTS
 
@@ -50,3 +53,31 @@ def test_the_answer_counts_each_kind_and_its_csv_lists_every_change() -> None:
     rows = list(csv.DictReader(io.StringIO(hts_diff_csv(answer))))
     assert len(rows) == len(answer.changes) >= 4
     assert {"added", "removed", "rerated", "redescribed"} <= {row["change"] for row in rows}
+
+
+class _Unwalked(ChapterState):
+    """A chapter whose lines must not be walked."""
+
+    def in_force(self, at: datetime) -> Iterator[HtsLine]:
+        raise AssertionError(f"chapter {self.chapter} was walked at {at}")
+
+
+def _unwalked(nomenclature: Nomenclature, *chapters: str) -> Nomenclature:
+    return Nomenclature({name: _Unwalked(c.chapter, c.lines, c.revisions, c.event_ids)
+                         if name in chapters else c
+                         for name, c in nomenclature.chapters.items()})
+
+
+def test_a_chapter_no_revision_changes_between_the_dates_is_not_walked() -> None:
+    # given the HTS whose chapter 01 no revision changes after 2025-05-16
+    hts = _unwalked(HTS, "01")
+    # when it is compared with itself across the second revision (chapter 09's)
+    found = compare(hts, hts, BEFORE, AFTER)
+    # then the comparison is the domain's, and chapter 01 was never walked
+    assert found is not None and found[0] == diff(HTS, BEFORE, AFTER)
+    # and between two dates of the first revision, no chapter is walked and nothing changed
+    everything = _unwalked(HTS, "01", "09")
+    quiet = compare(everything, everything, effective_instant("2025-06-01"), BEFORE)
+    assert quiet is not None
+    assert (quiet[0].added, quiet[0].removed, quiet[0].rerated) == ((), (), ())
+
