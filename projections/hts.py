@@ -21,7 +21,6 @@ from tariff_timeline.domain.nomenclature import (
     PathStep,
     RateChange,
     RevisionInForce,
-    codes_in_force,
     revision_at,
 )
 from tariff_timeline.events import format_hts

@@ -616,7 +616,7 @@ class TariffTimeline:
         changes = row_changes(rows)
         after = self._whole_states(model, after, [(c.kind, c.item) for c in changes])
         # A measure added or changed is named by its new paints: its old state is not
-        # folded again for that (most changes of a long diff are measures added).
+        # folded again for that.
         before = self._whole_states(model, before, [
             (c.kind, c.item) for c in changes if not named_by_second(c, after)])
         cited = cited_events(before, after, changes)
