@@ -3,12 +3,20 @@ so that a diff can leave out a version the same on both sides with no mark betwe
 
 from __future__ import annotations
 
+import re
+from dataclasses import fields
 from typing import Any
 
 from tariff_timeline.domain.nomenclature import ChapterState
-from tariff_timeline.domain.timeline import fold
+from tariff_timeline.domain.timeline import (
+    DealState,
+    ExemptionState,
+    QuotaState,
+    RuleState,
+    fold,
+)
 from tariff_timeline.events.instants import micros
-from tariff_timeline.projections.versions import effective_marks
+from tariff_timeline.projections.versions import MARKED, effective_marks
 from tests.builders import exemption, exemption_revoked, imposed, quota, rate_changed
 
 
@@ -54,3 +62,18 @@ def test_measures_rulings_and_chapters_keep_no_marks() -> None:
     assert effective_marks("measure", timeline.measures["m"]) is None
     assert effective_marks("chapter", ChapterState("01")) is None
     assert effective_marks("ruling", object()) is None
+
+
+def test_every_paint_of_a_marked_kind_is_in_a_tuple_the_marks_walk() -> None:
+    # given the states of the kinds that keep marks
+    states = {"exemption": ExemptionState, "quota": QuotaState, "rule": RuleState,
+              "deal": DealState}
+    assert set(states) == set(MARKED)
+    # then each field that holds paints is a tuple of them, where `effective_marks` looks:
+    # a paint kept anywhere else would change an answer between two marks
+    for kind, state in states.items():
+        painted = [field for field in fields(state) if "Paint" in str(field.type)]
+        assert painted, kind  # each of them changes along the effective clock
+        for field in painted:
+            assert re.fullmatch(r"tuple\[Paint\[[\w\[\], ]+\], \.\.\.\]", str(field.type)), (
+                kind, field.name, field.type)
