@@ -45,15 +45,17 @@ STATE_ADAPTERS: dict[str, TypeAdapter[Any]] = {
 """How each kind of subject's stored state is written and read (a measure: its head)."""
 
 
-MARKED = ("exemption", "quota", "rule", "deal")
-"""The kinds of subject whose versions keep their effective marks (`effective_marks`)."""
+MARKED = ("exemption", "quota", "rule")
+"""The kinds of subject whose versions keep their effective marks (`effective_marks`): those
+that give rows of the schedule besides measures (a diff compares no other)."""
 
 
 def effective_marks(kind: str, state: object) -> tuple[int, ...] | None:
     """The instants (microseconds) along the effective clock where one of the paints of a
     subject's state starts or ends, in order: between two instants with none between them,
     the state says the same. None for the kinds that do not keep them (a measure's head, its
-    pieces being cut at these instants already; a court ruling; an HTS chapter)."""
+    pieces being cut at these instants already; a deal or court ruling, which give no row of
+    the schedule; an HTS chapter)."""
     if kind not in MARKED:
         return None
     marks: set[int] = set()

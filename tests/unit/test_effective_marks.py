@@ -9,7 +9,6 @@ from typing import Any
 
 from tariff_timeline.domain.nomenclature import ChapterState
 from tariff_timeline.domain.timeline import (
-    DealState,
     ExemptionState,
     QuotaState,
     RuleState,
@@ -53,7 +52,7 @@ def test_a_quotas_marks_cover_every_paint_it_holds() -> None:
     assert marks is not None and set(marks) == painted and opened in marks
 
 
-def test_measures_rulings_and_chapters_keep_no_marks() -> None:
+def test_measures_deals_rulings_and_chapters_keep_no_marks() -> None:
     # given a measure re-rated (its pieces are cut at its changes already) and a chapter
     timeline = fold([
         imposed("m-1", "m", known="2024-12-01", start="2025-01-01", percent=25),
@@ -62,12 +61,13 @@ def test_measures_rulings_and_chapters_keep_no_marks() -> None:
     assert effective_marks("measure", timeline.measures["m"]) is None
     assert effective_marks("chapter", ChapterState("01")) is None
     assert effective_marks("ruling", object()) is None
+    # nor do deals and rulings, which give no row of the schedule for a diff to compare
+    assert effective_marks("deal", object()) is None
 
 
 def test_every_paint_of_a_marked_kind_is_in_a_tuple_the_marks_walk() -> None:
     # given the states of the kinds that keep marks
-    states = {"exemption": ExemptionState, "quota": QuotaState, "rule": RuleState,
-              "deal": DealState}
+    states = {"exemption": ExemptionState, "quota": QuotaState, "rule": RuleState}
     assert set(states) == set(MARKED)
     # then each field that holds paints is a tuple of them, where `effective_marks` looks:
     # a paint kept anywhere else would change an answer between two marks
