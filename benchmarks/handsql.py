@@ -5,11 +5,11 @@ It fetches, with one statement through the bare driver (``sqlite3`` for a SQLite
 queries fetch for a question: the measure pieces whose effective, known and recorded intervals
 contain the coordinate and whose origin and product keys can cover the entry, the heads of those
 measures, and the one version of every other subject at the known and recorded times whose keys
-can cover the entry (the product keys by index range, the origin by one primary-key lookup per
-candidate, as the read model asks). It does not evaluate them (that is the rate engine's
-work, in Python, in both paths), so the ratio read-model / hand-written is the cost of
-everything the application adds to the bare lookup: SQLAlchemy, catching up with the log,
-decoding states, evaluating layers, citing events.
+can cover the entry (the product keys by index range, those of every product by the origin's
+keys, the origin by one primary-key lookup per candidate, as the read model asks). It does not
+evaluate them (that is the rate engine's work, in Python, in both paths), so the ratio
+read-model / hand-written is the cost of everything the application adds to the bare lookup:
+SQLAlchemy, catching up with the log, decoding states, evaluating layers, citing events.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 
 from tariff_timeline.domain.clocks import cutoff_instant, effective_instant, system_clock
 from tariff_timeline.events import ORIGIN_GROUPS, normalise_hts
+from tariff_timeline.projections.versions import every_product
 
 QUERY = """
 WITH p AS (
@@ -95,7 +96,9 @@ def hand_written_query(timeline: Any, origin: str, hts: str, entered: str,
     connection, postgres = _connection(timeline)
     digits = normalise_hts(hts)
     origins = [origin, "ALL", *(g for g, members in ORIGIN_GROUPS.items() if origin in members)]
-    prefixes = [digits[:n] for n in range(2, len(digits) + 1, 2)] + ["ALL"]
+    # A piece or version that covers every product is keyed by origin (`every_product`).
+    prefixes = [digits[:n] for n in range(2, len(digits) + 1, 2)] + [
+        every_product(o) for o in origins]
     now = system_clock()
     params: dict[str, object] = {
         "e": micros(effective_instant(entered)),

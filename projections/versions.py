@@ -93,11 +93,33 @@ def _scopes(kind: str, state: object) -> list[Scope]:
     return [EVERYWHERE]
 
 
+EVERY_PRODUCT = "ALL:"
+"""The start of the product keys of a row that covers every product: one key per origin key
+(`ALL:CN`, `ALL:EU`, `ALL:ALL`), see `every_product`."""
+
+
+def every_product(origin: str) -> str:
+    """The product key of a row that covers every product, found by a question about
+    `origin` (an origin key: a code, a group or ALL)."""
+    return EVERY_PRODUCT + origin
+
+
+def _keys(origins: set[str], products: set[str]) -> tuple[set[str], set[str]]:
+    """The keys of a row with these origins and products (see `every_product`)."""
+    if ALL not in products:
+        return origins, products
+    # A single 'ALL' key held every such row of every origin (tens of thousands at a million
+    # events), and a question about one origin ranged over all of them. A row that covers
+    # every product matches a question of any code, so what decides is its origin: it is
+    # keyed by that, and needs no other product key.
+    return origins, {every_product(o) for o in origins} or {EVERY_PRODUCT}
+
+
 def version_keys(kind: str, state: object) -> tuple[set[str], set[str]]:
     """Origins and products through which a question finds a version of a subject (an HTS
     chapter: every origin, and its two digits, so a question about one code finds only its
     chapter; a court ruling: none, so only a question about no goods in particular finds
-    it)."""
+    it). Every product is keyed by origin: see `every_product`."""
     if isinstance(state, ChapterState):
         return {ALL}, {state.chapter}
     origins: set[str] = set()
@@ -105,7 +127,7 @@ def version_keys(kind: str, state: object) -> tuple[set[str], set[str]]:
     for scope in _scopes(kind, state):
         origins.update(scope.origins)
         products.update(scope.products)
-    return origins, products
+    return _keys(origins, products)
 
 @dataclass(frozen=True)
 class SubjectVersion:
@@ -122,14 +144,15 @@ class SubjectVersion:
 def piece_keys(piece: MeasurePiece) -> tuple[set[str], set[str]]:
     """Origins and products through which a question finds a piece: those of the scope the
     rate engine tests goods against over it (the piece's own, or the announcements', first or
-    last scope it falls back on, see ``pieces.found_by``)."""
+    last scope it falls back on, see ``pieces.found_by``); every product keyed by origin, see
+    `every_product`."""
     if piece.found_by is not None:
-        return set(piece.found_by.origins), set(piece.found_by.products)
+        return _keys(set(piece.found_by.origins), set(piece.found_by.products))
     if piece.scope is None:
         # Not written since the pieces know what they fall back on; kept exact all the same.
-        return {ALL}, {ALL}
+        return _keys({ALL}, {ALL})
     scope = piece.scope[1].value
-    return set(scope.origins), set(scope.products)
+    return _keys(set(scope.origins), set(scope.products))
 
 
 def subject_rows(entries: Sequence[Corrected], subject: str) -> tuple[

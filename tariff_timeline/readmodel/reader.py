@@ -30,6 +30,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from tariff_timeline.domain.nomenclature import ChapterState, RevisionInForce
 from tariff_timeline.domain.timeline import ExemptionState, Nomenclature, Timeline, fold
 from tariff_timeline.events import (
+    ALL,
     ORIGIN_GROUPS,
     NomenclatureRevised,
     PolicyEvent,
@@ -52,7 +53,7 @@ from tariff_timeline.projections.history import (
 )
 from tariff_timeline.projections.pieces import MeasureHead, MeasurePiece, assemble
 from tariff_timeline.projections.replay import Corrected, Recorded, corrected_log, known_by
-from tariff_timeline.projections.versions import STATE_ADAPTERS
+from tariff_timeline.projections.versions import EVERY_PRODUCT, STATE_ADAPTERS, every_product
 from tariff_timeline.readmodel.codec import (
     EVENT_ADAPTER,
     EVENT_BUDGET,
@@ -206,17 +207,18 @@ class ReadModelReader:
         scopes or the measures they name, and a question of a code reads only its chapter."""
         k, r = micros(known), micros(recorded)
         low, high = micros(start), micros(end)
-        names, prefixes = _cell_keys(origin, hts)
+        names = _origin_keys(origin)
+        code = _code(hts, _row_products(hts, names))
         pieces = select(PieceRow.subject).where(
             PieceRow.rec_until > r, PieceRow.known_until > k, PieceRow.eff_until > low,
             PieceRow.rec_from <= r, PieceRow.known_from <= k, PieceRow.eff_from <= high,
-            *_pieces_keyed(names, _code(hts, prefixes), r, k, low, high),
+            *_pieces_keyed(names, code, r, k, low, high),
         ).distinct()
         others = select(VersionRow.subject).where(
             VersionRow.rec_until > r, VersionRow.known_until > k,
             VersionRow.rec_from <= r, VersionRow.known_from <= k,
             VersionRow.kind.not_in(("measure", "chapter")),
-            *_versions_keyed(names, _code(hts, prefixes), r, k))
+            *_versions_keyed(names, code, r, k))
         with Session(self.engine) as session:
             subjects = [*session.execute(pieces).scalars(), *session.execute(others).scalars()]
             holds_hts = _holds_hts(session, k, r)
@@ -576,10 +578,11 @@ def _listings_at_one_known(session: Session, effective: tuple[int, int], k: int,
 def _values(e: int, k: int, r: int, origin: str | None, hts: str | None) -> dict[str, Any]:
     """The bound parameters of `_slice_statements`."""
     values: dict[str, Any] = {"e": e, "k": k, "r": r}
-    if origin is not None:
-        values["names"] = sorted(_origin_keys(origin))
+    names = _origin_keys(origin) if origin is not None else None
+    if names is not None:
+        values["names"] = sorted(names)
     if hts is not None:
-        values.update(hts=hts, hts_end=hts + ";", prefixes=sorted(_product_keys(hts)))
+        values.update(hts=hts, hts_end=hts + ";", prefixes=_row_products(hts, names))
     return values
 
 
@@ -676,7 +679,8 @@ def _decoded(session: Session, cache: Decoded[T], key: InstrumentedAttribute[int
 
 Code = tuple[Any, Any, Any]
 """An HTS code as conditions take it: the code, the code + ';' (just after every code under
-it) and its prefixes (with 'ALL'), as values or as bound parameters."""
+it) and the product keys that cover it (`_product_keys` of an event, `_row_products` of a
+piece or version), as values or as bound parameters."""
 Names = Any
 """Origin keys as conditions take them: a collection of names or a bound parameter."""
 
@@ -767,19 +771,35 @@ def _cell_keys(origin: str, hts: str) -> tuple[set[str], set[str]]:
 def _origin_keys(origin: str) -> set[str]:
     """The origin keys a measure that may cover an origin is found under: the origin, its
     groups and every origin."""
-    return {origin, "ALL"} | {g for g, members in ORIGIN_GROUPS.items() if origin in members}
+    return {origin, ALL} | {g for g, members in ORIGIN_GROUPS.items() if origin in members}
 
 
 def _product_keys(hts: str) -> set[str]:
-    """The product keys a measure that may cover a code is found under: every prefix of the
+    """The product keys an event that may cover a code is found under: every prefix of the
     code and every product."""
-    return {hts[:n] for n in range(2, len(hts) + 1, 2)} | {"ALL"}
+    return {hts[:n] for n in range(2, len(hts) + 1, 2)} | {ALL}
 
 
-def _under(column: InstrumentedAttribute[str], code: Code) -> ColumnElement[bool]:
-    """A product key that may cover the code: one of its prefixes, or a code under it."""
+def _row_products(hts: str, names: Collection[str] | None) -> list[str]:
+    """The product keys a piece or version that may cover a code is found under: every
+    prefix of the code and, for a question about an origin (its keys `names`), every product
+    keyed by one of them (`every_product`); without an origin, `_under` ranges over all
+    those."""
+    keys = _product_keys(hts) - {ALL}
+    if names is not None:
+        keys |= {every_product(name) for name in names}
+    return sorted(keys)
+
+
+def _under(column: InstrumentedAttribute[str], code: Code, every_origin: bool = False
+           ) -> ColumnElement[bool]:
+    """A product key that may cover the code: one of its keys, or a code under it; with
+    `every_origin`, also every product keyed by any origin (`every_product`)."""
     hts, end, prefixes = code
-    return or_(column.in_(prefixes), and_(column > hts, column < end))
+    found = [column.in_(prefixes), and_(column > hts, column < end)]
+    if every_origin:
+        found.append(and_(column >= EVERY_PRODUCT, column < EVERY_PRODUCT[:-1] + ";"))
+    return or_(*found)
 
 
 def _keyed(owner: InstrumentedAttribute[int],
@@ -794,7 +814,7 @@ def _keyed(owner: InstrumentedAttribute[int],
     origin_owner, origin = origins
     if code is not None:
         product_owner, product = products
-        keys = select(product_owner).where(_under(product, code),
+        keys = select(product_owner).where(_under(product, code, every_origin=names is None),
                                            *in_force(product_owner.class_))
         if names is not None:
             # A key row carries its owner's intervals (written and closed with it), so with
