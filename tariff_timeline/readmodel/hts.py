@@ -12,11 +12,13 @@ from typing import Any
 
 from sqlalchemy import (
     Select,
+    and_,
     bindparam,
     delete,
     func,
     insert,
     literal_column,
+    or_,
     select,
     text,
     update,
@@ -326,10 +328,12 @@ def _visible_then(table: type[HtsLineRow] | type[HtsRevisionRow]) -> list[Any]:
 _LINES_THEN = select(*HtsLineRow.__table__.columns).where(
     HtsLineRow.eff_from <= bindparam("at"), HtsLineRow.eff_until > bindparam("at"),
     *_visible_then(HtsLineRow))
+# The code, the lines under it and those that are its prefixes (its ancestors, most often).
 # No condition on the chapter column: with one, SQLite's planner reads every open line of the
 # chapter (thousands of rows) instead of the few the code index finds.
-_LINES_UNDER = _LINES_THEN.where(HtsLineRow.code >= bindparam("low"),
-                                 HtsLineRow.code < bindparam("high"))
+_LINES_AROUND = _LINES_THEN.where(or_(
+    and_(HtsLineRow.code >= bindparam("low"), HtsLineRow.code < bindparam("high")),
+    HtsLineRow.code.in_(bindparam("prefixes", expanding=True))))
 _LINES_NAMED = _LINES_THEN.where(HtsLineRow.code.in_(bindparam("codes", expanding=True)))
 _MARKS = select(HtsRevisionRow.chapter, HtsRevisionRow.revision, HtsRevisionRow.event_id,
                 HtsRevisionRow.starts).where(*_visible_then(HtsRevisionRow)).order_by(
@@ -436,12 +440,17 @@ def chapter_for_code(session: Session, digits: str, effective: datetime, known: 
             found.append(line)
         return found
 
-    # The code, its `00` line and every line under it: the codes that start with its digits.
-    found = add(_LINES_UNDER, low=digits, high=digits + ";")
+    # The code, its `00` line and every line under it (the codes that start with its
+    # digits), with its prefixes in the same statement: a code's ancestors are most often
+    # its prefixes, and each statement costs SQLAlchemy more than SQLite. A prefix that is
+    # not an ancestor is still a line of the chapter in force then, as in the whole chapter.
+    found = add(_LINES_AROUND, low=digits, high=digits + ";",
+                prefixes=[digits[:n] for n in range(2, len(digits), 2)])
     if digits not in lines and not (len(digits) == 8 and digits + "00" in lines) and not (
             len(digits) in (4, 6) and any(len(code) == 10 for code in lines)):
         return None
-    # The ancestors of what was found, as USITC's indents give them (not always prefixes).
+    # The ancestors of what was found that are not among its prefixes, as USITC's indents
+    # give them.
     pending = {line.parent for line in found if line.parent is not None} - set(lines)
     while pending:
         found = add(_LINES_NAMED, codes=sorted(pending))
