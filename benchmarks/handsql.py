@@ -30,7 +30,7 @@ WITH p AS (
     AND id IN (SELECT piece_id FROM rm_piece_products
                WHERE (product IN ({prefixes}) OR (product > :hts AND product < :hts_end))
                  AND known_until > :k AND eff_until > :e AND rec_until > :r
-                 AND eff_from <= :e)
+                 AND eff_from <= :e AND known_from <= :k)
     AND EXISTS (SELECT 1 FROM rm_piece_origins o
                 WHERE o.piece_id = rm_pieces.id AND o.origin IN ({origins}))
 )
@@ -45,7 +45,7 @@ WHERE v.kind != 'measure'
   AND v.rec_until > :r AND v.known_until > :k AND v.rec_from <= :r AND v.known_from <= :k
   AND v.id IN (SELECT version_id FROM rm_product_keys
                WHERE (product IN ({prefixes}) OR (product > :hts AND product < :hts_end))
-                 AND known_until > :k AND rec_until > :r)
+                 AND known_until > :k AND rec_until > :r AND known_from <= :k)
   AND EXISTS (SELECT 1 FROM rm_origin_keys o
               WHERE o.version_id = v.id AND o.origin IN ({origins}))
 ORDER BY 4, 5

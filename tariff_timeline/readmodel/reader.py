@@ -836,7 +836,7 @@ def _pieces_keyed(names: Names | None, code: Code | None,
     it holds somewhere in [low, high], as known at `k` and recorded at `r`."""
     def in_force(keys: Any) -> list[ColumnElement[bool]]:
         return [keys.known_until > k, keys.eff_until > low, keys.rec_until > r,
-                keys.eff_from <= high]
+                keys.eff_from <= high, keys.known_from <= k]
 
     return _keyed(PieceRow.id, (PieceProductRow.piece_id, PieceProductRow.product),
                   (PieceOriginRow.piece_id, PieceOriginRow.origin), names, code, in_force)
@@ -847,7 +847,7 @@ def _versions_keyed(names: Names | None, code: Code | None,
     """Conditions on a version: keyed to one of the origin `names` and to the HTS `code`, as
     known at `k` and recorded at `r`."""
     def in_force(keys: Any) -> list[ColumnElement[bool]]:
-        return [keys.known_until > k, keys.rec_until > r]
+        return [keys.known_until > k, keys.rec_until > r, keys.known_from <= k]
 
     return _keyed(VersionRow.id, (ProductKeyRow.version_id, ProductKeyRow.product),
                   (OriginKeyRow.version_id, OriginKeyRow.origin), names, code, in_force)

@@ -164,12 +164,15 @@ class PieceOriginRow(Base):
     origin: Mapped[str] = mapped_column(String(8), primary_key=True)
     eff_from: Mapped[int] = mapped_column(BigInteger)
     eff_until: Mapped[int] = mapped_column(BigInteger)
+    known_from: Mapped[int] = mapped_column(BigInteger)
     known_until: Mapped[int] = mapped_column(BigInteger)
     rec_until: Mapped[int] = mapped_column(BigInteger)
     # The known end leads the ends: the recorded end is FOREVER for almost every key, so as
-    # the first range it held every piece ever written for the origin.
+    # the first range it held every piece ever written for the origin. The known start is
+    # in the index too: a key known only later is passed over there, not after reading its
+    # piece (every piece known since a past instant has a known end after it).
     __table_args__ = (Index("ix_rm_piece_origins", "origin", "known_until", "eff_until",
-                            "rec_until", "eff_from", "piece_id"),)
+                            "rec_until", "eff_from", "known_from", "piece_id"),)
 
 
 class PieceProductRow(Base):
@@ -181,10 +184,11 @@ class PieceProductRow(Base):
     product: Mapped[str] = mapped_column(String(12), primary_key=True)
     eff_from: Mapped[int] = mapped_column(BigInteger)
     eff_until: Mapped[int] = mapped_column(BigInteger)
+    known_from: Mapped[int] = mapped_column(BigInteger)
     known_until: Mapped[int] = mapped_column(BigInteger)
     rec_until: Mapped[int] = mapped_column(BigInteger)
     __table_args__ = (Index("ix_rm_piece_products", "product", "known_until", "eff_until",
-                            "rec_until", "eff_from", "piece_id"),)
+                            "rec_until", "eff_from", "known_from", "piece_id"),)
 
 
 class OriginKeyRow(Base):
@@ -194,10 +198,11 @@ class OriginKeyRow(Base):
     version_id: Mapped[int] = mapped_column(
         ForeignKey("rm_versions.id", ondelete="CASCADE"), primary_key=True)
     origin: Mapped[str] = mapped_column(String(8), primary_key=True)
+    known_from: Mapped[int] = mapped_column(BigInteger)
     known_until: Mapped[int] = mapped_column(BigInteger)
     rec_until: Mapped[int] = mapped_column(BigInteger)
     __table_args__ = (Index("ix_rm_origin_keys_origin", "origin", "known_until", "rec_until",
-                            "version_id"),)
+                            "known_from", "version_id"),)
 
 
 class ProductKeyRow(Base):
@@ -207,10 +212,11 @@ class ProductKeyRow(Base):
     version_id: Mapped[int] = mapped_column(
         ForeignKey("rm_versions.id", ondelete="CASCADE"), primary_key=True)
     product: Mapped[str] = mapped_column(String(12), primary_key=True)
+    known_from: Mapped[int] = mapped_column(BigInteger)
     known_until: Mapped[int] = mapped_column(BigInteger)
     rec_until: Mapped[int] = mapped_column(BigInteger)
     __table_args__ = (Index("ix_rm_product_keys_product", "product", "known_until",
-                            "rec_until", "version_id"),)
+                            "rec_until", "known_from", "version_id"),)
 
 
 class CitationRow(Base):

@@ -360,7 +360,8 @@ class ReadModelWriter(TrackingRecorder):
         for piece_id, (_, row, _) in zip(ids, new, strict=True):
             origins, products = piece_keys(row.piece)
             span = {"piece_id": piece_id, "eff_from": row.eff_from, "eff_until": row.eff_until,
-                    "known_until": row.known_until, "rec_until": FOREVER}
+                    "known_from": row.known_from, "known_until": row.known_until,
+                    "rec_until": FOREVER}
             origin_rows += [{**span, "origin": o} for o in origins]
             product_rows += [{**span, "product": p} for p in products]
         if origin_rows:
@@ -467,19 +468,19 @@ class _NewVersions:
             (vid, subject, kind, v.known_from, v.known_until, recorded, FOREVER,
              v.first_known, v.first_seq, v.text, _marks(kind, v.state))
             for vid, (subject, v), kind in zip(ids, new, kinds, strict=True)])
-        origin_rows: list[tuple[int, int, int, str]] = []
-        product_rows: list[tuple[int, int, int, str]] = []
+        origin_rows: list[tuple[int, int, int, int, str]] = []
+        product_rows: list[tuple[int, int, int, int, str]] = []
         for version_id, (subject, version) in zip(ids, new, strict=True):
             if subject.startswith("measure:"):
                 continue  # a measure is found through its pieces
             origins, products = version_keys(subject.split(":", 1)[0], version.state)
-            ends = (version_id, version.known_until, FOREVER)
+            ends = (version_id, version.known_from, version.known_until, FOREVER)
             origin_rows += [(*ends, o) for o in origins]
             product_rows += [(*ends, p) for p in products]
-        _insert_tuples(session, OriginKeyRow,
-                       ("version_id", "known_until", "rec_until", "origin"), origin_rows)
-        _insert_tuples(session, ProductKeyRow,
-                       ("version_id", "known_until", "rec_until", "product"), product_rows)
+        _insert_tuples(session, OriginKeyRow, ("version_id", "known_from", "known_until",
+                                               "rec_until", "origin"), origin_rows)
+        _insert_tuples(session, ProductKeyRow, ("version_id", "known_from", "known_until",
+                                                "rec_until", "product"), product_rows)
 
 
 _VERSION_COLUMNS = ("id", "subject", "kind", "known_from", "known_until", "rec_from",

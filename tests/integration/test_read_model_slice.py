@@ -136,14 +136,18 @@ def test_every_key_row_carries_the_known_and_recorded_ends_of_its_row(
                 {"forever": FOREVER}).scalar()
             wrong = [db.execute(text(sql)).scalar() for sql in (
                 "SELECT COUNT(*) FROM rm_piece_origins k JOIN rm_pieces p ON p.id = k.piece_id"
-                " WHERE k.rec_until != p.rec_until OR k.known_until != p.known_until",
+                " WHERE k.rec_until != p.rec_until OR k.known_until != p.known_until"
+                " OR k.known_from != p.known_from",
                 "SELECT COUNT(*) FROM rm_piece_products k JOIN rm_pieces p ON p.id = k.piece_id"
-                " WHERE k.rec_until != p.rec_until OR k.known_until != p.known_until",
+                " WHERE k.rec_until != p.rec_until OR k.known_until != p.known_until"
+                " OR k.known_from != p.known_from",
                 "SELECT COUNT(*) FROM rm_origin_keys k JOIN rm_versions v ON v.id = k.version_id"
-                " WHERE k.rec_until != v.rec_until OR k.known_until != v.known_until",
+                " WHERE k.rec_until != v.rec_until OR k.known_until != v.known_until"
+                " OR k.known_from != v.known_from",
                 "SELECT COUNT(*) FROM rm_product_keys k JOIN rm_versions v"
                 " ON v.id = k.version_id"
-                " WHERE k.rec_until != v.rec_until OR k.known_until != v.known_until")]
+                " WHERE k.rec_until != v.rec_until OR k.known_until != v.known_until"
+                " OR k.known_from != v.known_from")]
         assert closed and wrong == [0, 0, 0, 0]
     finally:
         timeline.close()
