@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 
 from tariff_timeline import TariffTimeline
+from tariff_timeline.readmodel import ReadModel
 from tariff_timeline.service import QueryPath
 from tests.builders import exemption, imposed
 from tests.conftest import FakeClock
@@ -30,16 +31,22 @@ KEYED = (
 ENTERED = datetime(2025, 3, 1, tzinfo=UTC)
 
 
+def _caught_up(timeline: TariffTimeline, clock: FakeClock) -> ReadModel:
+    """The timeline's read model, caught up with KEYED recorded a day before now."""
+    timeline.record_events(KEYED)
+    clock.advance(days=1)
+    timeline.catch_up()
+    assert timeline.read_model is not None
+    return timeline.read_model
+
+
 class TestEveryProductIsKeyedByOrigin:
     def test_rows_of_every_product_carry_their_origins_in_their_product_key(
             self, timeline: TariffTimeline, clock: FakeClock) -> None:
         # given measures and exemptions of every product for one origin, a group and all
-        timeline.record_events(KEYED)
-        clock.advance(days=1)
         # when the read model catches up
-        timeline.catch_up()
-        assert timeline.read_model is not None
-        with timeline.read_model.engine.connect() as db:
+        read_model = _caught_up(timeline, clock)
+        with read_model.engine.connect() as db:
             pieces = {(subject, product) for subject, product in db.execute(text(
                 "SELECT DISTINCT p.subject, k.product FROM rm_piece_products k"
                 " JOIN rm_pieces p ON p.id = k.piece_id"))}
@@ -55,11 +62,7 @@ class TestEveryProductIsKeyedByOrigin:
     def test_a_question_about_an_origin_finds_what_covers_every_product_for_it_alone(
             self, timeline: TariffTimeline, clock: FakeClock) -> None:
         # given the same
-        timeline.record_events(KEYED)
-        clock.advance(days=1)
-        timeline.catch_up()
-        assert timeline.read_model is not None
-        reader = timeline.read_model.reader
+        reader = _caught_up(timeline, clock).reader
         now = clock.now
         found = {}
         # when slices are read for cells of China, Germany (in the EU) and Mexico
@@ -79,13 +82,10 @@ class TestEveryProductIsKeyedByOrigin:
     def test_a_slice_of_a_code_without_an_origin_finds_every_origins_rows(
             self, timeline: TariffTimeline, clock: FakeClock) -> None:
         # given the same
-        timeline.record_events(KEYED)
-        clock.advance(days=1)
-        timeline.catch_up()
-        assert timeline.read_model is not None
+        reader = _caught_up(timeline, clock).reader
         now = clock.now
         # when a slice is read for a code, whatever the origin
-        cut = timeline.read_model.reader.slice_at(ENTERED, now, now, hts="8708100000")
+        cut = reader.slice_at(ENTERED, now, now, hts="8708100000")
         # then it holds every measure and exemption that covers the code, of every origin
         assert set(cut.measures) == {"china-wide", "eu-wide", "world-wide"}
         assert set(cut.exemptions) == {"cn-energy", "de-parts"}
