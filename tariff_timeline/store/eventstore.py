@@ -152,9 +152,7 @@ class EventStore:
         deleting the newest events is noticed even when nothing new was appended."""
         walker = self._walker(state)
         try:
-            self._still_there(state)
-            for notification in self._notifications(state.notification_id + 1,
-                                                    page=max(page, 1)):
+            for notification in self._after(state, page=max(page, 1)):
                 state_of_row = walker.step(_raw(notification))
                 entry = None if state_of_row is None else cast(
                     TimelineEntry, self._mapper.to_domain_event(notification, state_of_row))
@@ -191,27 +189,19 @@ class EventStore:
                 vouched = after.events - state.events
         return vouched
 
-    def _still_there(self, state: ChainState) -> None:
-        """Raise ChainBroken if the last verified row is gone or no longer what it was."""
+    def _after(self, state: ChainState, page: int) -> Iterator[Notification]:
+        """The stored rows after a verified position, in order, a page at a time, once the row
+        it names is found still there as it was (`_still_there`). That row is read with the
+        first page, in one statement: a question checks the log this way before each answer,
+        and most often finds nothing new."""
         if state.notification_id == 0:
+            yield from self._notifications(1, page)
             return
-        found = self.app.recorder.select_notifications(state.notification_id, 1)
-        if not found or found[0].id != state.notification_id:
-            raise ChainBroken(Break(state.notification_id, None, "the row verified last is gone "
-                                    "(events were deleted at the end of the log)"))
-        row = _raw(found[0])
-        data = row_state(row)
-        if isinstance(data, str):
-            raise ChainBroken(Break(state.notification_id, None,
-                                    f"the row verified last was changed since: {data}"))
-        if str(row.originator_id) == str(HEAD_ID):
-            same = (data.get("count"), data.get("link")) == (state.head_events,
-                                                             state.head_link)
-        else:
-            same = data.get("chain") == state.link
-        if not same:
-            raise ChainBroken(Break(state.notification_id, None, "the row verified last was "
-                                    "changed since it was verified"))
+        found = self.app.recorder.select_notifications(state.notification_id, page + 1)
+        _still_there(state, found[:1])
+        yield from found[1:]
+        if len(found) == page + 1:
+            yield from self._notifications(found[-1].id + 1, page)
 
     def _notifications(self, start: int, page: int = PAGE) -> Iterator[Notification]:
         """Stored rows from a notification id on, in order, a page at a time."""
@@ -375,6 +365,28 @@ class Checkpoint:
             raise InvalidInput(f"{text!r} is not a checkpoint ({cls.PREFIX}:EVENTS:LINK)",
                                field="since")
         return cls(int(events), last_link)
+
+
+def _still_there(state: ChainState, found: Sequence[Notification]) -> None:
+    """Raise ChainBroken if the last verified row (`found`: the row read at its position,
+    or nothing) is gone or no longer what it was."""
+    if not found or found[0].id != state.notification_id:
+        raise ChainBroken(Break(state.notification_id, None, "the row verified last is gone "
+                                "(events were deleted at the end of the log)"))
+    row = _raw(found[0])
+    data = row_state(row)
+    if isinstance(data, str):
+        raise ChainBroken(Break(state.notification_id, None,
+                                f"the row verified last was changed since: {data}"))
+    if str(row.originator_id) == str(HEAD_ID):
+        same = (data.get("count"), data.get("link")) == (state.head_events,
+                                                         state.head_link)
+    else:
+        same = data.get("chain") == state.link
+    if not same:
+        raise ChainBroken(Break(state.notification_id, None, "the row verified last was "
+                                "changed since it was verified"))
+
 
 
 def _raw(notification: Notification) -> RawRow:

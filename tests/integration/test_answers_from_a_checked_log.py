@@ -14,7 +14,7 @@ import pytest
 
 from tariff_timeline import TariffTimeline
 from tariff_timeline.domain.errors import TamperDetected
-from tariff_timeline.store import Checkpoint, EventStore
+from tariff_timeline.store import Checkpoint
 from tariff_timeline.store.chain import GENESIS, dumps, link
 from tariff_timeline.store.keys import generate_keys
 from tests.builders import imposed, rate_changed
@@ -152,20 +152,24 @@ class TestChecksCostWhatWasAppended:
             clock.advance(hours=1)
             timeline.record_events(later(n))
         timeline.rate_on(**QUESTION)
+        assert timeline.read_model is not None
+        checked = timeline.read_model.writer.chain_state().notification_id
         clock.advance(hours=1)
         timeline.record_events(later(30))
+        recorder = timeline.store.app.recorder
+        original = recorder.select_notifications
         read: list[int] = []
-        original = EventStore._notifications
 
-        def counted(self: EventStore, start: int, page: int = 1000) -> Iterator[Any]:
-            for notification in original(self, start, page):
-                read.append(notification.id)
-                yield notification
+        def counted(start: int, limit: int, *args: Any, **kwargs: Any) -> Any:
+            found = original(start, limit, *args, **kwargs)
+            read.extend(notification.id for notification in found)
+            return found
 
-        monkeypatch.setattr(EventStore, "_notifications", counted)
-        # when the next question comes, then it checks the one new append (event and head)
+        monkeypatch.setattr(recorder, "select_notifications", counted)
+        # when the next question comes, then it reads the row checked last (still there as it
+        # was) and checks the one new append (event and head), and nothing before them
         assert timeline.rate_on(**QUESTION).additional == 40
-        assert len(read) == 2
+        assert min(read) == checked and len(set(read) - {checked}) == 2
 
 
 class TestSignedHeads:
