@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from tariff_timeline.domain.nomenclature import (
     ChapterState,
@@ -341,6 +342,28 @@ _MARKS = select(HtsRevisionRow.chapter, HtsRevisionRow.revision, HtsRevisionRow.
 _CHAPTER_MARKS = _MARKS.where(HtsRevisionRow.chapter == bindparam("chapter"))
 
 
+def _chapter_start(latest: bool) -> ScalarSelect[int]:
+    """The first start of the chapter's revisions as known and recorded then, or the latest
+    of those started by the effective instant `at`."""
+    if not latest:
+        return select(func.min(HtsRevisionRow.eff_from)).where(
+            HtsRevisionRow.chapter == bindparam("chapter"),
+            *_visible_then(HtsRevisionRow)).scalar_subquery()
+    return select(func.max(HtsRevisionRow.eff_from)).where(
+        HtsRevisionRow.chapter == bindparam("chapter"), *_visible_then(HtsRevisionRow),
+        HtsRevisionRow.eff_from <= bindparam("at")).scalar_subquery()
+
+
+# Of a chapter's revisions (`_CHAPTER_MARKS`), those that `projections.lines.revision_of`
+# may choose at the effective instant `at`: every one starting with the first, and every one
+# starting with the last started by `at`, in the fold's order, so ties are broken as they
+# would be among all of them. About a hundred revisions each at a million events, and a
+# rate question classifies its code at one instant.
+_CHAPTER_MARKS_AT = _CHAPTER_MARKS.where(or_(
+    HtsRevisionRow.eff_from == _chapter_start(latest=False),
+    HtsRevisionRow.eff_from == _chapter_start(latest=True)))
+
+
 def revision_in_force(session: Session, effective: datetime, known: datetime,
                       recorded: datetime) -> RevisionInForce | None:
     """The revision in force at an effective instant as known and recorded then (the first
@@ -406,12 +429,14 @@ def _stored_path(stored: str) -> tuple[PathStep, ...]:
 
 
 def chapter_for_code(session: Session, digits: str, effective: datetime, known: datetime,
-                     recorded: datetime) -> ChapterState | None:
+                     recorded: datetime, every_revision: bool = False) -> ChapterState | None:
     """The part of a code's chapter that classifying it at an effective instant reads, from
-    the line and revision rows: every revision of the chapter, and the lines in force then
-    that are the code (or its `00` line), lie under it, or are its ancestors, each with the
-    one version in force. `projections.lines.classify` answers from it as from the whole
-    chapter, whose state is hundreds of KB to decode at a million events.
+    the line and revision rows: the revisions that choosing its revision then reads (the
+    first ones and the latest started, `_CHAPTER_MARKS_AT`; all of them with
+    `every_revision`, for a reader that weighs them against other chapters'), and the lines
+    in force then that are the code (or its `00` line), lie under it, or are its ancestors,
+    each with the one version in force. `projections.lines.classify` answers from it as from
+    the whole chapter, whose state is hundreds of KB to decode at a million events.
 
     None when the code is not a line then and no line lies under it (the answer is an error
     naming the nearest lines, which needs the whole chapter), or when the chapter has no
@@ -420,7 +445,8 @@ def chapter_for_code(session: Session, digits: str, effective: datetime, known: 
         return None
     chapter = digits[:2]
     k, r = micros(known), micros(recorded)
-    marks = _revision_marks(session, k, r, chapter).get(chapter, ())
+    marks = _revision_marks(session, k, r, chapter,
+                            None if every_revision else micros(effective)).get(chapter, ())
     if not marks:
         return None
     found_revision = revision_of(ChapterState(chapter, {}, marks), effective)
@@ -468,7 +494,7 @@ def nomenclature_under(session: Session, prefix: str, effective: datetime, known
 
     None when the code is not a line and has none under it then (its refusal names the
     nearest lines, which needs the whole), or is shorter than a heading."""
-    part = chapter_for_code(session, prefix, effective, known, recorded)
+    part = chapter_for_code(session, prefix, effective, known, recorded, every_revision=True)
     if part is None:
         return None
     chapters = {chapter: ChapterState(chapter, {}, marks) for chapter, marks in
@@ -477,15 +503,17 @@ def nomenclature_under(session: Session, prefix: str, effective: datetime, known
     return Nomenclature(chapters)
 
 
-def _revision_marks(session: Session, known: int, recorded: int, chapter: str | None = None
-                    ) -> dict[str, tuple[Paint[str], ...]]:
-    """Each chapter's revisions as known and recorded then (only `chapter`'s when given), in
+def _revision_marks(session: Session, known: int, recorded: int, chapter: str | None = None,
+                    at: int | None = None) -> dict[str, tuple[Paint[str], ...]]:
+    """Each chapter's revisions as known and recorded then (only `chapter`'s when given; of
+    it, with an effective instant `at`, only those choosing its revision then may pick), in
     the order the fold met them, each start as its event wrote it (an answer shows its
     offset), not as an instant."""
     values: dict[str, Any] = {"known": known, "recorded": recorded}
-    statement = _MARKS if chapter is None else _CHAPTER_MARKS
+    statement = _MARKS if chapter is None else (
+        _CHAPTER_MARKS if at is None else _CHAPTER_MARKS_AT)
     if chapter is not None:
-        values["chapter"] = chapter
+        values.update(chapter=chapter, at=at)
     marks: dict[str, list[Paint[str]]] = {}
     for found, revision, event_id, starts in session.execute(statement, values):
         marks.setdefault(found, []).append(

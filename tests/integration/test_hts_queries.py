@@ -201,12 +201,20 @@ class TestARateQuestionReadsOnlyItsCodesLines:
     CODES = ("0101", "0101.21", "0101.21.00", "0101.21.00.10", "0101.30.00.00", "0101.30",
              "0901.11.00", "0901.11.00.25", "0901.11.00.35", "0901.21.00", "0901.21",
              "9823.03.02", "9823.03.01", "0102", "0901.99.00", "2204")
-    DATES = ("2025-01-02", "2025-06-01", "2025-12-04", "2025-12-05", "2026-02-01")
+    DATES = ("2025-01-02", "2025-06-01", "2025-12-04", "2025-12-05", "2026-02-01",
+             "2026-03-02")
+    # A third revision of coffee, so that a question between the first and the last reads
+    # neither all of the chapter's revisions nor only its first and latest.
+    COFFEE_THIRD = revised("r3-ch09", "r3", "09", known="2025-12-20", start="2026-03-01",
+                           changed=(hts_line("09012100", "Roasted beans", indent=2,
+                                             parent="0901", general="5%", other="Free"),))
 
     def test_each_answer_and_refusal_equals_the_folds(
-            self, both_special: tuple[TariffTimeline, TariffTimeline],
+            self, both_special: tuple[TariffTimeline, TariffTimeline], clock: FakeClock,
             monkeypatch: pytest.MonkeyPatch) -> None:
         by_model, by_fold = both_special
+        by_model.record_events([self.COFFEE_THIRD])
+        clock.advance(days=1)
         decoded: list[str] = []
         chapter_adapter = STATE_ADAPTERS["chapter"]
         real_get = Decoded.get
@@ -221,7 +229,7 @@ class TestARateQuestionReadsOnlyItsCodesLines:
         asked = refused = 0
         for code in self.CODES:
             for entered in self.DATES:
-                for known in (None, "2025-11-30"):
+                for known in (None, "2025-11-30", "2025-12-10"):
                     answers: list[object] = []
                     for timeline in (by_model, by_fold):
                         try:
