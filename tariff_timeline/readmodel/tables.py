@@ -32,7 +32,7 @@ from tariff_timeline.store.opening import LOCK_NAMESPACE
 from tariff_timeline.store.patience import DEFAULT_WRITE_DEADLINE
 from tariff_timeline.store.urls import sqlalchemy_url
 
-SCHEMA = 12
+SCHEMA = 13
 """The read model's table layout; a read model of another layout is rebuilt from the log."""
 
 
@@ -217,6 +217,22 @@ class ProductKeyRow(Base):
     rec_until: Mapped[int] = mapped_column(BigInteger)
     __table_args__ = (Index("ix_rm_product_keys_product", "product", "known_until",
                             "rec_until", "known_from", "version_id"),)
+
+
+class MarkRow(Base):
+    """An effective instant where a paint of a version's state starts or ends (one of its
+    `eff_marks`), so that a diff finds the versions that may differ between two effective
+    instants by an index range instead of reading every version and decoding its marks."""
+
+    __tablename__ = "rm_version_marks"
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("rm_versions.id", ondelete="CASCADE"), primary_key=True)
+    mark: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    known_from: Mapped[int] = mapped_column(BigInteger)
+    known_until: Mapped[int] = mapped_column(BigInteger)
+    rec_until: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = (Index("ix_rm_version_marks_mark", "mark", "known_until", "rec_until",
+                            "known_from", "version_id"),)
 
 
 class CitationRow(Base):

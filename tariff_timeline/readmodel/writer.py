@@ -44,6 +44,7 @@ from tariff_timeline.readmodel.tables import (
     EventOriginRow,
     EventProductRow,
     EventRow,
+    MarkRow,
     OriginKeyRow,
     PieceOriginRow,
     PieceProductRow,
@@ -316,18 +317,18 @@ class ReadModelWriter(TrackingRecorder):
             if chapter is not None:
                 # One chapter at a time: each holds its lines under every version.
                 write_chapters(session, {subject: chapter}, recorded)
-        if never_seen:
-            session.execute(delete(OriginKeyRow).where(OriginKeyRow.version_id.in_(never_seen)))
-            session.execute(delete(ProductKeyRow).where(ProductKeyRow.version_id.in_(never_seen)))
-            session.execute(delete(VersionRow).where(VersionRow.id.in_(never_seen)))
+        for start in range(0, len(never_seen), 500):
+            chunk = never_seen[start:start + 500]
+            for keys in _VERSION_KEYS:
+                session.execute(delete(keys).where(keys.version_id.in_(chunk)))
+            session.execute(delete(VersionRow).where(VersionRow.id.in_(chunk)))
         for start in range(0, len(closed), 500):
             chunk = closed[start:start + 500]
             session.execute(update(VersionRow).where(VersionRow.id.in_(chunk))
                             .values(rec_until=recorded))
-            session.execute(update(OriginKeyRow).where(OriginKeyRow.version_id.in_(chunk))
-                            .values(rec_until=recorded))
-            session.execute(update(ProductKeyRow).where(ProductKeyRow.version_id.in_(chunk))
-                            .values(rec_until=recorded))
+            for keys in _VERSION_KEYS:
+                session.execute(update(keys).where(keys.version_id.in_(chunk))
+                                .values(rec_until=recorded))
         self._write_pieces(session, pieces_gone, pieces_closed, new_pieces, recorded)
         self._write_statuses(session, new_statuses, recorded)
         new.flush()
@@ -465,23 +466,29 @@ class _NewVersions:
         session, recorded = self.session, self.recorded
         ids = _next_ids(session, VersionRow.id, len(new))
         kinds = [subject.split(":", 1)[0] for subject, _ in new]
+        marks = [effective_marks(kind, v.state) for kind, (_, v) in zip(kinds, new, strict=True)]
         _insert_tuples(session, VersionRow, _VERSION_COLUMNS, [
             (vid, subject, kind, v.known_from, v.known_until, recorded, FOREVER,
-             v.first_known, v.first_seq, v.text, _marks(kind, v.state))
-            for vid, (subject, v), kind in zip(ids, new, kinds, strict=True)])
+             v.first_known, v.first_seq, v.text, None if found is None else json.dumps(found))
+            for vid, (subject, v), kind, found in zip(ids, new, kinds, marks, strict=True)])
         origin_rows: list[tuple[int, int, int, int, str]] = []
         product_rows: list[tuple[int, int, int, int, str]] = []
-        for version_id, (subject, version) in zip(ids, new, strict=True):
-            if subject.startswith("measure:"):
+        mark_rows: list[tuple[int, int, int, int, int]] = []
+        for version_id, (_, version), kind, found in zip(ids, new, kinds, marks,
+                                                              strict=True):
+            if kind == "measure":
                 continue  # a measure is found through its pieces
-            origins, products = version_keys(subject.split(":", 1)[0], version.state)
+            origins, products = version_keys(kind, version.state)
             ends = (version_id, version.known_from, version.known_until, FOREVER)
             origin_rows += [(*ends, o) for o in origins]
             product_rows += [(*ends, p) for p in products]
+            mark_rows += [(*ends, mark) for mark in found or ()]
         _insert_tuples(session, OriginKeyRow, ("version_id", "known_from", "known_until",
                                                "rec_until", "origin"), origin_rows)
         _insert_tuples(session, ProductKeyRow, ("version_id", "known_from", "known_until",
                                                 "rec_until", "product"), product_rows)
+        _insert_tuples(session, MarkRow, ("version_id", "known_from", "known_until",
+                                          "rec_until", "mark"), mark_rows)
 
 
 _VERSION_COLUMNS = ("id", "subject", "kind", "known_from", "known_until", "rec_from",
@@ -494,11 +501,9 @@ _TRACKED = select(TrackingRow.notification_id, TrackingRow.chain_events, Trackin
     TrackingRow.application_name == bindparam("name"))
 """The tracking row's chain state, in `ChainState`'s order (bound parameter name)."""
 
-
-def _marks(kind: str, state: object) -> str | None:
-    """A version's `eff_marks`: its effective marks as a JSON list, if kept for its kind."""
-    marks = effective_marks(kind, state)
-    return None if marks is None else json.dumps(marks)
+_VERSION_KEYS = (OriginKeyRow, ProductKeyRow, MarkRow)
+"""The tables whose rows key a version (by origin, product and effective mark), each
+carrying the version's known interval and recorded end."""
 
 
 CITATION_COLUMNS = ("event_id", "revision", "seq", "position", "title", "url",

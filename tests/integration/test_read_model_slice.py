@@ -147,8 +147,22 @@ def test_every_key_row_carries_the_known_and_recorded_ends_of_its_row(
                 "SELECT COUNT(*) FROM rm_product_keys k JOIN rm_versions v"
                 " ON v.id = k.version_id"
                 " WHERE k.rec_until != v.rec_until OR k.known_until != v.known_until"
-                " OR k.known_from != v.known_from")]
-        assert closed and wrong == [0, 0, 0, 0]
+                " OR k.known_from != v.known_from",
+                "SELECT COUNT(*) FROM rm_version_marks k JOIN rm_versions v"
+                " ON v.id = k.version_id"
+                " WHERE k.rec_until != v.rec_until OR k.known_until != v.known_until"
+                " OR k.known_from != v.known_from",
+                # and a version's mark rows are exactly the marks its row lists
+                "SELECT COUNT(*) FROM rm_versions v WHERE v.eff_marks IS NOT NULL"
+                " AND json_array_length(v.eff_marks) != (SELECT COUNT(*) FROM"
+                " rm_version_marks k WHERE k.version_id = v.id)",
+                "SELECT COUNT(*) FROM rm_version_marks k JOIN rm_versions v"
+                " ON v.id = k.version_id WHERE NOT EXISTS (SELECT 1 FROM"
+                " json_each(v.eff_marks) j WHERE j.value = k.mark)")]
+            marks, closed_marks = db.execute(text(
+                "SELECT COUNT(*), SUM(rec_until < :forever) FROM rm_version_marks"),
+                {"forever": FOREVER}).one()
+        assert closed and marks and closed_marks and wrong == [0, 0, 0, 0, 0, 0, 0]
     finally:
         timeline.close()
 
