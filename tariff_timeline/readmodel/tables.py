@@ -442,5 +442,5 @@ def row_counts(engine: Engine) -> dict[str, int]:
         return {table.__tablename__: session.execute(
             select(func.count()).select_from(table)).scalar_one()
             for table in (EventRow, EventOriginRow, EventProductRow, VersionRow, OriginKeyRow,
-                          ProductKeyRow, PieceRow, PieceOriginRow, PieceProductRow,
+                          ProductKeyRow, MarkRow, PieceRow, PieceOriginRow, PieceProductRow,
                           CitationRow, StatusRow, HtsLineRow, HtsRevisionRow)}
