@@ -146,11 +146,11 @@ def revision_at(nomenclature: Nomenclature, effective: datetime) -> RevisionInFo
             starts[paint.value] = paint.start if known is None else min(known, paint.start)
     if not starts:
         return None
-    ordered = sorted((start, name) for name, start in starts.items())
-    start, name = ordered[0]
-    for later, later_name in ordered[1:]:
-        if later <= effective:
-            start, name = later, later_name
+    # The last of the revisions in (start, name) order that started by then, or the first
+    # of all: one pass, since a store holds thousands of them (a diff asks twice).
+    started = [(start, name) for name, start in starts.items() if start <= effective]
+    start, name = max(started) if started else min(
+        (start, name) for name, start in starts.items())
     return RevisionInForce(name, start, effective)
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from tariff_timeline.domain.clocks import cutoff_instant, effective_instant
 from tariff_timeline.domain.errors import InvalidInput, LifecycleError
 from tariff_timeline.domain.nomenclature import (
+    ChapterState,
     Nomenclature,
     diff,
     line_at,
@@ -19,6 +22,7 @@ from tariff_timeline.domain.nomenclature import (
     revision_at,
     search,
 )
+from tariff_timeline.domain.paint import Paint
 from tariff_timeline.domain.timeline import fold
 from tariff_timeline.events import TOPICS, NomenclatureRevised, PolicyEvent, subject_key
 from tariff_timeline.projections import Recorded, corrected_log, fold_at
@@ -284,3 +288,37 @@ def test_diff_lists_added_removed_rerated_and_redescribed_lines() -> None:
 def test_diff_of_one_revision_with_itself_is_empty_and_can_be_narrowed() -> None:
     assert diff(HTS, AFTER, AFTER).empty
     assert diff(HTS, BEFORE, AFTER, under="0101").empty
+
+
+def _revision_by_sorting(nomenclature: Nomenclature, effective: datetime) -> tuple[str, datetime]:
+    """The revision in force as first written: every revision's first start, sorted, walked."""
+    starts: dict[str, datetime] = {}
+    for chapter in nomenclature.chapters.values():
+        for paint in chapter.revisions:
+            starts[paint.value] = min(starts.get(paint.value, paint.start), paint.start)
+    ordered = sorted((start, name) for name, start in starts.items())
+    start, name = ordered[0]
+    for later, later_name in ordered[1:]:
+        if later <= effective:
+            start, name = later, later_name
+    return name, start
+
+
+@given(st.lists(st.tuples(st.sampled_from(("01", "09", "98")), st.sampled_from("abcdef"),
+                          st.integers(0, 9)), min_size=1, max_size=12),
+       st.integers(-1, 10))
+def test_the_revision_in_force_is_the_latest_started_or_else_the_first_however_they_tie(
+        revisions: list[tuple[str, str, int]], day: int) -> None:
+    # given revisions of a few chapters, a name sometimes in several chapters with other
+    # starts, and starts that tie
+    def on(n: int) -> datetime:
+        return datetime(2025, 1, 10 + n, tzinfo=UTC)
+
+    chapters: dict[str, list[Paint[str]]] = {}
+    for chapter, name, start in revisions:
+        chapters.setdefault(chapter, []).append(Paint(on(start), None, name, f"{chapter}{name}"))
+    nomenclature = Nomenclature({c: ChapterState(c, {}, tuple(p)) for c, p in chapters.items()})
+    # when the revision in force at a day is asked, then it is the one sorting them gave
+    found = revision_at(nomenclature, on(day))
+    assert found is not None
+    assert (found.revision, found.effective_from) == _revision_by_sorting(nomenclature, on(day))
