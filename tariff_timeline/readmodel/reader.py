@@ -540,9 +540,7 @@ def _listing(session: Session, e: int, k: int, r: int, origin: str | None, hts: 
              without_chapters: bool, texts: bool) -> _Listing:
     """The rows of the slice at (e, k, r), keyed to the origin and HTS code when given (see
     `ReadModelReader.slice_at`), with the pieces' and heads' texts when `texts`."""
-    pieces_of, versions_of = _slice_statements(origin is not None, hts is not None,
-                                               without_chapters, texts)
-    values = _values(e, k, r, origin, hts)
+    pieces_of, versions_of, values = _slice(e, k, r, origin, hts, without_chapters, texts)
     pieces = {subject: (pid, text) for subject, pid, text in session.execute(pieces_of, values)}
     return _Listing(pieces, _heads(session, list(pieces), k, r, texts),
                     _versions(session, versions_of, values))
@@ -553,8 +551,6 @@ def _listings_at_one_known(session: Session, effective: tuple[int, int], k: int,
     """The rows of the slices at two effective instants, known at `k` and recorded at `r`,
     without texts: the heads and the other subjects' versions do not depend on the
     effective instant, so they are read once for both."""
-    pieces_of, versions_of = _slice_statements(origin is not None, hts is not None, False,
-                                               False)
     pieces: list[dict[str, tuple[int, str | None]]]
     if origin is None and hts is None:
         # Only the pieces that start or end between the instants, each on the side whose
@@ -568,8 +564,11 @@ def _listings_at_one_known(session: Session, effective: tuple[int, int], k: int,
                 if start <= e < end:
                     side[subject] = (pid, None)
     else:
-        pieces = [{subject: (pid, text) for subject, pid, text in session.execute(
-            pieces_of, _values(e, k, r, origin, hts))} for e in effective]
+        pieces = []
+        for e in effective:
+            pieces_of, _, values = _slice(e, k, r, origin, hts, False, False)
+            pieces.append({subject: (pid, text)
+                           for subject, pid, text in session.execute(pieces_of, values)})
     heads = _heads(session, list({**pieces[0], **pieces[1]}), k, r, False)
     if origin is None and hts is None:
         # Only the versions with a mark between the instants, and the chapters: every
@@ -579,20 +578,30 @@ def _listings_at_one_known(session: Session, effective: tuple[int, int], k: int,
         versions = _versions(session, _VERSIONS_MARKED,
                              {"low": low, "high": high, "k": k, "r": r})
     else:
-        versions = _versions(session, versions_of, _values(effective[0], k, r, origin, hts))
+        _, versions_of, values = _slice(effective[0], k, r, origin, hts, False, False)
+        versions = _versions(session, versions_of, values)
     first, second = ([row for row in heads if row[1] in side] for side in pieces)
     return _Listing(pieces[0], first, versions), _Listing(pieces[1], second, versions)
 
 
-def _values(e: int, k: int, r: int, origin: str | None, hts: str | None) -> dict[str, Any]:
-    """The bound parameters of `_slice_statements`."""
+def _slice(e: int, k: int, r: int, origin: str | None, hts: str | None,
+           without_chapters: bool, texts: bool
+           ) -> tuple[Select[str, int, str | None], Select[int, str, str, str | None],
+                      dict[str, Any]]:
+    """The statements of `_slice_statements` for a question at (e, k, r) about an origin and
+    a code (each optional), and their bound parameters: the origin's keys and the code's
+    product keys one parameter each."""
     values: dict[str, Any] = {"e": e, "k": k, "r": r}
-    names = _origin_keys(origin) if origin is not None else None
+    names = sorted(_origin_keys(origin)) if origin is not None else None
+    prefixes = _row_products(hts, names) if hts is not None else None
     if names is not None:
-        values["names"] = sorted(names)
-    if hts is not None:
-        values.update(hts=hts, hts_end=hts + ";", prefixes=_row_products(hts, names))
-    return values
+        values.update((f"name_{i}", name) for i, name in enumerate(names))
+    if hts is not None and prefixes is not None:
+        values.update(hts=hts, hts_end=hts + ";")
+        values.update((f"prefix_{i}", prefix) for i, prefix in enumerate(prefixes))
+    return (*_slice_statements(None if names is None else len(names),
+                               None if prefixes is None else len(prefixes),
+                               without_chapters, texts), values)
 
 
 def _heads(session: Session, subjects: list[str], k: int, r: int, texts: bool
@@ -691,7 +700,7 @@ Code = tuple[Any, Any, Any]
 it) and the product keys that cover it (`_product_keys` of an event, `_row_products` of a
 piece or version), as values or as bound parameters."""
 Names = Any
-"""Origin keys as conditions take them: a collection of names or a bound parameter."""
+"""Origin keys as conditions take them: a collection of names, or bound parameters (one each)."""
 
 
 # Events by id with their corrections and retractions, recorded by then (bound parameters
@@ -757,22 +766,27 @@ _VERSIONS_MARKED = select(
 
 
 @cache
-def _slice_statements(by_origin: bool, by_code: bool, without_chapters: bool, texts: bool
+def _slice_statements(names_count: int | None, prefixes_count: int | None,
+                      without_chapters: bool, texts: bool
                       ) -> tuple[Select[str, int, str | None],
                                  Select[int, str, str, str | None]]:
     """The two statements of `ReadModelReader.slice_at` for one shape of question: the
     pieces in force, and the versions of the other subjects (not measures; not chapters
-    either when `without_chapters`), keyed to the origin and the code when asked. Built once,
-    with bound parameters (e, k, r, names, hts, hts_end, prefixes): a rate question runs
-    each once, and building and compiling them took SQLAlchemy longer than SQLite took to
-    run them. Without `texts`, the pieces' texts are not read (None in their place)."""
+    either when `without_chapters`), keyed to the origin (by so many origin keys) and the
+    code (by so many product keys) when asked. Built once, with bound parameters (e, k, r,
+    name_0.., hts, hts_end, prefix_0..): a rate question runs each once, and building and
+    compiling them took SQLAlchemy longer than SQLite took to run them. The keys are one
+    parameter each, not an expanding list, which SQLAlchemy renders into the statement's
+    text again at every run. Without `texts`, the pieces' texts are not read (None in their
+    place)."""
     e: BindParameter[int] = bindparam("e")
     k: BindParameter[int] = bindparam("k")
     r: BindParameter[int] = bindparam("r")
-    names: Names | None = bindparam("names", expanding=True) if by_origin else None
-    code: Code | None = (
-        (bindparam("hts"), bindparam("hts_end"), bindparam("prefixes", expanding=True))
-        if by_code else None)
+    names: Names | None = None if names_count is None else [
+        bindparam(f"name_{i}") for i in range(names_count)]
+    code: Code | None = None if prefixes_count is None else (
+        bindparam("hts"), bindparam("hts_end"),
+        [bindparam(f"prefix_{i}") for i in range(prefixes_count)])
     pieces = select(PieceRow.subject, PieceRow.id,
                     PieceRow.state if texts else null()).where(
         PieceRow.rec_until > r, PieceRow.known_until > k, PieceRow.eff_until > e,
