@@ -345,13 +345,12 @@ _CHAPTER_MARKS = _MARKS.where(HtsRevisionRow.chapter == bindparam("chapter"))
 def _chapter_start(latest: bool) -> ScalarSelect[int]:
     """The first start of the chapter's revisions as known and recorded then, or the latest
     of those started by the effective instant `at`."""
-    if not latest:
-        return select(func.min(HtsRevisionRow.eff_from)).where(
-            HtsRevisionRow.chapter == bindparam("chapter"),
-            *_visible_then(HtsRevisionRow)).scalar_subquery()
-    return select(func.max(HtsRevisionRow.eff_from)).where(
-        HtsRevisionRow.chapter == bindparam("chapter"), *_visible_then(HtsRevisionRow),
-        HtsRevisionRow.eff_from <= bindparam("at")).scalar_subquery()
+    statement = select(func.min(HtsRevisionRow.eff_from)).where(
+        HtsRevisionRow.chapter == bindparam("chapter"), *_visible_then(HtsRevisionRow))
+    if latest:
+        statement = statement.with_only_columns(func.max(HtsRevisionRow.eff_from)).where(
+            HtsRevisionRow.eff_from <= bindparam("at"))
+    return statement.scalar_subquery()
 
 
 # Of a chapter's revisions (`_CHAPTER_MARKS`), those that `projections.lines.revision_of`

@@ -593,10 +593,11 @@ def _slice(e: int, k: int, r: int, origin: str | None, hts: str | None,
     product keys one parameter each."""
     values: dict[str, Any] = {"e": e, "k": k, "r": r}
     names = sorted(_origin_keys(origin)) if origin is not None else None
-    prefixes = _row_products(hts, names) if hts is not None else None
+    prefixes = None
     if names is not None:
         values.update((f"name_{i}", name) for i, name in enumerate(names))
-    if hts is not None and prefixes is not None:
+    if hts is not None:
+        prefixes = _row_products(hts, names)
         values.update(hts=hts, hts_end=hts + ";")
         values.update((f"prefix_{i}", prefix) for i, prefix in enumerate(prefixes))
     return (*_slice_statements(None if names is None else len(names),
@@ -711,14 +712,20 @@ _EVENTS_NAMED = select(EventRow.seq, EventRow.recorded_us, EventRow.payload).whe
     EventRow.recorded_us <= bindparam("recorded")).order_by(EventRow.seq)
 
 
+# The subjects of the HTS chapters ("chapter:01" ...), as a range the subject index serves.
+_CHAPTER_SUBJECTS = (VersionRow.subject >= "chapter:", VersionRow.subject < "chapter;")
+
+# The keys of every product keyed by an origin (`every_product`), as a range.
+_EVERY_PRODUCT_END = EVERY_PRODUCT[:-1] + ";"
+
+
 def _holds_hts(session: Session, k: int, r: int) -> bool:
     """Whether the store held some chapter of the HTS as known at `k` and recorded at `r`."""
     # By the subject index: there is none on the kind, and a scan of the versions took
     # 150 ms at a million events.
     return session.execute(select(VersionRow.id).where(
-        VersionRow.subject >= "chapter:", VersionRow.subject < "chapter;",
-        VersionRow.rec_until > r, VersionRow.known_until > k, VersionRow.rec_from <= r,
-        VersionRow.known_from <= k).limit(1)).first() is not None
+        *_CHAPTER_SUBJECTS, VersionRow.rec_until > r, VersionRow.known_until > k,
+        VersionRow.rec_from <= r, VersionRow.known_from <= k).limit(1)).first() is not None
 
 
 def _code(hts: str, prefixes: Collection[str]) -> Code:
@@ -761,7 +768,7 @@ _VERSIONS_MARKED = select(
             MarkRow.mark > bindparam("low"), MarkRow.mark <= bindparam("high"),
             MarkRow.known_until > bindparam("k"), MarkRow.rec_until > bindparam("r"),
             MarkRow.known_from <= bindparam("k"))),
-        and_(VersionRow.subject >= "chapter:", VersionRow.subject < "chapter;")),
+        and_(*_CHAPTER_SUBJECTS)),
 ).order_by(VersionRow.first_known, VersionRow.first_seq)
 
 
@@ -838,7 +845,7 @@ def _under(column: InstrumentedAttribute[str], code: Code, every_origin: bool = 
     hts, end, prefixes = code
     found = [column.in_(prefixes), and_(column > hts, column < end)]
     if every_origin:
-        found.append(and_(column >= EVERY_PRODUCT, column < EVERY_PRODUCT[:-1] + ";"))
+        found.append(and_(column >= EVERY_PRODUCT, column < _EVERY_PRODUCT_END))
     return or_(*found)
 
 

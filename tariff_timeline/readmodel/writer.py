@@ -474,8 +474,7 @@ class _NewVersions:
         origin_rows: list[tuple[int, int, int, int, str]] = []
         product_rows: list[tuple[int, int, int, int, str]] = []
         mark_rows: list[tuple[int, int, int, int, int]] = []
-        for version_id, (_, version), kind, found in zip(ids, new, kinds, marks,
-                                                              strict=True):
+        for version_id, (_, version), kind, found in zip(ids, new, kinds, marks, strict=True):
             if kind == "measure":
                 continue  # a measure is found through its pieces
             origins, products = version_keys(kind, version.state)
