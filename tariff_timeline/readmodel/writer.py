@@ -352,24 +352,21 @@ class ReadModelWriter(TrackingRecorder):
         if not new:
             return
         ids = _next_ids(session, PieceRow.id, len(new))
-        _insert_many(session, PieceRow, [
-            {"id": pid, "subject": subject, "eff_from": p.eff_from, "eff_until": p.eff_until,
-             "known_from": p.known_from, "known_until": p.known_until, "rec_from": recorded,
-             "rec_until": FOREVER, "state": text}
+        _insert_tuples(session, PieceRow, _PIECE_COLUMNS, [
+            (pid, subject, p.eff_from, p.eff_until, p.known_from, p.known_until, recorded,
+             FOREVER, text)
             for pid, (subject, p, text) in zip(ids, new, strict=True)])
-        origin_rows: list[dict[str, Any]] = []
-        product_rows: list[dict[str, Any]] = []
+        origin_rows: list[tuple[int, int, int, int, int, int, str]] = []
+        product_rows: list[tuple[int, int, int, int, int, int, str]] = []
         for piece_id, (_, row, _) in zip(ids, new, strict=True):
             origins, products = piece_keys(row.piece)
-            span = {"piece_id": piece_id, "eff_from": row.eff_from, "eff_until": row.eff_until,
-                    "known_from": row.known_from, "known_until": row.known_until,
-                    "rec_until": FOREVER}
-            origin_rows += [{**span, "origin": o} for o in origins]
-            product_rows += [{**span, "product": p} for p in products]
-        if origin_rows:
-            _insert_many(session, PieceOriginRow, origin_rows)
-        if product_rows:
-            _insert_many(session, PieceProductRow, product_rows)
+            span = (piece_id, row.eff_from, row.eff_until, row.known_from, row.known_until,
+                    FOREVER)
+            origin_rows += [(*span, o) for o in origins]
+            product_rows += [(*span, p) for p in products]
+        _insert_tuples(session, PieceOriginRow, (*_PIECE_KEY_COLUMNS, "origin"), origin_rows)
+        _insert_tuples(session, PieceProductRow, (*_PIECE_KEY_COLUMNS, "product"),
+                       product_rows)
 
     @staticmethod
     def _write_statuses(session: Session, statuses: dict[str, list[StatusSpan]],
@@ -387,7 +384,7 @@ class ReadModelWriter(TrackingRecorder):
                 opened.setdefault(subject, {})[(ef, eu, kf, ku, status)] = (sid, rf)
         gone: list[int] = []
         closed: list[int] = []
-        new: list[dict[str, Any]] = []
+        new: list[tuple[str, str, int, int, int, int]] = []
         for subject, spans in statuses.items():
             keep = {(s.eff_from, s.eff_until, s.known_from, s.known_until, s.status): s
                     for s in spans}
@@ -395,10 +392,7 @@ class ReadModelWriter(TrackingRecorder):
             for key, (sid, rf) in was.items():
                 if key not in keep:
                     (gone if rf == recorded else closed).append(sid)
-            new += [{"subject": subject, "status": key[4], "eff_from": key[0],
-                     "eff_until": key[1], "known_from": key[2], "known_until": key[3],
-                     "rec_from": recorded, "rec_until": FOREVER}
-                    for key in keep if key not in was]
+            new += [(subject, key[4], *key[:4]) for key in keep if key not in was]
         for start in range(0, len(gone), 500):
             session.execute(delete(StatusRow).where(StatusRow.id.in_(gone[start:start + 500])))
         for start in range(0, len(closed), 500):
@@ -406,8 +400,8 @@ class ReadModelWriter(TrackingRecorder):
                             .values(rec_until=recorded))
         if new:
             ids = _next_ids(session, StatusRow.id, len(new))
-            _insert_many(session, StatusRow,
-                         [{"id": i, **row} for i, row in zip(ids, new, strict=True)])
+            _insert_tuples(session, StatusRow, _STATUS_COLUMNS,
+                           [(i, *row, recorded, FOREVER) for i, row in zip(ids, new, strict=True)])
 
     def rebuild(self, store: EventStore, progress: CatchUpProgress | None = None) -> int:
         """Drop every row and project the whole log again; return how many events."""
@@ -511,21 +505,25 @@ CITATION_COLUMNS = ("event_id", "revision", "seq", "position", "title", "url",
 in a large import)."""
 
 
-def _insert_many(session: Session, table: type[Base], rows: list[dict[str, Any]]) -> None:
-    """Insert rows (all with the same keys, plain numbers and text) in one executemany.
-
-    Straight to the driver: SQLAlchemy's work per row (binding each dict to its compiled
-    statement) cost more than the database's for the million key rows of a large import.
-    The tables live in the connection's database and search path, as for every statement."""
-    if not rows:
-        return
-    names = list(rows[0])
-    _insert_tuples(session, table, names, [tuple(row[name] for name in names) for row in rows])
+_PIECE_COLUMNS = ("id", "subject", "eff_from", "eff_until", "known_from", "known_until",
+                  "rec_from", "rec_until", "state")
+_PIECE_KEY_COLUMNS = ("piece_id", "eff_from", "eff_until", "known_from", "known_until",
+                      "rec_until")
+_STATUS_COLUMNS = ("id", "subject", "status", "eff_from", "eff_until", "known_from",
+                   "known_until", "rec_from", "rec_until")
+_EVENT_COLUMNS = ("seq", "event_id", "subject", "target_id", "target_subject", "known_us",
+                  "recorded_us", "payload")
 
 
 def _insert_tuples(session: Session, table: type[Base], names: Sequence[str],
                    rows: list[tuple[Any, ...]]) -> None:
-    """Insert rows given as tuples of the columns `names`, as `_insert_many` does."""
+    """Insert rows (plain numbers and text), given as tuples of the columns `names`, in one
+    executemany.
+
+    Straight to the driver, and as tuples: SQLAlchemy's work per row (binding each dict to
+    its compiled statement), and then turning dicts into tuples, cost more than the
+    database's for the million key rows of a large import. The tables live in the
+    connection's database and search path, as for every statement."""
     if not rows:
         return
     connection = session.connection()
@@ -640,7 +638,7 @@ class _Group:
         self.start = start
         self.size = 0
         self.affected: dict[str, None] = {}
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[tuple[Any, ...]] = []  # in _EVENT_COLUMNS' order
         self.origin_rows: list[tuple[int, str]] = []
         self.product_rows: list[tuple[int, str]] = []
         # Within the chunk not written yet: each event's subject, and the subjects its rows
@@ -693,11 +691,8 @@ class _Group:
                 if key is not None:
                     self.in_chunk.setdefault(key, []).append(subject)
         payload = event.model_dump_json()
-        self.rows.append({
-            "seq": seq, "event_id": event.id, "subject": subject, "target_id": target_id,
-            "target_subject": target_subject, "known_us": fold_key(event.known),
-            "recorded_us": micros(entry.recorded_at), "payload": payload,
-        })
+        self.rows.append((seq, event.id, subject, target_id, target_subject,
+                          fold_key(event.known), micros(entry.recorded_at), payload))
         # What a cell's history reads: every subject some version of an event about it
         # (a correction's replacement too) gave a scope that may cover the cell.
         scope = getattr(event.replacement if isinstance(event, EventCorrected) else event,
@@ -752,8 +747,7 @@ class _Group:
         self.cites, self.own_cites, self.closing = {}, [], set()
 
     def _write(self) -> None:
-        if self.rows:
-            _insert_many(self.session, EventRow, self.rows)
+        _insert_tuples(self.session, EventRow, _EVENT_COLUMNS, self.rows)
         _insert_tuples(self.session, EventOriginRow, ("seq", "origin"), self.origin_rows)
         _insert_tuples(self.session, EventProductRow, ("seq", "product"), self.product_rows)
         self.origin_rows, self.product_rows = [], []
