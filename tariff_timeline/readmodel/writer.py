@@ -146,8 +146,9 @@ class ReadModelWriter(TrackingRecorder):
             if progress is not None and report.total is None:
                 report.total = max(store.count() - chain.events, 0)
             try:
-                # Paused one transaction at a time: any cycle a transaction leaves is
-                # collected before the next, so memory stays bounded over a whole rebuild.
+                # Paused one transaction at a time: the cycles transactions leave are
+                # collected every few of them (`SWEEP_EVERY`), so memory stays bounded
+                # over a whole rebuild.
                 with paused_collector():
                     applied = self._apply_stream(store, chain, batch, report.at(done))
             except (AlreadyApplied, IntegrityError):

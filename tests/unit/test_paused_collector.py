@@ -1,21 +1,38 @@
-"""Bulk work pauses the cyclic garbage collector and always gives it back as it found it."""
+"""Bulk work pauses the cyclic garbage collector and always gives it back as it found it; what
+large work leaves alive is frozen, and the cycles it leaves are still collected."""
 
 from __future__ import annotations
 
 import gc
+import weakref
 from collections.abc import Iterator
 
 import pytest
 
-from tariff_timeline.store.bulk import paused_collector
+from tariff_timeline.store import bulk
+from tariff_timeline.store.bulk import LARGE, SWEEP_EVERY, paused_collector
 
 
 @pytest.fixture(autouse=True)
-def collector_restored() -> Iterator[None]:
+def collector_restored(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(bulk, "_SWEEPS", bulk._Sweeps())  # no large work ended yet
     enabled = gc.isenabled()
     yield
     if enabled:
         gc.enable()
+    gc.unfreeze()
+
+
+class _Node:
+    """An object that can sit in a reference cycle and be watched by a weak reference."""
+
+    def __init__(self) -> None:
+        self.other: object = self
+
+
+def _large_work() -> list[list[int]]:
+    with paused_collector():
+        return [[i] for i in range(2 * LARGE)]
 
 
 def test_the_collector_is_paused_during_bulk_work_and_running_after() -> None:
@@ -46,3 +63,36 @@ def test_a_collector_paused_by_the_caller_stays_paused() -> None:
     with paused_collector():
         pass
     assert not gc.isenabled()
+
+
+def test_what_large_bulk_work_leaves_alive_is_frozen_out_of_the_next_collection() -> None:
+    gc.enable()
+    frozen = gc.get_freeze_count()
+    kept = _large_work()
+    assert gc.get_freeze_count() >= frozen + len(kept)
+    assert gc.isenabled()
+
+
+def test_small_bulk_work_leaves_its_objects_to_the_collector() -> None:
+    gc.enable()
+    gc.collect()
+    frozen = gc.get_freeze_count()
+    with paused_collector():
+        kept = [[i] for i in range(100)]
+    assert gc.get_freeze_count() == frozen
+    assert len(kept) == 100
+
+
+def test_a_cycle_left_by_large_bulk_work_is_collected_by_a_later_sweep() -> None:
+    gc.enable()
+    with paused_collector():
+        node = _Node()
+        kept = [[i] for i in range(2 * LARGE)]
+    watched = weakref.ref(node)
+    del node  # garbage now, but only the collector can free a cycle, and it was frozen
+    for _ in range(SWEEP_EVERY - 2):
+        _large_work()
+    assert watched() is not None
+    _large_work()  # the SWEEP_EVERY-th large work ends with a full collection
+    assert watched() is None
+    assert len(kept) == 2 * LARGE
