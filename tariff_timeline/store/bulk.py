@@ -10,6 +10,11 @@ from contextlib import contextmanager
 SWEEP_EVERY = 16
 """How many large bulk works end between two full collections (see `paused_collector`)."""
 
+SWEEP_GROWTH = 1.5
+"""How many times the frozen objects after the last full collection they may grow to before
+the next: what is frozen is mostly the caches, which are bounded, so growth beyond them is
+garbage cycles that waited (CPython's own oldest generation waits for a quarter more)."""
+
 LARGE = 50_000
 """Objects left to the collector's youngest generation from which bulk work counts as large:
 a collection walks them in about 10 ms. A question that finds nothing new to catch up on
@@ -17,23 +22,32 @@ leaves far fewer, and is not made to wait for a sweep."""
 
 
 class _Sweeps:
-    """Counts the large bulk works that ended since the last full collection."""
+    """Counts the large bulk works that ended since the last full collection, and the objects
+    frozen right after it."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.ended = 0
+        self.swept: int | None = None  # None: no large work ended yet
 
     def settle(self) -> None:
-        """Freeze what the bulk work left alive; every `SWEEP_EVERY` ends, collect fully."""
+        """Freeze what the bulk work left alive; collect fully every `SWEEP_EVERY` ends, or
+        once the frozen objects grew `SWEEP_GROWTH` times."""
+        gc.freeze()
+        frozen = gc.get_freeze_count()
         with self.lock:
             self.ended += 1
-            sweep = self.ended >= SWEEP_EVERY
+            if self.swept is None:
+                self.swept = frozen  # the first freeze sets the measure, as a sweep would
+            sweep = self.ended >= SWEEP_EVERY or frozen > SWEEP_GROWTH * self.swept
             if sweep:
                 self.ended = 0
         if sweep:
             gc.unfreeze()
             gc.collect()
-        gc.freeze()
+            gc.freeze()
+            with self.lock:
+                self.swept = gc.get_freeze_count()
 
 
 _SWEEPS = _Sweeps()
@@ -51,8 +65,8 @@ def paused_collector() -> Iterator[None]:
     What large work left alive (mostly decoded rows in the caches) is then frozen: the first
     collection after it would otherwise walk all of it (0.8-2 s after a whole diff at 1M
     events, charged to the diff). Frozen objects are still freed when their last reference
-    goes; only garbage cycles wait, until every `SWEEP_EVERY`-th large work collects them
-    all.
+    goes; only garbage cycles wait, until every `SWEEP_EVERY`-th large work, or one after
+    which the frozen objects grew `SWEEP_GROWTH` times, collects them all.
     """
     enabled = gc.isenabled()
     gc.disable()

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from tariff_timeline.store import bulk
-from tariff_timeline.store.bulk import LARGE, SWEEP_EVERY, paused_collector
+from tariff_timeline.store.bulk import LARGE, SWEEP_EVERY, SWEEP_GROWTH, paused_collector
 
 
 @pytest.fixture(autouse=True)
@@ -96,3 +96,25 @@ def test_a_cycle_left_by_large_bulk_work_is_collected_by_a_later_sweep() -> None
     _large_work()  # the SWEEP_EVERY-th large work ends with a full collection
     assert watched() is None
     assert len(kept) == 2 * LARGE
+
+
+def test_a_cycle_left_by_large_bulk_work_is_collected_once_the_frozen_objects_grow() -> None:
+    gc.enable()
+    with paused_collector():
+        node = _Node()
+        kept = [[i] for i in range(8 * LARGE)]  # so that a quarter more is large work too
+    watched = weakref.ref(node)
+    del node  # garbage now, frozen with everything else the first large work left
+    frozen = gc.get_freeze_count()
+    # a large work keeping a quarter more: within the growth allowed, so the cycle waits
+    few = _keeping(frozen // 4)
+    assert watched() is not None
+    # one keeping more than the growth allows: it ends with a full collection
+    many = _keeping(int(SWEEP_GROWTH * gc.get_freeze_count()))
+    assert watched() is None
+    assert len(kept) == 8 * LARGE and few and many
+
+
+def _keeping(count: int) -> list[list[int]]:
+    with paused_collector():
+        return [[i] for i in range(count)]
