@@ -11,9 +11,10 @@ SWEEP_EVERY = 16
 """How many large bulk works end between two full collections (see `paused_collector`)."""
 
 SWEEP_GROWTH = 1.5
-"""How many times the frozen objects after the last full collection they may grow to before
-the next: what is frozen is mostly the caches, which are bounded, so growth beyond them is
-garbage cycles that waited (CPython's own oldest generation waits for a quarter more)."""
+"""How much the frozen objects may grow, as a multiple of their count after the last full
+collection, before the next one: what is frozen is mostly the caches, which are bounded, so
+growth beyond them is garbage cycles waiting (CPython's own oldest generation waits for a
+quarter more)."""
 
 LARGE = 50_000
 """Objects left to the collector's youngest generation from which bulk work counts as large:
