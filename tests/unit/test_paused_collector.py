@@ -30,11 +30,6 @@ class _Node:
         self.other: object = self
 
 
-def _large_work() -> list[list[int]]:
-    with paused_collector():
-        return [[i] for i in range(2 * LARGE)]
-
-
 def test_the_collector_is_paused_during_bulk_work_and_running_after() -> None:
     gc.enable()
     with paused_collector():
@@ -68,7 +63,7 @@ def test_a_collector_paused_by_the_caller_stays_paused() -> None:
 def test_what_large_bulk_work_leaves_alive_is_frozen_out_of_the_next_collection() -> None:
     gc.enable()
     frozen = gc.get_freeze_count()
-    kept = _large_work()
+    kept = _keeping(2 * LARGE)
     assert gc.get_freeze_count() >= frozen + len(kept)
     assert gc.isenabled()
 
@@ -91,9 +86,9 @@ def test_a_cycle_left_by_large_bulk_work_is_collected_by_a_later_sweep() -> None
     watched = weakref.ref(node)
     del node  # garbage now, but only the collector can free a cycle, and it was frozen
     for _ in range(SWEEP_EVERY - 2):
-        _large_work()
+        _keeping(2 * LARGE)
     assert watched() is not None
-    _large_work()  # the SWEEP_EVERY-th large work ends with a full collection
+    _keeping(2 * LARGE)  # the SWEEP_EVERY-th large work ends with a full collection
     assert watched() is None
     assert len(kept) == 2 * LARGE
 
@@ -116,5 +111,6 @@ def test_a_cycle_left_by_large_bulk_work_is_collected_once_the_frozen_objects_gr
 
 
 def _keeping(count: int) -> list[list[int]]:
+    """Bulk work that leaves `count` new objects alive."""
     with paused_collector():
         return [[i] for i in range(count)]
