@@ -303,7 +303,8 @@ def date_not_text(rng: random.Random, doc: Doc) -> Expect | None:
         return None
     mapping, name = rng.choice(found)
     doc.changed()
-    digits = mapping[name][:10].replace("-", "")
+    # The digits alone: an earlier mutation of the case may have left a malformed date.
+    digits = "".join(c for c in mapping[name][:10] if c.isdigit()) or "20250301"
     mapping[name] = rng.choice([int(digits), float(digits[:4] + "." + digits[4:6]), True,
                                 [mapping[name]], {"date": mapping[name]}])
     return "REFUSE"
@@ -315,7 +316,8 @@ def date_unquoted_number(rng: random.Random, doc: Doc) -> Expect | None:
     if not found:
         return None
     mapping, name = rng.choice(found)
-    digits = mapping[name][:10].replace("-", "")
+    # The digits alone: an earlier mutation of the case may have left a malformed date.
+    digits = "".join(c for c in mapping[name][:10] if c.isdigit()) or "20250301"
     mapping[name] = doc.mark(rng.choice([digits, "0o17", "0x1F", "1e3", "-1", "true"]))
     return "REFUSE"
 
