@@ -29,6 +29,11 @@ GENESIS = "0" * 64
 HEAD_TOPIC = "tariffs.ChainHead.v1"
 """Topic of the chain-head records (store metadata, not policy events)."""
 
+_ENTRY_FIELDS = frozenset({"chain", "event", "recorded_at"})
+"""What the store writes in an event's state (`mapper.entry_state`)."""
+_HEAD_FIELDS = frozenset({"count", "link", "number", "signature"})
+"""What the store writes in a chain head's state (the signature only when signing)."""
+
 SignatureCheck = Callable[[bytes, bytes], bool]
 """Whether a signature (second) is valid for a message (first) under the expected key."""
 
@@ -209,6 +214,10 @@ class ChainWalker:
         if not isinstance(stored_link, str):
             raise self._broken("event carries no chain link (stored before chaining, or "
                                "removed)", row)
+        if len(state) != len(_ENTRY_FIELDS):
+            # The link covers the event, its recorded time and place: a field added beside
+            # them would change nothing it covers, yet the row was still edited.
+            raise self._broken(_unwritten(state, _ENTRY_FIELDS), row)
         expected = link(now.link, row.topic, row.originator_version, recorded_at,
                         _event_bytes(row.state, state))
         if expected != stored_link:
@@ -223,6 +232,8 @@ class ChainWalker:
         number = row.originator_version
         if row.topic != HEAD_TOPIC:
             raise self._broken(f"chain head has topic {row.topic!r}", row)
+        if not state.keys() <= _HEAD_FIELDS:
+            raise self._broken(_unwritten(state, _HEAD_FIELDS), row)
         if number != now.heads + 1:
             raise self._broken(f"chain head {number} follows head {now.heads} (a head was "
                                "deleted, inserted or moved)", row)
@@ -276,6 +287,38 @@ class ChainWalker:
         """The walk so far as a verification."""
         return Verification(self.state.events, self.state.heads, self.state.link, found,
                             self.signed)
+
+
+def _unwritten(state: dict[str, Any], fields: frozenset[str]) -> str:
+    """The problem of a state holding fields the store never writes there."""
+    return (f"state holds fields the store never writes there "
+            f"({', '.join(sorted(set(state) - fields))})")
+
+
+def head_unchanged(row: RawRow, after: ChainState, timeline_id: UUID, head_id: UUID,
+                   signature_check: SignatureCheck | None = None) -> str | None:
+    """Why the chain head that a walk stopped at (`after`: the state it left) no longer
+    reads as the walk read it, or None when it still does, field by field (its signature
+    checked again when a check is given, and only then whether it is signed).
+
+    The walk is taken up again just before the head: stepping it there must leave the same
+    state. What a head vouches for (its count and link) is in `after`; what came before it
+    is not, and stepping a head reads none of it but whether it was the first signed."""
+    before = replace(after, notification_id=row.notification_id - 1, heads=after.heads - 1,
+                     head_events=0, head_link=GENESIS,
+                     signed_from=0 if after.signed_from == after.heads else after.signed_from)
+    walker = ChainWalker(timeline_id, head_id, before, signature_check)
+    try:
+        walker.step(row)
+    except ChainBroken as broken:
+        return broken.found.problem
+    now = walker.state
+    if signature_check is None:
+        # Without a key, signatures are not checked (as by `verify`): only whether they are text.
+        now = replace(now, signed_from=after.signed_from)
+    if now != after:
+        return "the head says another number, count, link or signing than it did"
+    return None
 
 
 def verify(rows: Iterable[RawRow], timeline_id: UUID, head_id: UUID,

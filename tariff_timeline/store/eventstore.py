@@ -28,6 +28,7 @@ from tariff_timeline.store.chain import (
     SignatureCheck,
     Verification,
     head_message,
+    head_unchanged,
     link,
     row_state,
     tamper_detected,
@@ -198,7 +199,7 @@ class EventStore:
             yield from self._notifications(1, page)
             return
         found = self.app.recorder.select_notifications(state.notification_id, page + 1)
-        _still_there(state, found[:1])
+        _still_there(state, found[:1], self.signature_check)
         yield from found[1:]
         if len(found) == page + 1:
             yield from self._notifications(found[-1].id + 1, page)
@@ -367,7 +368,8 @@ class Checkpoint:
         return cls(int(events), last_link)
 
 
-def _still_there(state: ChainState, found: Sequence[Notification]) -> None:
+def _still_there(state: ChainState, found: Sequence[Notification],
+                 signature_check: SignatureCheck | None) -> None:
     """Raise ChainBroken if the last verified row (`found`: the row read at its position,
     or nothing) is gone or no longer what it was."""
     if not found or found[0].id != state.notification_id:
@@ -379,14 +381,13 @@ def _still_there(state: ChainState, found: Sequence[Notification]) -> None:
         raise ChainBroken(Break(state.notification_id, None,
                                 f"the row verified last was changed since: {data}"))
     if str(row.originator_id) == str(HEAD_ID):
-        same = (data.get("count"), data.get("link")) == (state.head_events,
-                                                         state.head_link)
+        # A walk stops after a head (an append ends with one): read again field by field.
+        problem = head_unchanged(row, state, TIMELINE_ID, HEAD_ID, signature_check)
     else:
-        same = data.get("chain") == state.link
-    if not same:
+        problem = None if data.get("chain") == state.link else "its chain link differs"
+    if problem is not None:
         raise ChainBroken(Break(state.notification_id, None, "the row verified last was "
-                                "changed since it was verified"))
-
+                                f"changed since it was verified: {problem}"))
 
 
 def _raw(notification: Notification) -> RawRow:

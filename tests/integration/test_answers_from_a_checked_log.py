@@ -143,6 +143,54 @@ class TestQuestionsRefuseABrokenLog:
             timeline.rate_on(**QUESTION)
 
 
+def rewrite_last_head(raw: RawTable, **changes: Any) -> None:
+    """Edit the newest chain head in place, keeping the canonical form the store writes."""
+    key, _, _, topic, state = rows(raw)[-1]
+    assert topic == "tariffs.ChainHead.v1"
+    data = json.loads(state)
+    data.update(changes)
+    raw.sql(f"UPDATE {raw.table} SET state=? WHERE {raw.key}=?", dumps(data), key)
+
+
+class TestTheRowCheckedLastIsCheckedWhole:
+    """A question first makes sure the row it verified last is still there as it was: every
+    field of that row (a chain head), not only its count and link."""
+
+    @pytest.mark.parametrize("changes", [{"number": 7}, {"extra": 1}, {"signature": 12}],
+                             ids=["number", "another field", "a signature not text"])
+    def test_an_edit_of_the_head_checked_last_is_refused_by_the_next_question(
+            self, timeline: TariffTimeline, raw: RawTable, changes: dict[str, Any]) -> None:
+        # given a question that checked the whole log, the newest head last
+        assert timeline.rate_on(**QUESTION).additional == 10
+        # when that head is edited, its count and link left as they were
+        rewrite_last_head(raw, **changes)
+        # then verify finds the edit, and the next question refuses to answer
+        assert not timeline.verify(raise_on_break=False).intact
+        with pytest.raises(TamperDetected, match="verified last was changed"):
+            timeline.rate_on(**QUESTION)
+
+    def test_a_field_added_to_an_event_is_found_by_verify(
+            self, timeline: TariffTimeline, raw: RawTable) -> None:
+        # given the baseline's stored state with a field the store never writes
+        key, _, _, _, state = rows(raw)[0]
+        data = json.loads(state)
+        data["note"] = "added"
+        raw.sql(f"UPDATE {raw.table} SET state=? WHERE {raw.key}=?", dumps(data), key)
+        # then verify names it, although the link covers nothing that changed
+        found = timeline.verify(raise_on_break=False).first_break
+        assert found is not None and "never writes there (note)" in found.problem
+        with pytest.raises(TamperDetected, match="never writes there"):
+            timeline.rate_on(**QUESTION)
+
+    def test_an_untouched_head_checked_last_lets_the_next_question_answer(
+            self, timeline: TariffTimeline, raw: RawTable, clock: FakeClock) -> None:
+        assert timeline.rate_on(**QUESTION).additional == 10
+        clock.advance(hours=1)
+        timeline.record_events(later(1))
+        assert timeline.rate_on(**QUESTION).additional == 11
+        assert timeline.rate_on(**QUESTION).additional == 11
+
+
 class TestChecksCostWhatWasAppended:
     def test_a_question_reads_only_the_rows_appended_since_the_last_check(
             self, timeline: TariffTimeline, clock: FakeClock,
@@ -221,6 +269,26 @@ class TestSignedHeads:
             forger.close()
         with pytest.raises(TamperDetected, match="head 3 is not signed"):
             signed.verify(public_key=keys[1])
+
+    def test_a_signature_changed_on_the_head_checked_last_is_refused_by_the_next_question(
+            self, signed: TariffTimeline, keys: tuple[Path, Path], db_url: str,
+            clock: FakeClock) -> None:
+        # given a reader that requires signatures and has checked the whole log
+        strict = TariffTimeline.open(db_url, clock=clock, public_key=keys[1])
+        raw = RawTable(db_url, signed.store.events_table)
+        try:
+            assert strict.rate_on(**QUESTION).additional == 11
+            # when the newest head's signature is replaced by the first head's
+            heads = [json.loads(r[4]) for r in rows(raw) if r[3] == "tariffs.ChainHead.v1"]
+            rewrite_last_head(raw, signature=heads[0]["signature"])
+            # then verify and the next question both refuse it
+            with pytest.raises(TamperDetected, match="signature does not verify"):
+                signed.verify(public_key=keys[1])
+            with pytest.raises(TamperDetected, match="verified last was changed"):
+                strict.rate_on(**QUESTION)
+        finally:
+            raw.close()
+            strict.close()
 
     def test_a_store_that_requires_signatures_refuses_to_answer_from_unsigned_heads(
             self, db_url: str, clock: FakeClock, keys: tuple[Path, Path]) -> None:

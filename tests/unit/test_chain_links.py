@@ -7,10 +7,11 @@ import json
 from datetime import UTC, datetime
 from uuid import uuid4
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tariff_timeline.store.chain import GENESIS, ChainWalker, RawRow, dumps, link
+from tariff_timeline.store.chain import GENESIS, ChainBroken, ChainWalker, RawRow, dumps, link
 from tariff_timeline.store.mapper import entry_state
 
 TOPIC = "tariffs.MeasureAnnounced.v1"
@@ -46,17 +47,17 @@ def test_a_stored_entry_links_over_its_events_canonical_bytes(
 
 
 @given(event=_EVENTS, recorded_at=_RECORDED, extra=_JSON)
-def test_a_state_with_another_key_still_links_over_its_event_alone(
+def test_a_state_with_another_key_is_a_break_that_names_it(
         event: dict[str, object], recorded_at: str, extra: object) -> None:
     # given a canonical state that carries a key the store never writes, between the event
-    # and the recorded time, and a link over the event alone
+    # and the recorded time, and a link over the event alone (which that key leaves as it was)
     expected = link(GENESIS, TOPIC, 1, recorded_at, dumps(event))
     state = {"chain": expected, "event": event, "other": extra, "recorded_at": recorded_at}
     walker, row = _walk(dumps(state))
-    # when the walk checks it
-    walker.step(row)
-    # then the link is the event's, not the bytes between the event's key and the time's
-    assert walker.state.link == expected
+    # when the walk checks it, then it stops there, naming the key
+    with pytest.raises(ChainBroken, match=r"never writes there \(other\)"):
+        walker.step(row)
+    assert walker.state.events == 0
 
 
 def test_an_entry_state_is_the_canonical_dump_of_its_three_keys() -> None:
