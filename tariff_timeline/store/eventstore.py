@@ -376,15 +376,14 @@ def _still_there(state: ChainState, found: Sequence[Notification],
         raise ChainBroken(Break(state.notification_id, None, "the row verified last is gone "
                                 "(events were deleted at the end of the log)"))
     row = _raw(found[0])
-    data = row_state(row)
-    if isinstance(data, str):
-        raise ChainBroken(Break(state.notification_id, None,
-                                f"the row verified last was changed since: {data}"))
+    problem: str | None
     if str(row.originator_id) == str(HEAD_ID):
         # A walk stops after a head (an append ends with one): read again field by field.
         problem = head_unchanged(row, state, TIMELINE_ID, HEAD_ID, signature_check)
     else:
-        problem = None if data.get("chain") == state.link else "its chain link differs"
+        data = row_state(row)
+        problem = data if isinstance(data, str) else (
+            None if data.get("chain") == state.link else "its chain link differs")
     if problem is not None:
         raise ChainBroken(Break(state.notification_id, None, "the row verified last was "
                                 f"changed since it was verified: {problem}"))
