@@ -463,10 +463,10 @@ def judge(sizes: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
             "worst ratio over the sizes measured")
         worst, at = _worst(sizes, "read_model_vs_hand_sql", higher_is_better=False)
         add("read_model_vs_hand_sql_at_every_size", worst, 3.0, False,
-            f"worst ratio over the sizes measured (at {at} events)")
+            f"worst ratio over the sizes measured, at {at} events")
         worst, at = _worst(sizes, "rebuild_vs_import", higher_is_better=True)
         add("rebuild_vs_import", worst, 0.5, True,
-            f"worst ratio over the sizes measured (at {at} events)")
+            f"worst ratio over the sizes measured, at {at} events")
     if "100000" in sizes and "1000000" in sizes:
         low, high = sizes["100000"], sizes["1000000"]
         add("latency_growth", _ratio(_median(high, "read_model"), _median(low, "read_model")),
