@@ -30,6 +30,12 @@ class _Node:
         self.other: object = self
 
 
+def _keeping(count: int) -> list[list[int]]:
+    """Bulk work that leaves `count` new objects alive."""
+    with paused_collector():
+        return [[i] for i in range(count)]
+
+
 def test_the_collector_is_paused_during_bulk_work_and_running_after() -> None:
     gc.enable()
     with paused_collector():
@@ -109,8 +115,3 @@ def test_a_cycle_left_by_large_bulk_work_is_collected_once_the_frozen_objects_gr
     assert watched() is None
     assert len(kept) == 8 * LARGE and few and many
 
-
-def _keeping(count: int) -> list[list[int]]:
-    """Bulk work that leaves `count` new objects alive."""
-    with paused_collector():
-        return [[i] for i in range(count)]
