@@ -23,6 +23,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import ScalarSelect
@@ -363,12 +364,12 @@ _CHAPTER_MARKS_AT = _CHAPTER_MARKS.where(or_(
     HtsRevisionRow.eff_from == _chapter_start(latest=True)))
 
 
-def revision_in_force(session: Session, effective: datetime, known: datetime,
+def revision_in_force(conn: Connection, effective: datetime, known: datetime,
                       recorded: datetime) -> RevisionInForce | None:
     """The revision in force at an effective instant as known and recorded then (the first
     one for an earlier instant), as `domain.nomenclature.revision_at` decides it, its start
     as its event wrote it."""
-    marks = _revision_marks(session, micros(known), micros(recorded))
+    marks = _revision_marks(conn, micros(known), micros(recorded))
     return revision_at(Nomenclature({c: ChapterState(c, {}, p) for c, p in marks.items()}),
                        effective)
 
@@ -383,7 +384,7 @@ class FoundLine:
     score: float
 
 
-def search_lines(session: Session, words: str, at: datetime, known: datetime,
+def search_lines(conn: Connection, words: str, at: datetime, known: datetime,
                  recorded: datetime, limit: int, offset: int = 0
                  ) -> tuple[int, list[FoundLine]]:
     """The lines in force at `at` (as known and recorded then) whose description or the text
@@ -394,7 +395,7 @@ def search_lines(session: Session, words: str, at: datetime, known: datetime,
     e, k, r = micros(at), micros(known), micros(recorded)
     where = [HtsLineRow.eff_from <= e, HtsLineRow.eff_until > e,
              *_visible(HtsLineRow, k, r)]
-    sqlite = session.get_bind().dialect.name == "sqlite"
+    sqlite = conn.dialect.name == "sqlite"
     if sqlite:
         match = " ".join(f'"{term}"*' for term in terms)
         base = (f"FROM {HTS_FTS} JOIN rm_hts_lines AS l ON l.id = {HTS_FTS}.rowid "
@@ -402,8 +403,8 @@ def search_lines(session: Session, words: str, at: datetime, known: datetime,
                 "AND l.known_from <= :k AND l.known_until > :k AND l.rec_from <= :r "
                 "AND l.rec_until > :r")
         params: dict[str, Any] = {"match": match, "e": e, "k": k, "r": r}
-        total = session.execute(text(f"SELECT count(*) {base}"), params).scalar_one()
-        rows = session.execute(text(
+        total = conn.execute(text(f"SELECT count(*) {base}"), params).scalar_one()
+        rows = conn.execute(text(
             f"SELECT l.code, l.description, l.path, -bm25({HTS_FTS}, 4.0, 1.0) AS score "
             f"{base} ORDER BY score DESC, l.indent, length(l.description), l.code "
             "LIMIT :limit OFFSET :offset"), {**params, "limit": limit, "offset": offset}).all()
@@ -411,10 +412,10 @@ def search_lines(session: Session, words: str, at: datetime, known: datetime,
         query = func.to_tsquery("simple", " & ".join(f"{term}:*" for term in terms))
         search: ColumnElement[Any] = literal_column("search")
         hit = search.op("@@")(query)
-        total = session.execute(select(func.count()).select_from(HtsLineRow).where(
+        total = conn.execute(select(func.count()).select_from(HtsLineRow).where(
             *where, hit)).scalar_one()
         score = func.ts_rank(search, query).label("score")
-        rows = session.execute(select(
+        rows = conn.execute(select(
             HtsLineRow.code, HtsLineRow.description, HtsLineRow.path, score).where(
             *where, hit).order_by(score.desc(), HtsLineRow.indent,
                                   func.length(HtsLineRow.description), HtsLineRow.code)
@@ -427,7 +428,7 @@ def _stored_path(stored: str) -> tuple[PathStep, ...]:
     return tuple(PathStep(code, description) for code, description in json.loads(stored))
 
 
-def chapter_for_code(session: Session, digits: str, effective: datetime, known: datetime,
+def chapter_for_code(conn: Connection, digits: str, effective: datetime, known: datetime,
                      recorded: datetime, every_revision: bool = False) -> ChapterState | None:
     """The part of a code's chapter that classifying it at an effective instant reads, from
     the line and revision rows: the revisions that choosing its revision then reads (the
@@ -444,7 +445,7 @@ def chapter_for_code(session: Session, digits: str, effective: datetime, known: 
         return None
     chapter = digits[:2]
     k, r = micros(known), micros(recorded)
-    marks = _revision_marks(session, k, r, chapter,
+    marks = _revision_marks(conn, k, r, chapter,
                             None if every_revision else micros(effective)).get(chapter, ())
     if not marks:
         return None
@@ -456,7 +457,7 @@ def chapter_for_code(session: Session, digits: str, effective: datetime, known: 
 
     def add(statement: Select[Any], **more: Any) -> list[HtsLine]:
         found = []
-        for row in session.execute(statement, {**values, **more}):
+        for row in conn.execute(statement, {**values, **more}):
             if row.chapter != chapter:
                 continue  # a parent named across chapters is not this chapter's line
             line = _stored_line(row)
@@ -483,7 +484,7 @@ def chapter_for_code(session: Session, digits: str, effective: datetime, known: 
     return ChapterState(chapter, lines, marks)
 
 
-def nomenclature_under(session: Session, prefix: str, effective: datetime, known: datetime,
+def nomenclature_under(conn: Connection, prefix: str, effective: datetime, known: datetime,
                        recorded: datetime) -> Nomenclature | None:
     """The part of the HTS that a diff under an HTS code reads at an effective instant, from
     the line and revision rows: every chapter's revisions (which decide the revision in force
@@ -493,16 +494,16 @@ def nomenclature_under(session: Session, prefix: str, effective: datetime, known
 
     None when the code is not a line and has none under it then (its refusal names the
     nearest lines, which needs the whole), or is shorter than a heading."""
-    part = chapter_for_code(session, prefix, effective, known, recorded, every_revision=True)
+    part = chapter_for_code(conn, prefix, effective, known, recorded, every_revision=True)
     if part is None:
         return None
     chapters = {chapter: ChapterState(chapter, {}, marks) for chapter, marks in
-                _revision_marks(session, micros(known), micros(recorded)).items()}
+                _revision_marks(conn, micros(known), micros(recorded)).items()}
     chapters[part.chapter] = part
     return Nomenclature(chapters)
 
 
-def _revision_marks(session: Session, known: int, recorded: int, chapter: str | None = None,
+def _revision_marks(conn: Connection, known: int, recorded: int, chapter: str | None = None,
                     at: int | None = None) -> dict[str, tuple[Paint[str], ...]]:
     """Each chapter's revisions as known and recorded then (only `chapter`'s when given; of
     it, with an effective instant `at`, only those choosing its revision then may pick), in
@@ -514,7 +515,7 @@ def _revision_marks(session: Session, known: int, recorded: int, chapter: str | 
     if chapter is not None:
         values.update(chapter=chapter, at=at)
     marks: dict[str, list[Paint[str]]] = {}
-    for found, revision, event_id, starts in session.execute(statement, values):
+    for found, revision, event_id, starts in conn.execute(statement, values):
         marks.setdefault(found, []).append(
             Paint(datetime.fromisoformat(starts), None, revision, event_id))
     return {found: tuple(paints) for found, paints in marks.items()}

@@ -24,7 +24,7 @@ from sqlalchemy import (
     select,
     union,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from tariff_timeline.domain.nomenclature import ChapterState, RevisionInForce
@@ -106,16 +106,16 @@ class ReadModelReader:
         under it: a rate question needs no more. Rows decoded are kept in `held` when given,
         for a question that reads several slices."""
         k, r = micros(known), micros(recorded)
-        with Session(self.engine) as session:
-            narrowed = chapter_for_code(session, hts, effective, known, recorded) if (
+        with self.engine.connect() as conn:
+            narrowed = chapter_for_code(conn, hts, effective, known, recorded) if (
                 lines_of_code and hts is not None) else None
-            listing = _listing(session, micros(effective), k, r, origin, hts,
+            listing = _listing(conn, micros(effective), k, r, origin, hts,
                                without_chapters=narrowed is not None, texts=True)
-            tables = self._tables(session, listing, held)
+            tables = self._tables(conn, listing, held)
             if narrowed is not None:
                 tables["chapter"][narrowed.chapter] = narrowed
             elif hts is not None and hts.isdigit() and not tables["chapter"] and _holds_hts(
-                    session, k, r):
+                    conn, k, r):
                 # The code's chapter is not in the HTS the store holds: an empty chapter
                 # says so, where no chapter at all would mean the store holds no HTS.
                 tables["chapter"][hts[:2]] = ChapterState(hts[:2])
@@ -136,18 +136,18 @@ class ReadModelReader:
         out when no paint of it starts or ends between the two effective instants (its
         version's `eff_marks`). Deals and court rulings give no rows: they are left out."""
         (e1, k1, r1), (e2, k2, r2) = ([micros(t) for t in side] for side in (first, second))
-        with Session(self.engine) as session:
+        with self.engine.connect() as conn:
             if (k1, r1) == (k2, r2):
-                sides = _listings_at_one_known(session, (e1, e2), k1, r1, origin, hts)
+                sides = _listings_at_one_known(conn, (e1, e2), k1, r1, origin, hts)
             else:
-                sides = (_listing(session, e1, k1, r1, origin, hts, False, False),
-                         _listing(session, e2, k2, r2, origin, hts, False, False))
+                sides = (_listing(conn, e1, k1, r1, origin, hts, False, False),
+                         _listing(conn, e2, k2, r2, origin, hts, False, False))
             low, high = sorted((e1, e2))
             before, after = _differing(sides[0], sides[1], low, high)
-            return (_timeline(self._tables(session, before, held)),
-                    _timeline(self._tables(session, after, held)))
+            return (_timeline(self._tables(conn, before, held)),
+                    _timeline(self._tables(conn, after, held)))
 
-    def _tables(self, session: Session, listing: _Listing, held: Held | None
+    def _tables(self, conn: Connection, listing: _Listing, held: Held | None
                 ) -> dict[str, dict[str, Any]]:
         """The states a listing names, by kind and id: each row decoded from the cache or
         `held` when kept there, else read and decoded now."""
@@ -158,7 +158,7 @@ class ReadModelReader:
         # of the cache's budget.
         kept_pieces = {pid: self.cache.pieces.cached(pid, pieces_held)
                        for pid, text in listing.pieces.values() if text is None}
-        piece_texts = _texts(session, PieceRow.id, PieceRow.state,
+        piece_texts = _texts(conn, PieceRow.id, PieceRow.state,
                              [pid for pid, piece in kept_pieces.items() if piece is None])
         found: dict[str, MeasurePiece] = {}
         for subject, (pid, text) in listing.pieces.items():
@@ -172,7 +172,7 @@ class ReadModelReader:
         # is hundreds of kilobytes of text, too much to read again for every question.
         kept = {vid: self.cache.states.cached(vid, states_held)
                 for vid, _, _, _ in listing.versions}
-        texts = _texts(session, VersionRow.id, VersionRow.state, [
+        texts = _texts(conn, VersionRow.id, VersionRow.state, [
             *(vid for vid, state in heads.items() if state is None),
             *(vid for vid, state in kept.items() if state is None)])
         for version_id, subject, text in listing.heads:
@@ -220,16 +220,16 @@ class ReadModelReader:
             VersionRow.rec_from <= r, VersionRow.known_from <= k,
             VersionRow.kind.not_in(("measure", "chapter")),
             *_versions_keyed(names, code, r, k))
-        with Session(self.engine) as session:
-            subjects = [*session.execute(pieces).scalars(), *session.execute(others).scalars()]
-            holds_hts = _holds_hts(session, k, r)
-            own = session.execute(select(VersionRow.id).where(
+        with self.engine.connect() as conn:
+            subjects = [*conn.execute(pieces).scalars(), *conn.execute(others).scalars()]
+            holds_hts = _holds_hts(conn, k, r)
+            own = conn.execute(select(VersionRow.id).where(
                 VersionRow.subject == f"chapter:{hts[:2]}", VersionRow.rec_until > r,
                 VersionRow.known_until > k, VersionRow.rec_from <= r,
                 VersionRow.known_from <= k)).scalars().first()
             # A chapter's state is hundreds of kilobytes: read only when not decoded before.
             own_chapter = None if own is None else cast(ChapterState, _decoded(
-                session, self.cache.states, VersionRow.id, VersionRow.state, [own],
+                conn, self.cache.states, VersionRow.id, VersionRow.state, [own],
                 lambda _: STATE_ADAPTERS["chapter"])[own])
         timeline = self.fold_subjects(subjects, known, recorded)
         chapter: dict[str, ChapterState] = {}
@@ -246,31 +246,31 @@ class ReadModelReader:
 
     # ------------------------------------------------------------ subjects folded again
 
-    def _recorded(self, session: Session, where: ColumnElement[bool],
+    def _recorded(self, conn: Connection, where: ColumnElement[bool],
                   recorded: int) -> list[Recorded]:
         """The events matching a condition and recorded by `recorded`, in log order; the
         payloads are read only for events not decoded before."""
-        found = session.execute(select(EventRow.seq, EventRow.recorded_us).where(
+        found = conn.execute(select(EventRow.seq, EventRow.recorded_us).where(
             where, EventRow.recorded_us <= recorded).order_by(EventRow.seq)).all()
-        events = _decoded(session, self.cache.events, EventRow.seq, EventRow.payload,
+        events = _decoded(conn, self.cache.events, EventRow.seq, EventRow.payload,
                           [seq for seq, _ in found], lambda _: EVENT_ADAPTER)
         return [Recorded(seq, from_micros(at), events[seq]) for seq, at in found]
 
     def log(self, recorded: datetime) -> list[Recorded]:
         """The whole log as recorded by `recorded` (for the questions about every event),
         each event at its position in the log, as the event store numbers them."""
-        with Session(self.engine) as session:
+        with self.engine.connect() as conn:
             return self._positioned(
-                session, self._recorded(session, EventRow.seq.is_not(None), micros(recorded)))
+                conn, self._recorded(conn, EventRow.seq.is_not(None), micros(recorded)))
 
     @staticmethod
-    def _positioned(session: Session, log: list[Recorded]) -> list[Recorded]:
+    def _positioned(conn: Connection, log: list[Recorded]) -> list[Recorded]:
         """The events numbered by their position in the log (1 for the first event), as the
         event store numbers them, not by notification id (the chain's heads take ids too)."""
         if not log:
             return log
         # Every event has a row, so an event's position is its rank among the rows.
-        seqs = session.execute(select(EventRow.seq).where(
+        seqs = conn.execute(select(EventRow.seq).where(
             EventRow.seq <= log[-1].seq).order_by(EventRow.seq)).scalars().all()
         return [Recorded(bisect.bisect_left(seqs, entry.seq) + 1, entry.recorded_at,
                          entry.event) for entry in log]
@@ -278,8 +278,8 @@ class ReadModelReader:
     def subject_keys(self, kinds: Collection[SubjectKind], recorded: datetime) -> list[str]:
         """Every subject ('kind:id') of these kinds that some event recorded by `recorded` is
         or was about, in the order first recorded."""
-        with Session(self.engine) as session:
-            rows = session.execute(select(EventRow.subject, EventRow.seq).where(
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(EventRow.subject, EventRow.seq).where(
                 or_(*(EventRow.subject.like(f"{kind}:%") for kind in kinds)),
                 EventRow.recorded_us <= micros(recorded)).order_by(EventRow.seq)).all()
         return list(dict.fromkeys(cast(str, subject) for subject, _ in rows))
@@ -291,14 +291,14 @@ class ReadModelReader:
         wanted = list(dict.fromkeys(subjects))
         r = micros(recorded)
         ids: set[str] = set()
-        with Session(self.engine) as session:
+        with self.engine.connect() as conn:
             for start in range(0, len(wanted), 500):
-                ids.update(*family_ids(session, wanted[start:start + 500], r).values())
+                ids.update(*family_ids(conn, wanted[start:start + 500], r).values())
             family = sorted(ids)
             log: dict[int, Recorded] = {}
             for start in range(0, len(family), 500):
                 part = family[start:start + 500]
-                log.update((entry.seq, entry) for entry in self._recorded(session, or_(
+                log.update((entry.seq, entry) for entry in self._recorded(conn, or_(
                     EventRow.event_id.in_(part), EventRow.target_id.in_(part)), r))
         return [log[seq] for seq in sorted(log)]
 
@@ -324,12 +324,12 @@ class ReadModelReader:
         policy = and_(or_(EventRow.subject.is_(None), EventRow.subject.not_like(chapter)),
                       or_(EventRow.target_subject.is_(None),
                           EventRow.target_subject.not_like(chapter)))
-        with Session(self.engine) as session:
-            crossing = session.execute(select(EventRow.seq).where(
+        with self.engine.connect() as conn:
+            crossing = conn.execute(select(EventRow.seq).where(
                 EventRow.subject.is_not(None), EventRow.target_subject.is_not(None),
                 EventRow.subject.like(chapter) != EventRow.target_subject.like(chapter))
                 .limit(1)).first()
-            log = self._recorded(session, policy if crossing is None
+            log = self._recorded(conn, policy if crossing is None
                                  else EventRow.seq.is_not(None), micros(recorded))
         entries = corrected_log(log, recorded)
         return fold(e.event for e in known_by(entries, known)
@@ -340,8 +340,8 @@ class ReadModelReader:
         citing it, from the citations kept as events were applied: what `sources_of` gives
         over the corrected log and the corrections and retractions themselves."""
         r = micros(recorded)
-        with Session(self.engine) as session:
-            rows = session.execute(select(
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(
                 CitationRow.title, CitationRow.url, CitationRow.instrument,
                 CitationRow.federal_register, CitationRow.via, CitationRow.event_id).where(
                 CitationRow.rec_until > r, CitationRow.rec_from <= r).order_by(
@@ -355,18 +355,18 @@ class ReadModelReader:
         product list and its status at `effective`, from the measures' heads and topmost
         statuses and the exemptions' versions: what `coverage_of` gives over the fold."""
         e, k, r = micros(effective), micros(known), micros(recorded)
-        with Session(self.engine) as session:
-            versions = session.execute(select(
+        with self.engine.connect() as conn:
+            versions = conn.execute(select(
                 VersionRow.id, VersionRow.kind, VersionRow.subject).where(
                 VersionRow.kind.in_(("measure", "exemption")), VersionRow.rec_until > r,
                 VersionRow.known_until > k, VersionRow.rec_from <= r,
                 VersionRow.known_from <= k)).all()
-            statuses = {subject: status for subject, status in session.execute(select(
+            statuses = {subject: status for subject, status in conn.execute(select(
                 StatusRow.subject, StatusRow.status).where(
                 StatusRow.rec_until > r, StatusRow.known_until > k, StatusRow.eff_until > e,
                 StatusRow.rec_from <= r, StatusRow.known_from <= k, StatusRow.eff_from <= e))}
             kinds = {vid: kind for vid, kind, _ in versions}
-            states = _decoded(session, self.cache.states, VersionRow.id, VersionRow.state,
+            states = _decoded(conn, self.cache.states, VersionRow.id, VersionRow.state,
                               list(kinds), lambda vid: STATE_ADAPTERS[kinds[vid]])
         rows: list[CoverageRow] = []
         unlisted: list[str] = []
@@ -390,14 +390,14 @@ class ReadModelReader:
         """Every chapter of the HTS nomenclature as known at `known` and recorded at
         `recorded` (each with all its revisions)."""
         k, r = micros(known), micros(recorded)
-        with Session(self.engine) as session:
-            versions = session.execute(select(VersionRow.id, VersionRow.subject).where(
+        with self.engine.connect() as conn:
+            versions = conn.execute(select(VersionRow.id, VersionRow.subject).where(
                 VersionRow.kind == "chapter", VersionRow.rec_until > r,
                 VersionRow.known_until > k, VersionRow.rec_from <= r,
                 VersionRow.known_from <= k).order_by(
                 VersionRow.first_known, VersionRow.first_seq)).all()
             # A chapter's state is hundreds of kilobytes: fewer of them at a time.
-            states = _decoded(session, self.cache.states, VersionRow.id, VersionRow.state,
+            states = _decoded(conn, self.cache.states, VersionRow.id, VersionRow.state,
                               [vid for vid, _ in versions], lambda _: STATE_ADAPTERS["chapter"],
                               chunk=100)
         chapters = {subject.split(":", 1)[1]: cast(ChapterState, states[vid])
@@ -410,8 +410,8 @@ class ReadModelReader:
         `known` and recorded at `recorded`: every chapter's revisions and, of the code's
         chapter, the lines under the code and its ancestors (`hts.nomenclature_under`);
         every chapter whole when the code is not a line then and has none under it."""
-        with Session(self.engine) as session:
-            found = nomenclature_under(session, prefix, effective, known, recorded)
+        with self.engine.connect() as conn:
+            found = nomenclature_under(conn, prefix, effective, known, recorded)
         return found if found is not None else self.nomenclature(known, recorded)
 
     def history_log(self, subject: str, recorded: datetime) -> list[Recorded]:
@@ -426,8 +426,8 @@ class ReadModelReader:
             [k for k in get_args(SubjectKind) if k not in ("measure", "chapter")], recorded)
         chosen = history_subjects(self.subject_log(others, recorded), subject)
         log = self.subject_log(sorted(chosen), recorded)
-        with Session(self.engine) as session:
-            return self._positioned(session, log)
+        with self.engine.connect() as conn:
+            return self._positioned(conn, log)
 
     def cell_history_log(self, origin: str, hts: str, recorded: datetime) -> list[Recorded]:
         """The events a history of one origin × HTS cell reads (`cell_history`), recorded by
@@ -440,8 +440,8 @@ class ReadModelReader:
         subjects as over the whole log, since it reads only those families' events."""
         r = micros(recorded)
         names, prefixes = _cell_keys(origin, hts)
-        with Session(self.engine) as session:
-            keyed = session.execute(select(EventRow.subject).where(
+        with self.engine.connect() as conn:
+            keyed = conn.execute(select(EventRow.subject).where(
                 EventRow.recorded_us <= r, EventRow.subject.is_not(None),
                 EventRow.seq.in_(select(EventOriginRow.seq).where(
                     EventOriginRow.origin.in_(names))),
@@ -456,8 +456,8 @@ class ReadModelReader:
         found = {entry.seq: entry for entry in (
             *family_log(candidate_log, subjects),
             *self.subject_log([f"chapter:{hts[:2]}"], recorded))}
-        with Session(self.engine) as session:
-            return self._positioned(session, [found[seq] for seq in sorted(found)])
+        with self.engine.connect() as conn:
+            return self._positioned(conn, [found[seq] for seq in sorted(found)])
 
     # ------------------------------------------------------------ the HTS itself
 
@@ -465,14 +465,14 @@ class ReadModelReader:
                      recorded: datetime) -> RevisionInForce | None:
         """The HTS revision in force at `effective` over the whole schedule, as known and
         recorded then (None: no nomenclature)."""
-        with Session(self.engine) as session:
-            return revision_in_force(session, effective, known, recorded)
+        with self.engine.connect() as conn:
+            return revision_in_force(conn, effective, known, recorded)
 
     def hts_search(self, words: str, at: datetime, known: datetime, recorded: datetime,
                    limit: int, offset: int = 0) -> tuple[int, list[FoundLine]]:
         """Lines in force at `at` holding every word, ranked: how many, and one page."""
-        with Session(self.engine) as session:
-            return search_lines(session, words, at, known, recorded, limit, offset)
+        with self.engine.connect() as conn:
+            return search_lines(conn, words, at, known, recorded, limit, offset)
 
     def counts(self) -> dict[str, int]:
         """Rows per table (for reports and tests)."""
@@ -494,8 +494,8 @@ class EventLookup(Mapping[str, Corrected]):
         wanted = [i for i in dict.fromkeys(event_ids) if i not in self._found]
         for start in range(0, len(wanted), 500):
             chunk = wanted[start:start + 500]
-            with Session(self.engine) as session:
-                rows = list(session.execute(_EVENTS_NAMED, {"ids": chunk,
+            with self.engine.connect() as conn:
+                rows = list(conn.execute(_EVENTS_NAMED, {"ids": chunk,
                                                             "recorded": self.recorded}))
             log = [Recorded(seq, from_micros(at), self._parsed.get(seq, payload, EVENT_ADAPTER))
                    for seq, at, payload in rows]
@@ -536,17 +536,17 @@ class _Listing:
     versions: list[tuple[int, str, str, str | None]]
 
 
-def _listing(session: Session, e: int, k: int, r: int, origin: str | None, hts: str | None,
+def _listing(conn: Connection, e: int, k: int, r: int, origin: str | None, hts: str | None,
              without_chapters: bool, texts: bool) -> _Listing:
     """The rows of the slice at (e, k, r), keyed to the origin and HTS code when given (see
     `ReadModelReader.slice_at`), with the pieces' and heads' texts when `texts`."""
     pieces_of, versions_of, values = _slice(e, k, r, origin, hts, without_chapters, texts)
-    pieces = {subject: (pid, text) for subject, pid, text in session.execute(pieces_of, values)}
-    return _Listing(pieces, _heads(session, list(pieces), k, r, texts),
-                    _versions(session, versions_of, values))
+    pieces = {subject: (pid, text) for subject, pid, text in conn.execute(pieces_of, values)}
+    return _Listing(pieces, _heads(conn, list(pieces), k, r, texts),
+                    _versions(conn, versions_of, values))
 
 
-def _listings_at_one_known(session: Session, effective: tuple[int, int], k: int, r: int,
+def _listings_at_one_known(conn: Connection, effective: tuple[int, int], k: int, r: int,
                            origin: str | None, hts: str | None) -> tuple[_Listing, _Listing]:
     """The rows of the slices at two effective instants, known at `k` and recorded at `r`,
     without texts: the heads and the other subjects' versions do not depend on the
@@ -558,7 +558,7 @@ def _listings_at_one_known(session: Session, effective: tuple[int, int], k: int,
         # there are tens of thousands of those in a schedule.
         pieces = [{}, {}]
         low, high = sorted(effective)
-        for subject, pid, start, end in session.execute(
+        for subject, pid, start, end in conn.execute(
                 _PIECES_CROSSING, {"low": low, "high": high, "k": k, "r": r}):
             for side, e in zip(pieces, effective, strict=True):
                 if start <= e < end:
@@ -568,18 +568,18 @@ def _listings_at_one_known(session: Session, effective: tuple[int, int], k: int,
         for e in effective:
             pieces_of, _, values = _slice(e, k, r, origin, hts, False, False)
             pieces.append({subject: (pid, text)
-                           for subject, pid, text in session.execute(pieces_of, values)})
-    heads = _heads(session, list({**pieces[0], **pieces[1]}), k, r, False)
+                           for subject, pid, text in conn.execute(pieces_of, values)})
+    heads = _heads(conn, list({**pieces[0], **pieces[1]}), k, r, False)
     if origin is None and hts is None:
         # Only the versions with a mark between the instants, and the chapters: every
         # other version is the same on both sides (`_differing`), and reading all of them
         # (60,000 at a million events) to decode their marks took a second.
         low, high = sorted(effective)
-        versions = _versions(session, _VERSIONS_MARKED,
+        versions = _versions(conn, _VERSIONS_MARKED,
                              {"low": low, "high": high, "k": k, "r": r})
     else:
         _, versions_of, values = _slice(effective[0], k, r, origin, hts, False, False)
-        versions = _versions(session, versions_of, values)
+        versions = _versions(conn, versions_of, values)
     first, second = ([row for row in heads if row[1] in side] for side in pieces)
     return _Listing(pieces[0], first, versions), _Listing(pieces[1], second, versions)
 
@@ -605,25 +605,25 @@ def _slice(e: int, k: int, r: int, origin: str | None, hts: str | None,
                                without_chapters, texts), values)
 
 
-def _heads(session: Session, subjects: list[str], k: int, r: int, texts: bool
+def _heads(conn: Connection, subjects: list[str], k: int, r: int, texts: bool
            ) -> list[tuple[int, str, str | None]]:
     """The heads of these measures known at `k` and recorded at `r` (version id, subject,
     text when `texts`), in the order the fold meets them: that in which their first events
     became known."""
     rows: list[Any] = []
     for start in range(0, len(subjects), 500):
-        rows += session.execute(_HEADS if texts else _HEAD_IDS, {
+        rows += conn.execute(_HEADS if texts else _HEAD_IDS, {
             "subjects": subjects[start:start + 500], "k": k, "r": r}).all()
     rows.sort(key=lambda row: (row[3], row[4]))
     return [(vid, subject, text) for vid, subject, text, _, _ in rows]
 
 
-def _versions(session: Session, versions_of: Select[int, str, str, str | None],
+def _versions(conn: Connection, versions_of: Select[int, str, str, str | None],
               values: dict[str, Any]) -> list[tuple[int, str, str, str | None]]:
     """The versions of the subjects other than measures in a slice, in the fold's order
     (version id, kind, subject, effective marks)."""
     return [(vid, kind, subject, marks)
-            for vid, kind, subject, marks in session.execute(versions_of, values)]
+            for vid, kind, subject, marks in conn.execute(versions_of, values)]
 
 
 _WITHOUT_ROWS = ("deal", "ruling")
@@ -671,25 +671,25 @@ def _timeline(tables: dict[str, dict[str, Any]]) -> Timeline:
                     nomenclature=Nomenclature(chapters=tables["chapter"]))
 
 
-def _texts(session: Session, key: InstrumentedAttribute[int], text: InstrumentedAttribute[str],
+def _texts(conn: Connection, key: InstrumentedAttribute[int], text: InstrumentedAttribute[str],
            ids: Sequence[int], chunk: int = 500) -> dict[int, str]:
     """The stored text of each of these rows, read a chunk of ids at a time (for the rows
     not decoded before: a decoded row is never read again)."""
     found: dict[int, str] = {}
     for start in range(0, len(ids), chunk):
-        found.update((row_id, value) for row_id, value in session.execute(
+        found.update((row_id, value) for row_id, value in conn.execute(
             select(key, text).where(key.in_(ids[start:start + chunk]))))
     return found
 
 
-def _decoded(session: Session, cache: Decoded[T], key: InstrumentedAttribute[int],
+def _decoded(conn: Connection, cache: Decoded[T], key: InstrumentedAttribute[int],
              text: InstrumentedAttribute[str], ids: Sequence[int],
              adapter: Callable[[int], TypeAdapter[Any]], chunk: int = 500) -> dict[int, T]:
     """The decoded value of each of these rows: those the cache holds, taken before any is
     decoded (decoding the others may push them out of its budget), and the others read and
     decoded now."""
     found: dict[int, T | None] = {row_id: cache.cached(row_id) for row_id in ids}
-    texts = _texts(session, key, text, [i for i, value in found.items() if value is None],
+    texts = _texts(conn, key, text, [i for i, value in found.items() if value is None],
                    chunk)
     return {row_id: value if value is not None else cache.get(row_id, texts[row_id],
                                                                adapter(row_id))
@@ -719,11 +719,11 @@ _CHAPTER_SUBJECTS = (VersionRow.subject >= "chapter:", VersionRow.subject < "cha
 _EVERY_PRODUCT_END = EVERY_PRODUCT[:-1] + ";"
 
 
-def _holds_hts(session: Session, k: int, r: int) -> bool:
+def _holds_hts(conn: Connection, k: int, r: int) -> bool:
     """Whether the store held some chapter of the HTS as known at `k` and recorded at `r`."""
     # By the subject index: there is none on the kind, and a scan of the versions took
     # 150 ms at a million events.
-    return session.execute(select(VersionRow.id).where(
+    return conn.execute(select(VersionRow.id).where(
         *_CHAPTER_SUBJECTS, VersionRow.rec_until > r, VersionRow.known_until > k,
         VersionRow.rec_from <= r, VersionRow.known_from <= k).limit(1)).first() is not None
 
@@ -900,7 +900,7 @@ def _versions_keyed(names: Names | None, code: Code | None,
                   (OriginKeyRow.version_id, OriginKeyRow.origin), names, code, in_force)
 
 
-def family_ids(session: Session, subjects: Sequence[str],
+def family_ids(conn: Session | Connection, subjects: Sequence[str],
                recorded_us: int | None = None) -> dict[str, set[str]]:
     """For each subject ('kind:id'), the ids of the events that are or ever were about it and
     of the events those correct or retract: all that its state folds from (recorded by
@@ -910,7 +910,7 @@ def family_ids(session: Session, subjects: Sequence[str],
     conditions = [or_(EventRow.subject.in_(subjects), EventRow.target_subject.in_(subjects))]
     if recorded_us is not None:
         conditions.append(EventRow.recorded_us <= recorded_us)
-    for event_id, subject, target_id, target_subject in session.execute(select(
+    for event_id, subject, target_id, target_subject in conn.execute(select(
             EventRow.event_id, EventRow.subject, EventRow.target_id,
             EventRow.target_subject).where(*conditions)):
         if subject in ids:
