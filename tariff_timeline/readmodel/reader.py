@@ -87,6 +87,13 @@ from tariff_timeline.readmodel.tables import (
 
 T = TypeVar("T")
 
+HeadRow = tuple[int, str, str | None, int, int]
+"""A measure's head as read: version id, subject, text (None when not read), and the instant
+and sequence number of its first event (the fold's order)."""
+PiecesOf = Select[str, int, str | None, int, str | None, int, int]
+"""A slice's statement of pieces: subject, piece id and text, then its measure's head's
+version id, text, first known instant and sequence number (texts None when not read)."""
+
 
 class ReadModelReader:
     """Reads the read model's tables: what bears on a question, and the events it cites."""
@@ -541,9 +548,39 @@ def _listing(conn: Connection, e: int, k: int, r: int, origin: str | None, hts: 
     """The rows of the slice at (e, k, r), keyed to the origin and HTS code when given (see
     `ReadModelReader.slice_at`), with the pieces' and heads' texts when `texts`."""
     pieces_of, versions_of, values = _slice(e, k, r, origin, hts, without_chapters, texts)
-    pieces = {subject: (pid, text) for subject, pid, text in conn.execute(pieces_of, values)}
-    return _Listing(pieces, _heads(conn, list(pieces), k, r, texts),
-                    _versions(conn, versions_of, values))
+    pieces, heads = _pieces_with_heads(conn, pieces_of, values)
+    return _Listing(pieces, heads, _versions(conn, versions_of, values))
+
+
+def _pieces_with_heads(conn: Connection, pieces_of: PiecesOf, values: dict[str, Any]
+                       ) -> tuple[dict[str, tuple[int, str | None]],
+                                  list[tuple[int, str, str | None]]]:
+    """The pieces a slice's statement finds, by subject, and their measures' heads in the
+    order the fold meets them (as `_heads` gives them), read in the same statement."""
+    pieces, heads = _joined(conn, pieces_of, values)
+    return pieces, _in_fold_order(heads)
+
+
+
+
+def _joined(conn: Connection, pieces_of: PiecesOf, values: dict[str, Any]
+            ) -> tuple[dict[str, tuple[int, str | None]], list[HeadRow]]:
+    """The rows of a slice's pieces statement, split into the pieces by subject and the
+    heads read with them."""
+    pieces: dict[str, tuple[int, str | None]] = {}
+    heads: list[HeadRow] = []
+    for subject, pid, text, vid, head_text, first_known, first_seq in conn.execute(
+            pieces_of, values):
+        pieces[subject] = (pid, text)
+        heads.append((vid, subject, head_text, first_known, first_seq))
+    return pieces, heads
+
+
+def _in_fold_order(heads: Iterable[HeadRow]) -> list[tuple[int, str, str | None]]:
+    """Heads (version id, subject, text) in the order the fold meets them: that in which
+    their first events became known."""
+    return [(vid, subject, text) for vid, subject, text, _, _ in
+            sorted(heads, key=lambda row: (row[3], row[4]))]
 
 
 def _listings_at_one_known(conn: Connection, effective: tuple[int, int], k: int, r: int,
@@ -563,13 +600,17 @@ def _listings_at_one_known(conn: Connection, effective: tuple[int, int], k: int,
             for side, e in zip(pieces, effective, strict=True):
                 if start <= e < end:
                     side[subject] = (pid, None)
+        heads = _heads(conn, list({**pieces[0], **pieces[1]}), k, r)
     else:
-        pieces = []
+        # Both sides' heads come with their pieces: known at `k` and recorded at `r`, a
+        # measure has one head, the same on both sides.
+        pieces, by_subject = [], dict[str, HeadRow]()
         for e in effective:
             pieces_of, _, values = _slice(e, k, r, origin, hts, False, False)
-            pieces.append({subject: (pid, text)
-                           for subject, pid, text in conn.execute(pieces_of, values)})
-    heads = _heads(conn, list({**pieces[0], **pieces[1]}), k, r, False)
+            side, side_heads = _joined(conn, pieces_of, values)
+            pieces.append(side)
+            by_subject.update((row[1], row) for row in side_heads)
+        heads = _in_fold_order(by_subject.values())
     if origin is None and hts is None:
         # Only the versions with a mark between the instants, and the chapters: every
         # other version is the same on both sides (`_differing`), and reading all of them
@@ -586,7 +627,7 @@ def _listings_at_one_known(conn: Connection, effective: tuple[int, int], k: int,
 
 def _slice(e: int, k: int, r: int, origin: str | None, hts: str | None,
            without_chapters: bool, texts: bool
-           ) -> tuple[Select[str, int, str | None], Select[int, str, str, str | None],
+           ) -> tuple[PiecesOf, Select[int, str, str, str | None],
                       dict[str, Any]]:
     """The statements of `_slice_statements` for a question at (e, k, r) about an origin and
     a code (each optional), and their bound parameters: the origin's keys and the code's
@@ -605,17 +646,15 @@ def _slice(e: int, k: int, r: int, origin: str | None, hts: str | None,
                                without_chapters, texts), values)
 
 
-def _heads(conn: Connection, subjects: list[str], k: int, r: int, texts: bool
+def _heads(conn: Connection, subjects: list[str], k: int, r: int
            ) -> list[tuple[int, str, str | None]]:
     """The heads of these measures known at `k` and recorded at `r` (version id, subject,
-    text when `texts`), in the order the fold meets them: that in which their first events
-    became known."""
+    None for the text, which is not read), in the order the fold meets them."""
     rows: list[Any] = []
     for start in range(0, len(subjects), 500):
-        rows += conn.execute(_HEADS if texts else _HEAD_IDS, {
+        rows += conn.execute(_HEAD_IDS, {
             "subjects": subjects[start:start + 500], "k": k, "r": r}).all()
-    rows.sort(key=lambda row: (row[3], row[4]))
-    return [(vid, subject, text) for vid, subject, text, _, _ in rows]
+    return _in_fold_order(rows)
 
 
 def _versions(conn: Connection, versions_of: Select[int, str, str, str | None],
@@ -728,21 +767,23 @@ def _holds_hts(conn: Connection, k: int, r: int) -> bool:
         VersionRow.rec_from <= r, VersionRow.known_from <= k).limit(1)).first() is not None
 
 
+def _in_force_at(table: type[VersionRow], k: Any, r: Any) -> list[ColumnElement[bool]]:
+    """A version known at `k` and recorded at `r` (values or bound parameters)."""
+    return [table.rec_until > r, table.known_until > k, table.rec_from <= r,
+            table.known_from <= k]
+
+
 def _code(hts: str, prefixes: Collection[str]) -> Code:
     return hts, hts + ";", prefixes
 
 
-# The versions (heads) of the measures whose pieces a slice found, built once with bound
-# parameters (subjects, k, r): see `_slice_statements`. Without their texts, for a question
-# that reads the texts of only some of them (`ReadModelReader.slices_between`).
-_HEAD_WHERE = (
-    VersionRow.subject.in_(bindparam("subjects", expanding=True)),
-    VersionRow.rec_until > bindparam("r"), VersionRow.known_until > bindparam("k"),
-    VersionRow.rec_from <= bindparam("r"), VersionRow.known_from <= bindparam("k"))
-_HEADS = select(VersionRow.id, VersionRow.subject, VersionRow.state, VersionRow.first_known,
-                VersionRow.first_seq).where(*_HEAD_WHERE)
+# The heads of the measures whose pieces cross two effective instants, without their texts,
+# built once with bound parameters (subjects, k, r): see `_listings_at_one_known`. A slice's
+# own pieces bring their heads with them (`_slice_statements`).
 _HEAD_IDS = select(VersionRow.id, VersionRow.subject, null(), VersionRow.first_known,
-                   VersionRow.first_seq).where(*_HEAD_WHERE)
+                   VersionRow.first_seq).where(
+    VersionRow.subject.in_(bindparam("subjects", expanding=True)),
+    *_in_force_at(VersionRow, bindparam("k"), bindparam("r")))
 
 
 # The pieces known at `k` and recorded at `r` that start or end in (low, high], each by its
@@ -775,7 +816,7 @@ _VERSIONS_MARKED = select(
 @cache
 def _slice_statements(names_count: int | None, prefixes_count: int | None,
                       without_chapters: bool, texts: bool
-                      ) -> tuple[Select[str, int, str | None],
+                      ) -> tuple[PiecesOf,
                                  Select[int, str, str, str | None]]:
     """The two statements of `ReadModelReader.slice_at` for one shape of question: the
     pieces in force, and the versions of the other subjects (not measures; not chapters
@@ -794,8 +835,13 @@ def _slice_statements(names_count: int | None, prefixes_count: int | None,
     code: Code | None = None if prefixes_count is None else (
         bindparam("hts"), bindparam("hts_end"),
         [bindparam(f"prefix_{i}") for i in range(prefixes_count)])
-    pieces = select(PieceRow.subject, PieceRow.id,
-                    PieceRow.state if texts else null()).where(
+    # Each piece with its measure's head (one version known at `k` and recorded at `r`),
+    # found by the subject index: one statement where two cost SQLAlchemy twice.
+    pieces = select(PieceRow.subject, PieceRow.id, PieceRow.state if texts else null(),
+                    VersionRow.id, VersionRow.state if texts else null(),
+                    VersionRow.first_known, VersionRow.first_seq).join(
+        VersionRow, and_(VersionRow.subject == PieceRow.subject,
+                         *_in_force_at(VersionRow, k, r))).where(
         PieceRow.rec_until > r, PieceRow.known_until > k, PieceRow.eff_until > e,
         PieceRow.rec_from <= r, PieceRow.known_from <= k, PieceRow.eff_from <= e,
         *_pieces_keyed(names, code, r, k, e, e))
