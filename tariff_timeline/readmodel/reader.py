@@ -548,19 +548,8 @@ def _listing(conn: Connection, e: int, k: int, r: int, origin: str | None, hts: 
     """The rows of the slice at (e, k, r), keyed to the origin and HTS code when given (see
     `ReadModelReader.slice_at`), with the pieces' and heads' texts when `texts`."""
     pieces_of, versions_of, values = _slice(e, k, r, origin, hts, without_chapters, texts)
-    pieces, heads = _pieces_with_heads(conn, pieces_of, values)
-    return _Listing(pieces, heads, _versions(conn, versions_of, values))
-
-
-def _pieces_with_heads(conn: Connection, pieces_of: PiecesOf, values: dict[str, Any]
-                       ) -> tuple[dict[str, tuple[int, str | None]],
-                                  list[tuple[int, str, str | None]]]:
-    """The pieces a slice's statement finds, by subject, and their measures' heads in the
-    order the fold meets them (as `_heads` gives them), read in the same statement."""
     pieces, heads = _joined(conn, pieces_of, values)
-    return pieces, _in_fold_order(heads)
-
-
+    return _Listing(pieces, _in_fold_order(heads), _versions(conn, versions_of, values))
 
 
 def _joined(conn: Connection, pieces_of: PiecesOf, values: dict[str, Any]
@@ -763,14 +752,13 @@ def _holds_hts(conn: Connection, k: int, r: int) -> bool:
     # By the subject index: there is none on the kind, and a scan of the versions took
     # 150 ms at a million events.
     return conn.execute(select(VersionRow.id).where(
-        *_CHAPTER_SUBJECTS, VersionRow.rec_until > r, VersionRow.known_until > k,
-        VersionRow.rec_from <= r, VersionRow.known_from <= k).limit(1)).first() is not None
+        *_CHAPTER_SUBJECTS, *_version_at(k, r)).limit(1)).first() is not None
 
 
-def _in_force_at(table: type[VersionRow], k: Any, r: Any) -> list[ColumnElement[bool]]:
+def _version_at(k: Any, r: Any) -> list[ColumnElement[bool]]:
     """A version known at `k` and recorded at `r` (values or bound parameters)."""
-    return [table.rec_until > r, table.known_until > k, table.rec_from <= r,
-            table.known_from <= k]
+    return [VersionRow.rec_until > r, VersionRow.known_until > k, VersionRow.rec_from <= r,
+            VersionRow.known_from <= k]
 
 
 def _code(hts: str, prefixes: Collection[str]) -> Code:
@@ -783,7 +771,7 @@ def _code(hts: str, prefixes: Collection[str]) -> Code:
 _HEAD_IDS = select(VersionRow.id, VersionRow.subject, null(), VersionRow.first_known,
                    VersionRow.first_seq).where(
     VersionRow.subject.in_(bindparam("subjects", expanding=True)),
-    *_in_force_at(VersionRow, bindparam("k"), bindparam("r")))
+    *_version_at(bindparam("k"), bindparam("r")))
 
 
 # The pieces known at `k` and recorded at `r` that start or end in (low, high], each by its
@@ -803,8 +791,7 @@ _PIECES_CROSSING = union(*(
 # rulings give no rows. In the fold's order, as `_slice_statements`' versions.
 _VERSIONS_MARKED = select(
     VersionRow.id, VersionRow.kind, VersionRow.subject, VersionRow.eff_marks).where(
-    VersionRow.rec_until > bindparam("r"), VersionRow.known_until > bindparam("k"),
-    VersionRow.rec_from <= bindparam("r"), VersionRow.known_from <= bindparam("k"),
+    *_version_at(bindparam("k"), bindparam("r")),
     or_(VersionRow.id.in_(select(MarkRow.version_id).where(
             MarkRow.mark > bindparam("low"), MarkRow.mark <= bindparam("high"),
             MarkRow.known_until > bindparam("k"), MarkRow.rec_until > bindparam("r"),
@@ -841,14 +828,13 @@ def _slice_statements(names_count: int | None, prefixes_count: int | None,
                     VersionRow.id, VersionRow.state if texts else null(),
                     VersionRow.first_known, VersionRow.first_seq).join(
         VersionRow, and_(VersionRow.subject == PieceRow.subject,
-                         *_in_force_at(VersionRow, k, r))).where(
+                         *_version_at(k, r))).where(
         PieceRow.rec_until > r, PieceRow.known_until > k, PieceRow.eff_until > e,
         PieceRow.rec_from <= r, PieceRow.known_from <= k, PieceRow.eff_from <= e,
         *_pieces_keyed(names, code, r, k, e, e))
     versions = select(VersionRow.id, VersionRow.kind, VersionRow.subject,
                       VersionRow.eff_marks).where(
-        VersionRow.rec_until > r, VersionRow.known_until > k,
-        VersionRow.rec_from <= r, VersionRow.known_from <= k, VersionRow.kind != "measure",
+        *_version_at(k, r), VersionRow.kind != "measure",
         *_versions_keyed(names, code, r, k))
     if without_chapters:
         versions = versions.where(VersionRow.kind != "chapter")
