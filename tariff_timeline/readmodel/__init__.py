@@ -26,7 +26,7 @@ from tariff_timeline.readmodel.codec import Held, RowCache
 from tariff_timeline.readmodel.follower import follow
 from tariff_timeline.readmodel.lookup import RecordedView, recorded_view
 from tariff_timeline.readmodel.reader import EventLookup, ReadModelReader
-from tariff_timeline.readmodel.tables import open_engine
+from tariff_timeline.readmodel.tables import open_engine, read_only
 from tariff_timeline.readmodel.writer import APPLICATION_NAME, CatchUpProgress, ReadModelWriter
 from tariff_timeline.store import DEFAULT_WRITE_DEADLINE, EventStore
 
@@ -45,7 +45,8 @@ class ReadModel:
         take up to `lock_seconds`."""
         engine = open_engine(url, lock_seconds)
         cache = RowCache()
-        return cls(engine, ReadModelWriter(engine, cache), ReadModelReader(engine, cache))
+        return cls(engine, ReadModelWriter(engine, cache),
+                   ReadModelReader(read_only(engine), cache))
 
     def catch_up(self, store: EventStore, batch: int = 5000,
                  progress: CatchUpProgress | None = None) -> int:

@@ -54,6 +54,7 @@ from tariff_timeline.readmodel.tables import (
     TrackingRow,
     VersionRow,
     create_tables,
+    read_only,
 )
 from tariff_timeline.store import EventStore, TimelineEntry
 from tariff_timeline.store.bulk import paused_collector
@@ -83,6 +84,7 @@ class ReadModelWriter(TrackingRecorder):
     def __init__(self, engine: Engine, cache: RowCache) -> None:
         self.engine = engine
         self.cache = cache
+        self._reading = read_only(engine)
 
     # ------------------------------------------------------------ tracking
 
@@ -100,7 +102,7 @@ class ReadModelWriter(TrackingRecorder):
     def chain_state(self) -> ChainState:
         """The hash chain as verified up to the last notification applied."""
         # A plain statement, not the ORM: every question reads it before answering.
-        with self.engine.connect() as conn:
+        with self._reading.connect() as conn:
             row = conn.execute(_TRACKED, {"name": APPLICATION_NAME}).first()
         return ChainState() if row is None else ChainState(*row)
 
