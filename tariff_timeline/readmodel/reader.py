@@ -223,17 +223,13 @@ class ReadModelReader:
             *_pieces_keyed(names, code, r, k, low, high),
         ).distinct()
         others = select(VersionRow.subject).where(
-            VersionRow.rec_until > r, VersionRow.known_until > k,
-            VersionRow.rec_from <= r, VersionRow.known_from <= k,
-            VersionRow.kind.not_in(("measure", "chapter")),
+            *_version_at(k, r), VersionRow.kind.not_in(("measure", "chapter")),
             *_versions_keyed(names, code, r, k))
         with self.engine.connect() as conn:
             subjects = [*conn.execute(pieces).scalars(), *conn.execute(others).scalars()]
             holds_hts = _holds_hts(conn, k, r)
             own = conn.execute(select(VersionRow.id).where(
-                VersionRow.subject == f"chapter:{hts[:2]}", VersionRow.rec_until > r,
-                VersionRow.known_until > k, VersionRow.rec_from <= r,
-                VersionRow.known_from <= k)).scalars().first()
+                VersionRow.subject == f"chapter:{hts[:2]}", *_version_at(k, r))).scalars().first()
             # A chapter's state is hundreds of kilobytes: read only when not decoded before.
             own_chapter = None if own is None else cast(ChapterState, _decoded(
                 conn, self.cache.states, VersionRow.id, VersionRow.state, [own],
@@ -365,9 +361,7 @@ class ReadModelReader:
         with self.engine.connect() as conn:
             versions = conn.execute(select(
                 VersionRow.id, VersionRow.kind, VersionRow.subject).where(
-                VersionRow.kind.in_(("measure", "exemption")), VersionRow.rec_until > r,
-                VersionRow.known_until > k, VersionRow.rec_from <= r,
-                VersionRow.known_from <= k)).all()
+                VersionRow.kind.in_(("measure", "exemption")), *_version_at(k, r))).all()
             statuses = {subject: status for subject, status in conn.execute(select(
                 StatusRow.subject, StatusRow.status).where(
                 StatusRow.rec_until > r, StatusRow.known_until > k, StatusRow.eff_until > e,
@@ -399,9 +393,7 @@ class ReadModelReader:
         k, r = micros(known), micros(recorded)
         with self.engine.connect() as conn:
             versions = conn.execute(select(VersionRow.id, VersionRow.subject).where(
-                VersionRow.kind == "chapter", VersionRow.rec_until > r,
-                VersionRow.known_until > k, VersionRow.rec_from <= r,
-                VersionRow.known_from <= k).order_by(
+                VersionRow.kind == "chapter", *_version_at(k, r)).order_by(
                 VersionRow.first_known, VersionRow.first_seq)).all()
             # A chapter's state is hundreds of kilobytes: fewer of them at a time.
             states = _decoded(conn, self.cache.states, VersionRow.id, VersionRow.state,
