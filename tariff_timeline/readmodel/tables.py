@@ -400,6 +400,21 @@ def read_only(engine: Engine) -> Engine:
     return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
+def refresh_statistics(engine: Engine) -> None:
+    """Have PostgreSQL sample the read model's tables again (ANALYZE), after a catch-up large
+    enough to change what its planner should do. Without it, the tables that a rebuild or a
+    large import filled have no statistics until autovacuum comes by (up to a minute, more on
+    a busy server), and the planner guesses: at 100k events it scanned every event to find a
+    question's twenty citations, 21 ms where the indexes take 0.05. SQLite's planner needs
+    none to choose the indexes here, and is left as it is."""
+    if engine.dialect.name != "postgresql":
+        return
+    preparer = engine.dialect.identifier_preparer
+    with read_only(engine).connect() as conn:
+        conn.exec_driver_sql("ANALYZE " + ", ".join(
+            preparer.format_table(table) for table in Base.metadata.sorted_tables))
+
+
 def create_tables(engine: Engine) -> None:
     """Drop the read model's tables, if any, and create them empty in the current layout."""
     with _layout_lock(engine) as conn:

@@ -55,6 +55,7 @@ from tariff_timeline.readmodel.tables import (
     VersionRow,
     create_tables,
     read_only,
+    refresh_statistics,
 )
 from tariff_timeline.store import EventStore, TimelineEntry
 from tariff_timeline.store.bulk import paused_collector
@@ -65,6 +66,9 @@ CHUNK = 5000
 """Events of one recorded instant written per statement, and held at most, while applying it."""
 REFOLD_BATCH = 500
 """Subjects folded again per round (their logs read together)."""
+ANALYZE_AFTER = 10_000
+"""Events applied by one catch-up after which PostgreSQL samples the tables again
+(`tables.refresh_statistics`): a rebuild, or a large import."""
 
 
 CatchUpProgress = Callable[[int, int], None]
@@ -85,6 +89,7 @@ class ReadModelWriter(TrackingRecorder):
         self.engine = engine
         self.cache = cache
         self._reading = read_only(engine)
+        self.analyze_after = ANALYZE_AFTER
 
     # ------------------------------------------------------------ tracking
 
@@ -140,6 +145,8 @@ class ReadModelWriter(TrackingRecorder):
         `batch` is still one transaction, but its rows are read, checked and written a chunk
         at a time, and each subject it touches is folded again once, so memory does not grow
         with the import. Another process applying the same appends first is not an error.
+        One that applied at least `analyze_after` events has PostgreSQL sample the tables
+        again (`tables.refresh_statistics`).
         """
         done = 0
         report = _Report(progress)
@@ -156,6 +163,8 @@ class ReadModelWriter(TrackingRecorder):
             except (AlreadyApplied, IntegrityError):
                 continue  # another catch-up got there first: read its position again
             if applied == 0:
+                if done >= self.analyze_after:
+                    refresh_statistics(self.engine)
                 return done
             done += applied
             report.committed(done)

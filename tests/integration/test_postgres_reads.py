@@ -1,0 +1,70 @@
+"""How PostgreSQL runs the read model's reads: a question leaves nothing to roll back, so the
+statements psycopg prepares after five runs stay prepared for the next question (psycopg
+forgets every prepared statement at a ROLLBACK); and a large catch-up leaves the planner fresh
+statistics, so it does not guess its way to scanning every row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from tariff_timeline import TariffTimeline
+from tests.builders import imposed
+from tests.conftest import FakeClock
+
+QUESTION = {"origin": "BR", "hts": "0901.11.00", "entered": "2025-06-01"}
+
+
+def three_events() -> list[Any]:
+    return [imposed(f"baseline-{n}", f"baseline-{n}", known="2025-04-02", start="2025-04-05",
+                    percent=n) for n in (10, 20, 30)]
+
+
+def sampled(timeline: TariffTimeline) -> float:
+    """The rows PostgreSQL last counted in the events table: -1 until it was analysed."""
+    with timeline.read_model.engine.connect() as conn:
+        return float(conn.execute(text(
+            "SELECT reltuples FROM pg_class WHERE oid = 'rm_events'::regclass")).scalar_one())
+
+
+def test_a_question_asked_again_runs_prepared_reads_on_postgres(
+        pg_url: str, clock: FakeClock) -> None:
+    timeline = TariffTimeline.open(pg_url, clock=clock, load_bundled_if_new=False)
+    try:
+        # given a store on PostgreSQL holding one measure
+        timeline.record_events([imposed("baseline-10", "baseline", known="2025-04-02",
+                                        start="2025-04-05", percent=10)])
+        # when the same question is asked ten times
+        answers = {timeline.rate_on(**QUESTION).additional for _ in range(10)}
+        # then each gave the same answer, and the read model's one connection (questions
+        # run one after another) holds its reads of the tracking row and the pieces prepared
+        engine = timeline.read_model.engine
+        assert engine.pool.checkedin() == 1  # type: ignore[attr-defined]
+        with engine.connect() as conn:
+            prepared = conn.execute(text(
+                "SELECT statement FROM pg_prepared_statements")).scalars().all()
+    finally:
+        timeline.close()
+    assert [str(a) for a in answers] == ["10"]
+    assert any("FROM rm_tracking" in statement for statement in prepared), prepared
+    assert any("FROM rm_pieces" in statement for statement in prepared), prepared
+
+
+@pytest.mark.parametrize(("analyze_after", "expected"), [(3, 3.0), (4, -1.0)])
+def test_a_catch_up_of_at_least_analyze_after_events_refreshes_statistics_on_postgres(
+        pg_url: str, clock: FakeClock, analyze_after: int, expected: float) -> None:
+    timeline = TariffTimeline.open(pg_url, clock=clock, load_bundled_if_new=False)
+    try:
+        timeline.read_model.writer.analyze_after = analyze_after
+        # given three events recorded, which the read model has not applied yet
+        timeline.record_events(three_events())
+        # when it catches up with them
+        applied = timeline.catch_up()
+        # then PostgreSQL sampled its tables only when that reached `analyze_after`
+        found = sampled(timeline)
+    finally:
+        timeline.close()
+    assert applied == 3
+    assert found == expected
