@@ -45,8 +45,9 @@ class ReadModel:
         take up to `lock_seconds`."""
         engine = open_engine(url, lock_seconds)
         cache = RowCache()
-        return cls(engine, ReadModelWriter(engine, cache),
-                   ReadModelReader(read_only(engine), cache))
+        reading = read_only(engine)
+        return cls(engine, ReadModelWriter(engine, cache, reading),
+                   ReadModelReader(reading, cache))
 
     def catch_up(self, store: EventStore, batch: int = 5000,
                  progress: CatchUpProgress | None = None) -> int:

@@ -54,7 +54,6 @@ from tariff_timeline.readmodel.tables import (
     TrackingRow,
     VersionRow,
     create_tables,
-    read_only,
     refresh_statistics,
 )
 from tariff_timeline.store import EventStore, TimelineEntry
@@ -85,10 +84,11 @@ class AlreadyApplied(StoreError):
 class ReadModelWriter(TrackingRecorder):
     """Projects the log into the read model's tables and keeps its tracking position."""
 
-    def __init__(self, engine: Engine, cache: RowCache) -> None:
+    def __init__(self, engine: Engine, cache: RowCache, reading: Engine) -> None:
+        # `reading`: the same database for reads alone (`tables.read_only`).
         self.engine = engine
         self.cache = cache
-        self._reading = read_only(engine)
+        self._reading = reading
         self.analyze_after = ANALYZE_AFTER
 
     # ------------------------------------------------------------ tracking
