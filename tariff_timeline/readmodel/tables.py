@@ -400,19 +400,26 @@ def read_only(engine: Engine) -> Engine:
     return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
-def refresh_statistics(engine: Engine) -> None:
+def refresh_statistics(bind: Engine | Connection) -> None:
     """Have PostgreSQL sample the read model's tables again (ANALYZE), after a catch-up large
     enough to change what its planner should do. Without it, the tables that a rebuild or a
     large import filled have no statistics until autovacuum comes by (up to a minute, more on
     a busy server), and the planner guesses: at 100k events it scanned every event to find a
     question's twenty citations, 21 ms where the indexes take 0.05. SQLite's planner needs
-    none to choose the indexes here, and is left as it is."""
-    if engine.dialect.name != "postgresql":
+    none to choose the indexes here, and is left as it is.
+
+    Given an engine, it samples what is committed, at once; given a connection, it runs in
+    that connection's transaction, whose rows not committed yet PostgreSQL samples too (so a
+    rebuild can have the rows it is writing sampled before it reads them back)."""
+    if bind.dialect.name != "postgresql":
         return
-    preparer = engine.dialect.identifier_preparer
-    with read_only(engine).connect() as conn:
-        conn.exec_driver_sql("ANALYZE " + ", ".join(
-            preparer.format_table(table) for table in Base.metadata.sorted_tables))
+    if isinstance(bind, Engine):
+        with read_only(bind).connect() as conn:
+            refresh_statistics(conn)
+        return
+    preparer = bind.dialect.identifier_preparer
+    bind.exec_driver_sql("ANALYZE " + ", ".join(
+        preparer.format_table(table) for table in Base.metadata.sorted_tables))
 
 
 def create_tables(engine: Engine) -> None:

@@ -1,16 +1,19 @@
 """How PostgreSQL runs the read model's reads: a question leaves nothing to roll back, so the
 statements psycopg prepares after five runs stay prepared for the next question (psycopg
 forgets every prepared statement at a ROLLBACK); and a large catch-up leaves the planner fresh
-statistics, so it does not guess its way to scanning every row."""
+statistics, so it does not guess its way to scanning every row, and has it sample the tables
+it fills while it fills them, so the plans of its own repeated reads do not go stale."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection
 
 from tariff_timeline import TariffTimeline
+from tariff_timeline.readmodel import writer as writer_module
 from tests.builders import imposed
 from tests.conftest import FakeClock
 
@@ -68,3 +71,32 @@ def test_a_catch_up_of_at_least_analyze_after_events_refreshes_statistics_on_pos
         timeline.close()
     assert applied == 3
     assert found == expected
+
+
+def test_a_long_catch_up_samples_the_tables_it_fills_each_time_their_rows_double_on_postgres(
+        pg_url: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Event rows are written two at a time, so the transaction's rows grow in steps of two.
+    monkeypatch.setattr(writer_module, "CHUNK", 2)
+    timeline = TariffTimeline.open(pg_url, clock=clock, load_bundled_if_new=False)
+    samplings: list[str | None] = []
+
+    def spy(conn: Connection, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.startswith("ANALYZE"):
+            samplings.append(conn.get_execution_options().get("isolation_level"))
+
+    try:
+        timeline.read_model.writer.analyze_after = 2
+        # given nine events recorded in one import, which the read model has not applied yet
+        timeline.record_events([imposed(f"m-{n}", f"m-{n}", known="2025-04-02",
+                                        start="2025-04-05", percent=n) for n in range(1, 10)])
+        event.listen(timeline.read_model.engine, "before_cursor_execute", spy)
+        # when it catches up with them, in one transaction
+        applied = timeline.catch_up()
+        found = sampled(timeline)
+    finally:
+        timeline.close()
+    # then PostgreSQL sampled the tables inside that transaction when its event rows reached
+    # two, four and eight (and not at six), and once more after it committed
+    assert applied == 9
+    assert samplings == [None, None, None, "AUTOCOMMIT"]
+    assert found == 9.0
