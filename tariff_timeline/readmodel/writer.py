@@ -538,10 +538,23 @@ def _insert_tuples(session: Session, table: type[Base], names: Sequence[str],
     Straight to the driver, and as tuples: SQLAlchemy's work per row (binding each dict to
     its compiled statement), and then turning dicts into tuples, cost more than the
     database's for the million key rows of a large import. The tables live in the
-    connection's database and search path, as for every statement."""
+    connection's database and search path, as for every statement.
+
+    On PostgreSQL, by COPY: psycopg's executemany sends each row as a statement of its own
+    (pipelined), and spent about 15 µs a row on that, for the 1.5 million rows of a rebuild
+    at 100k events."""
     if not rows:
         return
     connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        # The driver's own connection, in the session's transaction (psycopg: COPY is not a
+        # DB-API call).
+        driver: Any = connection.connection.dbapi_connection
+        with driver.cursor() as cursor, cursor.copy(
+                f"COPY {table.__tablename__} ({', '.join(names)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     statement = (f"INSERT INTO {table.__tablename__} ({', '.join(names)}) "
                  f"VALUES ({', '.join([mark] * len(names))})")
