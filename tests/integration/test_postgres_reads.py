@@ -100,3 +100,24 @@ def test_a_long_catch_up_samples_the_tables_it_fills_each_time_their_rows_double
     assert applied == 9
     assert samplings == [None, None, None, "AUTOCOMMIT"]
     assert found == 9.0
+
+
+def test_text_written_by_copy_keeps_tabs_line_breaks_backslashes_and_null_markers_on_postgres(
+        pg_url: str, clock: FakeClock) -> None:
+    # COPY's text format gives tab, line break and backslash a meaning, and reads \N as NULL.
+    title = "Annex\tI\nline two \\ C:\\path \\N « é 中 »"
+    given = imposed("m-1", "m-1", known="2025-04-02", start="2025-04-05", percent=10)
+    cited = type(given).model_validate({**given.model_dump(), "title": title, "sources": [
+        {"title": title, "instrument": "\\N", "url": "https://example.org/a"}]})
+    timeline = TariffTimeline.open(pg_url, clock=clock, load_bundled_if_new=False)
+    try:
+        # given an event whose title and citation hold each of them
+        timeline.record_events([cited])
+        # when the read model applies it and is asked for the sources and the measure's history
+        sources = timeline.sources()
+        history = timeline.history("m-1")
+    finally:
+        timeline.close()
+    # then the rows written by COPY give back the very text recorded
+    assert [(s.title, s.instrument, s.via) for s in sources] == [(title, "\\N", None)]
+    assert [(s.title, s.instrument) for s in history.rows[0].sources] == [(title, "\\N")]
