@@ -42,7 +42,7 @@ from tariff_timeline.events.nomenclature import HtsLine
 from tariff_timeline.projections.lines import revision_of
 from tariff_timeline.projections.pieces import FOREVER
 from tariff_timeline.projections.versions import SubjectVersion
-from tariff_timeline.readmodel.tables import HTS_FTS, HtsLineRow, HtsRevisionRow
+from tariff_timeline.readmodel.tables import HTS_FTS, HtsLineRow, HtsRevisionRow, seen_at
 
 CHUNK = 500
 
@@ -314,22 +314,16 @@ def _sync(session: Session, table: type[HtsLineRow] | type[HtsRevisionRow],
 # ---------------------------------------------------------------- reading
 
 
-def _visible(table: type[HtsLineRow] | type[HtsRevisionRow], known: int | ColumnElement[int],
-             recorded: int | ColumnElement[int]) -> list[Any]:
-    return [table.known_from <= known, table.known_until > known,
-            table.rec_from <= recorded, table.rec_until > recorded]
-
-
-def _visible_then(table: type[HtsLineRow] | type[HtsRevisionRow]) -> list[Any]:
-    """`_visible` with the known and recorded instants as bound parameters."""
-    return _visible(table, bindparam("known"), bindparam("recorded"))
+def _seen_then(table: type[HtsLineRow] | type[HtsRevisionRow]) -> list[Any]:
+    """`tables.seen_at` with the known and recorded instants as bound parameters."""
+    return seen_at(table, bindparam("known"), bindparam("recorded"))
 
 
 # Built once, with bound parameters: a question runs them a few times each, and building and
 # compiling a statement in SQLAlchemy cost more than running it in SQLite.
 _LINES_THEN = select(*HtsLineRow.__table__.columns).where(
     HtsLineRow.eff_from <= bindparam("at"), HtsLineRow.eff_until > bindparam("at"),
-    *_visible_then(HtsLineRow))
+    *_seen_then(HtsLineRow))
 # The code, the lines under it and those that are its prefixes (its ancestors, most often).
 # No condition on the chapter column: with one, SQLite's planner reads every open line of the
 # chapter (thousands of rows) instead of the few the code index finds.
@@ -338,7 +332,7 @@ _LINES_AROUND = _LINES_THEN.where(or_(
     HtsLineRow.code.in_(bindparam("prefixes", expanding=True))))
 _LINES_NAMED = _LINES_THEN.where(HtsLineRow.code.in_(bindparam("codes", expanding=True)))
 _MARKS = select(HtsRevisionRow.chapter, HtsRevisionRow.revision, HtsRevisionRow.event_id,
-                HtsRevisionRow.starts).where(*_visible_then(HtsRevisionRow)).order_by(
+                HtsRevisionRow.starts).where(*_seen_then(HtsRevisionRow)).order_by(
     HtsRevisionRow.known_from, HtsRevisionRow.id)
 _CHAPTER_MARKS = _MARKS.where(HtsRevisionRow.chapter == bindparam("chapter"))
 
@@ -347,7 +341,7 @@ def _chapter_start(latest: bool) -> ScalarSelect[int]:
     """The first start of the chapter's revisions as known and recorded then, or the latest
     of those started by the effective instant `at`."""
     statement = select(func.min(HtsRevisionRow.eff_from)).where(
-        HtsRevisionRow.chapter == bindparam("chapter"), *_visible_then(HtsRevisionRow))
+        HtsRevisionRow.chapter == bindparam("chapter"), *_seen_then(HtsRevisionRow))
     if latest:
         statement = statement.with_only_columns(func.max(HtsRevisionRow.eff_from)).where(
             HtsRevisionRow.eff_from <= bindparam("at"))
@@ -394,7 +388,7 @@ def search_lines(conn: Connection, words: str, at: datetime, known: datetime,
     terms = search_terms(words)
     e, k, r = micros(at), micros(known), micros(recorded)
     where = [HtsLineRow.eff_from <= e, HtsLineRow.eff_until > e,
-             *_visible(HtsLineRow, k, r)]
+             *seen_at(HtsLineRow, k, r)]
     sqlite = conn.dialect.name == "sqlite"
     if sqlite:
         match = " ".join(f'"{term}"*' for term in terms)

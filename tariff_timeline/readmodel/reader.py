@@ -83,6 +83,7 @@ from tariff_timeline.readmodel.tables import (
     StatusRow,
     VersionRow,
     row_counts,
+    seen_at,
 )
 
 T = TypeVar("T")
@@ -218,18 +219,18 @@ class ReadModelReader:
         names = _origin_keys(origin)
         code = _code(hts, _row_products(hts, names))
         pieces = select(PieceRow.subject).where(
-            PieceRow.rec_until > r, PieceRow.known_until > k, PieceRow.eff_until > low,
-            PieceRow.rec_from <= r, PieceRow.known_from <= k, PieceRow.eff_from <= high,
+            *seen_at(PieceRow, k, r), PieceRow.eff_until > low, PieceRow.eff_from <= high,
             *_pieces_keyed(names, code, r, k, low, high),
         ).distinct()
         others = select(VersionRow.subject).where(
-            *_version_at(k, r), VersionRow.kind.not_in(("measure", "chapter")),
+            *seen_at(VersionRow, k, r), VersionRow.kind.not_in(("measure", "chapter")),
             *_versions_keyed(names, code, r, k))
         with self.engine.connect() as conn:
             subjects = [*conn.execute(pieces).scalars(), *conn.execute(others).scalars()]
             holds_hts = _holds_hts(conn, k, r)
             own = conn.execute(select(VersionRow.id).where(
-                VersionRow.subject == f"chapter:{hts[:2]}", *_version_at(k, r))).scalars().first()
+                VersionRow.subject == f"chapter:{hts[:2]}",
+                *seen_at(VersionRow, k, r))).scalars().first()
             # A chapter's state is hundreds of kilobytes: read only when not decoded before.
             own_chapter = None if own is None else cast(ChapterState, _decoded(
                 conn, self.cache.states, VersionRow.id, VersionRow.state, [own],
@@ -361,11 +362,10 @@ class ReadModelReader:
         with self.engine.connect() as conn:
             versions = conn.execute(select(
                 VersionRow.id, VersionRow.kind, VersionRow.subject).where(
-                VersionRow.kind.in_(("measure", "exemption")), *_version_at(k, r))).all()
+                VersionRow.kind.in_(("measure", "exemption")), *seen_at(VersionRow, k, r))).all()
             statuses = {subject: status for subject, status in conn.execute(select(
                 StatusRow.subject, StatusRow.status).where(
-                StatusRow.rec_until > r, StatusRow.known_until > k, StatusRow.eff_until > e,
-                StatusRow.rec_from <= r, StatusRow.known_from <= k, StatusRow.eff_from <= e))}
+                *seen_at(StatusRow, k, r), StatusRow.eff_until > e, StatusRow.eff_from <= e))}
             kinds = {vid: kind for vid, kind, _ in versions}
             states = _decoded(conn, self.cache.states, VersionRow.id, VersionRow.state,
                               list(kinds), lambda vid: STATE_ADAPTERS[kinds[vid]])
@@ -393,7 +393,7 @@ class ReadModelReader:
         k, r = micros(known), micros(recorded)
         with self.engine.connect() as conn:
             versions = conn.execute(select(VersionRow.id, VersionRow.subject).where(
-                VersionRow.kind == "chapter", *_version_at(k, r)).order_by(
+                VersionRow.kind == "chapter", *seen_at(VersionRow, k, r)).order_by(
                 VersionRow.first_known, VersionRow.first_seq)).all()
             # A chapter's state is hundreds of kilobytes: fewer of them at a time.
             states = _decoded(conn, self.cache.states, VersionRow.id, VersionRow.state,
@@ -744,13 +744,7 @@ def _holds_hts(conn: Connection, k: int, r: int) -> bool:
     # By the subject index: there is none on the kind, and a scan of the versions took
     # 150 ms at a million events.
     return conn.execute(select(VersionRow.id).where(
-        *_CHAPTER_SUBJECTS, *_version_at(k, r)).limit(1)).first() is not None
-
-
-def _version_at(k: Any, r: Any) -> list[ColumnElement[bool]]:
-    """A version known at `k` and recorded at `r` (values or bound parameters)."""
-    return [VersionRow.rec_until > r, VersionRow.known_until > k, VersionRow.rec_from <= r,
-            VersionRow.known_from <= k]
+        *_CHAPTER_SUBJECTS, *seen_at(VersionRow, k, r)).limit(1)).first() is not None
 
 
 def _code(hts: str, prefixes: Collection[str]) -> Code:
@@ -763,7 +757,7 @@ def _code(hts: str, prefixes: Collection[str]) -> Code:
 _HEAD_IDS = select(VersionRow.id, VersionRow.subject, null(), VersionRow.first_known,
                    VersionRow.first_seq).where(
     VersionRow.subject.in_(bindparam("subjects", expanding=True)),
-    *_version_at(bindparam("k"), bindparam("r")))
+    *seen_at(VersionRow, bindparam("k"), bindparam("r")))
 
 
 # The pieces known at `k` and recorded at `r` that start or end in (low, high], each by its
@@ -771,8 +765,7 @@ _HEAD_IDS = select(VersionRow.id, VersionRow.subject, null(), VersionRow.first_k
 _PIECES_CROSSING = union(*(
     select(PieceRow.subject, PieceRow.id, PieceRow.eff_from, PieceRow.eff_until).where(
         bound > bindparam("low"), bound <= bindparam("high"),
-        PieceRow.rec_until > bindparam("r"), PieceRow.known_until > bindparam("k"),
-        PieceRow.rec_from <= bindparam("r"), PieceRow.known_from <= bindparam("k"))
+        *seen_at(PieceRow, bindparam("k"), bindparam("r")))
     for bound in (PieceRow.eff_from, PieceRow.eff_until)))
 
 
@@ -783,7 +776,7 @@ _PIECES_CROSSING = union(*(
 # rulings give no rows. In the fold's order, as `_slice_statements`' versions.
 _VERSIONS_MARKED = select(
     VersionRow.id, VersionRow.kind, VersionRow.subject, VersionRow.eff_marks).where(
-    *_version_at(bindparam("k"), bindparam("r")),
+    *seen_at(VersionRow, bindparam("k"), bindparam("r")),
     or_(VersionRow.id.in_(select(MarkRow.version_id).where(
             MarkRow.mark > bindparam("low"), MarkRow.mark <= bindparam("high"),
             MarkRow.known_until > bindparam("k"), MarkRow.rec_until > bindparam("r"),
@@ -820,13 +813,12 @@ def _slice_statements(names_count: int | None, prefixes_count: int | None,
                     VersionRow.id, VersionRow.state if texts else null(),
                     VersionRow.first_known, VersionRow.first_seq).join(
         VersionRow, and_(VersionRow.subject == PieceRow.subject,
-                         *_version_at(k, r))).where(
-        PieceRow.rec_until > r, PieceRow.known_until > k, PieceRow.eff_until > e,
-        PieceRow.rec_from <= r, PieceRow.known_from <= k, PieceRow.eff_from <= e,
+                         *seen_at(VersionRow, k, r))).where(
+        *seen_at(PieceRow, k, r), PieceRow.eff_until > e, PieceRow.eff_from <= e,
         *_pieces_keyed(names, code, r, k, e, e))
     versions = select(VersionRow.id, VersionRow.kind, VersionRow.subject,
                       VersionRow.eff_marks).where(
-        *_version_at(k, r), VersionRow.kind != "measure",
+        *seen_at(VersionRow, k, r), VersionRow.kind != "measure",
         *_versions_keyed(names, code, r, k))
     if without_chapters:
         versions = versions.where(VersionRow.kind != "chapter")

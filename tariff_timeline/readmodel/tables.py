@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import (
     DDL,
@@ -26,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.sql.ddl import ExecutableDDLElement
+from sqlalchemy.sql.elements import ColumnElement
 
 from tariff_timeline.store.chain import ChainState
 from tariff_timeline.store.opening import LOCK_NAMESPACE
@@ -389,6 +391,20 @@ def open_engine(url: str, lock_seconds: float = DEFAULT_WRITE_DEADLINE) -> Engin
         engine.dispose()
         raise
     return engine
+
+
+Bitemporal = (type[VersionRow] | type[PieceRow] | type[StatusRow] | type[HtsLineRow]
+              | type[HtsRevisionRow])
+"""The tables whose rows hold over a known interval and a recorded interval."""
+
+
+def seen_at(table: Bitemporal, known: Any, recorded: Any) -> list[ColumnElement[bool]]:
+    """The rows of `table` that a question known at `known` and recorded at `recorded` sees:
+    both half-open intervals hold their instant (values or bound parameters). The reads of
+    these tables take the rule from here; only the SQLite full-text search, written as SQL
+    text, spells it out again."""
+    return [table.rec_until > recorded, table.known_until > known,
+            table.rec_from <= recorded, table.known_from <= known]
 
 
 def read_only(engine: Engine) -> Engine:
