@@ -378,10 +378,13 @@ class TariffTimeline:
         """Refuse to answer from a store that holds no events: it would say 0% for every
         question, a wrong answer that looks right."""
         if self.store.count() == 0:
-            raise EmptyStore(
-                f"the store at {redact(self.store.url)} holds no events, so it cannot answer "
-                "(an empty timeline would say 0% for everything); load the bundled timeline "
-                "with `tariffs import` (no path), or import event files")
+            raise self._empty()
+
+    def _empty(self) -> EmptyStore:
+        return EmptyStore(
+            f"the store at {redact(self.store.url)} holds no events, so it cannot answer "
+            "(an empty timeline would say 0% for everything); load the bundled timeline "
+            "with `tariffs import` (no path), or import event files")
 
     def _entries(self, recorded: datetime) -> list[Corrected]:
         return corrected_log(self.store.read(), recorded)
@@ -391,12 +394,18 @@ class TariffTimeline:
         """The coordinate a question names; known and recorded default to now."""
         return Coordinate.parse(entered, known, recorded, self.store.clock)
 
-    def _answering(self) -> ReadModel | None:
+    def _answering(self, require_events: bool = True) -> ReadModel | None:
         """The read model, brought up to date with the log, when questions are answered from
-        it; None when they are answered by folding the log."""
+        it; None when they are answered by folding the log. With `require_events`, EmptyStore
+        when the log holds no events (`_require_events`; the read model's chain state tells,
+        without counting the log)."""
         if self.query_path is QueryPath.FOLD or self.read_model is None:
+            if require_events:
+                self._require_events()
             return None
-        self.read_model.catch_up(self.store, progress=self.on_catch_up)
+        caught_up = self.read_model.caught_up(self.store, progress=self.on_catch_up)
+        if require_events and caught_up.chain.events == 0:
+            raise self._empty()
         return self.read_model
 
     def _timeline(self, coordinate: Coordinate, origin: str | None,
@@ -404,11 +413,11 @@ class TariffTimeline:
                   ) -> tuple[Timeline, Mapping[str, Corrected]]:
         """What bears on a question at a coordinate, by the query path, and its events (from
         the read model, with `lines_of_code` only the HTS lines a rate question reads)."""
-        if self.query_path is QueryPath.FOLD or self.read_model is None:
+        model = self._answering()
+        if model is None:
             entries = self._entries(coordinate.recorded)
             return fold_at(entries, coordinate.known), {e.event.id: e for e in entries}
-        self.read_model.catch_up(self.store, progress=self.on_catch_up)
-        reader = self.read_model.reader
+        reader = model.reader
         return (reader.slice_at(coordinate.effective, coordinate.known, coordinate.recorded,
                                 origin, hts, lines_of_code),
                 reader.entries(coordinate.recorded))
@@ -420,7 +429,6 @@ class TariffTimeline:
         `known` and recorded at `recorded`, with every layer considered and why."""
         question = _checked(RateQuestion(origin, hts, entered, known, recorded, mfn,
                                          facts or {}), self.store.clock)
-        self._require_events()
         return question.answer(*self._timeline(question.coordinate, question.origin,
                                                question.hts, lines_of_code=True))
 
@@ -499,7 +507,6 @@ class TariffTimeline:
         origin_iso = origin_code(origin) if origin else None
         digits = hts_digits(hts, allow_all=True) if hts else None
         coordinate = self.coordinate(entered, known, recorded)
-        self._require_events()
         timeline, _ = self._timeline(coordinate, origin_iso, digits)
         return schedule_as_of(timeline, coordinate, origin_iso, digits)
 
@@ -509,7 +516,6 @@ class TariffTimeline:
         model each measure is as it stands at the effective time (what every answer at that
         coordinate reads), not its whole effective history."""
         coordinate = self.coordinate(entered, known, recorded)
-        self._require_events()
         return self._snapshot(coordinate, self._answering())
 
     def _snapshot(self, coordinate: Coordinate, model: ReadModel | None,
@@ -585,7 +591,6 @@ class TariffTimeline:
         prefixes = [hts_digits(h, field="hts") for h in hts]
         now = self.store.clock()  # one 'now' for both sides, so defaults compare equal
         first = self.coordinate(entered[0], _or(known[0], now), _or(recorded[0], now))
-        self._require_events()
         second = self.coordinate(entered[1], _or(known[1], now), _or(recorded[1], now))
         if first == second:
             raise InvalidInput("the two coordinates are the same: give two different values "
@@ -634,7 +639,6 @@ class TariffTimeline:
         last = effective_instant(end, "end")
         if last <= first.effective:
             raise InvalidInput("must be after start", field="end")
-        self._require_events()
         model = self._answering()
         timeline: Timeline
         entries: Mapping[str, Corrected]
@@ -661,7 +665,6 @@ class TariffTimeline:
             raise InvalidInput("give a measure, or an origin and an HTS code (not both)")
         cutoff = (cutoff_instant(recorded, "recorded")
                   if recorded is not None else self.store.clock())
-        self._require_events()
         model = self._answering()
         if measure is not None:
             # From the read model, only the events about the measure and those of the
@@ -687,7 +690,7 @@ class TariffTimeline:
         """Every citation in the store (corrections applied), with the events citing it: a
         correction or retraction cites its own sources under its own id."""
         now = self.store.clock()
-        model = self._answering()
+        model = self._answering(require_events=False)
         if model is not None:
             return model.reader.sources(now)
         log = self._log(now)
@@ -700,7 +703,7 @@ class TariffTimeline:
         """Per measure and exemption: complete or partial product list, count of codes, note;
         statuses at `at` (default now), as known and recorded now."""
         coordinate = self.coordinate(at if at is not None else self.store.clock())
-        model = self._answering()
+        model = self._answering(require_events=False)
         if model is not None:
             # From the measures' heads and topmost statuses (kept over all effective time,
             # where their pieces are kept only while they are listed) and the exemptions.
@@ -733,11 +736,11 @@ class TariffTimeline:
     def _nomenclature(self, coordinate: Coordinate, hts: str | None = None) -> Nomenclature:
         """The nomenclature as known and recorded at a coordinate, by the query path (from the
         read model: only the chapter of `hts` when given)."""
-        if self.query_path is QueryPath.FOLD or self.read_model is None:
+        model = self._answering()
+        if model is None:
             return fold_at(self._entries(coordinate.recorded), coordinate.known).nomenclature
-        self.read_model.catch_up(self.store, progress=self.on_catch_up)
-        return self.read_model.reader.slice_at(coordinate.effective, coordinate.known,
-                                               coordinate.recorded, hts=hts).nomenclature
+        return model.reader.slice_at(coordinate.effective, coordinate.known,
+                                     coordinate.recorded, hts=hts).nomenclature
 
     def _hts_coordinate(self, effective: When, known: When | None, recorded: When | None,
                         field: str = "at", now: datetime | None = None) -> Coordinate:
@@ -767,7 +770,6 @@ class TariffTimeline:
         InvalidInput (field 'hts') naming the nearest lines for a code not in that revision."""
         digits = hts_digits(code, field="code")
         coordinate = self._hts_coordinate(effective, known, recorded)
-        self._require_events()
         try:
             if self.query_path is QueryPath.FOLD or self.read_model is None:
                 whole = self._nomenclature(coordinate)
@@ -804,8 +806,8 @@ class TariffTimeline:
         if offset < 0:
             raise InvalidInput(f"must be 0 or more, not {offset}", field="offset")
         coordinate = self._hts_coordinate(effective, known, recorded)
-        self._require_events()
-        if self.query_path is QueryPath.FOLD or self.read_model is None:
+        model = self._answering()
+        if model is None:
             nomenclature = self._nomenclature(coordinate)
             revision = revision_at(nomenclature, coordinate.effective)
             if revision is None:
@@ -816,10 +818,8 @@ class TariffTimeline:
                            path=steps(h.path), score=float(h.score))
                     for h in everything[offset:offset + limit]]
         else:
-            read_model = self._needs_read_model()
-            read_model.catch_up(self.store, progress=self.on_catch_up)
             revision = self._revision(coordinate)
-            total, found = read_model.reader.hts_search(
+            total, found = model.reader.hts_search(
                 words, revision.at, coordinate.known, coordinate.recorded, limit, offset)
             hits = [HtsHit(code=format_hts(h.code), description=h.description,
                            path=steps(h.path), score=round(h.score, 6)) for h in found]
@@ -839,7 +839,6 @@ class TariffTimeline:
         now = self.store.clock()  # one 'now' for both sides
         old = self._hts_coordinate(before, known, recorded, "start", now)
         new = self._hts_coordinate(after, known, recorded, "end", now)
-        self._require_events()
         nomenclature = self._nomenclature(old)
         found = compare(nomenclature, nomenclature, old.effective, new.effective, prefixes)
         if found is None:

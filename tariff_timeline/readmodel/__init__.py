@@ -27,7 +27,12 @@ from tariff_timeline.readmodel.follower import follow
 from tariff_timeline.readmodel.lookup import RecordedView, recorded_view
 from tariff_timeline.readmodel.reader import EventLookup, ReadModelReader
 from tariff_timeline.readmodel.tables import open_engine, read_only
-from tariff_timeline.readmodel.writer import APPLICATION_NAME, CatchUpProgress, ReadModelWriter
+from tariff_timeline.readmodel.writer import (
+    APPLICATION_NAME,
+    CatchUpProgress,
+    CaughtUp,
+    ReadModelWriter,
+)
 from tariff_timeline.store import DEFAULT_WRITE_DEADLINE, EventStore
 
 
@@ -54,6 +59,11 @@ class ReadModel:
         """Apply what the log holds beyond the tracking position; return how many events."""
         return self.writer.catch_up(store, batch, progress)
 
+    def caught_up(self, store: EventStore, progress: CatchUpProgress | None = None
+                  ) -> CaughtUp:
+        """Catch up, and tell how many events that applied and the chain state it reached."""
+        return self.writer.caught_up(store, progress=progress)
+
     def rebuild(self, store: EventStore, progress: CatchUpProgress | None = None) -> int:
         """Drop every row and project the whole log again; return how many events."""
         return self.writer.rebuild(store, progress)
@@ -73,5 +83,5 @@ class ReadModel:
         self.engine.dispose()
 
 
-__all__ = ["APPLICATION_NAME", "CatchUpProgress", "EventLookup", "Held", "ReadModel",
+__all__ = ["APPLICATION_NAME", "CatchUpProgress", "CaughtUp", "EventLookup", "Held", "ReadModel",
            "ReadModelReader", "ReadModelWriter"]

@@ -10,6 +10,7 @@ from pydantic import TypeAdapter
 
 from tariff_timeline.events import AnyEvent, PolicyEvent
 from tariff_timeline.projections.pieces import MeasurePiece
+from tariff_timeline.projections.replay import Recorded
 
 T = TypeVar("T")
 
@@ -84,6 +85,53 @@ class Decoded(Generic[T]):
         self.weight = 0
 
 
+FAMILIES_KEPT = 20_000
+"""Event ids whose families `Families` keeps at once (their events are those the event cache
+keeps anyway: an answer cites a few dozen of the same few thousand)."""
+
+Family = tuple[tuple[int, Recorded], ...]
+"""An event's rows and those of the corrections and retractions naming it, each with its
+recorded instant in microseconds, in log order."""
+
+
+class Families:
+    """Each cited event's family of rows (`Family`), by event id, as the read model held them
+    at one tracking position. Rows are only ever added, so a family read at a position holds
+    for every recorded time (the rows recorded after it filtered out) until the position
+    moves: then every family is forgotten (`stand_at`)."""
+
+    def __init__(self, kept: int = FAMILIES_KEPT) -> None:
+        self.kept = kept
+        self._at: tuple[int | None, dict[str, Family]] = (None, {})
+
+    def stand_at(self, position: int) -> None:
+        """The read model stands at this tracking position (a catch-up found it there, or
+        moved it there): families read at another are forgotten."""
+        if self._at[0] != position:
+            self._at = (position, {})
+
+    def current(self) -> dict[str, Family] | None:
+        """The families kept at the position the read model stands at (None while no position
+        was told), for a question to read and then `keep` what it read: if the position moves
+        meanwhile, what it keeps goes with the families of the old one."""
+        position, families = self._at
+        return None if position is None else families
+
+    def keep(self, families: dict[str, Family], read: dict[str, Family]) -> None:
+        """Keep the families a question read into those `current` gave it, within the bound:
+        a question that read more than half of it (a whole diff cites tens of thousands of
+        events) keeps none, and the families start again rather than overflow."""
+        if len(read) > self.kept // 2:
+            return
+        if len(families) + len(read) > self.kept:
+            families.clear()
+        families.update(read)
+
+    def clear(self) -> None:
+        """Forget every family and the position."""
+        self._at = (None, {})
+
+
 class Held:
     """The rows one question decoded, by row id, while it holds them all anyway: the two sides
     of a whole diff read more rows than the cache keeps, and most of them are the same rows
@@ -95,15 +143,18 @@ class Held:
 
 
 class RowCache:
-    """The decoded states, pieces and events of one read model, shared by its writer and reader."""
+    """The decoded states, pieces and events of one read model, and the cited events'
+    families, shared by its writer and reader."""
 
     def __init__(self, states: int = STATE_BUDGET, events: int = EVENT_BUDGET) -> None:
         self.states: Decoded[object] = Decoded(states)
         self.pieces: Decoded[MeasurePiece] = Decoded(states)
         self.events: Decoded[PolicyEvent] = Decoded(events)
+        self.families = Families()
 
     def clear(self) -> None:
         """Forget everything: row ids may be reused once the tables were dropped."""
         self.states.clear()
         self.pieces.clear()
         self.events.clear()
+        self.families.clear()

@@ -59,6 +59,8 @@ from tariff_timeline.readmodel.codec import (
     EVENT_BUDGET,
     PIECE_ADAPTER,
     Decoded,
+    Families,
+    Family,
     Held,
     RowCache,
 )
@@ -246,7 +248,8 @@ class ReadModelReader:
 
     def entries(self, recorded: datetime) -> EventLookup:
         """Recorded events by id as of a recorded time, fetched when an answer cites them."""
-        return EventLookup(self.engine, micros(recorded), self.cache.events)
+        return EventLookup(self.engine, micros(recorded), self.cache.events,
+                           self.cache.families)
 
     # ------------------------------------------------------------ subjects folded again
 
@@ -482,25 +485,50 @@ class EventLookup(Mapping[str, Corrected]):
     """Events by id as of a recorded time, with the corrections recorded by then applied."""
 
     def __init__(self, engine: Engine, recorded: int,
-                 parsed: Decoded[PolicyEvent] | None = None) -> None:
+                 parsed: Decoded[PolicyEvent] | None = None,
+                 families: Families | None = None) -> None:
         self.engine = engine
         self.recorded = recorded
         self._found: dict[str, Corrected | None] = {}
         self._parsed = parsed if parsed is not None else Decoded(EVENT_BUDGET)
+        self._families = families
 
     def prefetch(self, event_ids: Iterable[str]) -> None:
-        """Load many events (and their corrections) in one query."""
+        """Load many events (and their corrections) in one query, or none when the families
+        read at the read model's position (`Families`) hold them all."""
         wanted = [i for i in dict.fromkeys(event_ids) if i not in self._found]
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
+        kept = None if self._families is None else self._families.current()
+        # Each family taken once (`get`): another question may clear the families meanwhile.
+        read: dict[str, Family] = {}
+        for event_id in wanted:
+            family = None if kept is None else kept.get(event_id)
+            if family is not None:
+                read[event_id] = family
+        missing = [i for i in wanted if i not in read]
+        fetched: dict[str, Family] = {}
+        for start in range(0, len(missing), 500):
+            chunk = missing[start:start + 500]
             with self.engine.connect() as conn:
-                rows = list(conn.execute(_EVENTS_NAMED, {"ids": chunk,
-                                                            "recorded": self.recorded}))
-            log = [Recorded(seq, from_micros(at), self._parsed.get(seq, payload, EVENT_ADAPTER))
-                   for seq, at, payload in rows]
-            found = {e.event.id: e for e in corrected_log(log)}
-            for event_id in chunk:
-                self._found[event_id] = found.get(event_id)
+                rows = list(conn.execute(_FAMILIES_NAMED, {"ids": chunk}))
+            members: dict[str, list[tuple[int, Recorded]]] = {i: [] for i in chunk}
+            for seq, at, payload, event_id, target_id in rows:
+                row = (at, Recorded(seq, from_micros(at),
+                                    self._parsed.get(seq, payload, EVENT_ADAPTER)))
+                for named in (event_id, target_id):
+                    if named in members:
+                        members[named].append(row)
+            fetched.update((i, tuple(family)) for i, family in members.items())
+        if kept is not None and self._families is not None:
+            self._families.keep(kept, fetched)
+        read.update(fetched)
+        # The rows recorded by the lookup's time, each once (a correction of one event may
+        # name another asked for), in log order.
+        rows_by_seq = {row.seq: row for family in read.values() for at, row in family
+                       if at <= self.recorded}
+        found = {e.event.id: e for e in corrected_log(
+            rows_by_seq[seq] for seq in sorted(rows_by_seq))}
+        for event_id in wanted:
+            self._found[event_id] = found.get(event_id)
 
     def _load(self, event_id: str) -> Corrected | None:
         if event_id not in self._found:
@@ -726,10 +754,12 @@ Names = Any
 
 # Events by id with their corrections and retractions, recorded by then (bound parameters
 # ids, recorded): every answer's citations, so built once.
-_EVENTS_NAMED = select(EventRow.seq, EventRow.recorded_us, EventRow.payload).where(
+_FAMILIES_NAMED = select(EventRow.seq, EventRow.recorded_us, EventRow.payload,
+                         EventRow.event_id, EventRow.target_id).where(
     or_(EventRow.event_id.in_(bindparam("ids", expanding=True)),
-        EventRow.target_id.in_(bindparam("ids", expanding=True))),
-    EventRow.recorded_us <= bindparam("recorded")).order_by(EventRow.seq)
+        EventRow.target_id.in_(bindparam("ids", expanding=True)))).order_by(EventRow.seq)
+"""The rows of events and of those correcting or retracting them, whenever recorded: the
+families (`codec.Family`) of the ids asked."""
 
 
 # The subjects of the HTS chapters ("chapter:01" ...), as a range the subject index serves.

@@ -5,10 +5,11 @@ tracking position committed in the same transaction as the rows it writes. It is
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
 from sqlalchemy import bindparam, delete, func, or_, select, update
@@ -81,6 +82,13 @@ class AlreadyApplied(StoreError):
     """Another process applied these notifications first."""
 
 
+class CaughtUp(NamedTuple):
+    """What a catch-up did: the events it applied, and the chain state the read model then
+    stands at."""
+
+    applied: int
+    chain: ChainState
+
 
 class ReadModelWriter(TrackingRecorder):
     """Projects the log into the read model's tables and keeps its tracking position."""
@@ -149,31 +157,43 @@ class ReadModelWriter(TrackingRecorder):
         One that applied at least `analyze_after` events has PostgreSQL sample the tables
         again (`tables.refresh_statistics`).
         """
+        return self.caught_up(store, batch, progress).applied
+
+    def caught_up(self, store: EventStore, batch: int = 5000,
+                  progress: CatchUpProgress | None = None) -> CaughtUp:
+        """Catch up (`catch_up`) and tell how many events that applied and the chain state the
+        read model then stands at (whose `events` say whether the log holds any, without
+        counting it)."""
         done = 0
         report = _Report(progress)
         while True:
             chain = self.chain_state()
             if progress is not None and report.total is None:
                 report.total = max(store.count() - chain.events, 0)
+            rows = store.verified_rows(chain, page=batch)
+            # Most questions find nothing new: that is known (and the row the position names
+            # found still there) before any transaction of the read model's is begun.
+            first = next(rows, None)
             try:
-                # Paused one transaction at a time: the cycles transactions leave are
-                # collected every few of them (`SWEEP_EVERY`), so memory stays bounded
-                # over a whole rebuild.
-                with paused_collector():
-                    applied = self._apply_stream(store, chain, batch, report.at(done))
+                applied = 0 if first is None else self._apply_stream(
+                    itertools.chain((first,), rows), chain, batch, report.at(done))
             except (AlreadyApplied, IntegrityError):
                 continue  # another catch-up got there first: read its position again
             if applied == 0:
                 if done >= self.analyze_after:
                     refresh_statistics(self.engine)
-                return done
+                self.cache.families.stand_at(chain.notification_id)
+                return CaughtUp(done, chain)
             done += applied
             report.committed(done)
 
-    def _apply_stream(self, store: EventStore, chain: ChainState, batch: int,
-                      report: _Step) -> int:
-        """One transaction: whole appends after `chain`, about `batch` events; return how many
-        events (0: none).
+    # Paused one transaction at a time: the cycles transactions leave are collected every
+    # few of them (`SWEEP_EVERY`), so memory stays bounded over a whole rebuild.
+    @paused_collector()
+    def _apply_stream(self, rows: Iterable[tuple[int, TimelineEntry | None, ChainState]],
+                      chain: ChainState, batch: int, report: _Step) -> int:
+        """One transaction: whole appends of the rows after `chain` (`verified_rows`), about
+        `batch` events; return how many events (0: none).
 
         Appends are read and checked before anything is applied, as long as they fit in
         `batch` events, so a broken chain costs only the reading. An append recorded at one
@@ -187,7 +207,7 @@ class ReadModelWriter(TrackingRecorder):
             written, vouched, vouched_state = 0, 0, chain
             instant: datetime | None = None
             before_instant: tuple[int, ChainState] = (0, chain)
-            for seq, entry, after in store.verified_rows(chain, page=batch):
+            for seq, entry, after in rows:
                 if entry is None:
                     # A head closes an append: what it vouches for can be applied.
                     vouched, vouched_state = written, after
@@ -232,6 +252,7 @@ class ReadModelWriter(TrackingRecorder):
             applying.add_all(entries)
             applying.finish()
             self._track(session, chain)
+        self.cache.families.stand_at(chain.notification_id)
 
     def subject_logs(self, session: Session,
                       subjects: Sequence[str]) -> dict[str, list[Recorded]]:

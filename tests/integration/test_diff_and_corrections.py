@@ -125,6 +125,36 @@ class TestCorrections:
                                                  "recip-country-rates-jp.corrected-1")
         assert [(c.before, c.after) for c in result.cells] == [(24, 26)]
 
+    def test_an_answer_cites_the_correction_another_process_recorded_after_the_first_answer(
+            self, loaded: TariffTimeline, clock: FakeClock) -> None:
+        # given an answer that cited the Japan order (its events are then kept in memory)
+        assert _cited(loaded) == ("heading-recip-country-rates-jp",)
+        # when another process corrects it and brings the shared read model up to date
+        clock.advance(days=2)
+        other = TariffTimeline.open(loaded.store.url, clock=clock)
+        try:
+            other.correct("recip-country-rates-jp", JP_26, reason="Annex I misread as 24%")
+            other.catch_up()
+        finally:
+            other.close()
+        # then this process's next answer cites the correction too, with its content
+        assert _cited(loaded) == ("heading-recip-country-rates-jp",
+                                  "recip-country-rates-jp.corrected-1")
+        assert loaded.rate_on(origin="JP", hts="9503.00.00",
+                              entered="2025-04-09").additional == 26
+
+    def test_an_event_cited_as_recorded_before_its_correction_is_cited_without_it(
+            self, loaded: TariffTimeline, clock: FakeClock) -> None:
+        before = clock.now.isoformat()
+        clock.advance(days=2)
+        loaded.correct("recip-country-rates-jp", JP_26, reason="Annex I misread as 24%")
+        # given the corrected event cited once, as recorded now
+        assert _cited(loaded)[-1] == "recip-country-rates-jp.corrected-1"
+        # when the same answer is asked as recorded before the correction
+        # then the event is cited as it was recorded then, in both orders of asking
+        assert _cited(loaded, recorded=before) == ("heading-recip-country-rates-jp",)
+        assert _cited(loaded)[-1] == "recip-country-rates-jp.corrected-1"
+
     def test_correcting_again_to_the_same_content_records_nothing_and_to_other_content_once(
             self, loaded: TariffTimeline, clock: FakeClock) -> None:
         first = loaded.correct("recip-country-rates-jp", JP_26, reason="Annex I misread")
@@ -226,3 +256,11 @@ class TestRateSeries:
                          "7 Aug: EO 14326 → 15%", "1 Aug: EO 14316 → 24%",
                          "10 Apr: EO 14266 → 10%"):
             assert expected in text, expected
+
+
+def _cited(timeline: TariffTimeline, **when: str) -> tuple[str, ...]:
+    """What corrected the Japan order, as the answer on 9 April 2025 cites it."""
+    answer = timeline.rate_on(origin="JP", hts="9503.00.00", entered="2025-04-09", **when)
+    (cited,) = {event.corrected_by for layer in answer.layers for event in layer.events
+                if event.id == "recip-country-rates-jp"}
+    return cited

@@ -13,8 +13,9 @@ from pydantic import TypeAdapter
 import tariff_timeline.readmodel.hts as hts
 from tariff_timeline.events import PolicyEvent
 from tariff_timeline.projections import Corrected
+from tariff_timeline.projections.replay import Recorded
 from tariff_timeline.projections.versions import SubjectVersion, versions_of
-from tariff_timeline.readmodel.codec import Decoded
+from tariff_timeline.readmodel.codec import Decoded, Families
 from tests.builders import hts_line, revised
 
 RECORDED = datetime(2026, 1, 1, tzinfo=UTC)
@@ -68,6 +69,45 @@ def test_a_question_that_holds_its_rows_decodes_each_once_beyond_the_budget() ->
     assert [cache.cached(key, held) for key in (1, 2, 3)] == [101, 102, 103]
     # And without a held question, a row the cache let go is decoded again
     assert cache.get(1, "101", adapter) == 101 and counted[-1] == "101"
+
+
+def test_cited_events_families_are_kept_only_at_the_position_they_were_read_at() -> None:
+    families = Families(kept=10)
+    # Given no position told yet: nothing can be kept (its rows might already be stale)
+    assert families.current() is None
+    # When the read model stands at 7 and a question reads a family
+    families.stand_at(7)
+    row = (1, Recorded(1, RECORDED, hts_line("0101", "Horses")))
+    kept = families.current()
+    assert kept is not None
+    families.keep(kept, {"e1": (row,)})
+    # Then it is there at 7, and forgotten once the read model moves (a correction of it may
+    # have been applied since)
+    families.stand_at(7)
+    assert families.current() == {"e1": (row,)}
+    families.stand_at(8)
+    assert families.current() == {}
+    # and a question that read at 7 and keeps what it read after the move keeps nothing at 8
+    families.keep(kept, {"e2": (row,)})
+    assert families.current() == {}
+
+
+def test_cited_events_families_stay_within_their_bound() -> None:
+    families = Families(kept=4)
+    families.stand_at(1)
+    kept = families.current()
+    assert kept is not None
+    # A question that read more than half the bound (a whole diff) keeps none of it
+    families.keep(kept, {f"d{i}": () for i in range(3)})
+    assert kept == {}
+    # Others are kept until the next would overflow: then the families start again
+    families.keep(kept, {"e1": (), "e2": ()})
+    families.keep(kept, {"e3": (), "e4": ()})
+    assert sorted(kept) == ["e1", "e2", "e3", "e4"]
+    families.keep(kept, {"e5": ()})
+    assert families.current() == {"e5": ()}
+    families.clear()
+    assert families.current() is None
 
 
 def test_a_subjects_versions_are_given_one_at_a_time() -> None:
