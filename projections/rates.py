@@ -49,7 +49,7 @@ from tariff_timeline.domain.timeline import (
     Timeline,
     paint_at,
 )
-from tariff_timeline.events import ALL, Rate, Scope, Selector, format_hts
+from tariff_timeline.events import ALL, PolicyEvent, Rate, Scope, Selector, format_hts
 from tariff_timeline.events.instants import describe_cutoff, describe_instant
 from tariff_timeline.projections.answers import Alternative, EventRef, Layer, RateAnswer
 from tariff_timeline.projections.lines import (
@@ -478,18 +478,22 @@ def _run(
     return _Run(layers, known.missing, notes, total)
 
 
-_REFS: OrderedDict[int, tuple[Corrected, EventRef]] = OrderedDict()
+_REFS: OrderedDict[tuple[int, datetime, tuple[str, ...]],
+                   tuple[PolicyEvent, EventRef]] = OrderedDict()
 _REFS_KEPT = 8192
 
 
 def event_ref(entry: Corrected) -> EventRef:
     """An event behind an answer, with its three clocks, corrections and sources."""
-    # Keyed by the entry's identity (an entry is immutable and kept with its reference, so its
-    # id cannot be reused while cached): a batch cites the same few events in every answer.
-    found = _REFS.get(id(entry))
-    if found is not None and found[0] is entry:
+    # Keyed by the event's identity with what the entry adds to it (an event is immutable and
+    # kept with its reference, so its id cannot be reused while cached): a batch cites the
+    # same few events in every answer, and the read model hands each question the same
+    # decoded events in entries of its own.
+    key = (id(entry.event), entry.recorded_at, entry.corrected_by)
+    found = _REFS.get(key)
+    if found is not None and found[0] is entry.event:
         return found[1]
-    ref = _REFS[id(entry)] = (entry, _event_ref(entry))
+    ref = _REFS[key] = (entry.event, _event_ref(entry))
     if len(_REFS) > _REFS_KEPT:
         _REFS.popitem(last=False)
     return ref[1]
