@@ -89,9 +89,8 @@ FAMILIES_KEPT = 20_000
 """Event ids whose families `Families` keeps at once (their events are those the event cache
 keeps anyway: an answer cites a few dozen of the same few thousand)."""
 
-Family = tuple[tuple[int, Recorded], ...]
-"""An event's rows and those of the corrections and retractions naming it, each with its
-recorded instant in microseconds, in log order."""
+Family = tuple[Recorded, ...]
+"""An event's row and those of the corrections and retractions naming it, in log order."""
 
 
 class Families:

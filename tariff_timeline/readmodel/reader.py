@@ -520,10 +520,9 @@ class EventLookup(Mapping[str, Corrected]):
             chunk = missing[start:start + 500]
             with self.engine.connect() as conn:
                 rows = list(conn.execute(_FAMILIES_NAMED, {"ids": chunk}))
-            members: dict[str, list[tuple[int, Recorded]]] = {i: [] for i in chunk}
+            members: dict[str, list[Recorded]] = {i: [] for i in chunk}
             for seq, at, payload, event_id, target_id in rows:
-                row = (at, Recorded(seq, from_micros(at),
-                                    self._parsed.get(seq, payload, EVENT_ADAPTER)))
+                row = Recorded(seq, from_micros(at), self._parsed.get(seq, payload, EVENT_ADAPTER))
                 for named in (event_id, target_id):
                     if named in members:
                         members[named].append(row)
@@ -531,12 +530,11 @@ class EventLookup(Mapping[str, Corrected]):
         if kept is not None and self._families is not None:
             self._families.keep(kept, fetched)
         read.update(fetched)
-        # The rows recorded by the lookup's time, each once (a correction of one event may
-        # name another asked for), in log order.
-        rows_by_seq = {row.seq: row for family in read.values() for at, row in family
-                       if at <= self.recorded}
+        # Each row once (a correction of one event may name another asked for), in log order;
+        # `corrected_log` leaves out what was recorded after the lookup's time.
+        rows_by_seq = {row.seq: row for family in read.values() for row in family}
         found = {e.event.id: e for e in corrected_log(
-            rows_by_seq[seq] for seq in sorted(rows_by_seq))}
+            (rows_by_seq[seq] for seq in sorted(rows_by_seq)), from_micros(self.recorded))}
         for event_id in wanted:
             self._found[event_id] = found.get(event_id)
 

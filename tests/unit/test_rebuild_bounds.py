@@ -77,7 +77,7 @@ def test_cited_events_families_are_kept_only_at_the_position_they_were_read_at()
     assert families.current() is None
     # When the read model stands at 7 and a question reads a family
     families.stand_at(7)
-    row = (1, Recorded(1, RECORDED, hts_line("0101", "Horses")))
+    row = Recorded(1, RECORDED, hts_line("0101", "Horses"))
     kept = families.current()
     assert kept is not None
     families.keep(kept, {"e1": (row,)})
