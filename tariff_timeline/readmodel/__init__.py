@@ -80,6 +80,7 @@ class ReadModel:
 
     def close(self) -> None:
         """Release its connections."""
+        self.writer.close()
         self.engine.dispose()
 
 

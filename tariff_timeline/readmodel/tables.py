@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from threading import Lock
 from typing import Any
 
 from sqlalchemy import (
@@ -26,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.ddl import ExecutableDDLElement
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -414,6 +416,46 @@ def read_only(engine: Engine) -> Engine:
     PostgreSQL that keeps the statements psycopg prepares after five runs: it forgets every
     prepared statement at a ROLLBACK, and the pool rolled one back after every question."""
     return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+class CommitWatch:
+    """Whether anything was committed to the database since an earlier look: SQLite's
+    `PRAGMA data_version`, read on a connection of the watch's own, which changes whenever any
+    other connection (of this process or another) commits. A question that finds it unchanged
+    since a catch-up found the log had nothing new knows, without reading the tracking row or
+    the log, that it still has nothing new. Where the database keeps no such number
+    (PostgreSQL), `version` is None and every question checks."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._lock = Lock()
+        self._conn: PoolProxiedConnection | None = None
+        if engine.dialect.name == "sqlite":
+            conn = engine.raw_connection()
+            # Out of the pool for good: a pooled connection would be lent to writers, and a
+            # commit on the watching connection itself leaves the number as it was.
+            conn.detach()
+            self._conn = conn
+
+    def version(self) -> int | None:
+        """The database's commit counter as this watch sees it now (None: not kept, or the
+        watch is closed)."""
+        with self._lock:
+            if self._conn is None:
+                return None
+            cursor = self._conn.cursor()
+            try:
+                cursor.execute("PRAGMA data_version")
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+        return None if row is None else int(row[0])
+
+    def close(self) -> None:
+        """Close the watching connection."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
 
 def refresh_statistics(bind: Engine | Connection) -> None:

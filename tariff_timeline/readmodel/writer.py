@@ -42,6 +42,7 @@ from tariff_timeline.readmodel.reader import family_ids
 from tariff_timeline.readmodel.tables import (
     Base,
     CitationRow,
+    CommitWatch,
     EventOriginRow,
     EventProductRow,
     EventRow,
@@ -98,7 +99,15 @@ class ReadModelWriter(TrackingRecorder):
         self.engine = engine
         self.cache = cache
         self._reading = reading
+        self._watch = CommitWatch(engine)
+        # The commit counter seen before the last catch-up that found nothing new, and the
+        # chain state it found (see `caught_up`).
+        self._quiet: tuple[int, ChainState] | None = None
         self.analyze_after = ANALYZE_AFTER
+
+    def close(self) -> None:
+        """Close the connection that watches for commits."""
+        self._watch.close()
 
     # ------------------------------------------------------------ tracking
 
@@ -164,6 +173,14 @@ class ReadModelWriter(TrackingRecorder):
         """Catch up (`catch_up`) and tell how many events that applied and the chain state the
         read model then stands at (whose `events` say whether the log holds any, without
         counting it)."""
+        # Read before anything else, so that a commit during this catch-up moves it from
+        # what is kept below: the next question then checks the log again.
+        seen = self._watch.version()
+        quiet = self._quiet
+        if seen is not None and quiet is not None and quiet[0] == seen:
+            # Nothing committed to the database since a catch-up that found nothing new:
+            # the tracking row, the log and the row it names are as that catch-up read them.
+            return CaughtUp(0, quiet[1])
         done = 0
         report = _Report(progress)
         while True:
@@ -183,6 +200,8 @@ class ReadModelWriter(TrackingRecorder):
                 if done >= self.analyze_after:
                     refresh_statistics(self.engine)
                 self.cache.families.stand_at(chain.notification_id)
+                if seen is not None and done == 0:
+                    self._quiet = (seen, chain)
                 return CaughtUp(done, chain)
             done += applied
             report.committed(done)

@@ -6,11 +6,13 @@ elsewhere catches deleted newest events (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from tariff_timeline import TariffTimeline
 from tariff_timeline.domain.errors import TamperDetected
@@ -218,6 +220,130 @@ class TestChecksCostWhatWasAppended:
         # was) and checks the one new append (event and head), and nothing before them
         assert timeline.rate_on(**QUESTION).additional == 40
         assert min(read) == checked and len(set(read) - {checked}) == 2
+
+
+class Reads:
+    """What questions read of the log (notifications) and of the tracking row."""
+
+    def __init__(self, timeline: TariffTimeline, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.notifications: list[int] = []
+        self.tracking = 0
+        recorder = timeline.store.app.recorder
+        original = recorder.select_notifications
+
+        def counted(start: int, limit: int, *args: Any, **kwargs: Any) -> Any:
+            found = original(start, limit, *args, **kwargs)
+            self.notifications.extend(notification.id for notification in found)
+            return found
+
+        monkeypatch.setattr(recorder, "select_notifications", counted)
+        assert timeline.read_model is not None
+        self.engine = timeline.read_model.engine
+        event.listen(self.engine, "before_cursor_execute", self._statement)
+
+    def _statement(self, *args: Any) -> None:
+        if "rm_tracking" in args[2]:
+            self.tracking += 1
+
+    def close(self) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._statement)
+
+
+@pytest.fixture
+def reads(timeline: TariffTimeline, monkeypatch: pytest.MonkeyPatch) -> Iterator[Reads]:
+    counted = Reads(timeline, monkeypatch)
+    yield counted
+    counted.close()
+
+
+class TestQuestionsAfterNothingWasCommitted:
+    """A question asked when nothing was committed to the database since a catch-up that
+    found nothing new needs no check of the log's tail: on SQLite, whose commit counter
+    (PRAGMA data_version) says so, it reads neither the tracking row nor the log. Anything
+    committed since, through any connection, has the next question check again."""
+
+    @pytest.fixture
+    def db_url(self, tmp_path: Path) -> str:
+        return f"sqlite:///{tmp_path / 'quiet.sqlite'}"
+
+    def test_a_question_asked_again_with_nothing_committed_reads_neither_log_nor_tracking(
+            self, timeline: TariffTimeline, raw: RawTable, reads: Reads) -> None:
+        # given a question that applied the import, and one that found nothing new
+        assert timeline.rate_on(**QUESTION).additional == 10
+        assert timeline.rate_on(**QUESTION).additional == 10
+        reads.notifications.clear()
+        reads.tracking = 0
+        # when the same question is asked again, nothing committed in between
+        assert timeline.rate_on(**QUESTION).additional == 10
+        # then it read nothing of the log and not the tracking row
+        assert (reads.notifications, reads.tracking) == ([], 0)
+
+    def test_an_edit_after_quiet_questions_is_refused_by_the_next_question(
+            self, timeline: TariffTimeline, raw: RawTable, reads: Reads) -> None:
+        # given two questions, the second answered without a check of the log
+        assert timeline.rate_on(**QUESTION).additional == 10
+        assert timeline.rate_on(**QUESTION).additional == 10
+        # when the head checked last is edited through another connection
+        rewrite_last_head(raw, number=7)
+        # then the next question checks the log again and refuses to answer
+        reads.notifications.clear()
+        with pytest.raises(TamperDetected, match="verified last was changed"):
+            timeline.rate_on(**QUESTION)
+        assert reads.notifications
+
+    def test_a_commit_to_the_read_model_alone_has_the_next_question_check_again(
+            self, timeline: TariffTimeline, raw: RawTable, reads: Reads,
+            db_url: str) -> None:
+        # given a quiet question
+        assert timeline.rate_on(**QUESTION).additional == 10
+        assert timeline.rate_on(**QUESTION).additional == 10
+        # when another connection commits a change that touches no event (an empty table
+        # created and dropped beside the read model's)
+        with sqlite3.connect(db_url.removeprefix("sqlite:///")) as other:
+            other.execute("CREATE TABLE scratch (x INTEGER)")
+            other.execute("DROP TABLE scratch")
+        reads.tracking = 0
+        # then the next question reads the tracking row again, and the one after does not
+        assert timeline.rate_on(**QUESTION).additional == 10
+        assert reads.tracking == 1
+        assert timeline.rate_on(**QUESTION).additional == 10
+        assert reads.tracking == 1
+
+
+class TestQuestionsAfterAnotherStoreAppended:
+    def test_an_append_by_another_store_between_two_questions_is_checked_and_answered(
+            self, timeline: TariffTimeline, raw: RawTable, reads: Reads, db_url: str,
+            clock: FakeClock) -> None:
+        # given two questions answered from the baseline
+        assert timeline.rate_on(**QUESTION).additional == 10
+        assert timeline.rate_on(**QUESTION).additional == 10
+        # when another store on the same database records a rate change
+        clock.advance(hours=1)
+        other = TariffTimeline.open(db_url, clock=clock)
+        try:
+            other.record_events(later(1))
+        finally:
+            other.close()
+        reads.notifications.clear()
+        # then the next question checks what was appended and answers with it
+        assert timeline.rate_on(**QUESTION).additional == 11
+        assert len(reads.notifications) >= 2
+
+    def test_on_postgresql_every_question_checks_the_log_tail(
+            self, pg_url: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+        # given a PostgreSQL store, which keeps no commit counter, and one question
+        opened = TariffTimeline.open(pg_url, clock=clock)
+        try:
+            opened.record_events(baseline())
+            assert opened.rate_on(**QUESTION).additional == 10
+            counted = Reads(opened, monkeypatch)
+            # when the question is asked again, nothing committed in between
+            assert opened.rate_on(**QUESTION).additional == 10
+            counted.close()
+            # then it read the tracking row and the row it names again
+            assert counted.tracking == 1 and len(counted.notifications) == 1
+        finally:
+            opened.close()
 
 
 class TestSignedHeads:
