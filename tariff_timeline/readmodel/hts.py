@@ -5,24 +5,32 @@ the descriptions (SQLite FTS5, PostgreSQL tsvector)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
 from sqlalchemy import (
-    Select,
+    BigInteger,
+    CompoundSelect,
+    Integer,
+    String,
+    Text,
     and_,
     bindparam,
     delete,
     func,
     insert,
     literal_column,
+    null,
     or_,
     select,
     text,
+    union_all,
     update,
 )
+from sqlalchemy import cast as cast_
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -358,6 +366,48 @@ _CHAPTER_MARKS_AT = _CHAPTER_MARKS.where(or_(
     HtsRevisionRow.eff_from == _chapter_start(latest=True)))
 
 
+MarksAndLines = CompoundSelect[int, str, str | None, int | None, str | None, str | None,
+                              str | None, str | None, str | None, str | None, str | None,
+                              str, int | None, int | None, str | None, str | None, int, int]
+"""A chapter's revisions and the lines around a code in one statement (`_marks_and_lines`)."""
+
+_LINE_COLUMNS = (HtsLineRow.chapter, HtsLineRow.code, HtsLineRow.indent, HtsLineRow.parent,
+                 HtsLineRow.description, HtsLineRow.path, HtsLineRow.units, HtsLineRow.general,
+                 HtsLineRow.special, HtsLineRow.other, HtsLineRow.event_id,
+                 HtsLineRow.eff_from, HtsLineRow.eff_until)
+"""What a line's row gives a question (`_stored_line`, and its place in effective time)."""
+
+
+@cache
+def _marks_and_lines(every_revision: bool, prefixes: int) -> MarksAndLines:
+    """The statement of `chapter_for_code`'s first step as one (a statement costs SQLAlchemy
+    more than SQLite, and a round trip on PostgreSQL): the chapter's revisions
+    (`_CHAPTER_MARKS_AT`, or `_CHAPTER_MARKS` with `every_revision`), part 0, in the fold's
+    order, then the lines `_LINES_AROUND` finds at the effective instant `at`, part 1, the
+    prefixes one parameter each (`prefix_0`..), not an expanding list, which SQLAlchemy
+    renders into the statement's text again at every run. Those lines are the ones the
+    revision in force reads whenever the instant is not before the chapter's first revision
+    (`RevisionInForce.at`); otherwise they are read again."""
+    marks = _CHAPTER_MARKS if every_revision else _CHAPTER_MARKS_AT
+    no_text, no_code = cast_(null(), Text), cast_(null(), String)
+    no_number = cast_(null(), BigInteger)
+    return cast(MarksAndLines, union_all(
+        marks.with_only_columns(
+            literal_column("0", Integer).label("part"), HtsRevisionRow.chapter,
+            no_code.label("code"), cast_(null(), Integer).label("indent"),
+            no_code.label("parent"), no_text.label("description"), no_text.label("path"),
+            no_text.label("units"), no_text.label("general"), no_text.label("special"),
+            no_text.label("other"), HtsRevisionRow.event_id, no_number.label("eff_from"),
+            no_number.label("eff_until"), HtsRevisionRow.revision, HtsRevisionRow.starts,
+            HtsRevisionRow.known_from, HtsRevisionRow.id).order_by(None),
+        _LINES_THEN.where(or_(
+            and_(HtsLineRow.code >= bindparam("low"), HtsLineRow.code < bindparam("high")),
+            HtsLineRow.code.in_([bindparam(f"prefix_{i}") for i in range(prefixes)])
+        )).with_only_columns(
+            literal_column("1", Integer), *_LINE_COLUMNS, no_code, no_code,
+            HtsLineRow.known_from, HtsLineRow.id, maintain_column_froms=True)))
+
+
 def revision_in_force(conn: Connection, effective: datetime, known: datetime,
                       recorded: datetime) -> RevisionInForce | None:
     """The revision in force at an effective instant as known and recorded then (the first
@@ -438,9 +488,23 @@ def chapter_for_code(conn: Connection, digits: str, effective: datetime, known: 
     if len(digits) < 4 or not digits.isdigit():
         return None
     chapter = digits[:2]
-    k, r = micros(known), micros(recorded)
-    marks = _revision_marks(conn, k, r, chapter,
-                            None if every_revision else micros(effective)).get(chapter, ())
+    k, r, e = micros(known), micros(recorded), micros(effective)
+    # The code, its `00` line and every line under it (the codes that start with its
+    # digits), with its prefixes in the same statement: a code's ancestors are most often
+    # its prefixes. A prefix that is not an ancestor is still a line of the chapter in force
+    # then, as in the whole chapter.
+    around = {"low": digits, "high": digits + ";",
+              "prefixes": [digits[:n] for n in range(2, len(digits), 2)]}
+    marks_then: list[Any] = []
+    lines_then: list[Any] = []
+    prefixes = around["prefixes"]
+    for row in conn.execute(_marks_and_lines(every_revision, len(prefixes)), {
+            "chapter": chapter, "known": k, "recorded": r, "at": e, "low": digits,
+            "high": digits + ";", **{f"prefix_{i}": p for i, p in enumerate(prefixes)}}):
+        (lines_then if row.part else marks_then).append(row)
+    # In the fold's order; sorted here, a sort of the whole union cost SQLite more.
+    marks = tuple(Paint(datetime.fromisoformat(row.starts), None, row.revision, row.event_id)
+                  for row in sorted(marks_then, key=lambda row: (row.known_from, row.id)))
     if not marks:
         return None
     found_revision = revision_of(ChapterState(chapter, {}, marks), effective)
@@ -449,9 +513,9 @@ def chapter_for_code(conn: Connection, digits: str, effective: datetime, known: 
     values = {"at": micros(found_revision.at), "known": k, "recorded": r}
     lines: dict[str, tuple[Paint[HtsLine | None], ...]] = {}
 
-    def add(statement: Select[Any], **more: Any) -> list[HtsLine]:
+    def add(rows: Iterable[Any]) -> list[HtsLine]:
         found = []
-        for row in conn.execute(statement, {**values, **more}):
+        for row in rows:
             if row.chapter != chapter:
                 continue  # a parent named across chapters is not this chapter's line
             line = _stored_line(row)
@@ -460,12 +524,8 @@ def chapter_for_code(conn: Connection, digits: str, effective: datetime, known: 
             found.append(line)
         return found
 
-    # The code, its `00` line and every line under it (the codes that start with its
-    # digits), with its prefixes in the same statement: a code's ancestors are most often
-    # its prefixes, and each statement costs SQLAlchemy more than SQLite. A prefix that is
-    # not an ancestor is still a line of the chapter in force then, as in the whole chapter.
-    found = add(_LINES_AROUND, low=digits, high=digits + ";",
-                prefixes=[digits[:n] for n in range(2, len(digits), 2)])
+    found = add(lines_then if values["at"] == e else conn.execute(
+        _LINES_AROUND, {**values, **around}))
     if digits not in lines and not (len(digits) == 8 and digits + "00" in lines) and not (
             len(digits) in (4, 6) and any(len(code) == 10 for code in lines)):
         return None
@@ -473,7 +533,7 @@ def chapter_for_code(conn: Connection, digits: str, effective: datetime, known: 
     # give them.
     pending = {line.parent for line in found if line.parent is not None} - set(lines)
     while pending:
-        found = add(_LINES_NAMED, codes=sorted(pending))
+        found = add(conn.execute(_LINES_NAMED, {**values, "codes": sorted(pending)}))
         pending = {line.parent for line in found if line.parent is not None} - set(lines)
     return ChapterState(chapter, lines, marks)
 
