@@ -47,6 +47,45 @@ def visible(paints: tuple[Paint[T], ...]) -> tuple[Paint[T], ...]:
     return tuple(reversed(kept))
 
 
+def visible_with(paints: tuple[Paint[T], ...], new: Paint[T]) -> tuple[Paint[T], ...]:
+    """`visible` of the paints with one more painted over them, for paints that are all
+    visible already (as a fold that keeps only those has them). Only a paint the new one
+    overlaps or touches can become hidden, and only one whose start (and, open-ended, its
+    end) later paints cover; just those are checked whole. A stacking rule changed thousands
+    of times is folded again on every append about it: `visible` over its whole state at
+    each change made that fold grow with the square of its history."""
+    start, end = new.start, new.end
+    # Apart from the new paint's interval (neither overlapping nor touching it), a paint
+    # stays as visible as it was; the test is written out, being made of every paint.
+    kept = [paint for index, paint in enumerate(paints)
+            if (paint.end is not None and paint.end < start)
+            or (end is not None and end < paint.start)
+            or not _hidden_by(paint, paints[index + 1:], new)]
+    kept.append(new)
+    return tuple(kept)
+
+
+def _hidden_by(paint: Paint[T], later: tuple[Paint[T], ...], new: Paint[T]) -> bool:
+    """Whether `paint` (not covered by `later`) is wholly covered once `new` is painted too,
+    as `visible` decides it: within one interval of the union of the paints after it. Only
+    asked of a paint `new` overlaps or touches: over the others the union is as it was."""
+    after = (*later, new)
+    if paint.end is None or paint.start < paint.end:
+        # Necessary conditions, cheap to test: its start is covered, and so is its open end.
+        if not any(p.start <= paint.start and (p.end is None or paint.start < p.end)
+                   for p in after):
+            return False
+        if paint.end is None and not any(p.end is None for p in after):
+            return False
+    covered: list[tuple[datetime, datetime | None]] = []
+    start, end = paint.start, paint.end
+    for other in after:
+        # Paints apart from this one's interval change nothing of the union over it.
+        if (end is None or other.start <= end) and (other.end is None or other.end >= start):
+            covered = _joined(covered, other.start, other.end)
+    return _within(covered, start, end)
+
+
 def _within(covered: list[tuple[datetime, datetime | None]], start: datetime,
             end: datetime | None) -> bool:
     # The intervals are merged, so one covered by their union lies within one of them.

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from tariff_timeline.domain.errors import LifecycleError, UnknownReference
 from tariff_timeline.domain.nomenclature import ChapterState, Nomenclature, revise
-from tariff_timeline.domain.paint import visible
+from tariff_timeline.domain.paint import visible_with
 from tariff_timeline.domain.state import (
     ENDED,
     Announcement,
@@ -489,12 +489,13 @@ def _stacking_rule_changed(state: _Draft, event: StackingRuleChanged, strict: bo
     _check_selector(event, state, when, "when", strict)
     _check_selector(event, state, excludes, "excludes", strict)
     # Versions wholly covered by later ones are dropped: no date can show them again, and a
-    # rule changed thousands of times would otherwise carry every change in its state.
+    # rule changed thousands of times would otherwise carry every change in its state. The
+    # rule's versions are all visible already (each change keeps only those).
     found = replace(
         found,
-        versions=visible((*found.versions, Paint(event.effective_from, event.effective_until,
-                                                 RuleVersion(event.in_effect, when, excludes),
-                                                 eid))),
+        versions=visible_with(found.versions, Paint(event.effective_from, event.effective_until,
+                                                    RuleVersion(event.in_effect, when, excludes),
+                                                    eid)),
         event_ids=(*found.event_ids, eid),
     )
     state.rules[found.id] = found

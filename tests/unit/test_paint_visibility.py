@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tariff_timeline.domain.paint import Paint, paint_at, visible
+from tariff_timeline.domain.paint import Paint, paint_at, visible, visible_with
 from tariff_timeline.events import StackingRuleChanged
 from tariff_timeline.projections import Recorded, corrected_log, fold_at
 from tests.builders import SOURCE, imposed, stacking
@@ -43,6 +43,38 @@ def test_visible_paints_answer_every_instant_as_all_of_them(drawn: list[tuple[
         end = 95 if paint.end is None else (paint.end - DAY0).days
         assert any(paint_at(paints, _day(d)) is paint for d in range((paint.start - DAY0).days,
                                                                      end))
+
+
+@given(st.lists(st.tuples(st.integers(0, 60), st.one_of(st.none(), st.integers(0, 30)),
+                          st.integers(0, 3)), min_size=1, max_size=30))
+def test_painting_one_more_over_visible_paints_keeps_what_visible_keeps(drawn: list[tuple[
+        int, int | None, int]]) -> None:
+    # Given paints in the order their events became known (empty intervals too)
+    paints = [Paint(_day(start), None if length is None else _day(start + length), value,
+                    f"e{i}") for i, (start, length, value) in enumerate(drawn)]
+    # When each is painted over the visible ones before it, as the fold of a rule does
+    kept: tuple[Paint[int], ...] = (paints[0],)
+    for n, paint in enumerate(paints[1:], start=2):
+        kept = visible_with(kept, paint)
+        # Then after every change the same paints are kept as by `visible` over all of them
+        assert kept == visible(tuple(paints[:n]))
+
+
+def test_one_more_paint_hides_only_what_the_paints_after_it_cover_whole() -> None:
+    setting = Paint(_day(0), None, "set", "e1")
+    june = Paint(_day(150), _day(180), "off", "e2")
+    late_june = Paint(_day(165), _day(180), "on", "e3")
+    # a later change over the same month hides the earlier one, not the open-ended setting
+    assert visible_with((setting, june), Paint(_day(150), _day(180), "on", "e4")) == (
+        setting, Paint(_day(150), _day(180), "on", "e4"))
+    # two later ones that together cover it hide it; one that only touches it does not
+    assert visible_with((setting, june, late_june), Paint(_day(150), _day(165), "x", "e5")) == (
+        setting, late_june, Paint(_day(150), _day(165), "x", "e5"))
+    assert visible_with((setting, june), Paint(_day(180), _day(200), "y", "e6")) == (
+        setting, june, Paint(_day(180), _day(200), "y", "e6"))
+    # an open-ended one from before the setting hides the setting too
+    assert visible_with((setting, june), Paint(_day(-1), None, "z", "e7")) == (
+        Paint(_day(-1), None, "z", "e7"),)
 
 
 def test_a_change_wholly_covered_by_later_ones_is_dropped_and_the_last_is_kept() -> None:
