@@ -10,6 +10,7 @@ from typing import Any, cast
 
 from pydantic import TypeAdapter
 
+from tariff_timeline.domain.errors import StoreError
 from tariff_timeline.domain.nomenclature import ChapterState
 from tariff_timeline.domain.paint import Paint
 from tariff_timeline.domain.timeline import (
@@ -199,3 +200,43 @@ def versions_of(entries: Sequence[Corrected], subject: str) -> Iterator[SubjectV
         last = SubjectVersion(at, until, text, found, first_known, first_seq)
     if last is not None:
         yield last
+
+
+CONTINUED = ("exemption", "quota", "rule", "deal", "ruling")
+"""The kinds whose versions an append of later events continues from the last one
+(`versions_after`) instead of folding the whole history again: a measure's pieces and a
+chapter's lines are made from every version."""
+
+_HOLDERS = {"exemption": "exemptions", "quota": "quotas", "rule": "rules", "deal": "deals",
+            "ruling": "rulings"}
+
+
+def versions_after(last: SubjectVersion, later: Sequence[Corrected],
+                   subject: str) -> list[SubjectVersion]:
+    """The versions of a subject (of a kind in CONTINUED) from its last one on, when `later`
+    entries about it, all known after every event its last version holds, are added: that
+    version's state folded further, group by group, as `versions_of` over the whole history
+    would give them (the last version first, ended where the next starts or extended while
+    the state stays the same). A stacking rule changed thousands of times was folded whole
+    again, and every one of its versions encoded again, on every append about it."""
+    kind, ident = subject.split(":", 1)
+    groups = known_groups(later)
+    if kind not in CONTINUED or not groups or groups[0][0] <= last.known_from:
+        raise StoreError(f"{subject}: the events given do not continue its last version")
+    state = Timeline(**cast(dict[str, Any], {_HOLDERS[kind]: {ident: last.state}}))
+    out: list[SubjectVersion] = []
+    current = replace(last, known_until=groups[0][0])
+    for index, (at, group) in enumerate(groups):
+        state = fold((entry.event for entry in group), state, strict=False)
+        until = groups[index + 1][0] if index + 1 < len(groups) else FOREVER
+        found = _subject_state(state, kind, ident)
+        if found is None:
+            continue
+        text = STATE_ADAPTERS[kind].dump_json(found).decode()
+        if current.text == text and current.known_until == at:
+            current = replace(current, known_until=until)
+            continue
+        out.append(current)
+        current = SubjectVersion(at, until, text, found, last.first_known, last.first_seq)
+    out.append(current)
+    return out

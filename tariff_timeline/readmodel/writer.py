@@ -28,13 +28,16 @@ from tariff_timeline.events import (
 )
 from tariff_timeline.events.instants import fold_key, from_micros, micros
 from tariff_timeline.projections.pieces import FOREVER, PieceSpan, StatusSpan
-from tariff_timeline.projections.replay import Recorded, corrected_log
+from tariff_timeline.projections.replay import Corrected, Recorded, corrected_log
 from tariff_timeline.projections.versions import (
+    CONTINUED,
+    STATE_ADAPTERS,
     SubjectVersion,
     effective_marks,
     piece_keys,
     subject_rows,
     version_keys,
+    versions_after,
 )
 from tariff_timeline.readmodel.codec import EVENT_ADAPTER, PIECE_ADAPTER, RowCache
 from tariff_timeline.readmodel.hts import write_chapters
@@ -299,13 +302,18 @@ class ReadModelWriter(TrackingRecorder):
                 for seq, at, payload in chosen]
         return logs
 
-    def _refold(self, session: Session, subjects: Sequence[str], recorded: int) -> None:
+    def _refold(self, session: Session, subjects: Sequence[str], recorded: int,
+                since: int | None = None) -> None:
         """Fold the subjects again and bring their open versions in line, in bulk.
 
         A version's state is compared by a digest of its text, and new versions are written
         whenever their texts add up to VERSION_FLUSH characters: the versions of a stacking
         rule or an HTS chapter with a long history are each hundreds of KB, and together
-        (one rule's: 1.2 GB at a million events) more than a process should hold at once."""
+        (one rule's: 1.2 GB at a million events) more than a process should hold at once.
+
+        `since`: the first log position of the events being applied. A subject of a kind in
+        `versions.CONTINUED` whose events from there on are all known after the rest, and
+        correct nothing, is continued from its last version (`_continued`)."""
         logs = self.subject_logs(session, subjects)
         # A version is the same only with the same place in the fold's order too: an event
         # about the subject known earlier moves that place without changing the state.
@@ -331,6 +339,7 @@ class ReadModelWriter(TrackingRecorder):
                     PieceRow.rec_from).where(PieceRow.subject.in_(measures[start:start + 500]),
                                                PieceRow.rec_until == FOREVER)):
                 open_pieces[subject][(ef, eu, kf, ku, st)] = (pid, rf)
+        continued = self._continued(session, logs, existing, since)
         never_seen: list[int] = []
         closed: list[int] = []
         new = _NewVersions(session, recorded)
@@ -339,9 +348,18 @@ class ReadModelWriter(TrackingRecorder):
         new_pieces: list[tuple[str, PieceSpan, str]] = []
         new_statuses: dict[str, list[StatusSpan]] = {}
         for subject in subjects:
-            entries = [e for e in corrected_log(logs.pop(subject))
-                       if subject_key(e.event) == subject]
-            wanted, pieces, statuses = subject_rows(entries, subject)
+            log = logs.pop(subject)
+            wanted: Iterable[SubjectVersion]
+            pieces: list[PieceSpan]
+            statuses: list[StatusSpan]
+            keep: set[_VersionKey] = set()
+            if subject in continued:
+                # The versions before the last one stay as they are.
+                wanted, pieces, statuses = continued[subject], [], []
+                keep = {key for key in existing[subject] if key[1] != FOREVER}
+            else:
+                entries = [e for e in corrected_log(log) if subject_key(e.event) == subject]
+                wanted, pieces, statuses = subject_rows(entries, subject)
             if subject.startswith("measure:"):
                 new_statuses[subject] = statuses
             texts = [PIECE_ADAPTER.dump_json(p.piece).decode() for p in pieces]
@@ -355,7 +373,6 @@ class ReadModelWriter(TrackingRecorder):
                            not in open_pieces[subject]]
             chapter: list[SubjectVersion] | None = (
                 [] if subject.startswith("chapter:") else None)
-            keep: set[_VersionKey] = set()
             for v in wanted:
                 key = (v.known_from, v.known_until, _digest(v.text), v.first_known,
                        v.first_seq)
@@ -387,6 +404,39 @@ class ReadModelWriter(TrackingRecorder):
         self._write_pieces(session, pieces_gone, pieces_closed, new_pieces, recorded)
         self._write_statuses(session, new_statuses, recorded)
         new.flush()
+
+    def _continued(self, session: Session, logs: dict[str, list[Recorded]],
+                   existing: dict[str, dict[_VersionKey, tuple[int, int]]],
+                   since: int | None) -> dict[str, list[SubjectVersion]]:
+        """The subjects whose new events (from log position `since` on) only continue their
+        history, each with its versions from its last one on (`versions.versions_after`):
+        of a kind in CONTINUED, with one open last version, none of the new events a
+        correction or retraction, and all of them known after every earlier one."""
+        if since is None:
+            return {}
+        found: dict[str, tuple[int, _VersionKey, list[Corrected]]] = {}
+        for subject, log in logs.items():
+            if subject.split(":", 1)[0] not in CONTINUED or any(
+                    r.seq >= since and isinstance(r.event, EventCorrected | EventRetracted)
+                    for r in log):
+                continue
+            entries = [e for e in corrected_log(log) if subject_key(e.event) == subject]
+            old = [fold_key(e.event.known) for e in entries if e.seq < since]
+            later = [e for e in entries if e.seq >= since]
+            last = [key for key in existing[subject] if key[1] == FOREVER]
+            if old and later and len(last) == 1 and min(
+                    fold_key(e.event.known) for e in later) > max(old):
+                found[subject] = (existing[subject][last[0]][0], last[0], later)
+        texts = _version_texts(session, [vid for vid, _, _ in found.values()])
+        out: dict[str, list[SubjectVersion]] = {}
+        for subject, (vid, key, later) in found.items():
+            known_from, known_until, _, first_known, first_seq = key
+            state = self.cache.states.get(vid, texts[vid],
+                                          STATE_ADAPTERS[subject.split(":", 1)[0]])
+            out[subject] = versions_after(SubjectVersion(
+                known_from, known_until, texts[vid], state, first_known, first_seq), later,
+                subject)
+        return out
 
     @staticmethod
     def _write_pieces(session: Session, gone: list[int], closed: list[int],
@@ -463,6 +513,16 @@ class ReadModelWriter(TrackingRecorder):
         create_tables(self.engine)
         self.cache.clear()
         return self.catch_up(store, progress=progress)
+
+
+def _version_texts(session: Session, ids: Sequence[int]) -> dict[int, str]:
+    """The stored states of these versions, by id."""
+    texts: dict[int, str] = {}
+    for start in range(0, len(ids), 500):
+        for version_id, text in session.execute(select(VersionRow.id, VersionRow.state).where(
+                VersionRow.id.in_(ids[start:start + 500]))):
+            texts[version_id] = text
+    return texts
 
 
 def _next_ids(session: Session, column: InstrumentedAttribute[int], count: int) -> range:
@@ -727,6 +787,7 @@ class _Group:
         self.recorded_at = recorded_at
         self.recorded = micros(recorded_at)
         self.start = start
+        self.first_seq: int | None = None  # the group's first log position
         self.size = 0
         self.affected: dict[str, None] = {}
         self.rows: list[tuple[Any, ...]] = []  # in _EVENT_COLUMNS' order
@@ -748,6 +809,8 @@ class _Group:
     def add(self, seq: int, entry: TimelineEntry) -> None:
         """Take one event of the group: its row, and the subjects it makes fold again."""
         session, affected = self.session, self.affected
+        if self.first_seq is None:
+            self.first_seq = seq
         event = entry.event
         subject = subject_key(event)
         target_id: str | None = None
@@ -860,7 +923,7 @@ class _Group:
         subjects = list(self.affected)
         for start in range(0, len(subjects), REFOLD_BATCH):
             self.writer._refold(self.session, subjects[start:start + REFOLD_BATCH],
-                                self.recorded)
+                                self.recorded, self.first_seq)
             report.folding(self.start, self.size,
                            min(start + REFOLD_BATCH, len(subjects)) / len(subjects))
         report.folding(self.start, self.size, 1.0)

@@ -1,0 +1,114 @@
+"""Appends that only continue a subject's history (a stacking rule changed again, an exemption
+revoked, a quota's next period) continue its versions from the last one instead of folding
+its whole history again; the read model then holds what the fold of the whole history gives,
+and answers as the fold does (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import tariff_timeline.projections.versions as versions
+from tariff_timeline import QueryPath, TariffTimeline
+from tariff_timeline.events import PolicyEvent, QuotaChanged, StackingRuleChanged, subject_key
+from tariff_timeline.projections import Corrected, corrected_log
+from tariff_timeline.projections.pieces import FOREVER
+from tariff_timeline.readmodel.tables import VersionRow
+from tests.builders import SOURCE, exemption, exemption_revoked, imposed, quota, stacking
+from tests.conftest import FakeClock
+
+START = date(2025, 1, 1)
+SUBJECTS = ("rule:no-recip-on-232", "exemption:x", "quota:q")
+
+
+def _day(n: int) -> str:
+    return (START + timedelta(days=n)).isoformat()
+
+
+def _appends() -> list[list[PolicyEvent]]:
+    """A baseline, then one event an append, each known after the one before."""
+    first: list[PolicyEvent] = [
+        imposed("base", "baseline", known=_day(0), start=_day(5), percent=10, program="recip"),
+        imposed("au", "autos", known=_day(0), start=_day(5), percent=25,
+                authority="Section 232", products=("8703",)),
+        stacking("set", "no-recip-on-232", known=_day(1), start=_day(5),
+                 when={"authorities": ["Section 232"]}, excludes={"programs": ["recip"]}),
+        exemption("ex", "x", known=_day(1), start=_day(5), measures=("baseline",),
+                  products=("9503",)),
+        quota("q0", "q", "autos", known=_day(1), start=_day(5), in_quota=0, origins=("MX",))]
+    later: list[list[PolicyEvent]] = []
+    for n in range(1, 9):
+        later.append([StackingRuleChanged.model_validate({
+            "id": f"c{n}", "rule": "no-recip-on-232", "known": _day(10 * n),
+            "effective_from": _day(20 * n), "effective_until": _day(20 * n + 15 + n),
+            "in_effect": n % 2 == 0, "sources": SOURCE})])
+        later.append([QuotaChanged.model_validate({
+            "id": f"q{n}", "quota": "q", "known": _day(10 * n + 1),
+            "effective_from": _day(10 * n + 1), "volume": f"{n * 1000} tonnes",
+            "sources": SOURCE})])
+    later.append([exemption_revoked("exr", "x", known=_day(100), start=_day(120))])
+    return [first, *later]
+
+
+@pytest.fixture
+def refolded(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
+    """How often each subject's versions were folded from its whole history."""
+    whole = versions.versions_of
+    counted: Counter[str] = Counter()
+
+    def counting(entries: Sequence[Corrected], subject: str) -> Any:
+        counted[subject] += 1
+        return whole(entries, subject)
+
+    monkeypatch.setattr(versions, "versions_of", counting)
+    yield counted
+
+
+def _open_versions(timeline: TariffTimeline, subject: str) -> list[tuple[int, int, str]]:
+    assert timeline.read_model is not None
+    with Session(timeline.read_model.engine) as session:
+        return [tuple(row) for row in session.execute(  # type: ignore[misc]
+            select(VersionRow.known_from, VersionRow.known_until, VersionRow.state).where(
+                VersionRow.subject == subject, VersionRow.rec_until == FOREVER)
+            .order_by(VersionRow.known_from))]
+
+
+def test_appends_that_continue_a_history_fold_it_no_more_and_keep_its_whole_versions(
+        timeline: TariffTimeline, clock: FakeClock, refolded: Counter[str]) -> None:
+    # Given a rule, an exemption and a quota, then appends that each only continue one
+    for events in _appends():
+        clock.advance(hours=1)
+        timeline.record_events(events)
+        timeline.catch_up()
+    # Then each was folded whole once, when it began (the import's own check folds events,
+    # not versions)
+    assert {subject: refolded[subject] for subject in SUBJECTS} == dict.fromkeys(SUBJECTS, 1)
+    # and the read model holds the versions the fold of the whole history gives
+    entries = corrected_log(timeline.store.read())
+    for subject in SUBJECTS:
+        assert _open_versions(timeline, subject) == [
+            (v.known_from, v.known_until, v.text) for v in versions.versions_of(
+                [e for e in entries if subject_key(e.event) == subject], subject)]
+
+
+def test_answers_after_continued_appends_are_the_folds(
+        timeline: TariffTimeline, clock: FakeClock) -> None:
+    for events in _appends():
+        clock.advance(hours=1)
+        timeline.record_events(events)
+    for entered in (_day(30), _day(45), _day(62), _day(150)):
+        for origin, hts in (("JP", "8703.23.01"), ("MX", "8703.23.01"), ("CN", "9503.00.00")):
+            question = {"origin": origin, "hts": hts, "entered": entered}
+            read_model = timeline.rate_on(**question).model_dump(mode="json")
+            path, timeline.query_path = timeline.query_path, QueryPath.FOLD
+            try:
+                folded = timeline.rate_on(**question).model_dump(mode="json")
+            finally:
+                timeline.query_path = path
+            assert read_model == folded
