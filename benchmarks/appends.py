@@ -12,7 +12,11 @@ subjects they name (the read model) beside appends checked against the whole log
 
 An appended event is an exemption, known and in effect from 2031 (after every generated
 event), from one existing measure chosen at random (so its check reads that measure's whole
-history); a 1,000-event append names 1,000 of them.
+history); a 1,000-event append names 1,000 of them. Such an exemption is a new subject, with
+no history of its own; so, last, `--trials` appends of one change each to the stacking rule
+with the most events (the realistic profile changes its one rule 0.4% of the time: about
+4,000 changes at 1M), each known a day after the one before, are timed through the subject
+check, with the catch-up that takes each into the read model timed apart.
 Times are in-process (process start excluded), median of the trials; results are printed and
 written to benchmarks/results/appends-<timestamp>.json.
 
@@ -31,20 +35,22 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from benchmarks.generate import PROFILES, write_history
 from tariff_timeline import TariffTimeline
 from tariff_timeline.events import AnyEvent, PolicyEvent
+from tariff_timeline.events.instants import from_micros
 from tariff_timeline.importing.recording import Importer
 from tariff_timeline.projections.pieces import FOREVER
-from tariff_timeline.readmodel.tables import VersionRow
+from tariff_timeline.readmodel.tables import EventRow, VersionRow
 
 RESULTS = Path(__file__).resolve().parent / "results"
 _EVENTS: TypeAdapter[PolicyEvent] = TypeAdapter(AnyEvent)
@@ -71,6 +77,45 @@ def exemptions(measures: list[str], count: int, tag: str,
         "applies_to": {"measures": [chance.choice(measures)]},
         "effective_from": "2031-01-01", "scope": {"origins": ["JP"], "products": ["ALL"]}})
         for n in range(count)]
+
+
+def busiest_rule(timeline: TariffTimeline) -> tuple[str, int, int] | None:
+    """The stacking rule with the most recorded events: its id, how many, and the latest
+    instant one of them became known (microseconds); None when the store holds no rule."""
+    if timeline.read_model is None:
+        raise SystemExit("the store has no read model (an in-memory store?)")
+    with Session(timeline.read_model.engine) as session:
+        found = session.execute(
+            select(EventRow.subject, func.count(), func.max(EventRow.known_us))
+            .where(EventRow.subject.like("rule:%")).group_by(EventRow.subject)
+            .order_by(func.count().desc()).limit(1)).first()
+    if found is None:
+        return None
+    subject, count, latest = found
+    return str(subject).split(":", 1)[1], int(count), int(latest)
+
+
+def rule_changes(timeline: TariffTimeline, trials: int, tag: int) -> dict[str, Any] | None:
+    """Time `trials` appends of one change each to the busiest stacking rule, each known a day
+    after the one before, and the catch-up that takes each into the read model."""
+    found = busiest_rule(timeline)
+    if found is None or trials == 0:
+        return None
+    rule, count, latest = found
+    day = from_micros(latest).date() + timedelta(days=1)
+    appended, caught_up = [], []
+    for n in range(trials):
+        known = (day + timedelta(days=n)).isoformat()
+        change = _EVENTS.validate_python({
+            "type": "StackingRuleChanged", "id": f"bench-{tag}-rule-{n}", "rule": rule,
+            "known": known, "effective_from": known, "in_effect": n % 2 == 0,
+            "effective_until": (day + timedelta(days=n + 30)).isoformat(), "sources": SOURCE})
+        appended.append(timed(partial(timeline.record_events, [change])))
+        caught_up.append(timed(timeline.catch_up))
+    return {"rule": rule, "rule_events": count, "by_subject_s": [round(t, 3) for t in appended],
+            "by_subject_median_s": round(statistics.median(appended), 3),
+            "catch_up_s": [round(t, 3) for t in caught_up],
+            "catch_up_median_s": round(statistics.median(caught_up), 3)}
 
 
 def timed(action: Callable[[], Any]) -> float:
@@ -124,6 +169,7 @@ def run(events: int, profile: str, seed: int, trials: int, whole_log_trials: int
                         whole_log_over_by_subject=round(
                             statistics.median(whole) / statistics.median(by_subject), 1))
                 out[f"append_{size}"] = timings
+            out["append_rule_1"] = rule_changes(timeline, trials, tag)
             out["store_events_after"] = timeline.store.count()
             return out
         finally:

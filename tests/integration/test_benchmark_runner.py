@@ -70,7 +70,8 @@ def test_the_append_benchmark_times_both_checks_then_pairs_on_the_store_it_built
     # When it runs again on that store as it is, without the whole-log check
     again = appends.run(0, "realistic", 4, trials=1, whole_log_trials=0, db=None, existing=url)
     # Then the first run imported and timed both checks; the second imported nothing,
-    # timed only the check by subject, and appended one and 1,000 events more
+    # timed only the check by subject, and appended one and 1,000 events more, then a rule
+    # change
     assert first["events"] == 200 and first["import_s"] > 0
     timed = first["append_1000"]
     assert len(timed["whole_log_s"]) == len(timed["by_subject_s"]) == 1
@@ -78,4 +79,8 @@ def test_the_append_benchmark_times_both_checks_then_pairs_on_the_store_it_built
     assert again["events"] == first["store_events_after"]
     assert "whole_log_s" not in again["append_1"]
     assert again["append_1000"]["by_subject_median_s"] > 0
-    assert again["store_events_after"] == first["store_events_after"] + 1001
+    # and both appended a change to the profile's stacking rule, caught up apart
+    for run in (first, again):
+        assert run["append_rule_1"]["rule_events"] >= 1
+        assert len(run["append_rule_1"]["catch_up_s"]) == 1
+    assert again["store_events_after"] == first["store_events_after"] + 1002
