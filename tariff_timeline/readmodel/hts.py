@@ -493,14 +493,13 @@ def chapter_for_code(conn: Connection, digits: str, effective: datetime, known: 
     # digits), with its prefixes in the same statement: a code's ancestors are most often
     # its prefixes. A prefix that is not an ancestor is still a line of the chapter in force
     # then, as in the whole chapter.
-    around = {"low": digits, "high": digits + ";",
-              "prefixes": [digits[:n] for n in range(2, len(digits), 2)]}
+    bounds = {"low": digits, "high": digits + ";"}
+    prefixes = [digits[:n] for n in range(2, len(digits), 2)]
     marks_then: list[Any] = []
     lines_then: list[Any] = []
-    prefixes = around["prefixes"]
     for row in conn.execute(_marks_and_lines(every_revision, len(prefixes)), {
-            "chapter": chapter, "known": k, "recorded": r, "at": e, "low": digits,
-            "high": digits + ";", **{f"prefix_{i}": p for i, p in enumerate(prefixes)}}):
+            "chapter": chapter, "known": k, "recorded": r, "at": e, **bounds,
+            **{f"prefix_{i}": prefix for i, prefix in enumerate(prefixes)}}):
         (lines_then if row.part else marks_then).append(row)
     # In the fold's order; sorted here, a sort of the whole union cost SQLite more.
     marks = tuple(Paint(datetime.fromisoformat(row.starts), None, row.revision, row.event_id)
@@ -525,7 +524,7 @@ def chapter_for_code(conn: Connection, digits: str, effective: datetime, known: 
         return found
 
     found = add(lines_then if values["at"] == e else conn.execute(
-        _LINES_AROUND, {**values, **around}))
+        _LINES_AROUND, {**values, **bounds, "prefixes": prefixes}))
     if digits not in lines and not (len(digits) == 8 and digits + "00" in lines) and not (
             len(digits) in (4, 6) and any(len(code) == 10 for code in lines)):
         return None
