@@ -314,7 +314,10 @@ class ReadModelWriter(TrackingRecorder):
         `since`: the first log position of the events being applied. A subject of a kind in
         `versions.CONTINUED` whose events from there on are all known after the rest, and
         correct nothing, is continued from its last version (`_continued`)."""
-        logs = self.subject_logs(session, subjects)
+        # Subjects whose history no correction ever touched, and whose new events are all
+        # known after the others, need only those new events read (`_only_later`).
+        later = self._only_later(session, subjects, since)
+        logs = self.subject_logs(session, [s for s in subjects if s not in later])
         # A version is the same only with the same place in the fold's order too: an event
         # about the subject known earlier moves that place without changing the state.
         existing: dict[str, dict[_VersionKey, tuple[int, int]]] = {s: {} for s in subjects}
@@ -339,7 +342,7 @@ class ReadModelWriter(TrackingRecorder):
                     PieceRow.rec_from).where(PieceRow.subject.in_(measures[start:start + 500]),
                                                PieceRow.rec_until == FOREVER)):
                 open_pieces[subject][(ef, eu, kf, ku, st)] = (pid, rf)
-        continued = self._continued(session, logs, existing, since)
+        continued = self._continued(session, logs, later, existing, since)
         never_seen: list[int] = []
         closed: list[int] = []
         new = _NewVersions(session, recorded)
@@ -348,7 +351,6 @@ class ReadModelWriter(TrackingRecorder):
         new_pieces: list[tuple[str, PieceSpan, str]] = []
         new_statuses: dict[str, list[StatusSpan]] = {}
         for subject in subjects:
-            log = logs.pop(subject)
             wanted: Iterable[SubjectVersion]
             pieces: list[PieceSpan]
             statuses: list[StatusSpan]
@@ -358,7 +360,8 @@ class ReadModelWriter(TrackingRecorder):
                 wanted, pieces, statuses = continued[subject], [], []
                 keep = {key for key in existing[subject] if key[1] != FOREVER}
             else:
-                entries = [e for e in corrected_log(log) if subject_key(e.event) == subject]
+                entries = [e for e in corrected_log(logs.pop(subject))
+                           if subject_key(e.event) == subject]
                 wanted, pieces, statuses = subject_rows(entries, subject)
             if subject.startswith("measure:"):
                 new_statuses[subject] = statuses
@@ -405,17 +408,65 @@ class ReadModelWriter(TrackingRecorder):
         self._write_statuses(session, new_statuses, recorded)
         new.flush()
 
+    def _only_later(self, session: Session, subjects: Sequence[str],
+                    since: int | None) -> dict[str, list[Recorded]]:
+        """Of the subjects of a kind in CONTINUED, those no correction or retraction ever
+        named, whose events from log position `since` on are all known after every earlier
+        one: each with those later events alone (its whole history is not read)."""
+        candidates = [s for s in subjects if s.split(":", 1)[0] in CONTINUED]
+        if since is None or not candidates:
+            return {}
+        spans: dict[str, list[int | None]] = {}  # latest known before, earliest from since
+        touched: set[str] = set()
+        for start in range(0, len(candidates), 500):
+            part = candidates[start:start + 500]
+            for subject, target_subject, target_id, seq, known in session.execute(select(
+                    EventRow.subject, EventRow.target_subject, EventRow.target_id,
+                    EventRow.seq, EventRow.known_us).where(or_(
+                    EventRow.subject.in_(part), EventRow.target_subject.in_(part)))):
+                if target_id is not None or subject is None:
+                    touched.update(key for key in (subject, target_subject) if key is not None)
+                    continue
+                span = spans.setdefault(subject, [None, None])
+                if seq < since:
+                    span[0] = known if span[0] is None else max(span[0], known)
+                else:
+                    span[1] = known if span[1] is None else min(span[1], known)
+        chosen = [subject for subject, (before, after) in spans.items()
+                  if subject not in touched and before is not None and after is not None
+                  and after > before]
+        later: dict[str, list[Recorded]] = {subject: [] for subject in chosen}
+        for start in range(0, len(chosen), 500):
+            for seq, subject, at, payload in session.execute(select(
+                    EventRow.seq, EventRow.subject, EventRow.recorded_us, EventRow.payload)
+                    .where(EventRow.subject.in_(chosen[start:start + 500]),
+                           EventRow.seq >= since).order_by(EventRow.seq)):
+                later[cast(str, subject)].append(Recorded(
+                    seq, from_micros(at), self.cache.events.get(seq, payload, EVENT_ADAPTER)))
+        return later
+
     def _continued(self, session: Session, logs: dict[str, list[Recorded]],
+                   later_only: dict[str, list[Recorded]],
                    existing: dict[str, dict[_VersionKey, tuple[int, int]]],
                    since: int | None) -> dict[str, list[SubjectVersion]]:
         """The subjects whose new events (from log position `since` on) only continue their
         history, each with its versions from its last one on (`versions.versions_after`):
         of a kind in CONTINUED, with one open last version, none of the new events a
-        correction or retraction, and all of them known after every earlier one."""
+        correction or retraction, and all of them known after every earlier one. Those in
+        `later_only` (`_only_later`) are known to be so; the others are told from their
+        whole logs (`logs`). One of `later_only` without one open last version has its whole
+        log read into `logs` here, to be folded whole."""
         if since is None:
             return {}
         found: dict[str, tuple[int, _VersionKey, list[Corrected]]] = {}
+        for subject, events in later_only.items():
+            last = [key for key in existing[subject] if key[1] == FOREVER]
+            if len(last) == 1:
+                found[subject] = (existing[subject][last[0]][0], last[0], corrected_log(events))
+        logs.update(self.subject_logs(session, [s for s in later_only if s not in found]))
         for subject, log in logs.items():
+            if subject in later_only:
+                continue
             if subject.split(":", 1)[0] not in CONTINUED or any(
                     r.seq >= since and isinstance(r.event, EventCorrected | EventRetracted)
                     for r in log):

@@ -20,6 +20,7 @@ from tariff_timeline.events import PolicyEvent, QuotaChanged, StackingRuleChange
 from tariff_timeline.projections import Corrected, corrected_log
 from tariff_timeline.projections.pieces import FOREVER
 from tariff_timeline.readmodel.tables import VersionRow
+from tariff_timeline.readmodel.writer import ReadModelWriter
 from tests.builders import SOURCE, exemption, exemption_revoked, imposed, quota, stacking
 from tests.conftest import FakeClock
 
@@ -53,6 +54,12 @@ def _appends() -> list[list[PolicyEvent]]:
             "effective_from": _day(10 * n + 1), "volume": f"{n * 1000} tonnes",
             "sources": SOURCE})])
     later.append([exemption_revoked("exr", "x", known=_day(100), start=_day(120))])
+    # Last, a change to the rule known before its latest ones (learnt late): not a
+    # continuation, so the rule is folded whole again.
+    later.append([StackingRuleChanged.model_validate({
+        "id": "c-late", "rule": "no-recip-on-232", "known": _day(15),
+        "effective_from": _day(40), "effective_until": _day(50), "in_effect": False,
+        "sources": SOURCE})])
     return [first, *later]
 
 
@@ -70,6 +77,21 @@ def refolded(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
     yield counted
 
 
+@pytest.fixture
+def read_later_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
+    """How often each subject was continued from its new events alone, its history unread."""
+    only_later = ReadModelWriter._only_later
+    counted: Counter[str] = Counter()
+
+    def counting(writer: ReadModelWriter, *args: Any) -> dict[str, Any]:
+        found = only_later(writer, *args)
+        counted.update(list(found))
+        return found
+
+    monkeypatch.setattr(ReadModelWriter, "_only_later", counting)
+    yield counted
+
+
 def _open_versions(timeline: TariffTimeline, subject: str) -> list[tuple[int, int, str]]:
     assert timeline.read_model is not None
     with Session(timeline.read_model.engine) as session:
@@ -80,15 +102,19 @@ def _open_versions(timeline: TariffTimeline, subject: str) -> list[tuple[int, in
 
 
 def test_appends_that_continue_a_history_fold_it_no_more_and_keep_its_whole_versions(
-        timeline: TariffTimeline, clock: FakeClock, refolded: Counter[str]) -> None:
+        timeline: TariffTimeline, clock: FakeClock, refolded: Counter[str],
+        read_later_only: Counter[str]) -> None:
     # Given a rule, an exemption and a quota, then appends that each only continue one
     for events in _appends():
         clock.advance(hours=1)
         timeline.record_events(events)
         timeline.catch_up()
     # Then each was folded whole once, when it began (the import's own check folds events,
-    # not versions)
-    assert {subject: refolded[subject] for subject in SUBJECTS} == dict.fromkeys(SUBJECTS, 1)
+    # not versions), and the rule once more for the change learnt late
+    assert {subject: refolded[subject] for subject in SUBJECTS} == {
+        "rule:no-recip-on-232": 2, "exemption:x": 1, "quota:q": 1}
+    # and, no correction having touched them, each later append read only its own events
+    assert dict(read_later_only) == {"rule:no-recip-on-232": 8, "quota:q": 8, "exemption:x": 1}
     # and the read model holds the versions the fold of the whole history gives
     entries = corrected_log(timeline.store.read())
     for subject in SUBJECTS:
