@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, NamedTuple, cast
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import bindparam, case, delete, func, null, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -321,17 +321,10 @@ class ReadModelWriter(TrackingRecorder):
         # A version is the same only with the same place in the fold's order too: an event
         # about the subject known earlier moves that place without changing the state.
         existing: dict[str, dict[_VersionKey, tuple[int, int]]] = {s: {} for s in subjects}
-        for start in range(0, len(subjects), 500):
-            # Streamed row by row: only each state's digest is kept. The option is the
-            # statement's: on the connection it would make every later statement of the
-            # transaction use a server-side cursor, which psycopg refuses for executemany.
-            for subject, vid, kf, ku, st, rf, fk, fs in session.execute(select(
-                    VersionRow.subject, VersionRow.id, VersionRow.known_from,
-                    VersionRow.known_until, VersionRow.state, VersionRow.rec_from,
-                    VersionRow.first_known, VersionRow.first_seq).where(
-                    VersionRow.subject.in_(subjects[start:start + 500]),
-                    VersionRow.rec_until == FOREVER).execution_options(yield_per=100)):
-                existing[subject][(kf, ku, _digest(st), fk, fs)] = (vid, rf)
+        # A continued subject keeps its versions before the last one whatever their states:
+        # only the last one's is read (a long-lived rule's are 140 MB at 1M events).
+        self._existing(session, [s for s in subjects if s not in later], existing, True)
+        self._existing(session, list(later), existing, False)
         open_pieces: dict[str, dict[tuple[int, int, int, int, str], tuple[int, int]]] = {
             s: {} for s in subjects}
         measures = [s for s in subjects if s.startswith("measure:")]
@@ -343,6 +336,8 @@ class ReadModelWriter(TrackingRecorder):
                                                PieceRow.rec_until == FOREVER)):
                 open_pieces[subject][(ef, eu, kf, ku, st)] = (pid, rf)
         continued = self._continued(session, logs, later, existing, since)
+        # Those not continued after all are folded whole, and compared with every state.
+        self._existing(session, [s for s in later if s not in continued], existing, True)
         never_seen: list[int] = []
         closed: list[int] = []
         new = _NewVersions(session, recorded)
@@ -407,6 +402,31 @@ class ReadModelWriter(TrackingRecorder):
         self._write_pieces(session, pieces_gone, pieces_closed, new_pieces, recorded)
         self._write_statuses(session, new_statuses, recorded)
         new.flush()
+
+    @staticmethod
+    def _existing(session: Session, subjects: Sequence[str],
+                  existing: dict[str, dict[_VersionKey, tuple[int, int]]],
+                  every_state: bool) -> None:
+        """The subjects' open versions by key (`_VersionKey`) into `existing`, with each
+        one's id and recorded start; without `every_state`, the digest of the last one's
+        state only (the others' b"")."""
+        state = VersionRow.state if every_state else case(
+            (VersionRow.known_until == FOREVER, VersionRow.state), else_=null())
+        for start in range(0, len(subjects), 500):
+            part = subjects[start:start + 500]
+            for subject in part:
+                existing[subject] = {}
+            # Streamed row by row: only each state's digest is kept. The option is the
+            # statement's: on the connection it would make every later statement of the
+            # transaction use a server-side cursor, which psycopg refuses for executemany.
+            for subject, vid, kf, ku, st, rf, fk, fs in session.execute(select(
+                    VersionRow.subject, VersionRow.id, VersionRow.known_from,
+                    VersionRow.known_until, state, VersionRow.rec_from,
+                    VersionRow.first_known, VersionRow.first_seq).where(
+                    VersionRow.subject.in_(part),
+                    VersionRow.rec_until == FOREVER).execution_options(yield_per=100)):
+                existing[subject][(kf, ku, b"" if st is None else _digest(st), fk, fs)] = (
+                    vid, rf)
 
     def _only_later(self, session: Session, subjects: Sequence[str],
                     since: int | None) -> dict[str, list[Recorded]]:
