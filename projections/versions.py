@@ -181,10 +181,16 @@ def versions_of(entries: Sequence[Corrected], subject: str) -> Iterator[SubjectV
     ordered = known_order(entries)
     if not ordered:
         return
-    first_known, first_seq = fold_key(ordered[0].event.known), ordered[0].seq
-    groups = known_groups(ordered)
-    state = Timeline()
-    last: SubjectVersion | None = None
+    yield from _folded(Timeline(), known_groups(ordered), kind, ident, None,
+                       (fold_key(ordered[0].event.known), ordered[0].seq))
+
+
+def _folded(state: Timeline, groups: list[tuple[int, list[Corrected]]], kind: str, ident: str,
+            last: SubjectVersion | None, first: tuple[int, int]) -> Iterator[SubjectVersion]:
+    """The versions of a subject as each group of entries is folded onto `state`, after
+    `last` (the version before the first group, if any), one for each known instant at
+    which its state changes; `first`: the first known instant and log position of its
+    history (what orders the subject in the fold)."""
     for index, (at, group) in enumerate(groups):
         state = fold((entry.event for entry in group), state, strict=False)
         until = groups[index + 1][0] if index + 1 < len(groups) else FOREVER
@@ -197,7 +203,7 @@ def versions_of(entries: Sequence[Corrected], subject: str) -> Iterator[SubjectV
             continue
         if last is not None:
             yield last
-        last = SubjectVersion(at, until, text, found, first_known, first_seq)
+        last = SubjectVersion(at, until, text, found, *first)
     if last is not None:
         yield last
 
@@ -224,19 +230,5 @@ def versions_after(last: SubjectVersion, later: Sequence[Corrected],
     if kind not in CONTINUED or not groups or groups[0][0] <= last.known_from:
         raise StoreError(f"{subject}: the events given do not continue its last version")
     state = Timeline(**cast(dict[str, Any], {_HOLDERS[kind]: {ident: last.state}}))
-    out: list[SubjectVersion] = []
-    current = replace(last, known_until=groups[0][0])
-    for index, (at, group) in enumerate(groups):
-        state = fold((entry.event for entry in group), state, strict=False)
-        until = groups[index + 1][0] if index + 1 < len(groups) else FOREVER
-        found = _subject_state(state, kind, ident)
-        if found is None:
-            continue
-        text = STATE_ADAPTERS[kind].dump_json(found).decode()
-        if current.text == text and current.known_until == at:
-            current = replace(current, known_until=until)
-            continue
-        out.append(current)
-        current = SubjectVersion(at, until, text, found, last.first_known, last.first_seq)
-    out.append(current)
-    return out
+    return list(_folded(state, groups, kind, ident, replace(last, known_until=groups[0][0]),
+                        (last.first_known, last.first_seq)))
