@@ -733,10 +733,11 @@ class TariffTimeline:
 
     # ------------------------------------------------------------ the HTS itself (issue 10)
 
-    def _nomenclature(self, coordinate: Coordinate, hts: str | None = None) -> Nomenclature:
-        """The nomenclature as known and recorded at a coordinate, by the query path (from the
-        read model: only the chapter of `hts` when given)."""
-        model = self._answering()
+    def _nomenclature(self, model: ReadModel | None, coordinate: Coordinate,
+                      hts: str | None = None) -> Nomenclature:
+        """The nomenclature as known and recorded at a coordinate, by the query path: folded
+        from the log, or from the read model `model` (caught up by the caller, `_answering`),
+        only the chapter of `hts` when given."""
         if model is None:
             return fold_at(self._entries(coordinate.recorded), coordinate.known).nomenclature
         return model.reader.slice_at(coordinate.effective, coordinate.known,
@@ -754,9 +755,10 @@ class TariffTimeline:
                 raise
             raise InvalidInput(problem.message, field=field) from None
 
-    def _revision(self, coordinate: Coordinate) -> RevisionInForce:
+    @staticmethod
+    def _revision(model: ReadModel, coordinate: Coordinate) -> RevisionInForce:
         """The revision in force over the whole schedule at a coordinate (read model path)."""
-        found = self._needs_read_model().reader.hts_revision(
+        found = model.reader.hts_revision(
             coordinate.effective, coordinate.known, coordinate.recorded)
         if found is None:
             raise no_revision(coordinate)
@@ -770,21 +772,23 @@ class TariffTimeline:
         InvalidInput (field 'hts') naming the nearest lines for a code not in that revision."""
         digits = hts_digits(code, field="code")
         coordinate = self._hts_coordinate(effective, known, recorded)
+        model = self._answering()
         try:
-            if self.query_path is QueryPath.FOLD or self.read_model is None:
-                whole = self._nomenclature(coordinate)
+            if model is None:
+                whole = self._nomenclature(model, coordinate)
                 if revision_at(whole, coordinate.effective) is None:
                     raise no_revision(coordinate)
                 return line_answer(require_line(whole, digits, coordinate.effective),
                                    coordinate)
-            chapter = self._nomenclature(coordinate, digits[:2])  # catches up first
-            revision = self._revision(coordinate)
+            chapter = self._nomenclature(model, coordinate, digits[:2])
+            revision = self._revision(model, coordinate)
             # A chapter the HTS lacks comes back empty (no revision): nothing to find in it.
             found = (line_at(chapter, digits, coordinate.effective)
                      if any(c.revisions for c in chapter.chapters.values()) else None)
             if found is None:
                 # The nearest lines may lie in other chapters: ask the whole schedule.
-                require_line(self._nomenclature(coordinate), digits, coordinate.effective)
+                require_line(self._nomenclature(model, coordinate), digits,
+                             coordinate.effective)
                 raise InvalidInput(f"{format_hts(digits)} is not an HTS line", field="code")
             return line_answer(found, coordinate, revision)
         except InvalidInput as problem:
@@ -808,7 +812,7 @@ class TariffTimeline:
         coordinate = self._hts_coordinate(effective, known, recorded)
         model = self._answering()
         if model is None:
-            nomenclature = self._nomenclature(coordinate)
+            nomenclature = self._nomenclature(model, coordinate)
             revision = revision_at(nomenclature, coordinate.effective)
             if revision is None:
                 raise no_revision(coordinate)
@@ -818,7 +822,7 @@ class TariffTimeline:
                            path=steps(h.path), score=float(h.score))
                     for h in everything[offset:offset + limit]]
         else:
-            revision = self._revision(coordinate)
+            revision = self._revision(model, coordinate)
             total, found = model.reader.hts_search(
                 words, revision.at, coordinate.known, coordinate.recorded, limit, offset)
             hits = [HtsHit(code=format_hts(h.code), description=h.description,
@@ -839,7 +843,7 @@ class TariffTimeline:
         now = self.store.clock()  # one 'now' for both sides
         old = self._hts_coordinate(before, known, recorded, "start", now)
         new = self._hts_coordinate(after, known, recorded, "end", now)
-        nomenclature = self._nomenclature(old)
+        nomenclature = self._nomenclature(self._answering(), old)
         found = compare(nomenclature, nomenclature, old.effective, new.effective, prefixes)
         if found is None:
             raise no_revision(old)

@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     CompoundSelect,
     Integer,
+    Select,
     String,
     Text,
     and_,
@@ -332,12 +333,6 @@ def _seen_then(table: type[HtsLineRow] | type[HtsRevisionRow]) -> list[Any]:
 _LINES_THEN = select(*HtsLineRow.__table__.columns).where(
     HtsLineRow.eff_from <= bindparam("at"), HtsLineRow.eff_until > bindparam("at"),
     *_seen_then(HtsLineRow))
-# The code, the lines under it and those that are its prefixes (its ancestors, most often).
-# No condition on the chapter column: with one, SQLite's planner reads every open line of the
-# chapter (thousands of rows) instead of the few the code index finds.
-_LINES_AROUND = _LINES_THEN.where(or_(
-    and_(HtsLineRow.code >= bindparam("low"), HtsLineRow.code < bindparam("high")),
-    HtsLineRow.code.in_(bindparam("prefixes", expanding=True))))
 _LINES_NAMED = _LINES_THEN.where(HtsLineRow.code.in_(bindparam("codes", expanding=True)))
 _MARKS = select(HtsRevisionRow.chapter, HtsRevisionRow.revision, HtsRevisionRow.event_id,
                 HtsRevisionRow.starts).where(*_seen_then(HtsRevisionRow)).order_by(
@@ -371,6 +366,19 @@ MarksAndLines = CompoundSelect[int, str, str | None, int | None, str | None, str
                               str, int | None, int | None, str | None, str | None, int, int]
 """A chapter's revisions and the lines around a code in one statement (`_marks_and_lines`)."""
 
+@cache
+def _lines_around(prefixes: int) -> Select[Any]:
+    """The code, the lines under it (codes from `low` up to `high`) and those that are its
+    `prefixes` prefixes (its ancestors, most often), at the effective instant `at`; the
+    prefixes one parameter each (`prefix_0`..), not an expanding list, which SQLAlchemy
+    renders into the statement's text again at every run. No condition on the chapter
+    column: with one, SQLite's planner reads every open line of the chapter (thousands of
+    rows) instead of the few the code index finds."""
+    return _LINES_THEN.where(or_(
+        and_(HtsLineRow.code >= bindparam("low"), HtsLineRow.code < bindparam("high")),
+        HtsLineRow.code.in_([bindparam(f"prefix_{i}") for i in range(prefixes)])))
+
+
 _LINE_COLUMNS = (HtsLineRow.chapter, HtsLineRow.code, HtsLineRow.indent, HtsLineRow.parent,
                  HtsLineRow.description, HtsLineRow.path, HtsLineRow.units, HtsLineRow.general,
                  HtsLineRow.special, HtsLineRow.other, HtsLineRow.event_id,
@@ -383,11 +391,9 @@ def _marks_and_lines(every_revision: bool, prefixes: int) -> MarksAndLines:
     """The statement of `chapter_for_code`'s first step as one (a statement costs SQLAlchemy
     more than SQLite, and a round trip on PostgreSQL): the chapter's revisions
     (`_CHAPTER_MARKS_AT`, or `_CHAPTER_MARKS` with `every_revision`), part 0, in the fold's
-    order, then the lines `_LINES_AROUND` finds at the effective instant `at`, part 1, the
-    prefixes one parameter each (`prefix_0`..), not an expanding list, which SQLAlchemy
-    renders into the statement's text again at every run. Those lines are the ones the
-    revision in force reads whenever the instant is not before the chapter's first revision
-    (`RevisionInForce.at`); otherwise they are read again."""
+    order, then the lines `_lines_around` finds at the effective instant `at`, part 1. Those
+    lines are the ones the revision in force reads whenever the instant is not before the
+    chapter's first revision (`RevisionInForce.at`); otherwise they are read again."""
     marks = _CHAPTER_MARKS if every_revision else _CHAPTER_MARKS_AT
     no_text, no_code = cast_(null(), Text), cast_(null(), String)
     no_number = cast_(null(), BigInteger)
@@ -400,10 +406,7 @@ def _marks_and_lines(every_revision: bool, prefixes: int) -> MarksAndLines:
             no_text.label("other"), HtsRevisionRow.event_id, no_number.label("eff_from"),
             no_number.label("eff_until"), HtsRevisionRow.revision, HtsRevisionRow.starts,
             HtsRevisionRow.known_from, HtsRevisionRow.id).order_by(None),
-        _LINES_THEN.where(or_(
-            and_(HtsLineRow.code >= bindparam("low"), HtsLineRow.code < bindparam("high")),
-            HtsLineRow.code.in_([bindparam(f"prefix_{i}") for i in range(prefixes)])
-        )).with_only_columns(
+        _lines_around(prefixes).with_only_columns(
             literal_column("1", Integer), *_LINE_COLUMNS, no_code, no_code,
             HtsLineRow.known_from, HtsLineRow.id, maintain_column_froms=True)))
 
@@ -493,13 +496,13 @@ def chapter_for_code(conn: Connection, digits: str, effective: datetime, known: 
     # digits), with its prefixes in the same statement: a code's ancestors are most often
     # its prefixes. A prefix that is not an ancestor is still a line of the chapter in force
     # then, as in the whole chapter.
-    bounds = {"low": digits, "high": digits + ";"}
     prefixes = [digits[:n] for n in range(2, len(digits), 2)]
+    around = {"low": digits, "high": digits + ";",
+              **{f"prefix_{i}": prefix for i, prefix in enumerate(prefixes)}}
     marks_then: list[Any] = []
     lines_then: list[Any] = []
     for row in conn.execute(_marks_and_lines(every_revision, len(prefixes)), {
-            "chapter": chapter, "known": k, "recorded": r, "at": e, **bounds,
-            **{f"prefix_{i}": prefix for i, prefix in enumerate(prefixes)}}):
+            "chapter": chapter, "known": k, "recorded": r, "at": e, **around}):
         (lines_then if row.part else marks_then).append(row)
     # In the fold's order; sorted here, a sort of the whole union cost SQLite more.
     marks = tuple(Paint(datetime.fromisoformat(row.starts), None, row.revision, row.event_id)
@@ -524,7 +527,7 @@ def chapter_for_code(conn: Connection, digits: str, effective: datetime, known: 
         return found
 
     found = add(lines_then if values["at"] == e else conn.execute(
-        _LINES_AROUND, {**values, **bounds, "prefixes": prefixes}))
+        _lines_around(len(prefixes)), {**values, **around}))
     if digits not in lines and not (len(digits) == 8 and digits + "00" in lines) and not (
             len(digits) in (4, 6) and any(len(code) == 10 for code in lines)):
         return None
