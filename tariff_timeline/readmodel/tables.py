@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from threading import Lock
 from typing import Any
+from uuid import uuid4
 
 from sqlalchemy import (
     DDL,
@@ -36,7 +37,7 @@ from tariff_timeline.store.opening import LOCK_NAMESPACE
 from tariff_timeline.store.patience import DEFAULT_WRITE_DEADLINE
 from tariff_timeline.store.urls import sqlalchemy_url
 
-SCHEMA = 13
+SCHEMA = 14
 """The read model's table layout; a read model of another layout is rebuilt from the log."""
 
 
@@ -45,10 +46,23 @@ class Base(DeclarativeBase):
 
 
 class SchemaRow(Base):
-    """The layout the read model's tables were written in."""
+    """The layout the read model's tables were written in, and which making of them this is."""
 
     __tablename__ = "rm_schema"
     version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # Drawn anew whenever the tables are made again (a rebuild): a process that decoded rows
+    # of the tables before learns from it that their ids now name other rows.
+    generation: Mapped[str] = mapped_column(String(32))
+
+
+class IdRow(Base):
+    """The next id to give a table's new rows. It only grows, so an id once given never names
+    another row, even after the row that had it is removed (as `max(id) + 1` would): decoded
+    rows are kept by id, by this process and by any other reading the same tables."""
+
+    __tablename__ = "rm_ids"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    next_id: Mapped[int] = mapped_column(BigInteger)
 
 
 class TrackingRow(Base):
@@ -480,6 +494,10 @@ def refresh_statistics(bind: Engine | Connection) -> None:
         preparer.format_table(table) for table in Base.metadata.sorted_tables))
 
 
+GIVEN_IDS: tuple[type[Base], ...] = (VersionRow, PieceRow, StatusRow)
+"""The tables whose ids the writer gives from `IdRow`."""
+
+
 def create_tables(engine: Engine) -> None:
     """Drop the read model's tables, if any, and create them empty in the current layout."""
     with _layout_lock(engine) as conn:
@@ -497,7 +515,9 @@ def _current(bind: Engine | Connection) -> bool:
 def _recreate(conn: Connection) -> None:
     Base.metadata.drop_all(conn)
     Base.metadata.create_all(conn)
-    conn.execute(insert(SchemaRow).values(version=SCHEMA))
+    conn.execute(insert(SchemaRow).values(version=SCHEMA, generation=uuid4().hex))
+    conn.execute(insert(IdRow), [{"name": table.__tablename__, "next_id": 1}
+                                 for table in GIVEN_IDS])
 
 
 @contextmanager

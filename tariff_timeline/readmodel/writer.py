@@ -12,10 +12,10 @@ from datetime import datetime
 from typing import Any, NamedTuple, cast
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
-from sqlalchemy import bindparam, case, delete, func, null, or_, select, update
+from sqlalchemy import bindparam, case, delete, null, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
 from tariff_timeline.domain.errors import StoreError
 from tariff_timeline.events import (
@@ -49,12 +49,14 @@ from tariff_timeline.readmodel.tables import (
     EventOriginRow,
     EventProductRow,
     EventRow,
+    IdRow,
     MarkRow,
     OriginKeyRow,
     PieceOriginRow,
     PieceProductRow,
     PieceRow,
     ProductKeyRow,
+    SchemaRow,
     StatusRow,
     TrackingRow,
     VersionRow,
@@ -106,6 +108,8 @@ class ReadModelWriter(TrackingRecorder):
         # The commit counter seen before the last catch-up that found nothing new, and the
         # chain state it found (see `caught_up`).
         self._quiet: tuple[int, ChainState] | None = None
+        # The making of the tables whose rows the cache holds (see `chain_state`).
+        self._generation: str | None = None
         self.analyze_after = ANALYZE_AFTER
 
     def close(self) -> None:
@@ -126,11 +130,18 @@ class ReadModelWriter(TrackingRecorder):
             return None if row is None else row.notification_id
 
     def chain_state(self) -> ChainState:
-        """The hash chain as verified up to the last notification applied."""
+        """The hash chain as verified up to the last notification applied.
+
+        Rows decoded from tables made before (by another process's rebuild) are forgotten
+        first: ids start again in new tables, and would name other rows."""
         # A plain statement, not the ORM: every question reads it before answering.
         with self._reading.connect() as conn:
             row = conn.execute(_TRACKED, {"name": APPLICATION_NAME}).first()
-        return ChainState() if row is None else ChainState(*row)
+        generation = None if row is None else row[0]
+        if generation != self._generation:
+            self.cache.clear()
+            self._generation = generation
+        return ChainState() if row is None or row[1] is None else ChainState(*row[1:])
 
     @staticmethod
     def tracked(session: Session) -> ChainState:
@@ -198,7 +209,13 @@ class ReadModelWriter(TrackingRecorder):
                 applied = 0 if first is None else self._apply_stream(
                     itertools.chain((first,), rows), chain, batch, report.at(done))
             except (AlreadyApplied, IntegrityError):
-                continue  # another catch-up got there first: read its position again
+                # Another catch-up got there first: read its position again. What this one
+                # decoded of its own rows went with them, and their ids are given again.
+                self.cache.clear()
+                continue
+            except BaseException:
+                self.cache.clear()
+                raise
             if applied == 0:
                 if done >= self.analyze_after:
                     refresh_statistics(self.engine)
@@ -268,12 +285,16 @@ class ReadModelWriter(TrackingRecorder):
         """Apply notifications (position, entry) and move the tracking position, with the
         chain state verified up to it, in one transaction. Entries recorded at one instant
         are applied as one group."""
-        with Session(self.engine) as session, session.begin():
-            applying = _Applying(self, session, _Report(None).at(0), _Sampling(
-                held=max(chain.events - len(entries), 0), first=self.analyze_after))
-            applying.add_all(entries)
-            applying.finish()
-            self._track(session, chain)
+        try:
+            with Session(self.engine) as session, session.begin():
+                applying = _Applying(self, session, _Report(None).at(0), _Sampling(
+                    held=max(chain.events - len(entries), 0), first=self.analyze_after))
+                applying.add_all(entries)
+                applying.finish()
+                self._track(session, chain)
+        except BaseException:
+            self.cache.clear()  # what it decoded of its own rows went with them
+            raise
         self.cache.families.stand_at(chain.notification_id)
 
     def subject_logs(self, session: Session,
@@ -527,7 +548,7 @@ class ReadModelWriter(TrackingRecorder):
                                 .values(rec_until=recorded))
         if not new:
             return
-        ids = _next_ids(session, PieceRow.id, len(new))
+        ids = _next_ids(session, PieceRow, len(new))
         _insert_tuples(session, PieceRow, _PIECE_COLUMNS, [
             (pid, subject, p.eff_from, p.eff_until, p.known_from, p.known_until, recorded,
              FOREVER, text)
@@ -575,7 +596,7 @@ class ReadModelWriter(TrackingRecorder):
             session.execute(update(StatusRow).where(StatusRow.id.in_(closed[start:start + 500]))
                             .values(rec_until=recorded))
         if new:
-            ids = _next_ids(session, StatusRow.id, len(new))
+            ids = _next_ids(session, StatusRow, len(new))
             _insert_tuples(session, StatusRow, _STATUS_COLUMNS,
                            [(i, *row, recorded, FOREVER) for i, row in zip(ids, new, strict=True)])
 
@@ -596,15 +617,17 @@ def _version_texts(session: Session, ids: Sequence[int]) -> dict[int, str]:
     return texts
 
 
-def _next_ids(session: Session, column: InstrumentedAttribute[int], count: int) -> range:
-    """Ids for `count` new rows after the highest in use.
+def _next_ids(session: Session, table: type[Base], count: int) -> range:
+    """Ids for `count` new rows of a table, never given before in this making of the tables.
 
     Given here rather than returned by the insert: an executemany with RETURNING costs
-    SQLAlchemy far more than the insert itself (as for the HTS lines). A concurrent catch-up
-    taking the same ids fails on the key and retries, as it does on the tracking row. Like
-    SQLite's own row ids, an id freed by removing the highest row may be given again."""
-    first = (session.execute(select(func.max(column))).scalar() or 0) + 1
-    return range(first, first + count)
+    SQLAlchemy far more than the insert itself (as for the HTS lines). Not `max(id) + 1`:
+    that gives a removed row's id again (a version replaced within the instant it was
+    recorded), while a process still keeps what it decoded from that row. The counter's row
+    stays locked until the transaction ends, so concurrent catch-ups take turns here; one
+    rolled back gives its ids again, and forgets what it decoded (`caught_up`)."""
+    given = session.execute(_GIVE_IDS, {"table": table.__tablename__, "count": count}).scalar_one()
+    return range(given - count, given)
 
 
 VERSION_FLUSH = 8_000_000
@@ -644,7 +667,7 @@ class _NewVersions:
         if not new:
             return
         session, recorded = self.session, self.recorded
-        ids = _next_ids(session, VersionRow.id, len(new))
+        ids = _next_ids(session, VersionRow, len(new))
         kinds = [subject.split(":", 1)[0] for subject, _ in new]
         marks = [effective_marks(kind, v.state) for kind, (_, v) in zip(kinds, new, strict=True)]
         _insert_tuples(session, VersionRow, _VERSION_COLUMNS, [
@@ -674,11 +697,17 @@ _VERSION_COLUMNS = ("id", "subject", "kind", "known_from", "known_until", "rec_f
                     "rec_until", "first_known", "first_seq", "state", "eff_marks")
 
 
-_TRACKED = select(TrackingRow.notification_id, TrackingRow.chain_events, TrackingRow.chain_link,
-                  TrackingRow.chain_heads, TrackingRow.chain_head_events,
-                  TrackingRow.chain_head_link, TrackingRow.chain_signed_from).where(
-    TrackingRow.application_name == bindparam("name"))
-"""The tracking row's chain state, in `ChainState`'s order (bound parameter name)."""
+_TRACKED = select(SchemaRow.generation, TrackingRow.notification_id, TrackingRow.chain_events,
+                  TrackingRow.chain_link, TrackingRow.chain_heads, TrackingRow.chain_head_events,
+                  TrackingRow.chain_head_link, TrackingRow.chain_signed_from).select_from(
+    SchemaRow).outerjoin(TrackingRow, TrackingRow.application_name == bindparam("name"))
+"""The tables' generation, then the tracking row's chain state in `ChainState`'s order (all
+None before the first catch-up), by the bound parameter name."""
+
+_GIVE_IDS = update(IdRow).where(IdRow.name == bindparam("table")).values(
+    next_id=IdRow.next_id + bindparam("count")).returning(IdRow.next_id)
+"""Take `count` ids from a table's counter (bound parameters table and count); the counter
+after it."""
 
 _VERSION_KEYS = (OriginKeyRow, ProductKeyRow, MarkRow)
 """The tables whose rows key a version (by origin, product and effective mark), each
