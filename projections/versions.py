@@ -217,6 +217,18 @@ _HOLDERS = {"exemption": "exemptions", "quota": "quotas", "rule": "rules", "deal
             "ruling": "rulings"}
 
 
+def holding(states: Mapping[str, object]) -> Timeline:
+    """A timeline that knows these subjects (of kinds in CONTINUED) alone, each in its state."""
+    holders: dict[str, dict[str, object]] = {}
+    for subject, state in states.items():
+        kind, ident = subject.split(":", 1)
+        if kind not in CONTINUED:
+            raise StoreError(f"{subject}: a {kind}'s stored versions do not hold its whole "
+                             "state")
+        holders.setdefault(_HOLDERS[kind], {})[ident] = state
+    return Timeline(**cast(dict[str, Any], holders))
+
+
 def versions_after(last: SubjectVersion, later: Sequence[Corrected],
                    subject: str) -> list[SubjectVersion]:
     """The versions of a subject (of a kind in CONTINUED) from its last one on, when `later`
@@ -229,6 +241,6 @@ def versions_after(last: SubjectVersion, later: Sequence[Corrected],
     groups = known_groups(later)
     if kind not in CONTINUED or not groups or groups[0][0] <= last.known_from:
         raise StoreError(f"{subject}: the events given do not continue its last version")
-    state = Timeline(**cast(dict[str, Any], {_HOLDERS[kind]: {ident: last.state}}))
+    state = holding({subject: last.state})
     return list(_folded(state, groups, kind, ident, replace(last, known_until=groups[0][0]),
                         (last.first_known, last.first_seq)))

@@ -11,25 +11,43 @@ or paint their own, and a reference from outside (an exemption naming a measure)
 that the subject exists (or was imposed), which an added event cannot undo. A correction or
 retraction can undo it (a measure's imposition retracted, or known later): so the subjects of
 what it corrects, and every subject whose recorded events name them, join the set.
+
+An append that only continues the histories of the subjects it is about (`CONTINUING`: a
+stacking rule changed, an exemption revoked, a quota changed, a deal's next step), each
+known after everything recorded about its subject, is first folded on those subjects' last
+states alone, as the read model keeps them (`RecordedLog.last_states`): a stacking rule
+changed thousands of times had its whole history read and folded again at every change. That
+fold can only accept: its events read nothing but their own subject's state, which is the
+state the whole fold gives them there, and any reference to another subject (a measure a
+rule's selector names) finds nothing and refuses. Anything it refuses is checked again in
+full, so a problem is always found, and named, by the check above.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, cast
 
 from tariff_timeline.domain.errors import LifecycleError
 from tariff_timeline.domain.timeline import fold
 from tariff_timeline.events import (
+    DealImplemented,
     EventCorrected,
     EventRetracted,
+    ExemptionRevoked,
     PolicyEvent,
+    QuotaChanged,
+    StackingRuleChanged,
+    known_instant,
+    subject_key,
     subjects_named,
 )
+from tariff_timeline.events.instants import fold_key
 from tariff_timeline.importing.files import Located
 from tariff_timeline.projections.replay import Recorded, corrected_log, known_order
+from tariff_timeline.projections.versions import holding
 from tariff_timeline.store import EventStore, canonical_bytes, content_digest
 
 
@@ -53,6 +71,11 @@ class RecordedLog(Protocol):
     def subject_logs(self, subjects: Iterable[str]) -> list[Recorded]:
         """Every recorded event that is or ever was about these subjects, with every
         correction and retraction of them, in log order."""
+
+    def last_states(self, subjects: Iterable[str]) -> dict[str, tuple[int, object]]:
+        """Of these subjects, each whose state the log keeps whole and that no correction or
+        retraction ever named, with the latest instant one of its events became known (a
+        `fold_key`) and its state after all of them."""
 
 
 SubjectHistories = Callable[[EventStore], AbstractContextManager[RecordedLog]]
@@ -95,11 +118,42 @@ class LogLookup:
                        for r in self.log.subject_logs(subjects_named(found[1])))
 
 
+CONTINUING = (StackingRuleChanged, ExemptionRevoked, QuotaChanged, DealImplemented)
+"""Events that continue the history of the one subject they are about, and whose folding reads
+that subject's state alone (a rule's selectors may also name measures)."""
+
+
+def continues_only(log: RecordedLog, events: Sequence[PolicyEvent]) -> bool:
+    """Whether these events, all `CONTINUING` ones each known after every recorded event about
+    its subject, fold without a problem on their subjects' last states alone (see the
+    module's docstring). False says nothing: the whole check must decide."""
+    if not events or not all(type(event) in CONTINUING for event in events):
+        return False
+    subjects = {subject_key(event) for event in events}
+    if None in subjects:
+        return False
+    last = log.last_states(cast(set[str], subjects))
+    if last.keys() != subjects:
+        return False
+    if any(fold_key(event.known) <= last[cast(str, subject_key(event))][0]
+           for event in events):
+        return False
+    try:
+        # In the whole check's order: known instant, then place in the append.
+        fold(sorted(events, key=lambda event: known_instant(event.known)),
+             holding({subject: found for subject, (_, found) in last.items()}))
+    except LifecycleError:
+        return False
+    return True
+
+
 def check_by_subjects(log: RecordedLog, new: Iterable[Located]) -> list[str]:
     """Check the new events against the recorded history of the subjects they reach (see the
     module's docstring), as the whole-log check does: corrections and retractions applied in
     log order, then the fold in known order; the first problem, named at its file and line."""
     located = list(new)
+    if continues_only(log, [item.event for item in located]):
+        return []
     where = {item.event.id: item.where for item in located}
     wanted: set[str] = set()
     replaced: dict[str, set[str]] = {}  # recorded or not: what each target becomes

@@ -6,13 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tariff_timeline.events import PolicyEvent
+from tariff_timeline.projections.pieces import FOREVER
 from tariff_timeline.projections.replay import Recorded
+from tariff_timeline.projections.versions import CONTINUED, STATE_ADAPTERS
 from tariff_timeline.readmodel.codec import EVENT_ADAPTER
-from tariff_timeline.readmodel.tables import EventRow
+from tariff_timeline.readmodel.tables import EventRow, VersionRow
 from tariff_timeline.readmodel.writer import ReadModelWriter
 from tariff_timeline.store import EventStore
 
@@ -57,6 +59,48 @@ class RecordedView:
             for log in logs.values():
                 rows.update((r.seq, r) for r in log if r.seq <= self.last_notification)
         return [rows[seq] for seq in sorted(rows)]
+
+    def last_states(self, subjects: Iterable[str]) -> dict[str, tuple[int, object]]:
+        """Of these subjects (of the kinds in CONTINUED, whose versions hold their whole
+        state), each that no correction or retraction ever named, with the latest instant one
+        of its events became known (as `fold_key` gives it) and the state the fold of all its
+        events gives (its one open last version's). Three statements by index, whatever the
+        length of the subjects' histories."""
+        wanted = sorted({s for s in subjects if s.split(":", 1)[0] in CONTINUED})
+        latest: dict[str, int] = {}
+        touched: set[str] = set()
+        states: dict[str, list[tuple[int, str]]] = {}
+        for start in range(0, len(wanted), _CHUNK):
+            part = wanted[start:start + _CHUNK]
+            for subject, known, changes in self.session.execute(select(
+                    EventRow.subject, func.max(EventRow.known_us), func.count(EventRow.target_id))
+                    .where(EventRow.subject.in_(part),
+                           EventRow.seq <= self.last_notification)
+                    .group_by(EventRow.subject)):
+                if subject is not None:
+                    latest[subject] = known
+                    if changes:
+                        touched.add(subject)
+            touched.update(self.session.scalars(select(EventRow.target_subject).where(
+                EventRow.target_subject.in_(part),
+                EventRow.seq <= self.last_notification).distinct()))
+            # `known_until + 0`: an expression, so that SQLite walks the subject's open
+            # versions by its index rather than every open version by the coordinate's
+            # (0.32 s at a million events).
+            for subject, version_id, text in self.session.execute(select(
+                    VersionRow.subject, VersionRow.id, VersionRow.state).where(
+                    VersionRow.subject.in_(part), VersionRow.rec_until == FOREVER,
+                    VersionRow.known_until + 0 == FOREVER)):
+                states.setdefault(subject, []).append((version_id, text))
+        found: dict[str, tuple[int, object]] = {}
+        for subject, known in latest.items():
+            last = states.get(subject, [])
+            if subject in touched or len(last) != 1:
+                continue
+            version_id, text = last[0]
+            found[subject] = (known, self.writer.cache.states.get(
+                version_id, text, STATE_ADAPTERS[subject.split(":", 1)[0]]))
+        return found
 
     def naming(self, idents: Iterable[str]) -> set[str]:
         """The subjects of every recorded event whose content names one of these ids (found

@@ -61,6 +61,9 @@ class CountingLog:
         self.subjects |= wanted
         return self.log.subject_logs(wanted)
 
+    def last_states(self, subjects: Iterable[str]) -> dict[str, tuple[int, object]]:
+        return self.log.last_states(subjects)
+
 
 def _counting(timeline: TariffTimeline, events: list[PolicyEvent]) -> tuple[list[str] | None,
                                                                          set[str]]:
