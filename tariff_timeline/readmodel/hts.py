@@ -51,7 +51,13 @@ from tariff_timeline.events.nomenclature import HtsLine
 from tariff_timeline.projections.lines import revision_of
 from tariff_timeline.projections.pieces import FOREVER
 from tariff_timeline.projections.versions import SubjectVersion
-from tariff_timeline.readmodel.tables import HTS_FTS, HtsLineRow, HtsRevisionRow, seen_at
+from tariff_timeline.readmodel.tables import (
+    HTS_FTS,
+    HtsLineRow,
+    HtsRevisionRow,
+    give_ids,
+    seen_at,
+)
 
 CHUNK = 500
 
@@ -309,11 +315,7 @@ def _sync(session: Session, table: type[HtsLineRow] | type[HtsRevisionRow],
            if tuple(r[k] for k in ("chapter", *key)) not in existing]
     if not new:
         return gone, [], []
-    # Ids are given here rather than returned by the insert: an executemany with RETURNING
-    # costs quadratic time in SQLAlchemy for 30,000 rows. A concurrent catch-up taking the
-    # same ids fails on the key and retries, as it does on the tracking row.
-    first = (session.execute(select(func.max(table.id))).scalar() or 0) + 1
-    ids = list(range(first, first + len(new)))
+    ids = list(give_ids(session, table, len(new)))
     for row_id, item in zip(ids, new, strict=True):
         item["id"] = row_id
     session.connection().execute(insert(table), new)

@@ -49,7 +49,6 @@ from tariff_timeline.readmodel.tables import (
     EventOriginRow,
     EventProductRow,
     EventRow,
-    IdRow,
     MarkRow,
     OriginKeyRow,
     PieceOriginRow,
@@ -61,6 +60,7 @@ from tariff_timeline.readmodel.tables import (
     TrackingRow,
     VersionRow,
     create_tables,
+    give_ids,
     refresh_statistics,
 )
 from tariff_timeline.store import EventStore, TimelineEntry
@@ -548,7 +548,7 @@ class ReadModelWriter(TrackingRecorder):
                                 .values(rec_until=recorded))
         if not new:
             return
-        ids = _next_ids(session, PieceRow, len(new))
+        ids = give_ids(session, PieceRow, len(new))
         _insert_tuples(session, PieceRow, _PIECE_COLUMNS, [
             (pid, subject, p.eff_from, p.eff_until, p.known_from, p.known_until, recorded,
              FOREVER, text)
@@ -596,7 +596,7 @@ class ReadModelWriter(TrackingRecorder):
             session.execute(update(StatusRow).where(StatusRow.id.in_(closed[start:start + 500]))
                             .values(rec_until=recorded))
         if new:
-            ids = _next_ids(session, StatusRow, len(new))
+            ids = give_ids(session, StatusRow, len(new))
             _insert_tuples(session, StatusRow, _STATUS_COLUMNS,
                            [(i, *row, recorded, FOREVER) for i, row in zip(ids, new, strict=True)])
 
@@ -615,19 +615,6 @@ def _version_texts(session: Session, ids: Sequence[int]) -> dict[int, str]:
                 VersionRow.id.in_(ids[start:start + 500]))):
             texts[version_id] = text
     return texts
-
-
-def _next_ids(session: Session, table: type[Base], count: int) -> range:
-    """Ids for `count` new rows of a table, never given before in this making of the tables.
-
-    Given here rather than returned by the insert: an executemany with RETURNING costs
-    SQLAlchemy far more than the insert itself (as for the HTS lines). Not `max(id) + 1`:
-    that gives a removed row's id again (a version replaced within the instant it was
-    recorded), while a process still keeps what it decoded from that row. The counter's row
-    stays locked until the transaction ends, so concurrent catch-ups take turns here; one
-    rolled back gives its ids again, and forgets what it decoded (`caught_up`)."""
-    given = session.execute(_GIVE_IDS, {"table": table.__tablename__, "count": count}).scalar_one()
-    return range(given - count, given)
 
 
 VERSION_FLUSH = 8_000_000
@@ -667,7 +654,7 @@ class _NewVersions:
         if not new:
             return
         session, recorded = self.session, self.recorded
-        ids = _next_ids(session, VersionRow, len(new))
+        ids = give_ids(session, VersionRow, len(new))
         kinds = [subject.split(":", 1)[0] for subject, _ in new]
         marks = [effective_marks(kind, v.state) for kind, (_, v) in zip(kinds, new, strict=True)]
         _insert_tuples(session, VersionRow, _VERSION_COLUMNS, [
@@ -704,10 +691,6 @@ _TRACKED = select(SchemaRow.generation, TrackingRow.notification_id, TrackingRow
 """The tables' generation, then the tracking row's chain state in `ChainState`'s order (all
 None before the first catch-up), by the bound parameter name."""
 
-_GIVE_IDS = update(IdRow).where(IdRow.name == bindparam("table")).values(
-    next_id=IdRow.next_id + bindparam("count")).returning(IdRow.next_id)
-"""Take `count` ids from a table's counter (bound parameters table and count); the counter
-after it."""
 
 _VERSION_KEYS = (OriginKeyRow, ProductKeyRow, MarkRow)
 """The tables whose rows key a version (by origin, product and effective mark), each

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tariff_timeline import TariffTimeline
-from tariff_timeline.readmodel.tables import PieceRow, VersionRow
+from tariff_timeline.readmodel.tables import HtsLineRow, PieceRow, VersionRow
 from tariff_timeline.readmodel.writer import ReadModelWriter
-from tests.builders import imposed, rate_changed
+from tests.builders import hts_line, imposed, rate_changed, revised
 from tests.conftest import FakeClock
 
 QUESTION = {"origin": "CN", "hts": "8703.10.00", "entered": "2025-06-01"}
@@ -42,6 +42,14 @@ def rows(timeline: TariffTimeline) -> dict[tuple[str, int], tuple[object, ...]]:
                 found[kind, row.id] = (row.subject, row.known_from, row.known_until,
                                        row.rec_from, row.state)
     return found
+
+
+def line_rows(timeline: TariffTimeline) -> dict[int, tuple[object, ...]]:
+    """The read model's HTS line rows by id."""
+    assert timeline.read_model is not None
+    with Session(timeline.read_model.engine) as session:
+        return {row.id: (row.code, row.description, row.known_from, row.known_until,
+                         row.rec_from) for row in session.scalars(select(HtsLineRow))}
 
 
 @pytest.fixture
@@ -80,6 +88,24 @@ def test_rows_replaced_within_their_instant_leave_their_ids_unused(
     assert {kind for kind, _ in gone} == {"piece", "version"}
     assert not gone & after.keys()
     assert {kind for kind, _ in after.keys() - before.keys()} == {"piece", "version"}
+
+
+def test_hts_lines_replaced_within_their_instant_leave_their_ids_unused(
+        frozen: TariffTimeline) -> None:
+    # given a chapter's lines
+    frozen.record_events([revised("r1-87", "r1", "87", known="2025-01-01", start="2025-01-05",
+                                  baseline=True, added=(hts_line("8703", "Motor cars"),))])
+    frozen.catch_up()
+    before = line_rows(frozen)
+    # when a revision known the same day, at the same recorded instant, words the line anew
+    frozen.record_events([revised("r2-87", "r2", "87", known="2025-01-01", start="2025-01-05",
+                                  changed=(hts_line("8703", "Motor cars and vehicles"),))])
+    frozen.catch_up()
+    after = line_rows(frozen)
+    # then the line's row went, and the new one took another id
+    gone = {key for key, row in before.items() if after.get(key) != row}
+    assert gone and not gone & after.keys()
+    assert [row[1] for row in after.values()] == ["Motor cars and vehicles"]
 
 
 def test_another_process_rebuilding_the_read_model_is_noticed(
