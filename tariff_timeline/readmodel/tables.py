@@ -39,7 +39,7 @@ from tariff_timeline.store.opening import LOCK_NAMESPACE
 from tariff_timeline.store.patience import DEFAULT_WRITE_DEADLINE
 from tariff_timeline.store.urls import sqlalchemy_url
 
-SCHEMA = 14
+SCHEMA = 15
 """The read model's table layout; a read model of another layout is rebuilt from the log."""
 
 
