@@ -11,7 +11,7 @@ from typing import Any, cast
 from pydantic import TypeAdapter
 
 from tariff_timeline.domain.errors import StoreError
-from tariff_timeline.domain.nomenclature import ChapterState
+from tariff_timeline.domain.nomenclature import ChapterState, Nomenclature
 from tariff_timeline.domain.paint import Paint
 from tariff_timeline.domain.timeline import (
     DealState,
@@ -208,13 +208,15 @@ def _folded(state: Timeline, groups: list[tuple[int, list[Corrected]]], kind: st
         yield last
 
 
-CONTINUED = ("exemption", "quota", "rule", "deal", "ruling")
+CONTINUED = ("exemption", "quota", "rule", "deal", "ruling", "chapter")
 """The kinds whose versions an append of later events continues from the last one
-(`versions_after`) instead of folding the whole history again: a measure's pieces and a
-chapter's lines are made from every version."""
+(`versions_after`) instead of folding the whole history again (a chapter's lines too, from
+its last version's: `readmodel.hts.write_chapters`): a measure's pieces are made from every
+version."""
 
 _HOLDERS = {"exemption": "exemptions", "quota": "quotas", "rule": "rules", "deal": "deals",
-            "ruling": "rulings"}
+            "ruling": "rulings", "chapter": "chapters"}
+"""Where a timeline holds each kind's states (a chapter's: in its nomenclature)."""
 
 
 def holding(states: Mapping[str, object]) -> Timeline:
@@ -226,7 +228,8 @@ def holding(states: Mapping[str, object]) -> Timeline:
             raise StoreError(f"{subject}: a {kind}'s stored versions do not hold its whole "
                              "state")
         holders.setdefault(_HOLDERS[kind], {})[ident] = state
-    return Timeline(**cast(dict[str, Any], holders))
+    chapters = cast(dict[str, ChapterState], holders.pop("chapters", {}))
+    return Timeline(**cast(dict[str, Any], holders), nomenclature=Nomenclature(chapters))
 
 
 def versions_after(last: SubjectVersion, later: Sequence[Corrected],

@@ -407,7 +407,8 @@ class ReadModelWriter(TrackingRecorder):
                     (never_seen if rf == recorded else closed).append(vid)
             if chapter is not None:
                 # One chapter at a time: each holds its lines under every version.
-                write_chapters(session, {subject: chapter}, recorded)
+                write_chapters(session, {subject: chapter}, recorded,
+                               continued=subject in continued)
         for start in range(0, len(never_seen), 500):
             chunk = never_seen[start:start + 500]
             for keys in _VERSION_KEYS:
