@@ -16,7 +16,9 @@ history); a 1,000-event append names 1,000 of them. Such an exemption is a new s
 no history of its own; so, last, `--trials` appends of one change each to the stacking rule
 with the most events (the realistic profile changes its one rule 0.4% of the time: about
 4,000 changes at 1M), each known a day after the one before, are timed through the subject
-check, with the catch-up that takes each into the read model timed apart.
+check, with the catch-up that takes each into the read model timed apart; and as many
+appends of one HTS revision each (a new line) to the chapter with the most revisions, each
+known a day after the one before, the catch-up timed apart too.
 Times are in-process (process start excluded), median of the trials; results are printed and
 written to benchmarks/results/appends-<timestamp>.json.
 
@@ -82,17 +84,11 @@ def exemptions(measures: list[str], count: int, tag: str,
 def busiest_rule(timeline: TariffTimeline) -> tuple[str, int, int] | None:
     """The stacking rule with the most recorded events: its id, how many, and the latest
     instant one of them became known (microseconds); None when the store holds no rule."""
-    if timeline.read_model is None:
-        raise SystemExit("the store has no read model (an in-memory store?)")
-    with Session(timeline.read_model.engine) as session:
-        found = session.execute(
-            select(EventRow.subject, func.count(), func.max(EventRow.known_us))
-            .where(EventRow.subject.like("rule:%")).group_by(EventRow.subject)
-            .order_by(func.count().desc()).limit(1)).first()
+    found = _busiest(timeline, "rule:%")
     if found is None:
         return None
     subject, count, latest = found
-    return str(subject).split(":", 1)[1], int(count), int(latest)
+    return subject.split(":", 1)[1], count, latest
 
 
 def rule_changes(timeline: TariffTimeline, trials: int, tag: int) -> dict[str, Any] | None:
@@ -116,6 +112,60 @@ def rule_changes(timeline: TariffTimeline, trials: int, tag: int) -> dict[str, A
             "by_subject_median_s": round(statistics.median(appended), 3),
             "catch_up_s": [round(t, 3) for t in caught_up],
             "catch_up_median_s": round(statistics.median(caught_up), 3)}
+
+
+def busiest_chapter(timeline: TariffTimeline) -> tuple[str, int, int] | None:
+    """The HTS chapter with the most recorded revisions: its number, how many, and the latest
+    instant one of them became known (microseconds); None when the store holds none."""
+    found = _busiest(timeline, "chapter:%")
+    if found is None:
+        return None
+    subject, count, latest = found
+    return subject.split(":", 1)[1], count, latest
+
+
+def revisions(timeline: TariffTimeline, trials: int, tag: int) -> dict[str, Any] | None:
+    """Time `trials` appends of one revision each to the busiest chapter (a line added), each
+    known a day after the one before, and the catch-up that takes each into the read model."""
+    found = busiest_chapter(timeline)
+    if found is None or trials == 0:
+        return None
+    chapter, count, latest = found
+    day = from_micros(latest).date() + timedelta(days=1)
+    appended, caught_up = [], []
+    for n in range(trials):
+        known = (day + timedelta(days=n)).isoformat()
+        # Ten digits, unique to this run and trial: a line no revision added before.
+        code = f"{chapter}9{(tag * 10 + n) % 10_000_000:07d}"
+        revision = _EVENTS.validate_python({
+            "type": "NomenclatureRevised", "id": f"bench-{tag}-rev-{n}",
+            "revision": f"bench-{tag}-{n}", "chapter": chapter, "known": known,
+            "effective_from": known, "sources": SOURCE, "added": [{
+                "code": code, "indent": 0, "parent": None, "superiors": [],
+                "description": f"Benchmark line {code}", "units": ["No."]}]})
+        appended.append(timed(partial(timeline.record_events, [revision])))
+        caught_up.append(timed(timeline.catch_up))
+    return {"chapter": chapter, "chapter_events": count,
+            "by_subject_s": [round(t, 3) for t in appended],
+            "by_subject_median_s": round(statistics.median(appended), 3),
+            "catch_up_s": [round(t, 3) for t in caught_up],
+            "catch_up_median_s": round(statistics.median(caught_up), 3)}
+
+
+def _busiest(timeline: TariffTimeline, pattern: str) -> tuple[str, int, int] | None:
+    """The subject matching `pattern` with the most recorded events, how many, and the
+    latest instant one of them became known (microseconds)."""
+    if timeline.read_model is None:
+        raise SystemExit("the store has no read model (an in-memory store?)")
+    with Session(timeline.read_model.engine) as session:
+        found = session.execute(
+            select(EventRow.subject, func.count(), func.max(EventRow.known_us))
+            .where(EventRow.subject.like(pattern)).group_by(EventRow.subject)
+            .order_by(func.count().desc()).limit(1)).first()
+    if found is None:
+        return None
+    subject, count, latest = found
+    return str(subject), int(count), int(latest)
 
 
 def timed(action: Callable[[], Any]) -> float:
@@ -170,6 +220,7 @@ def run(events: int, profile: str, seed: int, trials: int, whole_log_trials: int
                             statistics.median(whole) / statistics.median(by_subject), 1))
                 out[f"append_{size}"] = timings
             out["append_rule_1"] = rule_changes(timeline, trials, tag)
+            out["append_revision_1"] = revisions(timeline, trials, tag)
             out["store_events_after"] = timeline.store.count()
             return out
         finally:

@@ -79,8 +79,13 @@ def test_the_append_benchmark_times_both_checks_then_pairs_on_the_store_it_built
     assert again["events"] == first["store_events_after"]
     assert "whole_log_s" not in again["append_1"]
     assert again["append_1000"]["by_subject_median_s"] > 0
-    # and both appended a change to the profile's stacking rule, caught up apart
+    # and both appended a change to the profile's stacking rule and a revision to its
+    # busiest HTS chapter, each caught up apart
     for run in (first, again):
         assert run["append_rule_1"]["rule_events"] >= 1
         assert len(run["append_rule_1"]["catch_up_s"]) == 1
-    assert again["store_events_after"] == first["store_events_after"] + 1002
+        assert run["append_revision_1"]["chapter_events"] >= 1
+        assert len(run["append_revision_1"]["catch_up_s"]) == 1
+    assert again["append_revision_1"]["chapter_events"] == (
+        first["append_revision_1"]["chapter_events"] + 1)
+    assert again["store_events_after"] == first["store_events_after"] + 1003
