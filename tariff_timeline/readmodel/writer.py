@@ -7,7 +7,8 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
@@ -206,16 +207,11 @@ class ReadModelWriter(TrackingRecorder):
             # found still there) before any transaction of the read model's is begun.
             first = next(rows, None)
             try:
-                applied = 0 if first is None else self._apply_stream(
-                    itertools.chain((first,), rows), chain, batch, report.at(done))
+                with self._forgetting_if_rolled_back():
+                    applied = 0 if first is None else self._apply_stream(
+                        itertools.chain((first,), rows), chain, batch, report.at(done))
             except (AlreadyApplied, IntegrityError):
-                # Another catch-up got there first: read its position again. What this one
-                # decoded of its own rows went with them, and their ids are given again.
-                self.cache.clear()
-                continue
-            except BaseException:
-                self.cache.clear()
-                raise
+                continue  # another catch-up got there first: read its position again
             if applied == 0:
                 if done >= self.analyze_after:
                     refresh_statistics(self.engine)
@@ -285,17 +281,24 @@ class ReadModelWriter(TrackingRecorder):
         """Apply notifications (position, entry) and move the tracking position, with the
         chain state verified up to it, in one transaction. Entries recorded at one instant
         are applied as one group."""
-        try:
-            with Session(self.engine) as session, session.begin():
-                applying = _Applying(self, session, _Report(None).at(0), _Sampling(
-                    held=max(chain.events - len(entries), 0), first=self.analyze_after))
-                applying.add_all(entries)
-                applying.finish()
-                self._track(session, chain)
-        except BaseException:
-            self.cache.clear()  # what it decoded of its own rows went with them
-            raise
+        with self._forgetting_if_rolled_back(), Session(self.engine) as session, \
+                session.begin():
+            applying = _Applying(self, session, _Report(None).at(0), _Sampling(
+                held=max(chain.events - len(entries), 0), first=self.analyze_after))
+            applying.add_all(entries)
+            applying.finish()
+            self._track(session, chain)
         self.cache.families.stand_at(chain.notification_id)
+
+    @contextmanager
+    def _forgetting_if_rolled_back(self) -> Iterator[None]:
+        """A transaction of the read model's that fails forgets what it decoded: its rows
+        went with it, and their ids will be given again."""
+        try:
+            yield
+        except BaseException:
+            self.cache.clear()
+            raise
 
     def subject_logs(self, session: Session,
                       subjects: Sequence[str]) -> dict[str, list[Recorded]]:
