@@ -37,7 +37,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -81,91 +81,77 @@ def exemptions(measures: list[str], count: int, tag: str,
         for n in range(count)]
 
 
-def busiest_rule(timeline: TariffTimeline) -> tuple[str, int, int] | None:
-    """The stacking rule with the most recorded events: its id, how many, and the latest
-    instant one of them became known (microseconds); None when the store holds no rule."""
-    found = _busiest(timeline, "rule:%")
-    if found is None:
-        return None
-    subject, count, latest = found
-    return subject.split(":", 1)[1], count, latest
-
-
-def rule_changes(timeline: TariffTimeline, trials: int, tag: int) -> dict[str, Any] | None:
-    """Time `trials` appends of one change each to the busiest stacking rule, each known a day
-    after the one before, and the catch-up that takes each into the read model."""
-    found = busiest_rule(timeline)
-    if found is None or trials == 0:
-        return None
-    rule, count, latest = found
-    day = from_micros(latest).date() + timedelta(days=1)
-    appended, caught_up = [], []
-    for n in range(trials):
-        known = (day + timedelta(days=n)).isoformat()
-        change = _EVENTS.validate_python({
-            "type": "StackingRuleChanged", "id": f"bench-{tag}-rule-{n}", "rule": rule,
-            "known": known, "effective_from": known, "in_effect": n % 2 == 0,
-            "effective_until": (day + timedelta(days=n + 30)).isoformat(), "sources": SOURCE})
-        appended.append(timed(partial(timeline.record_events, [change])))
-        caught_up.append(timed(timeline.catch_up))
-    return {"rule": rule, "rule_events": count, "by_subject_s": [round(t, 3) for t in appended],
-            "by_subject_median_s": round(statistics.median(appended), 3),
-            "catch_up_s": [round(t, 3) for t in caught_up],
-            "catch_up_median_s": round(statistics.median(caught_up), 3)}
-
-
-def busiest_chapter(timeline: TariffTimeline) -> tuple[str, int, int] | None:
-    """The HTS chapter with the most recorded revisions: its number, how many, and the latest
-    instant one of them became known (microseconds); None when the store holds none."""
-    found = _busiest(timeline, "chapter:%")
-    if found is None:
-        return None
-    subject, count, latest = found
-    return subject.split(":", 1)[1], count, latest
-
-
-def revisions(timeline: TariffTimeline, trials: int, tag: int) -> dict[str, Any] | None:
-    """Time `trials` appends of one revision each to the busiest chapter (a line added), each
-    known a day after the one before, and the catch-up that takes each into the read model."""
-    found = busiest_chapter(timeline)
-    if found is None or trials == 0:
-        return None
-    chapter, count, latest = found
-    day = from_micros(latest).date() + timedelta(days=1)
-    appended, caught_up = [], []
-    for n in range(trials):
-        known = (day + timedelta(days=n)).isoformat()
-        # Ten digits, unique to this run and trial: a line no revision added before.
-        code = f"{chapter}9{(tag * 10 + n) % 10_000_000:07d}"
-        revision = _EVENTS.validate_python({
-            "type": "NomenclatureRevised", "id": f"bench-{tag}-rev-{n}",
-            "revision": f"bench-{tag}-{n}", "chapter": chapter, "known": known,
-            "effective_from": known, "sources": SOURCE, "added": [{
-                "code": code, "indent": 0, "parent": None, "superiors": [],
-                "description": f"Benchmark line {code}", "units": ["No."]}]})
-        appended.append(timed(partial(timeline.record_events, [revision])))
-        caught_up.append(timed(timeline.catch_up))
-    return {"chapter": chapter, "chapter_events": count,
-            "by_subject_s": [round(t, 3) for t in appended],
-            "by_subject_median_s": round(statistics.median(appended), 3),
-            "catch_up_s": [round(t, 3) for t in caught_up],
-            "catch_up_median_s": round(statistics.median(caught_up), 3)}
-
-
-def _busiest(timeline: TariffTimeline, pattern: str) -> tuple[str, int, int] | None:
-    """The subject matching `pattern` with the most recorded events, how many, and the
-    latest instant one of them became known (microseconds)."""
+def busiest(timeline: TariffTimeline, kind: str) -> tuple[str, int, date] | None:
+    """The subject of a kind ("rule", "chapter") with the most recorded events: its id, how
+    many, and the day after the last on which one of them became known (when an event about
+    it is known after all of them); None when the store holds none."""
     if timeline.read_model is None:
         raise SystemExit("the store has no read model (an in-memory store?)")
     with Session(timeline.read_model.engine) as session:
         found = session.execute(
             select(EventRow.subject, func.count(), func.max(EventRow.known_us))
-            .where(EventRow.subject.like(pattern)).group_by(EventRow.subject)
+            .where(EventRow.subject.like(f"{kind}:%")).group_by(EventRow.subject)
             .order_by(func.count().desc()).limit(1)).first()
     if found is None:
         return None
     subject, count, latest = found
-    return str(subject), int(count), int(latest)
+    return (str(subject).split(":", 1)[1], int(count),
+            from_micros(int(latest)).date() + timedelta(days=1))
+
+
+def rule_changes(timeline: TariffTimeline, trials: int, tag: int) -> dict[str, Any] | None:
+    """Time `trials` appends of one change each to the busiest stacking rule, each known a day
+    after the one before, and the catch-up that takes each into the read model."""
+    found = busiest(timeline, "rule")
+    if found is None or trials == 0:
+        return None
+    rule, count, day = found
+
+    def change(n: int) -> PolicyEvent:
+        known = (day + timedelta(days=n)).isoformat()
+        return _EVENTS.validate_python({
+            "type": "StackingRuleChanged", "id": f"bench-{tag}-rule-{n}", "rule": rule,
+            "known": known, "effective_from": known, "in_effect": n % 2 == 0,
+            "effective_until": (day + timedelta(days=n + 30)).isoformat(), "sources": SOURCE})
+
+    return {"rule": rule, "rule_events": count, **_appended(timeline, trials, change)}
+
+
+def revisions(timeline: TariffTimeline, trials: int, tag: int) -> dict[str, Any] | None:
+    """Time `trials` appends of one revision each to the HTS chapter with the most (a line
+    added), each known a day after the one before, and the catch-up that takes each into the
+    read model."""
+    found = busiest(timeline, "chapter")
+    if found is None or trials == 0:
+        return None
+    chapter, count, day = found
+
+    def revision(n: int) -> PolicyEvent:
+        known = (day + timedelta(days=n)).isoformat()
+        # Ten digits, unique to this run and trial: a line no revision added before.
+        code = f"{chapter}9{(tag * 10 + n) % 10_000_000:07d}"
+        return _EVENTS.validate_python({
+            "type": "NomenclatureRevised", "id": f"bench-{tag}-rev-{n}",
+            "revision": f"bench-{tag}-{n}", "chapter": chapter, "known": known,
+            "effective_from": known, "sources": SOURCE, "added": [{
+                "code": code, "indent": 0, "parent": None, "superiors": [],
+                "description": f"Benchmark line {code}", "units": ["No."]}]})
+
+    return {"chapter": chapter, "chapter_events": count,
+            **_appended(timeline, trials, revision)}
+
+
+def _appended(timeline: TariffTimeline, trials: int,
+              event: Callable[[int], PolicyEvent]) -> dict[str, Any]:
+    """Append `event(n)` alone, then catch up, for each trial n: both timed."""
+    appended, caught_up = [], []
+    for n in range(trials):
+        appended.append(timed(partial(timeline.record_events, [event(n)])))
+        caught_up.append(timed(timeline.catch_up))
+    return {"by_subject_s": [round(t, 3) for t in appended],
+            "by_subject_median_s": round(statistics.median(appended), 3),
+            "catch_up_s": [round(t, 3) for t in caught_up],
+            "catch_up_median_s": round(statistics.median(caught_up), 3)}
 
 
 def timed(action: Callable[[], Any]) -> float:

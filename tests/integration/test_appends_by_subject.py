@@ -108,17 +108,24 @@ def test_an_append_finds_exactly_what_the_whole_log_check_finds_without_reading_
             # batch and, when it is refused, for each of its events alone
             attempts = [world] if not expected else [world, *([e] for e in world)]
             for attempt in attempts:
-                expected = _reference(timeline, attempt)
-                found, _ = _counting(timeline, attempt)
-                assert found == expected
-                with whole_log_forbidden():
-                    if expected:
-                        with pytest.raises(ImportRejected) as caught:
-                            timeline.record_events(attempt)
-                        assert caught.value.problems == expected
-                    else:
-                        timeline.record_events(attempt)
+                appended_as_the_whole_log_check_says(timeline, attempt)
         assert timeline.verify().intact
+
+
+def appended_as_the_whole_log_check_says(timeline: TariffTimeline,
+                                         events: list[PolicyEvent]) -> None:
+    """The check by subjects finds what folding the whole log finds, and the append, made
+    without reading the whole log, is refused with those problems or recorded."""
+    expected = _reference(timeline, events)
+    found, _ = _counting(timeline, events)
+    assert found == expected
+    with whole_log_forbidden():
+        if expected:
+            with pytest.raises(ImportRejected) as caught:
+                timeline.record_events(events)
+            assert caught.value.problems == expected
+        else:
+            timeline.record_events(events)
 
 
 @pytest.fixture

@@ -34,7 +34,12 @@ from tests.builders import (
     stacking,
 )
 from tests.conftest import FakeClock
-from tests.integration.test_appends_by_subject import _counting, _opened, whole_log_forbidden
+from tests.integration.test_appends_by_subject import (
+    _counting,
+    _opened,
+    appended_as_the_whole_log_check_says,
+    whole_log_forbidden,
+)
 from tests.integration.test_streamed_import import _reference
 
 DAY0 = date(2025, 1, 1)
@@ -149,18 +154,9 @@ def test_a_continuing_append_finds_exactly_what_the_whole_log_check_finds(
         timeline.record_events([*base(), rule_changed("r-c1", "r", 2, 5, 10, False)])
         for batch in batches:
             clock.advance(minutes=1)
-            # when events are appended
-            expected = _reference(timeline, batch)
-            found, _ = _counting(timeline, batch)
-            # then the check finds what folding the whole log finds, and the append does
-            assert found == expected
-            with whole_log_forbidden():
-                if expected:
-                    with pytest.raises(ImportRejected) as caught:
-                        timeline.record_events(batch)
-                    assert caught.value.problems == expected
-                else:
-                    timeline.record_events(batch)
+            # when events are appended, then the check finds what folding the whole log
+            # finds, and the append does
+            appended_as_the_whole_log_check_says(timeline, batch)
         assert timeline.verify().intact
 
 
