@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tariff_timeline.events import PolicyEvent
@@ -15,7 +15,7 @@ from tariff_timeline.projections.replay import Recorded
 from tariff_timeline.projections.versions import CONTINUED, STATE_ADAPTERS
 from tariff_timeline.readmodel.codec import EVENT_ADAPTER
 from tariff_timeline.readmodel.tables import EventRow, VersionRow
-from tariff_timeline.readmodel.writer import ReadModelWriter
+from tariff_timeline.readmodel.writer import ReadModelWriter, known_spans
 from tariff_timeline.store import EventStore
 
 _CHUNK = 500
@@ -64,26 +64,15 @@ class RecordedView:
         """Of these subjects (of the kinds in CONTINUED, whose versions hold their whole
         state), each that no correction or retraction ever named, with the latest instant one
         of its events became known (as `fold_key` gives it) and the state the fold of all its
-        events gives (its one open last version's). Three statements by index, whatever the
-        length of the subjects' histories."""
+        events gives (its one open last version's). Its events' payloads are not read, nor any
+        version but the last."""
         wanted = sorted({s for s in subjects if s.split(":", 1)[0] in CONTINUED})
-        latest: dict[str, int] = {}
-        touched: set[str] = set()
+        # Every recorded event comes before the next notification.
+        latest = {subject: before for subject, (before, _) in known_spans(
+            self.session, wanted, self.last_notification + 1).items() if before is not None}
         states: dict[str, list[tuple[int, str]]] = {}
         for start in range(0, len(wanted), _CHUNK):
             part = wanted[start:start + _CHUNK]
-            for subject, known, changes in self.session.execute(select(
-                    EventRow.subject, func.max(EventRow.known_us), func.count(EventRow.target_id))
-                    .where(EventRow.subject.in_(part),
-                           EventRow.seq <= self.last_notification)
-                    .group_by(EventRow.subject)):
-                if subject is not None:
-                    latest[subject] = known
-                    if changes:
-                        touched.add(subject)
-            touched.update(self.session.scalars(select(EventRow.target_subject).where(
-                EventRow.target_subject.in_(part),
-                EventRow.seq <= self.last_notification).distinct()))
             # `known_until + 0`: an expression, so that SQLite walks the subject's open
             # versions by its index rather than every open version by the coordinate's
             # (0.32 s at a million events).
@@ -95,7 +84,7 @@ class RecordedView:
         found: dict[str, tuple[int, object]] = {}
         for subject, known in latest.items():
             last = states.get(subject, [])
-            if subject in touched or len(last) != 1:
+            if len(last) != 1:
                 continue
             version_id, text = last[0]
             found[subject] = (known, self.writer.cache.states.get(

@@ -461,25 +461,9 @@ class ReadModelWriter(TrackingRecorder):
         candidates = [s for s in subjects if s.split(":", 1)[0] in CONTINUED]
         if since is None or not candidates:
             return {}
-        spans: dict[str, list[int | None]] = {}  # latest known before, earliest from since
-        touched: set[str] = set()
-        for start in range(0, len(candidates), 500):
-            part = candidates[start:start + 500]
-            for subject, target_subject, target_id, seq, known in session.execute(select(
-                    EventRow.subject, EventRow.target_subject, EventRow.target_id,
-                    EventRow.seq, EventRow.known_us).where(or_(
-                    EventRow.subject.in_(part), EventRow.target_subject.in_(part)))):
-                if target_id is not None or subject is None:
-                    touched.update(key for key in (subject, target_subject) if key is not None)
-                    continue
-                span = spans.setdefault(subject, [None, None])
-                if seq < since:
-                    span[0] = known if span[0] is None else max(span[0], known)
-                else:
-                    span[1] = known if span[1] is None else min(span[1], known)
-        chosen = [subject for subject, (before, after) in spans.items()
-                  if subject not in touched and before is not None and after is not None
-                  and after > before]
+        chosen = [subject for subject, (before, after) in known_spans(
+                      session, candidates, since).items()
+                  if before is not None and after is not None and after > before]
         later: dict[str, list[Recorded]] = {subject: [] for subject in chosen}
         for start in range(0, len(chosen), 500):
             for seq, subject, at, payload in session.execute(select(
@@ -609,6 +593,32 @@ class ReadModelWriter(TrackingRecorder):
         create_tables(self.engine)
         self.cache.clear()
         return self.catch_up(store, progress=progress)
+
+
+def known_spans(session: Session, subjects: Sequence[str],
+                since: int) -> dict[str, tuple[int | None, int | None]]:
+    """Of these subjects, each that no correction or retraction ever named, with the latest
+    instant (a `fold_key`) one of its events before log position `since` became known, and the
+    earliest one from `since` on (None where it has no event there). Read from the events'
+    known instants and positions alone, not their payloads."""
+    spans: dict[str, list[int | None]] = {}
+    touched: set[str] = set()
+    for start in range(0, len(subjects), 500):
+        part = subjects[start:start + 500]
+        for subject, target_subject, target_id, seq, known in session.execute(select(
+                EventRow.subject, EventRow.target_subject, EventRow.target_id,
+                EventRow.seq, EventRow.known_us).where(or_(
+                EventRow.subject.in_(part), EventRow.target_subject.in_(part)))):
+            if target_id is not None or subject is None:
+                touched.update(key for key in (subject, target_subject) if key is not None)
+                continue
+            span = spans.setdefault(subject, [None, None])
+            if seq < since:
+                span[0] = known if span[0] is None else max(span[0], known)
+            else:
+                span[1] = known if span[1] is None else min(span[1], known)
+    return {subject: (before, after) for subject, (before, after) in spans.items()
+            if subject not in touched}
 
 
 def _version_texts(session: Session, ids: Sequence[int]) -> dict[int, str]:

@@ -23,7 +23,7 @@ from tariff_timeline.store import EventStore
 from tests.builders import SOURCE, exemption, imposed, quota, rate_changed
 from tests.conftest import FakeClock
 from tests.integration.test_read_model_equals_fold import history, valid_events
-from tests.integration.test_streamed_import import _reference
+from tests.integration.test_streamed_import import _reference, recorded_or_refused
 
 
 @contextmanager
@@ -120,12 +120,7 @@ def appended_as_the_whole_log_check_says(timeline: TariffTimeline,
     found, _ = _counting(timeline, events)
     assert found == expected
     with whole_log_forbidden():
-        if expected:
-            with pytest.raises(ImportRejected) as caught:
-                timeline.record_events(events)
-            assert caught.value.problems == expected
-        else:
-            timeline.record_events(events)
+        recorded_or_refused(timeline, events, expected)
 
 
 @pytest.fixture

@@ -62,6 +62,17 @@ def _streamed(timeline: TariffTimeline, events: list[PolicyEvent],
         return check.verdict()
 
 
+def recorded_or_refused(timeline: TariffTimeline, events: list[PolicyEvent],
+                        expected: list[str]) -> None:
+    """The append is refused with exactly the problems expected, or recorded if none."""
+    if expected:
+        with pytest.raises(ImportRejected) as caught:
+            timeline.record_events(events)
+        assert caught.value.problems == expected
+    else:
+        timeline.record_events(events)
+
+
 def _reference(timeline: TariffTimeline, events: list[PolicyEvent]) -> list[str]:
     """What the reference check finds: the whole candidate log folded in memory."""
     log = list(timeline.store.read())
@@ -100,12 +111,7 @@ def test_the_streamed_check_finds_exactly_what_the_reference_check_finds(
             verdict = _streamed(timeline, events)
             assert verdict is None or verdict == expected
             clock.advance(minutes=1)
-            if expected:
-                with pytest.raises(ImportRejected) as caught:
-                    timeline.record_events(events)
-                assert caught.value.problems == expected
-            else:
-                timeline.record_events(events)
+            recorded_or_refused(timeline, events, expected)
             previous = events
         assert timeline.verify().intact
     finally:
