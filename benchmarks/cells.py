@@ -100,11 +100,12 @@ def count_cell(timeline: TariffTimeline, origin: str, hts: str,
                entered: str) -> dict[str, int] | None:
     """What bears on one cell at one entry date (everything known), or None when refused."""
     coordinate = timeline.coordinate(entered)
-    sliced, entries = timeline._timeline(coordinate, origin, hts)
-    try:
-        answer = rate_on(sliced, entries, origin=origin, hts=hts, coordinate=coordinate)
-    except InvalidInput:
-        return None
+    with timeline._answering() as model:
+        sliced, entries = timeline._timeline(model, coordinate, origin, hts)
+        try:
+            answer = rate_on(sliced, entries, origin=origin, hts=hts, coordinate=coordinate)
+        except InvalidInput:
+            return None
     at = coordinate.effective
     layers = answer.layers
     ids = {layer.measure for layer in layers}

@@ -49,6 +49,9 @@ class StoreError(TariffError):
 class ConflictingWrite(StoreError):
     """Another writer appended to the timeline at the same time; retry."""
 
+    reason = "another writer appended first"
+    """What the other writer did, as a writer that waits and retries reports it."""
+
 
 class StoreBusy(StoreError):
     """Other writers kept the store busy until this writer's deadline passed: it waited its

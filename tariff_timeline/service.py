@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -394,26 +395,33 @@ class TariffTimeline:
         """The coordinate a question names; known and recorded default to now."""
         return Coordinate.parse(entered, known, recorded, self.store.clock)
 
-    def _answering(self, require_events: bool = True) -> ReadModel | None:
-        """The read model, brought up to date with the log, when questions are answered from
-        it; None when they are answered by folding the log. With `require_events`, EmptyStore
-        when the log holds no events (`_require_events`; the read model's chain state tells,
-        without counting the log)."""
+    @contextmanager
+    def _answering(self, require_events: bool = True) -> Iterator[ReadModel | None]:
+        """The read model, brought up to date with the log, for the question asked inside
+        this block, when questions are answered from it; None when they are answered by
+        folding the log. With `require_events`, EmptyStore when the log holds no events
+        (`_require_events`; the read model's chain state tells, without counting the log).
+
+        A question reads the read model in several statements: if its tables were made
+        again meanwhile (another process rebuilt them), it leaves with RowsMoved instead of
+        an answer read partly from tables being filled."""
         if self.query_path is QueryPath.FOLD or self.read_model is None:
             if require_events:
                 self._require_events()
-            return None
+            yield None
+            return
         caught_up = self.read_model.caught_up(self.store, progress=self.on_catch_up)
         if require_events and caught_up.chain.events == 0:
             raise self._empty()
-        return self.read_model
+        with self.read_model.writer.same_tables(caught_up.tables):
+            yield self.read_model
 
-    def _timeline(self, coordinate: Coordinate, origin: str | None,
+    def _timeline(self, model: ReadModel | None, coordinate: Coordinate, origin: str | None,
                   hts: str | None, lines_of_code: bool = False
                   ) -> tuple[Timeline, Mapping[str, Corrected]]:
-        """What bears on a question at a coordinate, by the query path, and its events (from
-        the read model, with `lines_of_code` only the HTS lines a rate question reads)."""
-        model = self._answering()
+        """What bears on a question at a coordinate, by the query path (`model`, from
+        `_answering`), and its events (from the read model, with `lines_of_code` only the
+        HTS lines a rate question reads)."""
         if model is None:
             entries = self._entries(coordinate.recorded)
             return fold_at(entries, coordinate.known), {e.event.id: e for e in entries}
@@ -429,8 +437,10 @@ class TariffTimeline:
         `known` and recorded at `recorded`, with every layer considered and why."""
         question = _checked(RateQuestion(origin, hts, entered, known, recorded, mfn,
                                          facts or {}), self.store.clock)
-        return question.answer(*self._timeline(question.coordinate, question.origin,
-                                               question.hts, lines_of_code=True))
+        with self._answering() as model:
+            return question.answer(*self._timeline(model, question.coordinate,
+                                                   question.origin, question.hts,
+                                                   lines_of_code=True))
 
     def rate_many(self, questions: Iterable[RateQuestion]
                   ) -> Iterator[RateAnswer | InvalidInput]:
@@ -507,8 +517,9 @@ class TariffTimeline:
         origin_iso = origin_code(origin) if origin else None
         digits = hts_digits(hts, allow_all=True) if hts else None
         coordinate = self.coordinate(entered, known, recorded)
-        timeline, _ = self._timeline(coordinate, origin_iso, digits)
-        return schedule_as_of(timeline, coordinate, origin_iso, digits)
+        with self._answering() as model:
+            timeline, _ = self._timeline(model, coordinate, origin_iso, digits)
+            return schedule_as_of(timeline, coordinate, origin_iso, digits)
 
     def snapshot(self, entered: When, known: When | None = None,
                  recorded: When | None = None) -> Snapshot:
@@ -516,7 +527,8 @@ class TariffTimeline:
         model each measure is as it stands at the effective time (what every answer at that
         coordinate reads), not its whole effective history."""
         coordinate = self.coordinate(entered, known, recorded)
-        return self._snapshot(coordinate, self._answering())
+        with self._answering() as model:
+            return self._snapshot(coordinate, model)
 
     def _snapshot(self, coordinate: Coordinate, model: ReadModel | None,
                   entries: EventLookup | None = None, origin: str | None = None,
@@ -595,40 +607,40 @@ class TariffTimeline:
         if first == second:
             raise InvalidInput("the two coordinates are the same: give two different values "
                                "of entered, known or recorded")
-        model = self._answering()
-        if model is None:
-            return diff(self._snapshot(first, model), self._snapshot(second, model),
-                        origins=origin_codes, hts=prefixes)
-        lookup = model.reader.entries(first.recorded)
-        # One origin or HTS prefix (or one of each): each side reads only what bears on it.
-        origin = origin_codes[0] if len(origin_codes) == 1 and len(prefixes) <= 1 else None
-        code = prefixes[0] if len(prefixes) == 1 and len(origin_codes) <= 1 else None
-        held = Held()  # most rows are the same rows on both sides: each decoded once
-        sliced: tuple[Timeline, Timeline] | tuple[None, None] = (None, None)
-        if not (origin_codes and prefixes):
-            # No cell's rate to compare: each side reads only the subjects whose rows may
-            # differ from the other side's, so the diff costs what changed, not the schedule.
-            sliced = model.reader.slices_between(
-                (first.effective, first.known, first.recorded),
-                (second.effective, second.known, second.recorded), origin, code, held)
-        before = self._snapshot(first, model, lookup, origin, code, held, sliced[0])
-        after = self._snapshot(second, model, lookup if second.recorded == first.recorded
-                               else None, origin, code, held, sliced[1])
-        # The read model's measures are cut at the effective instant, which gives the same
-        # rows and cells; a changed item whose cut cannot name the events behind the change
-        # is folded again, whole, from its own events.
-        rows = schedule_rows(before, after, origins=origin_codes, hts=prefixes)
-        changes = row_changes(rows)
-        after = self._whole_states(model, after, [(c.kind, c.item) for c in changes])
-        # A measure added or changed is named by its new paints: its old state is not
-        # folded again for that.
-        before = self._whole_states(model, before, [
-            (c.kind, c.item) for c in changes if not named_by_second(c, after)])
-        cited = cited_events(before, after, changes)
-        for side in (before, after):
-            if isinstance(side.entries, EventLookup):
-                side.entries.prefetch(cited)  # one query for every event the diff may cite
-        return diff(before, after, origins=origin_codes, hts=prefixes, changes=changes)
+        with self._answering() as model:
+            if model is None:
+                return diff(self._snapshot(first, model), self._snapshot(second, model),
+                            origins=origin_codes, hts=prefixes)
+            lookup = model.reader.entries(first.recorded)
+            # One origin or HTS prefix (or one of each): each side reads only what bears on it.
+            origin = origin_codes[0] if len(origin_codes) == 1 and len(prefixes) <= 1 else None
+            code = prefixes[0] if len(prefixes) == 1 and len(origin_codes) <= 1 else None
+            held = Held()  # most rows are the same rows on both sides: each decoded once
+            sliced: tuple[Timeline, Timeline] | tuple[None, None] = (None, None)
+            if not (origin_codes and prefixes):
+                # No cell's rate to compare: each side reads only the subjects whose rows may
+                # differ from the other side's, so the diff costs what changed, not the schedule.
+                sliced = model.reader.slices_between(
+                    (first.effective, first.known, first.recorded),
+                    (second.effective, second.known, second.recorded), origin, code, held)
+            before = self._snapshot(first, model, lookup, origin, code, held, sliced[0])
+            after = self._snapshot(second, model, lookup if second.recorded == first.recorded
+                                   else None, origin, code, held, sliced[1])
+            # The read model's measures are cut at the effective instant, which gives the same
+            # rows and cells; a changed item whose cut cannot name the events behind the change
+            # is folded again, whole, from its own events.
+            rows = schedule_rows(before, after, origins=origin_codes, hts=prefixes)
+            changes = row_changes(rows)
+            after = self._whole_states(model, after, [(c.kind, c.item) for c in changes])
+            # A measure added or changed is named by its new paints: its old state is not
+            # folded again for that.
+            before = self._whole_states(model, before, [
+                (c.kind, c.item) for c in changes if not named_by_second(c, after)])
+            cited = cited_events(before, after, changes)
+            for side in (before, after):
+                if isinstance(side.entries, EventLookup):
+                    side.entries.prefetch(cited)  # one query for every event the diff may cite
+            return diff(before, after, origins=origin_codes, hts=prefixes, changes=changes)
 
     def rate_series(self, *, origin: str, hts: str, start: When, end: When,
                     known: When | None = None, recorded: When | None = None,
@@ -639,22 +651,22 @@ class TariffTimeline:
         last = effective_instant(end, "end")
         if last <= first.effective:
             raise InvalidInput("must be after start", field="end")
-        model = self._answering()
-        timeline: Timeline
-        entries: Mapping[str, Corrected]
-        if model is None:
-            listed = self._entries(first.recorded)
-            timeline, entries = fold_at(listed, first.known), {e.event.id: e for e in listed}
-        else:
-            # Only what bears on the cell over [start, end] (see `cell_timeline`): its rate
-            # can change only where a paint of that starts or ends, all of them among the
-            # instants the whole fold is evaluated at (see `rate_series`).
-            timeline = model.reader.cell_timeline(origin_iso, digits, first.effective, last,
-                                                  first.known, first.recorded)
-            entries = model.reader.entries(first.recorded)
-        return rate_series(timeline, entries, origin=origin_iso, hts=digits, start=first.effective,
-                           end=last, known=first.known, recorded=first.recorded,
-                           mfn=mfn_percent(mfn))
+        with self._answering() as model:
+            timeline: Timeline
+            entries: Mapping[str, Corrected]
+            if model is None:
+                listed = self._entries(first.recorded)
+                timeline, entries = fold_at(listed, first.known), {e.event.id: e for e in listed}
+            else:
+                # Only what bears on the cell over [start, end] (see `cell_timeline`): its rate
+                # can change only where a paint of that starts or ends, all of them among the
+                # instants the whole fold is evaluated at (see `rate_series`).
+                timeline = model.reader.cell_timeline(origin_iso, digits, first.effective, last,
+                                                      first.known, first.recorded)
+                entries = model.reader.entries(first.recorded)
+            return rate_series(timeline, entries, origin=origin_iso, hts=digits,
+                               start=first.effective, end=last, known=first.known,
+                               recorded=first.recorded, mfn=mfn_percent(mfn))
 
     def history(self, measure: str | None = None, *, origin: str | None = None,
                 hts: str | None = None, recorded: When | None = None,
@@ -665,23 +677,23 @@ class TariffTimeline:
             raise InvalidInput("give a measure, or an origin and an HTS code (not both)")
         cutoff = (cutoff_instant(recorded, "recorded")
                   if recorded is not None else self.store.clock())
-        model = self._answering()
-        if measure is not None:
-            # From the read model, only the events about the measure and those of the
-            # subjects naming it: its history reads nothing else.
+        with self._answering() as model:
+            if measure is not None:
+                # From the read model, only the events about the measure and those of the
+                # subjects naming it: its history reads nothing else.
+                log = (self._log(cutoff) if model is None
+                       else model.reader.history_log(measure, cutoff))
+                if not any(measure == subject_of(r.event) for r in log):
+                    raise InvalidInput(f"no recorded event is about {measure!r}", field="measure")
+                return measure_history(log, measure)
+            if origin is None or hts is None:
+                raise InvalidInput("give an origin and an HTS code together")
+            origin_iso, digits = entry(origin, hts)
+            # From the read model, only the events of the subjects that may bear on the cell
+            # and of its chapter: its history reads nothing else.
             log = (self._log(cutoff) if model is None
-                   else model.reader.history_log(measure, cutoff))
-            if not any(measure == subject_of(r.event) for r in log):
-                raise InvalidInput(f"no recorded event is about {measure!r}", field="measure")
-            return measure_history(log, measure)
-        if origin is None or hts is None:
-            raise InvalidInput("give an origin and an HTS code together")
-        origin_iso, digits = entry(origin, hts)
-        # From the read model, only the events of the subjects that may bear on the cell
-        # and of its chapter: its history reads nothing else.
-        log = (self._log(cutoff) if model is None
-               else model.reader.cell_history_log(origin_iso, digits, cutoff))
-        return cell_history(log, origin_iso, digits, mfn_percent(mfn))
+                   else model.reader.cell_history_log(origin_iso, digits, cutoff))
+            return cell_history(log, origin_iso, digits, mfn_percent(mfn))
 
     def _log(self, cutoff: datetime) -> list[Recorded]:
         return [r for r in self.store.read() if r.recorded_at <= cutoff]
@@ -690,27 +702,27 @@ class TariffTimeline:
         """Every citation in the store (corrections applied), with the events citing it: a
         correction or retraction cites its own sources under its own id."""
         now = self.store.clock()
-        model = self._answering(require_events=False)
-        if model is not None:
-            return model.reader.sources(now)
-        log = self._log(now)
-        revisions = [Corrected(r.seq, r.recorded_at, r.event) for r in log
-                     if isinstance(r.event, EventCorrected | EventRetracted)]
-        return sources_of([*corrected_log(log, now), *revisions])
+        with self._answering(require_events=False) as model:
+            if model is not None:
+                return model.reader.sources(now)
+            log = self._log(now)
+            revisions = [Corrected(r.seq, r.recorded_at, r.event) for r in log
+                         if isinstance(r.event, EventCorrected | EventRetracted)]
+            return sources_of([*corrected_log(log, now), *revisions])
 
     @paused_collector()  # a whole schedule is hundreds of thousands of objects
     def coverage(self, at: When | None = None) -> list[CoverageRow]:
         """Per measure and exemption: complete or partial product list, count of codes, note;
         statuses at `at` (default now), as known and recorded now."""
         coordinate = self.coordinate(at if at is not None else self.store.clock())
-        model = self._answering(require_events=False)
-        if model is not None:
-            # From the measures' heads and topmost statuses (kept over all effective time,
-            # where their pieces are kept only while they are listed) and the exemptions.
-            return model.reader.coverage(coordinate.effective, coordinate.known,
-                                         coordinate.recorded)
-        timeline = fold_at(self._entries(coordinate.recorded), coordinate.known)
-        return coverage_of(timeline, coordinate.effective)
+        with self._answering(require_events=False) as model:
+            if model is not None:
+                # From the measures' heads and topmost statuses (kept over all effective time,
+                # where their pieces are kept only while they are listed) and the exemptions.
+                return model.reader.coverage(coordinate.effective, coordinate.known,
+                                             coordinate.recorded)
+            timeline = fold_at(self._entries(coordinate.recorded), coordinate.known)
+            return coverage_of(timeline, coordinate.effective)
 
     def events(self, measure: str | None = None) -> list[LogEntry]:
         """The log as recorded, with all three clocks; optionally only one subject's events."""
@@ -772,30 +784,30 @@ class TariffTimeline:
         InvalidInput (field 'hts') naming the nearest lines for a code not in that revision."""
         digits = hts_digits(code, field="code")
         coordinate = self._hts_coordinate(effective, known, recorded)
-        model = self._answering()
-        try:
-            if model is None:
-                whole = self._nomenclature(model, coordinate)
-                if revision_at(whole, coordinate.effective) is None:
-                    raise no_revision(coordinate)
-                return line_answer(require_line(whole, digits, coordinate.effective),
-                                   coordinate)
-            chapter = self._nomenclature(model, coordinate, digits[:2])
-            revision = self._revision(model, coordinate)
-            # A chapter the HTS lacks comes back empty (no revision): nothing to find in it.
-            found = (line_at(chapter, digits, coordinate.effective)
-                     if any(c.revisions for c in chapter.chapters.values()) else None)
-            if found is None:
-                # The nearest lines may lie in other chapters: ask the whole schedule.
-                require_line(self._nomenclature(model, coordinate), digits,
-                             coordinate.effective)
-                raise InvalidInput(f"{format_hts(digits)} is not an HTS line", field="code")
-            return line_answer(found, coordinate, revision)
-        except InvalidInput as problem:
-            # The code is this question's own argument (CODE, /v1/hts/{code}), not --hts.
-            if problem.field != "hts":
-                raise
-            raise InvalidInput(problem.message, field="code") from None
+        with self._answering() as model:
+            try:
+                if model is None:
+                    whole = self._nomenclature(model, coordinate)
+                    if revision_at(whole, coordinate.effective) is None:
+                        raise no_revision(coordinate)
+                    return line_answer(require_line(whole, digits, coordinate.effective),
+                                       coordinate)
+                chapter = self._nomenclature(model, coordinate, digits[:2])
+                revision = self._revision(model, coordinate)
+                # A chapter the HTS lacks comes back empty (no revision): nothing to find in it.
+                found = (line_at(chapter, digits, coordinate.effective)
+                         if any(c.revisions for c in chapter.chapters.values()) else None)
+                if found is None:
+                    # The nearest lines may lie in other chapters: ask the whole schedule.
+                    require_line(self._nomenclature(model, coordinate), digits,
+                                 coordinate.effective)
+                    raise InvalidInput(f"{format_hts(digits)} is not an HTS line", field="code")
+                return line_answer(found, coordinate, revision)
+            except InvalidInput as problem:
+                # The code is this question's own argument (CODE, /v1/hts/{code}), not --hts.
+                if problem.field != "hts":
+                    raise
+                raise InvalidInput(problem.message, field="code") from None
 
     def hts_search(self, words: str, effective: When, known: When | None = None,
                    recorded: When | None = None, limit: int = 20,
@@ -810,28 +822,28 @@ class TariffTimeline:
         if offset < 0:
             raise InvalidInput(f"must be 0 or more, not {offset}", field="offset")
         coordinate = self._hts_coordinate(effective, known, recorded)
-        model = self._answering()
-        if model is None:
-            nomenclature = self._nomenclature(model, coordinate)
-            revision = revision_at(nomenclature, coordinate.effective)
-            if revision is None:
-                raise no_revision(coordinate)
-            everything = search(nomenclature, words, coordinate.effective, limit=10**9)
-            total = len(everything)
-            hits = [HtsHit(code=format_hts(h.code), description=h.description,
-                           path=steps(h.path), score=float(h.score))
-                    for h in everything[offset:offset + limit]]
-        else:
-            revision = self._revision(model, coordinate)
-            total, found = model.reader.hts_search(
-                words, revision.at, coordinate.known, coordinate.recorded, limit, offset)
-            hits = [HtsHit(code=format_hts(h.code), description=h.description,
-                           path=steps(h.path), score=round(h.score, 6)) for h in found]
-        return HtsSearch(words=" ".join(terms), entered=coordinate.effective,
-                         known=coordinate.known, recorded=coordinate.recorded,
-                         revision=revision_answer(revision), total=total, limit=limit,
-                         offset=offset, hits=tuple(hits),
-                         notes=() if revision.note is None else (revision.note,))
+        with self._answering() as model:
+            if model is None:
+                nomenclature = self._nomenclature(model, coordinate)
+                revision = revision_at(nomenclature, coordinate.effective)
+                if revision is None:
+                    raise no_revision(coordinate)
+                everything = search(nomenclature, words, coordinate.effective, limit=10**9)
+                total = len(everything)
+                hits = [HtsHit(code=format_hts(h.code), description=h.description,
+                               path=steps(h.path), score=float(h.score))
+                        for h in everything[offset:offset + limit]]
+            else:
+                revision = self._revision(model, coordinate)
+                total, found = model.reader.hts_search(
+                    words, revision.at, coordinate.known, coordinate.recorded, limit, offset)
+                hits = [HtsHit(code=format_hts(h.code), description=h.description,
+                               path=steps(h.path), score=round(h.score, 6)) for h in found]
+            return HtsSearch(words=" ".join(terms), entered=coordinate.effective,
+                             known=coordinate.known, recorded=coordinate.recorded,
+                             revision=revision_answer(revision), total=total, limit=limit,
+                             offset=offset, hits=tuple(hits),
+                             notes=() if revision.note is None else (revision.note,))
 
     def hts_diff(self, before: When, after: When, known: When | None = None,
                  recorded: When | None = None, under: Sequence[str] = ()) -> HtsDiff:
@@ -843,7 +855,8 @@ class TariffTimeline:
         now = self.store.clock()  # one 'now' for both sides
         old = self._hts_coordinate(before, known, recorded, "start", now)
         new = self._hts_coordinate(after, known, recorded, "end", now)
-        nomenclature = self._nomenclature(self._answering(), old)
+        with self._answering() as model:
+            nomenclature = self._nomenclature(model, old)
         found = compare(nomenclature, nomenclature, old.effective, new.effective, prefixes)
         if found is None:
             raise no_revision(old)

@@ -112,8 +112,11 @@ class RecordedView:
 @contextmanager
 def recorded_view(writer: ReadModelWriter, store: EventStore) -> Iterator[RecordedView]:
     """The read model brought up to the end of the log (checking the hash chain from where it
-    last checked), held in one read transaction while an import is checked against it."""
-    writer.catch_up(store)
-    with Session(writer.engine) as session, session.begin():
+    last checked), held in one read transaction while an import is checked against it.
+    RowsMoved (which the import's patience retries) when another process made its tables
+    again meanwhile: they may have been read empty, or half filled."""
+    found = writer.caught_up(store).tables
+    with (writer.same_tables(found), Session(writer.engine) as session,
+          session.begin()):
         tracked = writer.tracked(session)
         yield RecordedView(session, writer, store, tracked.events, tracked.notification_id)

@@ -89,6 +89,7 @@ from tariff_timeline.readmodel.tables import (
     PieceProductRow,
     PieceRow,
     ProductKeyRow,
+    RowsMoved,
     StatusRow,
     VersionRow,
     row_counts,
@@ -753,6 +754,12 @@ def _texts(conn: Connection, key: InstrumentedAttribute[int], text: Instrumented
     for start in range(0, len(ids), chunk):
         found.update((row_id, value) for row_id, value in conn.execute(
             select(key, text).where(key.in_(ids[start:start + chunk]))))
+    if len(found) < len(set(ids)):
+        gone = sorted(set(ids) - found.keys())
+        raise RowsMoved(f"{len(gone)} row(s) of {key.class_.__tablename__} listed by this "
+                        f"question were gone when it read them (first id {gone[0]}): the "
+                        "read model was rebuilt, or an append recorded at the question's "
+                        "own instant replaced them, while it read; ask again")
     return found
 
 

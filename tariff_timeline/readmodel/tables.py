@@ -34,6 +34,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.ddl import ExecutableDDLElement
 from sqlalchemy.sql.elements import ColumnElement
 
+from tariff_timeline.domain.errors import ConflictingWrite
 from tariff_timeline.store.chain import ChainState
 from tariff_timeline.store.opening import LOCK_NAMESPACE
 from tariff_timeline.store.patience import DEFAULT_WRITE_DEADLINE
@@ -47,13 +48,23 @@ class Base(DeclarativeBase):
     """Tables of the read model (SQLAlchemy 2.0 declarative)."""
 
 
+class RowsMoved(ConflictingWrite):
+    """The read model changed under a question that reads it in several statements: another
+    process made its tables again (a rebuild), or an append recorded at the question's own
+    instant replaced rows it had listed. Nothing was answered; asked again, the question
+    reads the tables as they are then."""
+
+    reason = "another process rebuilt the read model, or replaced rows it had listed"
+
+
 class SchemaRow(Base):
     """The layout the read model's tables were written in, and which making of them this is."""
 
     __tablename__ = "rm_schema"
     version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     # Drawn anew whenever the tables are made again (a rebuild): a process that decoded rows
-    # of the tables before learns from it that their ids now name other rows.
+    # of the tables before learns from it to forget them. Their ids name no other row (the
+    # counters carry over), but nothing will ask for them again.
     generation: Mapped[str] = mapped_column(String(32))
 
 
@@ -507,7 +518,8 @@ after it."""
 
 
 def give_ids(session: Session, table: type[Base], count: int) -> range:
-    """Ids for `count` new rows of a table, never given before in this making of the tables.
+    """Ids for `count` new rows of a table, never given before in this read model: not in this
+    making of the tables, nor in those before it (`_recreate` carries the counters over).
 
     Given here rather than returned by the insert: an executemany with RETURNING costs
     SQLAlchemy far more than the insert itself (quadratic in the rows for 30,000 HTS lines).
@@ -535,11 +547,24 @@ def _current(bind: Engine | Connection) -> bool:
 
 
 def _recreate(conn: Connection) -> None:
+    # The counters go on from where the tables made before left them: a process may have
+    # checked the generation just before this commits and then read the new tables by ids
+    # it decoded from the old ones (the generation is read apart from the rows).
+    carried = _counters(conn)
     Base.metadata.drop_all(conn)
     Base.metadata.create_all(conn)
     conn.execute(insert(SchemaRow).values(version=SCHEMA, generation=uuid4().hex))
-    conn.execute(insert(IdRow), [{"name": table.__tablename__, "next_id": 1}
+    conn.execute(insert(IdRow), [{"name": table.__tablename__,
+                                  "next_id": carried.get(table.__tablename__, 1)}
                                  for table in GIVEN_IDS])
+
+
+def _counters(conn: Connection) -> dict[str, int]:
+    """The next id of each table with a counter, as the tables made before left them (none
+    before there were counters)."""
+    if not inspect(conn).has_table(IdRow.__tablename__):
+        return {}
+    return {name: next_id for name, next_id in conn.execute(select(IdRow.name, IdRow.next_id))}
 
 
 @contextmanager

@@ -56,6 +56,7 @@ from tariff_timeline.readmodel.tables import (
     PieceProductRow,
     PieceRow,
     ProductKeyRow,
+    RowsMoved,
     SchemaRow,
     StatusRow,
     TrackingRow,
@@ -89,12 +90,22 @@ class AlreadyApplied(StoreError):
     """Another process applied these notifications first."""
 
 
+class TablesSeen(NamedTuple):
+    """Which making of the read model's tables a catch-up found current (`generation`), and
+    the database's commit counter just before it read that (`version`; None on PostgreSQL,
+    which keeps none): what a question reading them afterwards checks (`same_tables`)."""
+
+    version: int | None
+    generation: str | None
+
+
 class CaughtUp(NamedTuple):
-    """What a catch-up did: the events it applied, and the chain state the read model then
-    stands at."""
+    """What a catch-up did: the events it applied, the chain state the read model then
+    stands at, and the tables it found so."""
 
     applied: int
     chain: ChainState
+    tables: TablesSeen
 
 
 class ReadModelWriter(TrackingRecorder):
@@ -106,9 +117,9 @@ class ReadModelWriter(TrackingRecorder):
         self.cache = cache
         self._reading = reading
         self._watch = CommitWatch(engine)
-        # The commit counter seen before the last catch-up that found nothing new, and the
-        # chain state it found (see `caught_up`).
-        self._quiet: tuple[int, ChainState] | None = None
+        # The commit counter seen before the last catch-up that found nothing new, the
+        # chain state it found and the tables it found so (see `caught_up`).
+        self._quiet: tuple[int, ChainState, TablesSeen] | None = None
         # The making of the tables whose rows the cache holds (see `chain_state`).
         self._generation: str | None = None
         self.analyze_after = ANALYZE_AFTER
@@ -121,7 +132,7 @@ class ReadModelWriter(TrackingRecorder):
 
     def insert_tracking(self, tracking: Tracking) -> None:
         """Refused: the read model moves its position only with the rows and the chain state
-        it verified (see `apply`), never on its own."""
+        it verified (see `catch_up`), never on its own."""
         raise StoreError("the read model records its position together with its rows")
 
     def max_tracking_id(self, application_name: str) -> int | None:
@@ -131,10 +142,15 @@ class ReadModelWriter(TrackingRecorder):
             return None if row is None else row.notification_id
 
     def chain_state(self) -> ChainState:
-        """The hash chain as verified up to the last notification applied.
+        """The hash chain as verified up to the last notification applied."""
+        return self._tracked_tables()[0]
+
+    def _tracked_tables(self) -> tuple[ChainState, TablesSeen]:
+        """The chain state, and the tables it was read from (`TablesSeen`).
 
         Rows decoded from tables made before (by another process's rebuild) are forgotten
-        first: ids start again in new tables, and would name other rows."""
+        first: nothing asks for their ids again."""
+        seen = self._watch.version()
         # A plain statement, not the ORM: every question reads it before answering.
         with self._reading.connect() as conn:
             row = conn.execute(_TRACKED, {"name": APPLICATION_NAME}).first()
@@ -142,7 +158,33 @@ class ReadModelWriter(TrackingRecorder):
         if generation != self._generation:
             self.cache.clear()
             self._generation = generation
-        return ChainState() if row is None or row[1] is None else ChainState(*row[1:])
+        chain = ChainState() if row is None or row[1] is None else ChainState(*row[1:])
+        return chain, TablesSeen(seen, generation)
+
+    @contextmanager
+    def same_tables(self, found: TablesSeen) -> Iterator[None]:
+        """A block that reads the read model in several statements, as a question does after
+        the catch-up that `found` the tables current: RowsMoved when, by its end, they were
+        made again (a rebuild, perhaps still filling them), whatever it read meanwhile.
+
+        On SQLite a block during which nothing was committed since the catch-up read the
+        tables costs one look at the commit counter; otherwise, and always on PostgreSQL, the
+        generation is read again at its end."""
+        try:
+            yield
+        except Exception as error:
+            if self._remade_since(found):
+                raise RowsMoved(_REMADE) from error
+            raise
+        if self._remade_since(found):
+            raise RowsMoved(_REMADE)
+
+    def _remade_since(self, found: TablesSeen) -> bool:
+        """Whether the tables were made again since a catch-up `found` them."""
+        if found.version is not None and self._watch.version() == found.version:
+            return False
+        with self._reading.connect() as conn:
+            return conn.execute(select(SchemaRow.generation)).scalar() != found.generation
 
     @staticmethod
     def tracked(session: Session) -> ChainState:
@@ -150,17 +192,25 @@ class ReadModelWriter(TrackingRecorder):
         row = session.get(TrackingRow, APPLICATION_NAME)
         return ChainState() if row is None else row.chain()
 
-    def _track(self, session: Session, chain: ChainState) -> None:
-        row = session.get(TrackingRow, APPLICATION_NAME)
+    def _track(self, session: Session, chain: ChainState, start: ChainState) -> None:
+        """Move the tracking position to `chain`, from `start`, where this transaction's rows
+        were applied from: AlreadyApplied when the position is not there any more (another
+        catch-up applied them first, or another process made the tables again, empty, whose
+        position this one would otherwise claim with its rows alone)."""
+        row = session.get(TrackingRow, APPLICATION_NAME, with_for_update=True,
+                          populate_existing=True)
+        at = (0, 0) if row is None else (row.notification_id, row.chain_events)
+        if at != (start.notification_id, start.events):
+            raise AlreadyApplied(
+                f"notifications after {start.notification_id} were to be applied, but the "
+                f"read model stands at {at[0]} (another catch-up applied them, or the tables "
+                "were made again)")
         values = {"notification_id": chain.notification_id, "chain_events": chain.events,
                   "chain_link": chain.link, "chain_heads": chain.heads,
                   "chain_head_events": chain.head_events, "chain_head_link": chain.head_link,
                   "chain_signed_from": chain.signed_from}
         if row is None:
             session.add(TrackingRow(application_name=APPLICATION_NAME, **values))
-        elif chain.notification_id <= row.notification_id:
-            raise AlreadyApplied(f"notification {chain.notification_id} was already applied "
-                                 f"(tracking at {row.notification_id})")
         else:
             for name, value in values.items():
                 setattr(row, name, value)
@@ -177,7 +227,9 @@ class ReadModelWriter(TrackingRecorder):
         and the transaction rolls back, so nothing of it is applied. An import larger than
         `batch` is still one transaction, but its rows are read, checked and written a chunk
         at a time, and each subject it touches is folded again once, so memory does not grow
-        with the import. Another process applying the same appends first is not an error.
+        with the import. Another process applying the same appends first is not an error,
+        nor one making the tables again: a transaction moves the position only from where
+        it was read (`_track`), else the catch-up reads it again.
         One that applied at least `analyze_after` events has PostgreSQL sample the tables
         again (`tables.refresh_statistics`).
         """
@@ -195,11 +247,11 @@ class ReadModelWriter(TrackingRecorder):
         if seen is not None and quiet is not None and quiet[0] == seen:
             # Nothing committed to the database since a catch-up that found nothing new:
             # the tracking row, the log and the row it names are as that catch-up read them.
-            return CaughtUp(0, quiet[1])
+            return CaughtUp(0, quiet[1], quiet[2])
         done = 0
         report = _Report(progress)
         while True:
-            chain = self.chain_state()
+            chain, tables = self._tracked_tables()
             if progress is not None and report.total is None:
                 report.total = max(store.count() - chain.events, 0)
             rows = store.verified_rows(chain, page=batch)
@@ -217,8 +269,8 @@ class ReadModelWriter(TrackingRecorder):
                     refresh_statistics(self.engine)
                 self.cache.families.stand_at(chain.notification_id)
                 if seen is not None and done == 0:
-                    self._quiet = (seen, chain)
-                return CaughtUp(done, chain)
+                    self._quiet = (seen, chain, tables)
+                return CaughtUp(done, chain, tables)
             done += applied
             report.committed(done)
 
@@ -265,7 +317,7 @@ class ReadModelWriter(TrackingRecorder):
                     # Earlier appends first, alone: the large one starts the next transaction.
                     applying.add_all(held[:done_before])
                     applying.finish()
-                    self._track(session, state_before)
+                    self._track(session, state_before, chain)
                     return done_before
                 streaming = True
                 applying.add_all(held)
@@ -274,21 +326,8 @@ class ReadModelWriter(TrackingRecorder):
                 return 0
             applying.add_all(held[:vouched])
             applying.finish()
-            self._track(session, vouched_state)
+            self._track(session, vouched_state, chain)
         return vouched
-
-    def apply(self, entries: Sequence[tuple[int, TimelineEntry]], chain: ChainState) -> None:
-        """Apply notifications (position, entry) and move the tracking position, with the
-        chain state verified up to it, in one transaction. Entries recorded at one instant
-        are applied as one group."""
-        with self._forgetting_if_rolled_back(), Session(self.engine) as session, \
-                session.begin():
-            applying = _Applying(self, session, _Report(None).at(0), _Sampling(
-                held=max(chain.events - len(entries), 0), first=self.analyze_after))
-            applying.add_all(entries)
-            applying.finish()
-            self._track(session, chain)
-        self.cache.families.stand_at(chain.notification_id)
 
     @contextmanager
     def _forgetting_if_rolled_back(self) -> Iterator[None]:
@@ -589,8 +628,13 @@ class ReadModelWriter(TrackingRecorder):
                            [(i, *row, recorded, FOREVER) for i, row in zip(ids, new, strict=True)])
 
     def rebuild(self, store: EventStore, progress: CatchUpProgress | None = None) -> int:
-        """Drop every row and project the whole log again; return how many events."""
-        create_tables(self.engine)
+        """Drop every row and project the whole log again; return how many events.
+
+        On PostgreSQL, dropping the tables waits for the transactions reading them (an
+        append's check holds its tables until it ends) and may meet them in a deadlock,
+        which the store's patience retries."""
+        store.patience.run(lambda: create_tables(self.engine),
+                           "make the read model's tables again")
         self.cache.clear()
         return self.catch_up(store, progress=progress)
 
@@ -704,6 +748,10 @@ _TRACKED = select(SchemaRow.generation, TrackingRow.notification_id, TrackingRow
     SchemaRow).outerjoin(TrackingRow, TrackingRow.application_name == bindparam("name"))
 """The tables' generation, then the tracking row's chain state in `ChainState`'s order (all
 None before the first catch-up), by the bound parameter name."""
+
+
+_REMADE = ("the read model's tables were made again (another process rebuilt them) while this "
+           "question read them; nothing was answered: ask again")
 
 
 _VERSION_KEYS = (OriginKeyRow, ProductKeyRow, MarkRow)

@@ -91,7 +91,7 @@ def busy_reason(error: BaseException) -> str | None:
     if it means something else."""
     for cause in _causes(error):
         if isinstance(cause, ConflictingWrite):
-            return "another writer appended first"
+            return cause.reason
         if isinstance(cause, TurnTimeout):
             return "another writer's turn"
         state = getattr(cause, "sqlstate", None)

@@ -16,7 +16,8 @@ from tariff_timeline.domain.errors import (
     StoreBusy,
     StoreError,
 )
-from tariff_timeline.errors import exit_code
+from tariff_timeline.errors import exit_code, http_status
+from tariff_timeline.readmodel.tables import RowsMoved
 from tariff_timeline.store import Patience, busy_reason, write_deadline_seconds
 
 
@@ -178,3 +179,8 @@ def test_a_busy_store_and_an_empty_store_have_exit_codes_of_their_own() -> None:
              exit_code(ImportRejected(["refused"]))}
     assert (exit_code(StoreBusy("busy")), exit_code(EmptyStore("empty"))) == (6, 7)
     assert len(codes) == 5
+
+
+def test_a_question_the_read_model_changed_under_is_told_to_ask_again() -> None:
+    moved = RowsMoved("made again")
+    assert (exit_code(moved), http_status(moved)) == (4, (409, "conflicting-write"))
