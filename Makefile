@@ -65,11 +65,14 @@ bench-hts: $(DEV)
 
 ## Concurrent writers of issue 13, repeated: each scenario (8 processes importing into one store,
 ## into a new store) $(ROUNDS) times on SQLite and a throwaway PostgreSQL; prints the tally of
-## landed / already recorded / refused / failed-because-busy / failed writes.
+## landed / already recorded / refused / failed-because-busy / failed writes. Then a rebuild
+## among two importing processes and a questioning one, $(ROUNDS) times: prints the questions
+## answered and those told to ask again.
 ROUNDS ?= 20
 stress: $(DEV)
 	PATH="$(abspath $(BIN)):$$PATH" TARIFFS_STRESS_ROUNDS=$(ROUNDS) .ci/postgres.sh \
-	  $(BIN)/pytest -q -s -p no:cacheprovider tests/integration/test_concurrent_writers.py
+	  $(BIN)/pytest -q -s -p no:cacheprovider tests/integration/test_concurrent_writers.py \
+	    tests/integration/test_rebuild_under_load.py
 
 ## A thousand random single-row edits of the stored log a backend (CI runs 200), on SQLite and
 ## a throwaway PostgreSQL: each must be found by verify and refused by a rate question.

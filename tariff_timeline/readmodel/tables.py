@@ -34,7 +34,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.ddl import ExecutableDDLElement
 from sqlalchemy.sql.elements import ColumnElement
 
-from tariff_timeline.domain.errors import ConflictingWrite
+from tariff_timeline.domain.errors import ConflictingWrite, StoreError
 from tariff_timeline.store.chain import ChainState
 from tariff_timeline.store.opening import LOCK_NAMESPACE
 from tariff_timeline.store.patience import DEFAULT_WRITE_DEADLINE
@@ -446,36 +446,72 @@ def read_only(engine: Engine) -> Engine:
 
 
 class CommitWatch:
-    """Whether anything was committed to the database since an earlier look: SQLite's
-    `PRAGMA data_version`, read on a connection of the watch's own, which changes whenever any
-    other connection (of this process or another) commits. A question that finds it unchanged
+    """Whether anything was committed to the database since an earlier look, and which making
+    of the read model's tables is there now, read on a connection of the watch's own.
+
+    The commit counter is SQLite's `PRAGMA data_version`, which changes whenever any other
+    connection (of this process or another) commits. A question that finds it unchanged
     since a catch-up found the log had nothing new knows, without reading the tracking row or
     the log, that it still has nothing new. Where the database keeps no such number
     (PostgreSQL), `version` is None and every question checks."""
 
     def __init__(self, engine: Engine) -> None:
         self._lock = Lock()
-        self._conn: PoolProxiedConnection | None = None
-        if engine.dialect.name == "sqlite":
-            conn = engine.raw_connection()
-            # Out of the pool for good: a pooled connection would be lent to writers, and a
-            # commit on the watching connection itself leaves the number as it was.
-            conn.detach()
-            self._conn = conn
+        self._engine = engine
+        self._counts = engine.dialect.name == "sqlite"
+        self._conn: PoolProxiedConnection | None = self._connect()
+
+    def _connect(self) -> PoolProxiedConnection:
+        conn = self._engine.raw_connection()
+        if not self._counts:
+            # Each read its own transaction, ended at once: one left open would hold the
+            # tables, and a rebuild's DROP would wait for it.
+            conn.rollback()
+            conn.driver_connection.autocommit = True  # type: ignore[union-attr]
+        # Out of the pool for good: a pooled connection would be lent to writers, and a
+        # commit on the watching connection itself leaves the number as it was.
+        conn.detach()
+        return conn
 
     def version(self) -> int | None:
         """The database's commit counter as this watch sees it now (None: not kept, or the
         watch is closed)."""
+        if not self._counts:
+            return None
+        row = self.first("PRAGMA data_version")
+        return None if row is None else int(row[0])
+
+    def generation(self) -> str | None:
+        """The generation of the read model's tables now (`SchemaRow`): one statement on the
+        watch's own connection, without SQLAlchemy's cost for each (which was half of it).
+        StoreError once the watch is closed."""
+        row = self.first(f"SELECT generation FROM {SchemaRow.__tablename__}")
+        return None if row is None else str(row[0])
+
+    def first(self, statement: str) -> tuple[Any, ...] | None:
+        """The first row of a statement (SQL text with no parameters) run on the watch's
+        connection, outside any transaction. StoreError once the watch is closed."""
         with self._lock:
             if self._conn is None:
-                return None
-            cursor = self._conn.cursor()
+                raise StoreError("the read model was closed")
             try:
-                cursor.execute("PRAGMA data_version")
-                row = cursor.fetchone()
-            finally:
-                cursor.close()
-        return None if row is None else int(row[0])
+                return self._first(self._conn, statement)
+            except self._engine.dialect.loaded_dbapi.Error:
+                # Out of the pool, nothing replaces a connection the server dropped (a
+                # restart): connect again, once.
+                self._conn.invalidate()
+                self._conn = self._connect()
+                return self._first(self._conn, statement)
+
+    @staticmethod
+    def _first(conn: PoolProxiedConnection, statement: str) -> tuple[Any, ...] | None:
+        cursor = conn.cursor()
+        try:
+            cursor.execute(statement)
+            row: tuple[Any, ...] | None = cursor.fetchone()
+        finally:
+            cursor.close()
+        return row
 
     def close(self) -> None:
         """Close the watching connection."""

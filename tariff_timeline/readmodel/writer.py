@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, NamedTuple, cast
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
-from sqlalchemy import bindparam, case, delete, null, or_, select, update
+from sqlalchemy import case, delete, null, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -68,6 +68,7 @@ from tariff_timeline.readmodel.tables import (
 from tariff_timeline.store import EventStore, TimelineEntry
 from tariff_timeline.store.bulk import paused_collector
 from tariff_timeline.store.chain import ChainState
+from tariff_timeline.store.patience import busy_reason
 
 APPLICATION_NAME = "TariffTimeline"
 CHUNK = 5000
@@ -117,6 +118,9 @@ class ReadModelWriter(TrackingRecorder):
         self.cache = cache
         self._reading = reading
         self._watch = CommitWatch(engine)
+        self._driver_integrity: type[Exception] = engine.dialect.loaded_dbapi.IntegrityError
+        self._tracked = str(_TRACKED.compile(dialect=engine.dialect,
+                                             compile_kwargs={"literal_binds": True}))
         # The commit counter seen before the last catch-up that found nothing new, the
         # chain state it found and the tables it found so (see `caught_up`).
         self._quiet: tuple[int, ChainState, TablesSeen] | None = None
@@ -151,9 +155,9 @@ class ReadModelWriter(TrackingRecorder):
         Rows decoded from tables made before (by another process's rebuild) are forgotten
         first: nothing asks for their ids again."""
         seen = self._watch.version()
-        # A plain statement, not the ORM: every question reads it before answering.
-        with self._reading.connect() as conn:
-            row = conn.execute(_TRACKED, {"name": APPLICATION_NAME}).first()
+        # On the watch's connection, through the driver: every question reads it before
+        # answering (on PostgreSQL 0.23 ms through SQLAlchemy, 0.09 so).
+        row = self._watch.first(self._tracked)
         generation = None if row is None else row[0]
         if generation != self._generation:
             self.cache.clear()
@@ -167,6 +171,9 @@ class ReadModelWriter(TrackingRecorder):
         the catch-up that `found` the tables current: RowsMoved when, by its end, they were
         made again (a rebuild, perhaps still filling them), whatever it read meanwhile.
 
+        An error inside it that says the database was busy with another transaction (on
+        PostgreSQL a rebuild's DROP meets a question's reads in a deadlock) is RowsMoved too.
+
         On SQLite a block during which nothing was committed since the catch-up read the
         tables costs one look at the commit counter; otherwise, and always on PostgreSQL, the
         generation is read again at its end."""
@@ -175,6 +182,13 @@ class ReadModelWriter(TrackingRecorder):
         except Exception as error:
             if self._remade_since(found):
                 raise RowsMoved(_REMADE) from error
+            reason = busy_reason(error)
+            if reason is not None:
+                # On PostgreSQL a statement reading several tables while a rebuild drops
+                # them meets it in a deadlock, before the new tables are committed.
+                raise RowsMoved(f"this question met {reason} while it read the read model "
+                                "(another process may be rebuilding it); nothing was "
+                                "answered: ask again") from error
             raise
         if self._remade_since(found):
             raise RowsMoved(_REMADE)
@@ -183,8 +197,7 @@ class ReadModelWriter(TrackingRecorder):
         """Whether the tables were made again since a catch-up `found` them."""
         if found.version is not None and self._watch.version() == found.version:
             return False
-        with self._reading.connect() as conn:
-            return conn.execute(select(SchemaRow.generation)).scalar() != found.generation
+        return self._watch.generation() != found.generation
 
     @staticmethod
     def tracked(session: Session) -> ChainState:
@@ -262,8 +275,10 @@ class ReadModelWriter(TrackingRecorder):
                 with self._forgetting_if_rolled_back():
                     applied = 0 if first is None else self._apply_stream(
                         itertools.chain((first,), rows), chain, batch, report.at(done))
-            except (AlreadyApplied, IntegrityError):
-                continue  # another catch-up got there first: read its position again
+            except (AlreadyApplied, IntegrityError, self._driver_integrity):
+                # Another catch-up got there first: read its position again. (Rows written
+                # by COPY meet it as the driver's own error, not SQLAlchemy's.)
+                continue
             if applied == 0:
                 if done >= self.analyze_after:
                     refresh_statistics(self.engine)
@@ -745,9 +760,9 @@ _VERSION_COLUMNS = ("id", "subject", "kind", "known_from", "known_until", "rec_f
 _TRACKED = select(SchemaRow.generation, TrackingRow.notification_id, TrackingRow.chain_events,
                   TrackingRow.chain_link, TrackingRow.chain_heads, TrackingRow.chain_head_events,
                   TrackingRow.chain_head_link, TrackingRow.chain_signed_from).select_from(
-    SchemaRow).outerjoin(TrackingRow, TrackingRow.application_name == bindparam("name"))
+    SchemaRow).outerjoin(TrackingRow, TrackingRow.application_name == APPLICATION_NAME)
 """The tables' generation, then the tracking row's chain state in `ChainState`'s order (all
-None before the first catch-up), by the bound parameter name."""
+None before the first catch-up), run as SQL text on the watch's connection."""
 
 
 _REMADE = ("the read model's tables were made again (another process rebuilt them) while this "

@@ -240,6 +240,15 @@ class Reads:
         assert timeline.read_model is not None
         self.engine = timeline.read_model.engine
         event.listen(self.engine, "before_cursor_execute", self._statement)
+        # The tracking row is read through the driver, on the commit watch's connection.
+        watch = timeline.read_model.writer._watch
+        first = watch.first
+
+        def watched(statement: str) -> Any:
+            self._statement(None, None, statement)
+            return first(statement)
+
+        monkeypatch.setattr(watch, "first", watched)
 
     def _statement(self, *args: Any) -> None:
         if "rm_tracking" in args[2]:

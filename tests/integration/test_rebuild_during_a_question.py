@@ -253,3 +253,24 @@ def test_a_catch_up_that_read_its_position_before_a_rebuild_applies_the_whole_lo
     for timeline in (asker, other):
         assert timeline.rate_on(**QUESTION).additional == 30
         assert timeline.rate_on(**QUESTION) == timeline.rate_on_by_fold(**QUESTION)
+
+
+def test_a_question_after_postgres_dropped_the_watching_connection_is_answered(
+        pg_url: str, clock: FakeClock) -> None:
+    # given a process that answered on PostgreSQL
+    timeline = TariffTimeline.open(pg_url, clock=clock)
+    try:
+        timeline.record_events(a_measure_changed_and_a_chapter())
+        assert timeline.rate_on(**QUESTION).additional == 10
+        assert timeline.read_model is not None
+        watching = timeline.read_model.writer._watch._conn
+        assert watching is not None
+        pid = watching.dbapi_connection.info.backend_pid  # type: ignore[union-attr]
+        # when the server drops the connection it reads the tables' state on
+        with timeline.read_model.engine.connect() as conn:
+            assert conn.execute(select(func.pg_terminate_backend(pid))).scalar()
+        # then the next question connects again, and is answered
+        assert timeline.rate_on(**QUESTION).additional == 10
+        assert timeline.rate_on(**QUESTION) == timeline.rate_on_by_fold(**QUESTION)
+    finally:
+        timeline.close()
