@@ -68,7 +68,7 @@ from tariff_timeline.readmodel.tables import (
 from tariff_timeline.store import EventStore, TimelineEntry
 from tariff_timeline.store.bulk import paused_collector
 from tariff_timeline.store.chain import ChainState
-from tariff_timeline.store.patience import busy_reason
+from tariff_timeline.store.patience import aborted_for_another, busy_reason
 
 APPLICATION_NAME = "TariffTimeline"
 CHUNK = 5000
@@ -261,7 +261,7 @@ class ReadModelWriter(TrackingRecorder):
             # Nothing committed to the database since a catch-up that found nothing new:
             # the tracking row, the log and the row it names are as that catch-up read them.
             return CaughtUp(0, quiet[1], quiet[2])
-        done = 0
+        done, aborted = 0, 0
         report = _Report(progress)
         while True:
             chain, tables = self._tracked_tables()
@@ -278,6 +278,13 @@ class ReadModelWriter(TrackingRecorder):
             except (AlreadyApplied, IntegrityError, self._driver_integrity):
                 # Another catch-up got there first: read its position again. (Rows written
                 # by COPY meet it as the driver's own error, not SQLAlchemy's.)
+                continue
+            except Exception as error:
+                # On PostgreSQL a catch-up writing while a rebuild drops the tables meets it
+                # in a deadlock, and one of the two is aborted: read the position again.
+                if not aborted_for_another(error) or aborted >= ABORTS_RETRIED:
+                    raise
+                aborted += 1
                 continue
             if applied == 0:
                 if done >= self.analyze_after:
@@ -763,6 +770,11 @@ _TRACKED = select(SchemaRow.generation, TrackingRow.notification_id, TrackingRow
     SchemaRow).outerjoin(TrackingRow, TrackingRow.application_name == APPLICATION_NAME)
 """The tables' generation, then the tracking row's chain state in `ChainState`'s order (all
 None before the first catch-up), run as SQL text on the watch's connection."""
+
+
+ABORTS_RETRIED = 10
+"""Transactions of one catch-up that PostgreSQL may abort for another's sake (a deadlock with
+a rebuild dropping the tables) before the catch-up gives up and raises."""
 
 
 _REMADE = ("the read model's tables were made again (another process rebuilt them) while this "

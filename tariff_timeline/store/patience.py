@@ -71,6 +71,16 @@ def write_deadline_seconds(seconds: float | None = None) -> float:
     return float(seconds)
 
 
+DEADLOCK_STATES = ("40P01", "40001")
+"""PostgreSQL SQLSTATEs of a transaction aborted so that another could go on (a deadlock, a
+serialization failure): nothing of it was written, and it may simply be run again."""
+
+
+def aborted_for_another(error: BaseException) -> bool:
+    """Whether an error is PostgreSQL aborting this transaction for another one's sake."""
+    return any(getattr(cause, "sqlstate", None) in DEADLOCK_STATES for cause in _causes(error))
+
+
 def _causes(error: BaseException) -> Iterator[BaseException]:
     """The error and what it wraps (`raise ... from`, SQLAlchemy's `orig`); not the errors it
     was raised while handling, which may be unrelated."""

@@ -28,6 +28,7 @@ from tariff_timeline.readmodel.tables import (
     VersionRow,
     create_tables,
 )
+from tariff_timeline.readmodel.writer import ABORTS_RETRIED
 from tests.builders import hts_line, imposed, rate_changed, revised
 from tests.conftest import FakeClock
 
@@ -274,3 +275,41 @@ def test_a_question_after_postgres_dropped_the_watching_connection_is_answered(
         assert timeline.rate_on(**QUESTION) == timeline.rate_on_by_fold(**QUESTION)
     finally:
         timeline.close()
+
+
+class Aborted(Exception):
+    """PostgreSQL's error for a transaction aborted in a deadlock (its SQLSTATE)."""
+
+    sqlstate = "40P01"
+
+
+@pytest.mark.parametrize(("aborts", "applied"), [(2, 1), (ABORTS_RETRIED + 1, None)])
+def test_a_catch_up_aborted_for_another_transaction_tries_again_a_bounded_number_of_times(
+        asker: TariffTimeline, clock: FakeClock, monkeypatch: pytest.MonkeyPatch,
+        aborts: int, applied: int | None) -> None:
+    # given an append the read model has not applied yet
+    clock.advance(hours=1)
+    asker.record_events([imposed("n-5", "n", known="2025-05-01", start="2025-05-15", percent=5,
+                                 products=("9503",))])
+    assert asker.read_model is not None
+    writer = asker.read_model.writer
+    apply = writer._apply_stream
+    left = [aborts]
+
+    def aborted_first(*args: Any, **kwargs: Any) -> Any:
+        if left[0]:
+            left[0] -= 1
+            raise Aborted("deadlock detected")
+        return apply(*args, **kwargs)
+
+    monkeypatch.setattr(writer, "_apply_stream", aborted_first)
+    # when the database aborts its transaction (a rebuild dropping the tables met it in a
+    # deadlock) `aborts` times
+    if applied is None:
+        # then past the bound, the catch-up gives up with the database's error
+        with pytest.raises(Aborted):
+            asker.catch_up()
+        return
+    # then it reads its position again and applies the append
+    assert asker.catch_up() == applied
+    assert asker.rate_on(**QUESTION) == asker.rate_on_by_fold(**QUESTION)
