@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,17 +21,10 @@ from benchmarks.generate import write_history
 from tariff_timeline import TariffTimeline
 from tariff_timeline.events import PolicyEvent
 from tariff_timeline.importing import read_paths
+from tests.gated import ROUNDS, start_at_once
 
-ROUNDS = int(os.environ.get("TARIFFS_STRESS_ROUNDS", "2"))
 EVENTS = 1000
 """Events per writer: enough that the writers' checks overlap and their appends collide."""
-
-GATE = ("import sys\n"
-        "from tariff_timeline.cli import main\n"
-        "sys.stdin.read()  # the starting gun: everything is loaded, wait for the others\n"
-        "sys.argv = ['tariffs', *sys.argv[1:]]\n"
-        "main()\n")
-"""A `tariffs` process that waits for its standard input to close before it runs."""
 
 
 @dataclass(frozen=True)
@@ -96,14 +87,7 @@ def run_at_once(writers: list[Writer], db_url: str) -> list[Outcome]:
     """Start every writer, let them all go at the same moment, and wait for them."""
     env = {**os.environ, "TARIFFS_DB": db_url}
     env.pop("TARIFFS_WRITE_DEADLINE", None)  # the default deadline, a minute
-    gate, gun = os.pipe()  # every writer reads the gate; closing the gun lets all go at once
-    try:
-        processes = [subprocess.Popen([sys.executable, "-c", GATE, "import", str(w.folder)],
-                                      env=env, stdin=gate, stdout=subprocess.PIPE,
-                                      stderr=subprocess.PIPE, text=True) for w in writers]
-    finally:
-        os.close(gate)
-        os.close(gun)
+    processes = start_at_once([["import", str(w.folder)] for w in writers], env)
     outcomes = []
     for writer, process in zip(writers, processes, strict=True):
         stdout, stderr = process.communicate(timeout=600)

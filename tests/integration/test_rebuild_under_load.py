@@ -12,8 +12,6 @@ of answers and of questions told to ask again. TARIFFS_STRESS_ROUNDS rounds (2 b
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
@@ -25,17 +23,10 @@ from benchmarks.generate import write_history
 from benchmarks.run import Question, questions
 from tariff_timeline import TariffTimeline
 from tariff_timeline.readmodel.tables import RowsMoved, row_counts
+from tests.gated import ROUNDS, start_at_once
 
-ROUNDS = int(os.environ.get("TARIFFS_STRESS_ROUNDS", "2"))
 EVENTS = 1500
 """Events of the stored history: enough that the rebuild takes a while to fill the tables."""
-
-GATE = ("import sys\n"
-        "from tariff_timeline.cli import main\n"
-        "sys.stdin.read()  # the starting gun: everything is loaded, wait for the others\n"
-        "sys.argv = ['tariffs', *sys.argv[1:]]\n"
-        "main()\n")
-"""A `tariffs` process that waits for its standard input to close before it runs."""
 
 TALLY: dict[str, Counter[str]] = {}
 
@@ -82,17 +73,9 @@ def test_a_rebuild_among_writers_and_questions_answers_nothing_from_tables_being
         expected = [additional(timeline, q, at, by_fold=True) for q in sample]
         # when a rebuild and two imports start at the same moment in other processes, while
         # this process asks the questions again and again
-        env = {**os.environ, "TARIFFS_DB": db_url}
-        gate, gun = os.pipe()
-        try:
-            processes = [subprocess.Popen(
-                [sys.executable, "-c", GATE, *arguments], env=env, stdin=gate,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                for arguments in (["rebuild"], ["import", str(histories["w1"])],
-                                  ["import", str(histories["w2"])])]
-        finally:
-            os.close(gate)
-            os.close(gun)
+        processes = start_at_once([["rebuild"], ["import", str(histories["w1"])],
+                                   ["import", str(histories["w2"])]],
+                                  {**os.environ, "TARIFFS_DB": db_url})
         wrong: list[str] = []
         while any(process.poll() is None for process in processes):
             for question, answer in zip(sample, expected, strict=True):
