@@ -18,7 +18,9 @@ with the most events (the realistic profile changes its one rule 0.4% of the tim
 4,000 changes at 1M), each known a day after the one before, are timed through the subject
 check, with the catch-up that takes each into the read model timed apart; and as many
 appends of one HTS revision each (a new line) to the chapter with the most revisions, each
-known a day after the one before, the catch-up timed apart too.
+known a day after the one before, the catch-up timed apart too; and, after those, as many
+corrections of the rule's last change (`TariffTimeline.correct`, each saying it held a day
+longer), the catch-up timed apart too.
 Times are in-process (process start excluded), median of the trials; results are printed and
 written to benchmarks/results/appends-<timestamp>.json.
 
@@ -108,13 +110,40 @@ def rule_changes(timeline: TariffTimeline, trials: int, tag: int) -> dict[str, A
     rule, count, day = found
 
     def change(n: int) -> PolicyEvent:
-        known = (day + timedelta(days=n)).isoformat()
-        return _EVENTS.validate_python({
-            "type": "StackingRuleChanged", "id": f"bench-{tag}-rule-{n}", "rule": rule,
-            "known": known, "effective_from": known, "in_effect": n % 2 == 0,
-            "effective_until": (day + timedelta(days=n + 30)).isoformat(), "sources": SOURCE})
+        return _EVENTS.validate_python(rule_change(rule, day, tag, n))
 
-    return {"rule": rule, "rule_events": count, **_appended(timeline, trials, change)}
+    return {"rule": rule, "rule_events": count, "first_known": day.isoformat(),
+            **_appended(timeline, trials, change)}
+
+
+def rule_change(rule: str, day: date, tag: int, n: int, longer: int = 0) -> dict[str, Any]:
+    """The n-th change of a rule that `rule_changes` appends (a day after `day` for each n),
+    in effect for 30 days, and `longer` more."""
+    known = (day + timedelta(days=n)).isoformat()
+    return {"type": "StackingRuleChanged", "id": f"bench-{tag}-rule-{n}", "rule": rule,
+            "known": known, "effective_from": known, "in_effect": n % 2 == 0,
+            "effective_until": (day + timedelta(days=n + 30 + longer)).isoformat(),
+            "sources": SOURCE}
+
+
+def rule_corrections(timeline: TariffTimeline, trials: int, tag: int,
+                     changed: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Time `trials` corrections of the last change `rule_changes` appended (`changed`, what
+    it returned): each says the change held a day longer than the one before. Then the
+    catch-up that takes each into the read model. Run last: a rule once corrected is
+    checked whole at every later change, so a store appended to again gives other
+    figures for `append_rule_1`."""
+    if changed is None or trials == 0:
+        return None
+    rule, day = changed["rule"], date.fromisoformat(changed["first_known"])
+    last = trials - 1
+
+    def correct(n: int) -> object:
+        replacement = _EVENTS.validate_python(rule_change(rule, day, tag, last, longer=n + 1))
+        return timeline.correct(replacement.id, replacement, reason="benchmark correction")
+
+    return {"rule": rule, "corrects": f"bench-{tag}-rule-{last}",
+            **_timed_with_catch_up(timeline, trials, correct)}
 
 
 def revisions(timeline: TariffTimeline, trials: int, tag: int) -> dict[str, Any] | None:
@@ -144,9 +173,16 @@ def revisions(timeline: TariffTimeline, trials: int, tag: int) -> dict[str, Any]
 def _appended(timeline: TariffTimeline, trials: int,
               event: Callable[[int], PolicyEvent]) -> dict[str, Any]:
     """Append `event(n)` alone, then catch up, for each trial n: both timed."""
+    return _timed_with_catch_up(timeline, trials,
+                                lambda n: timeline.record_events([event(n)]))
+
+
+def _timed_with_catch_up(timeline: TariffTimeline, trials: int,
+                         action: Callable[[int], object]) -> dict[str, Any]:
+    """Do `action(n)`, then catch up, for each trial n: both timed."""
     appended, caught_up = [], []
     for n in range(trials):
-        appended.append(timed(partial(timeline.record_events, [event(n)])))
+        appended.append(timed(partial(action, n)))
         caught_up.append(timed(timeline.catch_up))
     return {"by_subject_s": [round(t, 3) for t in appended],
             "by_subject_median_s": round(statistics.median(appended), 3),
@@ -205,8 +241,11 @@ def run(events: int, profile: str, seed: int, trials: int, whole_log_trials: int
                         whole_log_over_by_subject=round(
                             statistics.median(whole) / statistics.median(by_subject), 1))
                 out[f"append_{size}"] = timings
-            out["append_rule_1"] = rule_changes(timeline, trials, tag)
+            changed = rule_changes(timeline, trials, tag)
+            out["append_rule_1"] = changed
             out["append_revision_1"] = revisions(timeline, trials, tag)
+            out["correct_rule_1"] = rule_corrections(timeline, trials, tag, changed)
+
             out["store_events_after"] = timeline.store.count()
             return out
         finally:

@@ -4,6 +4,7 @@ and which backends it measures."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ from sqlalchemy.engine import make_url
 
 from benchmarks import appends
 from benchmarks.run import choose_backends, main
+from tariff_timeline import TariffTimeline
+from tariff_timeline.events import EventCorrected
 from tariff_timeline.store.opening import connect
 from tariff_timeline.store.urls import parse_store_url
 
@@ -80,12 +83,26 @@ def test_the_append_benchmark_times_both_checks_then_pairs_on_the_store_it_built
     assert "whole_log_s" not in again["append_1"]
     assert again["append_1000"]["by_subject_median_s"] > 0
     # and both appended a change to the profile's stacking rule and a revision to its
-    # busiest HTS chapter, each caught up apart
+    # busiest HTS chapter, then corrected the rule's change, each caught up apart
     for run in (first, again):
         assert run["append_rule_1"]["rule_events"] >= 1
         assert len(run["append_rule_1"]["catch_up_s"]) == 1
         assert run["append_revision_1"]["chapter_events"] >= 1
         assert len(run["append_revision_1"]["catch_up_s"]) == 1
+        assert run["correct_rule_1"]["rule"] == run["append_rule_1"]["rule"]
+        assert len(run["correct_rule_1"]["catch_up_s"]) == 1
     assert again["append_revision_1"]["chapter_events"] == (
         first["append_revision_1"]["chapter_events"] + 1)
-    assert again["store_events_after"] == first["store_events_after"] + 1003
+    assert again["store_events_after"] == first["store_events_after"] + 1004
+    # each correction is recorded, saying the change held a day longer
+    timeline = TariffTimeline.open(url, load_bundled_if_new=False)
+    try:
+        events = {r.event.id: r.event for r in timeline.store.read()}
+    finally:
+        timeline.close()
+    changed = events[again["correct_rule_1"]["corrects"]]
+    corrected = [e for e in events.values() if isinstance(e, EventCorrected)
+                 and e.corrects == changed.id]
+    assert len(corrected) == 1
+    assert corrected[0].replacement.effective_until == (  # type: ignore[attr-defined]
+        changed.effective_until + timedelta(days=1))  # type: ignore[attr-defined]
