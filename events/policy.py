@@ -492,6 +492,22 @@ def subjects_named(event: PolicyEvent) -> frozenset[str]:
 
 
 @cache
+def named_by_others() -> frozenset[SubjectKind]:
+    """The kinds of subject that events about another subject can name: a measure (picked by
+    an exemption's or a stacking rule's selector, under a quota, cited by a ruling) and a
+    ruling (cited by an invalidation). A subject of any other kind is named only by its own
+    events, and by the corrections and retractions of them."""
+    found: set[SubjectKind] = set()
+    for cls in get_args(get_args(WorldEvent)[0]):
+        own = _subject_fields(cls)[:1]
+        for _, kind in _naming_fields(cls):
+            named: SubjectKind = "measure" if kind is None else kind
+            if (named,) != own:
+                found.add(named)
+    return frozenset(found)
+
+
+@cache
 def _naming_fields(cls: type[PolicyEvent]) -> tuple[tuple[str, SubjectKind | None], ...]:
     """The fields of a type of event that may name subjects: by the kind they name, or None
     for a selector. Iterating over every field of every event was most of an append's check."""

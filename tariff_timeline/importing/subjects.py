@@ -45,6 +45,7 @@ from tariff_timeline.events import (
     subjects_named,
 )
 from tariff_timeline.events.instants import fold_key
+from tariff_timeline.events.policy import named_by_others
 from tariff_timeline.importing.files import Located
 from tariff_timeline.projections.replay import Recorded, corrected_log, known_order
 from tariff_timeline.projections.versions import holding
@@ -190,7 +191,11 @@ def check_by_subjects(log: RecordedLog, new: Iterable[Located]) -> list[str]:
             break
         more = changed - turned
         turned |= more
-        wanted |= more | log.naming(key.split(":", 1)[1] for key in more)
+        # Only a measure or a ruling is named by events about other subjects; naming reads
+        # every stored event's text (8 s at 1M, read cold), so it is asked of no other kind.
+        named = named_by_others()
+        wanted |= more | log.naming(ident for kind, ident in (key.split(":", 1) for key in more)
+                                    if kind in named)
     now = datetime.max.replace(tzinfo=UTC)
     candidate = [recorded[seq] for seq in sorted(recorded)]
     candidate += [Recorded(log.last_notification + n, now, item.event)

@@ -46,6 +46,7 @@ class CountingLog:
         self.count = log.count
         self.last_notification = log.last_notification
         self.subjects: set[str] = set()
+        self.named: set[str] = set()
 
     def recorded(self, event_ids: Iterable[str]) -> dict[str, tuple[int, PolicyEvent]]:
         return self.log.recorded(event_ids)
@@ -54,7 +55,9 @@ class CountingLog:
         return self.log.position(notification_id)
 
     def naming(self, idents: Iterable[str]) -> set[str]:
-        return self.log.naming(idents)
+        wanted = set(idents)
+        self.named |= wanted
+        return self.log.naming(wanted)
 
     def subject_logs(self, subjects: Iterable[str]) -> list[Recorded]:
         wanted = set(subjects)
@@ -67,11 +70,17 @@ class CountingLog:
 
 def _counting(timeline: TariffTimeline, events: list[PolicyEvent]) -> tuple[list[str] | None,
                                                                          set[str]]:
+    found, counting = _counted(timeline, events)
+    return found, counting.subjects
+
+
+def _counted(timeline: TariffTimeline, events: list[PolicyEvent]
+             ) -> tuple[list[str] | None, CountingLog]:
     assert timeline.read_model is not None
     with timeline.read_model.recorded_log(timeline.store) as log:
         counting = CountingLog(log)
         located = [Located(e, "<python>", i) for i, e in enumerate(events, start=1)]
-        return check_by_subjects(counting, located), counting.subjects
+        return check_by_subjects(counting, located), counting
 
 
 def _opened(url: str, clock: FakeClock) -> AbstractContextManager[TariffTimeline]:
@@ -156,6 +165,21 @@ class TestWhatAnAppendReads:
         _, subjects = _counting(two_measures, [
             rate_changed("m2-up", "m2", known="2025-03-01", start="2025-03-05", percent=50)])
         assert subjects == {"measure:m2"}
+
+    def test_a_correction_looks_up_by_text_only_the_measures_others_may_name(
+            self, two_measures: TariffTimeline) -> None:
+        # given the exemption from m2, corrected to start a month later
+        later = exemption("x2-on", "x2", known="2025-02-01", start="2025-03-01",
+                          measures=("m2",))
+        correction = EventCorrected(
+            id="x2-on.corrected-1", known="2025-02-10", corrects="x2-on", reason="dates",
+            sources=later.sources, replacement=later.model_dump(mode="json"))
+        # when its append is checked
+        found, counting = _counted(two_measures, [correction])
+        # then the subjects whose events may name what it changes are looked up by text for
+        # the measure alone: an exemption is named only by its own events
+        assert found == [] and counting.named == {"m2"}
+        assert counting.subjects >= {"exemption:x2", "measure:m2"}
 
     def test_an_append_and_its_check_never_read_the_whole_log(
             self, two_measures: TariffTimeline) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tariff_timeline.events import PolicyEvent, Selector, subjects_named
+from tariff_timeline.events import PolicyEvent, Selector, subject_key, subjects_named
+from tariff_timeline.events.policy import named_by_others
 from tariff_timeline.importing.files import read_file
 from tests.builders import court_ruled, exemption, quota, stacking
 from tests.conftest import POLICY_DATA
@@ -53,3 +54,13 @@ def test_selectors_rulings_and_quotas_name_the_measures_they_pick() -> None:
         ["measure:m5", "ruling:ruling-1"],
         ["measure:m6", "quota:steel-q"]]
     assert all(subjects_named(e) == named_by_every_field(e) for e in events)
+
+
+def test_only_measures_and_rulings_are_named_by_events_about_other_subjects() -> None:
+    # Given every bundled event, and the kinds each names beside its own subject's
+    events = [located.event for path in POLICY_DATA for located in read_file(path)[0]]
+    elsewhere = {key.split(":", 1)[0] for event in events
+                 for key in subjects_named(event) - {subject_key(event)}}
+    # Then they are among the kinds the check looks up by text, which the event types
+    # allow for (an exemption, a quota, a deal, a rule or a chapter is named only by its own)
+    assert elsewhere <= named_by_others() == {"measure", "ruling"}
