@@ -25,9 +25,14 @@ ENV_WRITE_DEADLINE = "TARIFFS_WRITE_DEADLINE"
 DEFAULT_WRITE_DEADLINE = 60.0
 """Seconds a writer keeps trying when no deadline is given."""
 
-BUSY_STATES = {
+ABORTED_STATES = {
     "40001": "a serialization failure",
     "40P01": "a deadlock with another transaction",
+}
+"""PostgreSQL SQLSTATEs of a transaction aborted so that another could go on: nothing of it
+was written, and it may simply be run again."""
+BUSY_STATES = {
+    **ABORTED_STATES,
     "55P03": "a lock held by another writer",
     # Only while a store is opened: two processes creating the same schema, type or table.
     "42P06": "a schema created at the same moment",
@@ -71,14 +76,9 @@ def write_deadline_seconds(seconds: float | None = None) -> float:
     return float(seconds)
 
 
-DEADLOCK_STATES = ("40P01", "40001")
-"""PostgreSQL SQLSTATEs of a transaction aborted so that another could go on (a deadlock, a
-serialization failure): nothing of it was written, and it may simply be run again."""
-
-
 def aborted_for_another(error: BaseException) -> bool:
     """Whether an error is PostgreSQL aborting this transaction for another one's sake."""
-    return any(getattr(cause, "sqlstate", None) in DEADLOCK_STATES for cause in _causes(error))
+    return any(getattr(cause, "sqlstate", None) in ABORTED_STATES for cause in _causes(error))
 
 
 def _causes(error: BaseException) -> Iterator[BaseException]:

@@ -66,21 +66,28 @@ def other(db_url: str, clock: FakeClock) -> Iterator[TariffTimeline]:
     opened.close()
 
 
+def before_the_first_call(monkeypatch: pytest.MonkeyPatch, owner: object, name: str,
+                          meanwhile: Callable[[], object]) -> list[bool]:
+    """Run `meanwhile` once, just before the next call of `owner.name` (an instance's or a
+    class's method); the list returned holds True once it ran."""
+    call = getattr(owner, name)
+    done: list[bool] = []
+
+    def first_after(*args: Any, **kwargs: Any) -> Any:
+        if not done:
+            done.append(True)
+            meanwhile()
+        return call(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, first_after)
+    return done
+
+
 def while_reading(timeline: TariffTimeline, monkeypatch: pytest.MonkeyPatch,
                   meanwhile: Callable[[], object]) -> None:
     """Run `meanwhile` once, after the next question's catch-up and before its first read."""
     assert timeline.read_model is not None
-    reader = timeline.read_model.reader
-    read = reader.slice_at
-    done: list[bool] = []
-
-    def slice_at(*args: Any, **kwargs: Any) -> Any:
-        if not done:
-            done.append(True)
-            meanwhile()
-        return read(*args, **kwargs)
-
-    monkeypatch.setattr(reader, "slice_at", slice_at)
+    before_the_first_call(monkeypatch, timeline.read_model.reader, "slice_at", meanwhile)
 
 
 def most_ids(timeline: TariffTimeline) -> dict[str, tuple[int | None, int | None]]:
@@ -175,7 +182,6 @@ def test_an_append_checked_while_the_tables_are_made_again_is_checked_again(
     engine = other.read_model.engine
     rebuilding: list[Thread] = []
     failed: list[BaseException] = []
-    looked = RecordedView.recorded
 
     def rebuild() -> None:
         try:
@@ -183,22 +189,20 @@ def test_an_append_checked_while_the_tables_are_made_again_is_checked_again(
         except BaseException as error:  # the thread's failure, told to the test
             failed.append(error)
 
-    def recorded(view: RecordedView, event_ids: Any) -> Any:
-        if not rebuilding:
-            if engine.dialect.name == "postgresql":
-                # The check reads in one transaction, which holds its tables: the rebuild's
-                # DROP waits for it to end (or meets it in a deadlock, and tries again).
-                rebuilding.append(Thread(target=rebuild))
-                rebuilding[0].start()
-                waiting_for_a_lock(engine)
-            else:
-                # A rebuild that has made the tables again and not filled them yet.
-                rebuilding.append(Thread(target=create_tables, args=(engine,)))
-                rebuilding[0].start()
-                rebuilding[0].join()
-        return looked(view, event_ids)
+    def meanwhile() -> None:
+        if engine.dialect.name == "postgresql":
+            # The check reads in one transaction, which holds its tables: the rebuild's
+            # DROP waits for it to end (or meets it in a deadlock, and tries again).
+            rebuilding.append(Thread(target=rebuild))
+            rebuilding[0].start()
+            waiting_for_a_lock(engine)
+        else:
+            # A rebuild that has made the tables again and not filled them yet.
+            rebuilding.append(Thread(target=create_tables, args=(engine,)))
+            rebuilding[0].start()
+            rebuilding[0].join()
 
-    monkeypatch.setattr(RecordedView, "recorded", recorded)
+    before_the_first_call(monkeypatch, RecordedView, "recorded", meanwhile)
     clock.advance(hours=1)
     # when another process rebuilds the read model while the append is checked (its tables
     # read empty, the measure would not be known, and the append refused)
@@ -234,17 +238,9 @@ def test_a_catch_up_that_read_its_position_before_a_rebuild_applies_the_whole_lo
     asker.record_events([imposed("n-5", "n", known="2025-05-01", start="2025-05-15", percent=5,
                                  products=("9503",))])
     assert asker.read_model is not None and other.read_model is not None
-    writer, engine = asker.read_model.writer, other.read_model.engine
-    apply = writer._apply_stream
-    done: list[bool] = []
-
-    def made_again_first(*args: Any, **kwargs: Any) -> Any:
-        if not done:
-            done.append(True)
-            create_tables(engine)
-        return apply(*args, **kwargs)
-
-    monkeypatch.setattr(writer, "_apply_stream", made_again_first)
+    engine = other.read_model.engine
+    done = before_the_first_call(monkeypatch, asker.read_model.writer, "_apply_stream",
+                                 lambda: create_tables(engine))
     # when another process's rebuild makes the tables again after the catch-up read its
     # position, and before it applies the append (alone, it would claim the whole position)
     applied = asker.catch_up()
