@@ -74,9 +74,9 @@ class RecordedLog(Protocol):
         correction and retraction of them, in log order."""
 
     def last_states(self, subjects: Iterable[str]) -> dict[str, tuple[int, object]]:
-        """Of these subjects, each whose state the log keeps whole and that no correction or
-        retraction ever named, with the latest instant one of its events became known (a
-        `fold_key`) and its state after all of them."""
+        """Of these subjects, each whose state the log keeps whole, with an instant no
+        earlier than the latest one of its events (as corrected) became known (a `fold_key`)
+        and its state after all of them."""
 
 
 SubjectHistories = Callable[[EventStore], AbstractContextManager[RecordedLog]]

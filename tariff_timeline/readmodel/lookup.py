@@ -62,10 +62,10 @@ class RecordedView:
 
     def last_states(self, subjects: Iterable[str]) -> dict[str, tuple[int, object]]:
         """Of these subjects (of the kinds in CONTINUED, whose versions hold their whole
-        state), each that no correction or retraction ever named, with the latest instant one
-        of its events became known (as `fold_key` gives it) and the state the fold of all its
-        events gives (its one open last version's). Its events' payloads are not read, nor any
-        version but the last."""
+        state), each with an upper bound of the latest instant one of its events became known
+        (as corrected, a `fold_key`: see `writer.known_spans`) and the state the fold of all
+        its events gives (its one open last version's). Its events' payloads are not read
+        (only its corrections'), nor any version but the last."""
         wanted = sorted({s for s in subjects if s.split(":", 1)[0] in CONTINUED})
         # Every recorded event comes before the next notification.
         latest = {subject: before for subject, (before, _) in known_spans(

@@ -399,8 +399,8 @@ class ReadModelWriter(TrackingRecorder):
         `since`: the first log position of the events being applied. A subject of a kind in
         `versions.CONTINUED` whose events from there on are all known after the rest, and
         correct nothing, is continued from its last version (`_continued`)."""
-        # Subjects whose history no correction ever touched, and whose new events are all
-        # known after the others, need only those new events read (`_only_later`).
+        # Subjects whose new events correct nothing and are all known after the others
+        # (as corrected) need only those new events read (`_only_later`).
         later = self._only_later(session, subjects, since)
         logs = self.subject_logs(session, [s for s in subjects if s not in later])
         # A version is the same only with the same place in the fold's order too: an event
@@ -516,9 +516,10 @@ class ReadModelWriter(TrackingRecorder):
 
     def _only_later(self, session: Session, subjects: Sequence[str],
                     since: int | None) -> dict[str, list[Recorded]]:
-        """Of the subjects of a kind in CONTINUED, those no correction or retraction ever
-        named, whose events from log position `since` on are all known after every earlier
-        one: each with those later events alone (its whole history is not read)."""
+        """Of the subjects of a kind in CONTINUED that no correction or retraction from log
+        position `since` on touches, those whose events from there on are all known after
+        every earlier one (as corrected, see `known_spans`): each with those later events
+        alone (its whole history is not read)."""
         candidates = [s for s in subjects if s.split(":", 1)[0] in CONTINUED]
         if since is None or not candidates:
             return {}
@@ -663,28 +664,61 @@ class ReadModelWriter(TrackingRecorder):
 
 def known_spans(session: Session, subjects: Sequence[str],
                 since: int) -> dict[str, tuple[int | None, int | None]]:
-    """Of these subjects, each that no correction or retraction ever named, with the latest
-    instant (a `fold_key`) one of its events before log position `since` became known, and the
-    earliest one from `since` on (None where it has no event there). Read from the events'
-    known instants and positions alone, not their payloads."""
+    """Of these subjects, each that no correction or retraction from log position `since` on
+    touches, with an upper bound of the latest instant (a `fold_key`) one of its events
+    before `since` became known, as corrected, and the earliest one from `since` on (None
+    where it has no event there).
+
+    Read from the events' known instants and positions, and the payloads of corrections
+    alone (a replacement's known instant is not a column). The bound takes every event that
+    ever was about a subject, the retracted and the corrected too, and every replacement
+    about it: more than the corrected log holds, never less, so a subject is taken for
+    continued only when it is. A correction from `since` on touches a subject when it names
+    it (as the replacement's or the target's first subject) or corrects or retracts an event
+    some earlier correction made about it (or away from it)."""
     spans: dict[str, list[int | None]] = {}
     touched: set[str] = set()
+    # The events each subject's corrections before `since` moved in or out: a correction
+    # of one of them from `since` on may move it again, naming neither subject.
+    moved: dict[str, set[str]] = {}
+    wanted = set(subjects)
+    corrections = case((EventRow.target_id.is_not(None), EventRow.payload), else_=null())
     for start in range(0, len(subjects), 500):
         part = subjects[start:start + 500]
-        for subject, target_subject, target_id, seq, known in session.execute(select(
+        for subject, target_subject, target_id, seq, known, payload in session.execute(select(
                 EventRow.subject, EventRow.target_subject, EventRow.target_id,
-                EventRow.seq, EventRow.known_us).where(or_(
+                EventRow.seq, EventRow.known_us, corrections).where(or_(
                 EventRow.subject.in_(part), EventRow.target_subject.in_(part)))):
-            if target_id is not None or subject is None:
-                touched.update(key for key in (subject, target_subject) if key is not None)
+            if target_id is None:
+                if subject is not None:
+                    _span(spans, subject, seq < since, known)
                 continue
-            span = spans.setdefault(subject, [None, None])
-            if seq < since:
-                span[0] = known if span[0] is None else max(span[0], known)
-            else:
-                span[1] = known if span[1] is None else min(span[1], known)
+            named = {key for key in (subject, target_subject) if key in wanted}
+            if seq >= since:
+                touched |= named
+                continue
+            for key in named:
+                moved.setdefault(key, set()).add(target_id)
+            event = EVENT_ADAPTER.validate_json(payload)
+            if subject in wanted and isinstance(event, EventCorrected):
+                _span(spans, subject, True, fold_key(event.replacement.known))
+    targets = sorted(set().union(*moved.values()))
+    later: set[str] = set()
+    for start in range(0, len(targets), 500):
+        later.update(session.scalars(select(EventRow.target_id).where(
+            EventRow.target_id.in_(targets[start:start + 500]), EventRow.seq >= since)))
+    touched.update(subject for subject, ids in moved.items() if ids & later)
     return {subject: (before, after) for subject, (before, after) in spans.items()
             if subject not in touched}
+
+
+def _span(spans: dict[str, list[int | None]], subject: str, before: bool, known: int) -> None:
+    """Widen a subject's span (see `known_spans`) by one known instant."""
+    span = spans.setdefault(subject, [None, None])
+    if before:
+        span[0] = known if span[0] is None else max(span[0], known)
+    else:
+        span[1] = known if span[1] is None else min(span[1], known)
 
 
 def _version_texts(session: Session, ids: Sequence[int]) -> dict[int, str]:

@@ -16,7 +16,14 @@ from sqlalchemy.orm import Session
 
 import tariff_timeline.projections.versions as versions
 from tariff_timeline import QueryPath, TariffTimeline
-from tariff_timeline.events import PolicyEvent, QuotaChanged, StackingRuleChanged, subject_key
+from tariff_timeline.events import (
+    EventCorrected,
+    EventRetracted,
+    PolicyEvent,
+    QuotaChanged,
+    StackingRuleChanged,
+    subject_key,
+)
 from tariff_timeline.projections import Corrected, corrected_log
 from tariff_timeline.projections.pieces import FOREVER
 from tariff_timeline.readmodel.tables import VersionRow
@@ -121,6 +128,81 @@ def test_appends_that_continue_a_history_fold_it_no_more_and_keep_its_whole_vers
         assert _open_versions(timeline, subject) == [
             (v.known_from, v.known_until, v.text) for v in versions.versions_of(
                 [e for e in entries if subject_key(e.event) == subject], subject)]
+
+
+def _change(eid: str, rule: str, known: int, start: int) -> PolicyEvent:
+    return StackingRuleChanged.model_validate({
+        "id": eid, "rule": rule, "known": _day(known), "effective_from": _day(start),
+        "effective_until": _day(start + 10), "in_effect": False, "sources": SOURCE})
+
+
+def _corrected(eid: str, replacement: PolicyEvent, known: int) -> PolicyEvent:
+    return EventCorrected.model_validate({
+        "id": eid, "known": _day(known), "sources": SOURCE, "corrects": replacement.id,
+        "replacement": replacement.model_dump(mode="json"), "reason": "wrong rule or dates"})
+
+
+def _holds_the_folds_versions(timeline: TariffTimeline, subjects: Sequence[str]) -> None:
+    entries = corrected_log(timeline.store.read())
+    for subject in subjects:
+        assert _open_versions(timeline, subject) == [
+            (v.known_from, v.known_until, v.text) for v in versions.versions_of(
+                [e for e in entries if subject_key(e.event) == subject], subject)]
+
+
+def test_appends_after_a_correction_continue_the_corrected_versions(
+        timeline: TariffTimeline, clock: FakeClock, read_later_only: Counter[str]) -> None:
+    # Given the rule changed twice, its first change then corrected to have taken effect
+    # later and been known later (after the second change), the quota's first change
+    # retracted
+    given = _appends()[:5]
+    given.append([_corrected("fix-c1", _change("c1", "no-recip-on-232", 35, 50), 25)])
+    given.append([EventRetracted.model_validate({
+        "id": "drop-q1", "known": _day(25), "sources": SOURCE, "retracts": "q1",
+        "reason": "never published"})])
+    for events in given:
+        clock.advance(hours=1)
+        timeline.record_events(events)
+        timeline.catch_up()
+    read_later_only.clear()
+    # When the rule is changed again, known before the replacement, then the quota, and
+    # the rule once more, each known after everything about its subject as corrected
+    for events in ([_change("c3", "no-recip-on-232", 30, 60)], [QuotaChanged.model_validate({
+            "id": "q3", "quota": "q", "known": _day(31), "effective_from": _day(31),
+            "volume": "3000 tonnes", "sources": SOURCE})],
+            [_change("c4", "no-recip-on-232", 40, 70)]):
+        clock.advance(hours=1)
+        timeline.record_events(events)
+        timeline.catch_up()
+    # then each append but the first read only its own events, and the read model holds
+    # the versions the fold of the whole corrected history gives
+    assert dict(read_later_only) == {"rule:no-recip-on-232": 1, "quota:q": 1}
+    _holds_the_folds_versions(timeline, SUBJECTS)
+
+
+def test_an_event_moved_away_and_corrected_again_folds_the_subject_it_left_whole(
+        timeline: TariffTimeline, clock: FakeClock, read_later_only: Counter[str]) -> None:
+    # Given a second rule, and the first rule's change c1 corrected to be the second's
+    given = _appends()[:2]
+    given.append([stacking("set2", "r2", known=_day(2), start=_day(5),
+                           when={"authorities": ["Section 232"]},
+                           excludes={"programs": ["recip"]})])
+    given.append([_corrected("to-r2", _change("c1", "r2", 10, 20), 11)])
+    for events in given:
+        clock.advance(hours=1)
+        timeline.record_events(events)
+        timeline.catch_up()
+    read_later_only.clear()
+    # When one append corrects c1 again, back to the first rule (naming neither the second
+    # rule nor its correction), and changes the second rule, known after it all
+    clock.advance(hours=1)
+    timeline.record_events([_corrected("back", _change("c1", "no-recip-on-232", 10, 20), 12),
+                            _change("c2", "r2", 40, 60)])
+    timeline.catch_up()
+    # then the second rule is not continued from its last version, which still holds c1,
+    # and the read model holds the versions the fold of the whole corrected history gives
+    assert "rule:r2" not in read_later_only
+    _holds_the_folds_versions(timeline, ["rule:no-recip-on-232", "rule:r2"])
 
 
 def test_answers_after_continued_appends_are_the_folds(

@@ -75,6 +75,13 @@ def rule_changed(eid: str, rule: str, known: int, start: int, length: int, in_ef
     return StackingRuleChanged.model_validate(fields)
 
 
+def corrected(eid: str, replacement: PolicyEvent) -> PolicyEvent:
+    """A correction, known on day 2, saying a recorded event should have read `replacement`."""
+    return EventCorrected.model_validate({
+        "id": eid, "known": day(2), "sources": SOURCE, "corrects": replacement.id,
+        "replacement": replacement.model_dump(mode="json"), "reason": "dates"})
+
+
 def quota_changed(eid: str, name: str, known: int, start: int) -> PolicyEvent:
     return QuotaChanged.model_validate({
         "id": eid, "quota": name, "known": day(known), "effective_from": day(start),
@@ -120,7 +127,8 @@ def continuation(draw: st.DrawFn, n: int) -> PolicyEvent:
         # A measure a later rule change may name (known on a day it may come before).
         return imposed(eid, "m2", known=day(known), start=day(start), percent=10)
     # A correction of the rule's first change, moving it in known time: the rule's later
-    # appends are then checked in full.
+    # appends are then checked on its corrected last state, or in full when known before
+    # the replacement.
     replacement = rule_changed("r-c1", "r", known, start, 5, False)
     return EventCorrected.model_validate({
         "id": eid, "known": day(known), "sources": SOURCE, "corrects": "r-c1",
@@ -211,18 +219,47 @@ class TestWhichAppendsAreCheckedOnLastStates:
         assert not quick(based, events)
         assert found == _reference(based, events) and subjects
 
-    def test_a_subject_a_correction_named_is_checked_in_full(
+    def test_a_corrected_subject_is_checked_on_its_corrected_last_state(
             self, based: TariffTimeline) -> None:
-        # given the rule's first change corrected
-        replacement = rule_changed("r-c1", "r", 2, 6, 10, False)
-        based.record_events([EventCorrected.model_validate({
-            "id": "fix", "known": day(2), "sources": SOURCE, "corrects": "r-c1",
-            "replacement": replacement.model_dump(mode="json"), "reason": "dates"})])
-        # when the rule is changed again, then its history is read
+        # given the rule's first change corrected to take effect a day later
+        based.record_events([corrected("fix", rule_changed("r-c1", "r", 2, 6, 10, False))])
+        # when the rule is changed again, known after the correction's replacement
         events = [rule_changed("c", "r", 3, 20, 5, True)]
         found, subjects = _counting(based, events)
+        # then it is accepted on the last state alone, as the whole check accepts it
+        assert quick(based, events)
+        assert found == _reference(based, events) == [] and subjects == set()
+
+    def test_a_change_known_before_a_replacement_is_checked_in_full(
+            self, based: TariffTimeline) -> None:
+        # given the rule's first change corrected to have been known on day 5, not day 2
+        based.record_events([corrected("fix", rule_changed("r-c1", "r", 5, 5, 10, False))])
+        # when a change known on day 4 is appended, after the first change as recorded
+        # but before it as corrected
+        events = [rule_changed("c", "r", 4, 20, 5, True)]
+        found, subjects = _counting(based, events)
+        # then the rule's history is read, as the fold's order needs
         assert not quick(based, events)
         assert found == _reference(based, events) == [] and "rule:r" in subjects
+
+    def test_a_revocation_is_checked_against_the_corrected_state(
+            self, based: TariffTimeline) -> None:
+        # given the exemption revoked from day 30, corrected to be revoked from day 20
+        based.record_events([exemption_revoked("x-r1", "x", known=day(5), start=day(30))])
+        based.record_events([corrected("fix", exemption_revoked("x-r1", "x", known=day(5),
+                                                                 start=day(20)))])
+        # when a revocation from day 15 is appended, then it is accepted on the last state
+        earlier = [exemption_revoked("c1", "x", known=day(6), start=day(15))]
+        assert quick(based, earlier)
+        assert _counting(based, earlier) == ([], set()) and _reference(based, earlier) == []
+        # and one from day 25, when the corrected revocation has ended the exemption, is
+        # refused as the whole check refuses it, where the state as first recorded would
+        # have taken it
+        later = [exemption_revoked("c2", "x", known=day(6), start=day(25))]
+        assert not quick(based, later)
+        assert _counting(based, later)[0] == _reference(based, later) == [
+            "<python>:1: event 'c2', field 'effective_from': exemption 'x' is not in effect "
+            "at 2025-01-26T00:01:00-05:00"]
 
     def test_a_revocation_learnt_late_that_breaks_a_recorded_one_is_refused(
             self, based: TariffTimeline) -> None:
