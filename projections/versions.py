@@ -214,6 +214,11 @@ CONTINUED = ("exemption", "quota", "rule", "deal", "ruling", "chapter")
 its last version's: `readmodel.hts.write_chapters`): a measure's pieces are made from every
 version."""
 
+RESUMED = tuple(kind for kind in CONTINUED if kind != "chapter")
+"""The kinds whose versions an append that changes their history anywhere folds again from
+the version before the first known instant it changes (`readmodel.writer`): a chapter's
+lines are continued from its last version only."""
+
 _HOLDERS = {"exemption": "exemptions", "quota": "quotas", "rule": "rules", "deal": "deals",
             "ruling": "rulings", "chapter": "chapters"}
 """Where a timeline holds each kind's states (a chapter's: in its nomenclature)."""

@@ -7,15 +7,18 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import tariff_timeline.projections.versions as versions
 from tariff_timeline import QueryPath, TariffTimeline
+from tariff_timeline.domain.errors import ImportRejected
 from tariff_timeline.events import (
     EventCorrected,
     EventRetracted,
@@ -24,6 +27,7 @@ from tariff_timeline.events import (
     StackingRuleChanged,
     subject_key,
 )
+from tariff_timeline.events.instants import fold_key
 from tariff_timeline.projections import Corrected, corrected_log
 from tariff_timeline.projections.pieces import FOREVER
 from tariff_timeline.readmodel.tables import VersionRow
@@ -62,7 +66,7 @@ def _appends() -> list[list[PolicyEvent]]:
             "sources": SOURCE})])
     later.append([exemption_revoked("exr", "x", known=_day(100), start=_day(120))])
     # Last, a change to the rule known before its latest ones (learnt late): not a
-    # continuation, so the rule is folded whole again.
+    # continuation, so the rule is folded again from its version before day 15.
     later.append([StackingRuleChanged.model_validate({
         "id": "c-late", "rule": "no-recip-on-232", "known": _day(15),
         "effective_from": _day(40), "effective_until": _day(50), "in_effect": False,
@@ -99,6 +103,22 @@ def read_later_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
     yield counted
 
 
+@pytest.fixture
+def resumed(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, int]]]:
+    """Each subject folded again from a version before the first instant a group changed,
+    with that instant."""
+    resuming = ReadModelWriter._resumed
+    found: list[tuple[str, int]] = []
+
+    def recording(writer: ReadModelWriter, *args: Any) -> dict[str, Any]:
+        out = resuming(writer, *args)
+        found.extend((subject, changed) for subject, (changed, _) in out.items())
+        return out
+
+    monkeypatch.setattr(ReadModelWriter, "_resumed", recording)
+    yield found
+
+
 def _open_versions(timeline: TariffTimeline, subject: str) -> list[tuple[int, int, str]]:
     assert timeline.read_model is not None
     with Session(timeline.read_model.engine) as session:
@@ -117,9 +137,9 @@ def test_appends_that_continue_a_history_fold_it_no_more_and_keep_its_whole_vers
         timeline.record_events(events)
         timeline.catch_up()
     # Then each was folded whole once, when it began (the import's own check folds events,
-    # not versions), and the rule once more for the change learnt late
+    # not versions); the change learnt late was folded from the version before it
     assert {subject: refolded[subject] for subject in SUBJECTS} == {
-        "rule:no-recip-on-232": 2, "exemption:x": 1, "quota:q": 1}
+        "rule:no-recip-on-232": 1, "exemption:x": 1, "quota:q": 1}
     # and, no correction having touched them, each later append read only its own events
     assert dict(read_later_only) == {"rule:no-recip-on-232": 8, "quota:q": 8, "exemption:x": 1}
     # and the read model holds the versions the fold of the whole history gives
@@ -220,3 +240,138 @@ def test_answers_after_continued_appends_are_the_folds(
             finally:
                 timeline.query_path = path
             assert read_model == folded
+
+
+RULE = "rule:no-recip-on-232"
+
+
+def _at(n: int) -> int:
+    """The fold's key for the start of day n."""
+    return fold_key(START + timedelta(days=n))
+
+
+def _recorded(timeline: TariffTimeline, clock: FakeClock,
+              appends: Sequence[Sequence[PolicyEvent]]) -> None:
+    for events in appends:
+        clock.advance(hours=1)
+        timeline.record_events(list(events))
+        timeline.catch_up()
+
+
+class TestAChangedHistoryIsFoldedFromWhereItChanged:
+    def test_a_correction_of_the_last_change_folds_the_rule_again_from_it_alone(
+            self, timeline: TariffTimeline, clock: FakeClock, refolded: Counter[str],
+            resumed: list[tuple[str, int]]) -> None:
+        # given the rule changed eight times, the last known on day 80
+        _recorded(timeline, clock, _appends()[:-2])
+        refolded.clear()
+        # when its last change is corrected to have taken effect later
+        _recorded(timeline, clock, [[_corrected("fix-c8", _change("c8", RULE[5:], 80, 175),
+                                                90)]])
+        # then the rule is folded again from its version before day 80, not whole
+        assert resumed == [(RULE, _at(80))] and refolded[RULE] == 0
+        # and the read model holds the versions the fold of the whole history gives
+        _holds_the_folds_versions(timeline, SUBJECTS)
+
+    @pytest.mark.parametrize("known", [5, 95], ids=["earlier", "later"])
+    def test_a_change_moved_in_known_time_folds_again_from_the_earlier_instant(
+            self, timeline: TariffTimeline, clock: FakeClock, resumed: list[tuple[str, int]],
+            known: int) -> None:
+        # given the rule changed eight times, the fourth known on day 40
+        _recorded(timeline, clock, _appends()[:-2])
+        # when the fourth is corrected to have been known on another day
+        _recorded(timeline, clock, [[_corrected("fix-c4", _change("c4", RULE[5:], known, 90),
+                                                100)]])
+        # then the rule is folded again from the earlier of the two days
+        assert resumed == [(RULE, _at(min(known, 40)))]
+        _holds_the_folds_versions(timeline, SUBJECTS)
+
+    def test_a_retraction_of_the_last_change_extends_the_version_before_it(
+            self, timeline: TariffTimeline, clock: FakeClock,
+            resumed: list[tuple[str, int]]) -> None:
+        _recorded(timeline, clock, _appends()[:-2])
+        _recorded(timeline, clock, [[EventRetracted.model_validate({
+            "id": "drop-c8", "known": _day(90), "sources": SOURCE, "retracts": "c8",
+            "reason": "never published"})]])
+        assert resumed == [(RULE, _at(80))]
+        assert _open_versions(timeline, RULE)[-1][1] == FOREVER
+        _holds_the_folds_versions(timeline, SUBJECTS)
+
+    def test_a_correction_of_the_first_event_folds_the_whole_history(
+            self, timeline: TariffTimeline, clock: FakeClock, refolded: Counter[str],
+            resumed: list[tuple[str, int]]) -> None:
+        _recorded(timeline, clock, _appends()[:-2])
+        refolded.clear()
+        _recorded(timeline, clock, [[_corrected("fix-set", stacking(
+            "set", RULE[5:], known=_day(1), start=_day(6), when={"authorities": ["Section 232"]},
+            excludes={"programs": ["recip"]}), 90)]])
+        assert resumed == [] and refolded[RULE] == 1
+        _holds_the_folds_versions(timeline, SUBJECTS)
+
+
+@st.composite
+def _changes(draw: st.DrawFn) -> list[list[PolicyEvent]]:
+    """Appends of changes to the rule and the quota, corrections and retractions of them,
+    each known on any of a few days (so often before what is recorded)."""
+    appends: list[list[PolicyEvent]] = []
+    made: list[str] = []
+    n = 0
+    for _ in range(draw(st.integers(1, 6))):
+        batch: list[PolicyEvent] = []
+        for _ in range(draw(st.integers(1, 3))):
+            n += 1
+            known, start = draw(st.integers(2, 30)), draw(st.integers(5, 60))
+            kind = draw(st.sampled_from(["rule", "rule", "quota", "correct", "correct",
+                                         "retract"]))
+            if kind in ("correct", "retract") and made:
+                target = draw(st.sampled_from(made))
+                if kind == "retract":
+                    batch.append(EventRetracted.model_validate({
+                        "id": f"x{n}", "known": _day(known), "sources": SOURCE,
+                        "retracts": target, "reason": "wrong"}))
+                    made.remove(target)
+                elif target.startswith("c"):
+                    batch.append(_corrected(f"x{n}", _change(target, RULE[5:], known, start),
+                                            known))
+                else:
+                    batch.append(_corrected(f"x{n}", _quota_change(target, known), known))
+            elif kind == "quota":
+                batch.append(_quota_change(f"q{n}", known))
+                made.append(f"q{n}")
+            else:
+                batch.append(_change(f"c{n}", RULE[5:], known, start))
+                made.append(f"c{n}")
+        appends.append(batch)
+    return appends
+
+
+def _quota_change(eid: str, known: int) -> PolicyEvent:
+    return QuotaChanged.model_validate({
+        "id": eid, "quota": "q", "known": _day(known), "effective_from": _day(known + 5),
+        "volume": f"{known} tonnes", "sources": SOURCE})
+
+
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(appends=_changes())
+def test_versions_folded_from_where_a_history_changed_are_the_whole_folds(
+        tmp_path_factory: pytest.TempPathFactory, appends: list[list[PolicyEvent]]) -> None:
+    clock = FakeClock(datetime(2026, 1, 5, tzinfo=UTC))
+    path = tmp_path_factory.mktemp("resumed") / "store.sqlite"
+    timeline = TariffTimeline.open(f"sqlite:///{path}", clock=clock, load_bundled_if_new=False)
+    try:
+        # given a rule and a quota
+        _recorded(timeline, clock, [_appends()[0]])
+        for events in appends:
+            clock.advance(hours=1)
+            # when changes, corrections and retractions are appended (the store refusing
+            # those the fold refuses)
+            try:
+                timeline.record_events(events)
+            except ImportRejected:
+                continue
+            timeline.catch_up()
+            # then after each, the read model holds the versions the whole fold gives
+            _holds_the_folds_versions(timeline, (RULE, "quota:q"))
+    finally:
+        timeline.close()
