@@ -130,9 +130,9 @@ def rule_corrections(timeline: TariffTimeline, trials: int, tag: int,
                      changed: dict[str, Any] | None) -> dict[str, Any] | None:
     """Time `trials` corrections of the last change `rule_changes` appended (`changed`, what
     it returned): each says the change held a day longer than the one before. Then the
-    catch-up that takes each into the read model. Run last: a rule once corrected is
-    checked whole at every later change, so a store appended to again gives other
-    figures for `append_rule_1`."""
+    catch-up that takes each into the read model. Run last, so that `append_rule_1` times
+    the rule as the store held it; a store appended to again times changes to a rule once
+    corrected."""
     if changed is None or trials == 0:
         return None
     rule, day = changed["rule"], date.fromisoformat(changed["first_known"])

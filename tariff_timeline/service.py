@@ -59,7 +59,6 @@ from tariff_timeline.events import (
     Source,
     format_hts,
     subject_of,
-    subjects_named,
 )
 from tariff_timeline.events.instants import describe_instant
 from tariff_timeline.importing import Importer, ImportReport, Progress, read_paths
@@ -303,19 +302,19 @@ class TariffTimeline:
         if self.read_model is None:
             log = list(self.store.read())
             found = next((r.event for r in log if r.event.id == event_id), None)
-            about = log
+            about = [r.event for r in log]
             ids = {r.event.id for r in log}
             taken = {name for name in names if name in ids}
         else:
             with self.read_model.recorded_log(self.store) as recorded:
                 hit = recorded.recorded((event_id,)).get(event_id)
                 found = None if hit is None else hit[1]
-                about = [] if found is None else recorded.subject_logs(subjects_named(found))
+                about = [] if found is None else recorded.changes_of(event_id)
                 taken = set(recorded.recorded(names))
         if found is None:
             raise InvalidInput(f"no recorded event {event_id!r} to correct", field="event_id")
-        return [r.event for r in about if isinstance(r.event, EventCorrected)
-                and r.event.corrects == event_id], taken
+        return [event for event in about if isinstance(event, EventCorrected)
+                and event.corrects == event_id], taken
 
     def correct_from_file(self, event_id: str, path: Path | str, reason: str) -> EventCorrected:
         """A correction whose replacement event is read from an import file (one event)."""

@@ -47,8 +47,8 @@ from tariff_timeline.events import (
 from tariff_timeline.events.instants import fold_key
 from tariff_timeline.events.policy import named_by_others
 from tariff_timeline.importing.files import Located
-from tariff_timeline.projections.replay import Recorded, corrected_log, known_order
-from tariff_timeline.projections.versions import holding
+from tariff_timeline.projections.replay import Corrected, Recorded, corrected_log, known_order
+from tariff_timeline.projections.versions import RESUMED, holding
 from tariff_timeline.store import EventStore, canonical_bytes, content_digest
 
 
@@ -68,6 +68,14 @@ class RecordedLog(Protocol):
 
     def naming(self, idents: Iterable[str]) -> set[str]:
         """The subjects of every recorded event that names one of these ids (or more)."""
+
+    def changes_of(self, event_id: str) -> list[PolicyEvent]:
+        """Every correction and retraction recorded of one event, in log order."""
+
+    def state_before(self, subject: str, instant: int) -> object | None:
+        """The state of a subject (of a kind in `versions.RESUMED`) that the fold of its own
+        events known before an instant (a `fold_key`) gives, as the read model keeps it;
+        None where it keeps none."""
 
     def subject_logs(self, subjects: Iterable[str]) -> list[Recorded]:
         """Every recorded event that is or ever was about these subjects, with every
@@ -115,8 +123,10 @@ class LogLookup:
         found = self.log.recorded((event_id,)).get(event_id)
         if found is None or isinstance(found[1], EventCorrected | EventRetracted):
             return False
-        return not any(isinstance(r.event, EventRetracted) and r.event.retracts == event_id
-                       for r in self.log.subject_logs(subjects_named(found[1])))
+        # By the target's index: its subject's whole history is 4,100 events for the
+        # busiest stacking rule at 1M (0.14 s to read).
+        return not any(isinstance(change, EventRetracted)
+                       for change in self.log.changes_of(event_id))
 
 
 CONTINUING = (StackingRuleChanged, ExemptionRevoked, QuotaChanged, DealImplemented)
@@ -145,6 +155,38 @@ def continues_only(log: RecordedLog, events: Sequence[PolicyEvent]) -> bool:
              holding({subject: found for subject, (_, found) in last.items()}))
     except LifecycleError:
         return False
+    return True
+
+
+def _folded_from_where_it_changed(log: RecordedLog, read: set[str], history: list[Recorded],
+                                  entries: list[Corrected]) -> bool:
+    """Whether the candidate log's entries (`entries`, in fold order) about one subject of a
+    kind in `RESUMED`, the only one whose history was read, were folded from the state
+    the read model keeps just before the first instant they differ from the recorded ones
+    (raising the fold's LifecycleError, as the whole fold would). The entries before that
+    instant are the recorded ones, which the recorded log's fold takes without a problem,
+    and they name no other subject: the whole fold reaches that state, then folds the same
+    rest. False when that does not hold, or the read model keeps no such state.
+
+    A correction of a stacking rule's last change folded all its 4,100 events at 1M."""
+    if len(read) != 1:
+        return False
+    subject = next(iter(read))
+    if subject.split(":", 1)[0] not in RESUMED:
+        return False
+    was = known_order(corrected_log(history))
+    first = next((index for index, (a, b) in enumerate(zip(entries, was, strict=False))
+                  if a.seq != b.seq or (a.event is not b.event and a.event != b.event)),
+                 min(len(entries), len(was)))
+    if first == 0 or first == len(entries) == len(was):
+        return False
+    changed = min(fold_key(found[first].event.known) for found in (entries, was)
+                  if first < len(found))
+    state = log.state_before(subject, changed)
+    if state is None:
+        return False
+    fold((entry.event for entry in entries if fold_key(entry.event.known) >= changed),
+         holding({subject: state}))
     return True
 
 
@@ -197,12 +239,13 @@ def check_by_subjects(log: RecordedLog, new: Iterable[Located]) -> list[str]:
         wanted |= more | log.naming(ident for kind, ident in (key.split(":", 1) for key in more)
                                     if kind in named)
     now = datetime.max.replace(tzinfo=UTC)
-    candidate = [recorded[seq] for seq in sorted(recorded)]
-    candidate += [Recorded(log.last_notification + n, now, item.event)
-                  for n, item in enumerate(located, start=1)]
+    history = [recorded[seq] for seq in sorted(recorded)]
+    candidate = history + [Recorded(log.last_notification + n, now, item.event)
+                           for n, item in enumerate(located, start=1)]
     try:
-        entries = corrected_log(candidate)
-        fold(entry.event for entry in known_order(entries))
+        entries = known_order(corrected_log(candidate))
+        if not _folded_from_where_it_changed(log, read, history, entries):
+            fold(entry.event for entry in entries)
     except LifecycleError as exc:
         place = where.get(exc.event_id, f"recorded event {exc.event_id!r}")
         return [f"{place}: event {exc.event_id!r}, field {exc.field!r}: {exc.message}"]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from tariff_timeline.events import PolicyEvent
 from tariff_timeline.projections.pieces import FOREVER
 from tariff_timeline.projections.replay import Recorded
-from tariff_timeline.projections.versions import CONTINUED, STATE_ADAPTERS
+from tariff_timeline.projections.versions import CONTINUED, RESUMED, STATE_ADAPTERS
 from tariff_timeline.readmodel.codec import EVENT_ADAPTER
 from tariff_timeline.readmodel.tables import EventRow, VersionRow
 from tariff_timeline.readmodel.writer import ReadModelWriter, known_spans
@@ -103,6 +103,32 @@ class RecordedView:
                     EventRow.seq <= self.last_notification)):
                 found.update(key for key in row if key is not None)
         return found
+
+    def changes_of(self, event_id: str) -> list[PolicyEvent]:
+        """Every correction and retraction recorded of one event, in log order (by the
+        target's index)."""
+        return [self.writer.cache.events.get(seq, payload, EVENT_ADAPTER)
+                for seq, payload in self.session.execute(select(
+                    EventRow.seq, EventRow.payload).where(
+                    EventRow.target_id == event_id, EventRow.seq <= self.last_notification)
+                    .order_by(EventRow.seq))]
+
+    def state_before(self, subject: str, instant: int) -> object | None:
+        """The state of a subject (of a kind in RESUMED) that its open version covering the
+        instant before `instant` (a `fold_key`) holds: the fold of its own events known
+        before it. None where no version covers it."""
+        kind = subject.split(":", 1)[0]
+        if kind not in RESUMED:
+            return None
+        # `known_until + 0`, as in `last_states`: SQLite took the coordinate's index and
+        # walked every open version of every subject after the instant (0.32 s at 1M).
+        found = self.session.execute(select(VersionRow.id, VersionRow.state).where(
+            VersionRow.subject == subject, VersionRow.rec_until == FOREVER,
+            VersionRow.known_from < instant, VersionRow.known_until + 0 >= instant)).all()
+        if len(found) != 1:
+            return None
+        version_id, text = found[0]
+        return self.writer.cache.states.get(version_id, text, STATE_ADAPTERS[kind])
 
     def position(self, notification_id: int) -> int:
         """The log position of the event recorded under a notification id."""

@@ -47,6 +47,7 @@ class CountingLog:
         self.last_notification = log.last_notification
         self.subjects: set[str] = set()
         self.named: set[str] = set()
+        self.states_before: list[tuple[str, int]] = []
 
     def recorded(self, event_ids: Iterable[str]) -> dict[str, tuple[int, PolicyEvent]]:
         return self.log.recorded(event_ids)
@@ -66,6 +67,13 @@ class CountingLog:
 
     def last_states(self, subjects: Iterable[str]) -> dict[str, tuple[int, object]]:
         return self.log.last_states(subjects)
+
+    def changes_of(self, event_id: str) -> list[PolicyEvent]:
+        return self.log.changes_of(event_id)
+
+    def state_before(self, subject: str, instant: int) -> object | None:
+        self.states_before.append((subject, instant))
+        return self.log.state_before(subject, instant)
 
 
 def _counting(timeline: TariffTimeline, events: list[PolicyEvent]) -> tuple[list[str] | None,

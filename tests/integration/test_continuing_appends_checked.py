@@ -24,6 +24,7 @@ from tariff_timeline.events import (
     QuotaChanged,
     StackingRuleChanged,
 )
+from tariff_timeline.events.instants import fold_key
 from tariff_timeline.importing.subjects import continues_only
 from tests.builders import (
     SOURCE,
@@ -35,6 +36,7 @@ from tests.builders import (
 )
 from tests.conftest import FakeClock
 from tests.integration.test_appends_by_subject import (
+    _counted,
     _counting,
     _opened,
     appended_as_the_whole_log_check_says,
@@ -103,7 +105,7 @@ def continuation(draw: st.DrawFn, n: int) -> PolicyEvent:
     start = draw(st.integers(1, 40))
     kind = draw(st.sampled_from(["rule", "rule", "rule-naming", "exemption", "exemption",
                                  "quota", "quota", "deal", "unknown", "imposed",
-                                 "correction"]))
+                                 "correction", "correction", "set-again"]))
     eid = f"e{n}"
     if kind == "rule":
         return rule_changed(eid, "r", known, start, draw(st.integers(1, 30)),
@@ -123,6 +125,10 @@ def continuation(draw: st.DrawFn, n: int) -> PolicyEvent:
             rule_changed(eid, "r9", known, start, 5, True),
             exemption_revoked(eid, "x9", known=day(known), start=day(start)),
             quota_changed(eid, "q9", known, start), deal_step(eid, "d9", known, start)]))
+    if kind == "set-again":
+        # The rule set a second time: refused wherever it falls in known time.
+        return stacking(eid, "r", known=day(known), start=day(start),
+                        when={"authorities": ["Section 232"]}, excludes={"programs": ["recip"]})
     if kind == "imposed":
         # A measure a later rule change may name (known on a day it may come before).
         return imposed(eid, "m2", known=day(known), start=day(start), percent=10)
@@ -283,3 +289,44 @@ class TestWhichAppendsAreCheckedOnLastStates:
         assert caught.value.problems == [
             "<python>:2: event 'c2', field 'effective_from': exemption 'x' is not in effect "
             "at 2025-01-01T00:01:00-05:00"]
+
+
+class TestAHistoryChangedInThePastIsCheckedFromWhereItChanged:
+    """An append that changes a subject's history before its end (a correction, a change
+    learnt late), when that subject's history names no other, is folded from the state the
+    read model keeps just before the first instant it changes."""
+
+    def test_a_correction_of_the_rules_last_change_is_folded_from_the_state_before_it(
+            self, based: TariffTimeline) -> None:
+        # given the rule changed on days 5 and 6
+        based.record_events([rule_changed("r-c5", "r", 5, 20, 5, True),
+                             rule_changed("r-c6", "r", 6, 30, 5, False)])
+        # when the day-6 change is corrected to last longer
+        events = [corrected("fix", rule_changed("r-c6", "r", 6, 30, 9, False))]
+        found, counting = _counted(based, events)
+        # then it is accepted as the whole check accepts it, folded from day 6 on
+        assert found == _reference(based, events) == []
+        assert counting.states_before == [("rule:r", fold_key(DAY0 + timedelta(days=6)))]
+
+    def test_a_second_setting_of_a_rule_learnt_late_is_refused_at_its_line(
+            self, based: TariffTimeline) -> None:
+        # given the rule changed on day 5
+        based.record_events([rule_changed("r-c5", "r", 5, 20, 5, True)])
+        # when the rule is set again, known on day 3 (before the day-5 change)
+        events = [stacking("r-set-again", "r", known=day(3), start=day(1),
+                           when={"authorities": ["Section 232"]},
+                           excludes={"programs": ["recip"]})]
+        found, counting = _counted(based, events)
+        # then it is refused as the whole check refuses it, folded from day 3 on
+        assert found == _reference(based, events) == [
+            "<python>:1: event 'r-set-again', field 'rule': stacking rule 'r' already exists"]
+        assert counting.states_before == [("rule:r", fold_key(DAY0 + timedelta(days=3)))]
+
+    def test_a_subject_whose_history_names_another_is_folded_whole(
+            self, based: TariffTimeline) -> None:
+        # given a change whose selectors name the measure
+        based.record_events([rule_changed("r-c5", "r", 5, 20, 5, True, names="m1")])
+        events = [corrected("fix", rule_changed("r-c5", "r", 5, 20, 9, True, names="m1"))]
+        found, counting = _counted(based, events)
+        assert found == _reference(based, events) == []
+        assert counting.states_before == [] and "measure:m1" in counting.subjects
