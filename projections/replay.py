@@ -17,6 +17,7 @@ from typing import Protocol, runtime_checkable
 from tariff_timeline.domain.errors import UnknownReference
 from tariff_timeline.domain.timeline import Timeline, fold
 from tariff_timeline.events import EventCorrected, EventRetracted, PolicyEvent, known_instant
+from tariff_timeline.events.instants import fold_key
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,19 @@ def corrected_log(log: Iterable[Recorded], recorded: datetime | None = None) -> 
 def known_order(entries: Iterable[Corrected]) -> list[Corrected]:
     """Entries in the order the fold takes them: by known instant, then by recording."""
     return sorted(entries, key=lambda e: (known_instant(e.event.known), e.seq))
+
+
+def first_change(was: Sequence[Corrected], now: Sequence[Corrected]) -> int | None:
+    """The first known instant (a `fold_key`) at which two histories, each in fold order,
+    differ: the earlier of their two entries at the first place where those are not the same.
+    None when they differ at their first entry (nothing before it stays), or not at all."""
+    first = next((index for index, (a, b) in enumerate(zip(now, was, strict=False))
+                  if a.seq != b.seq or (a.event is not b.event and a.event != b.event)),
+                 min(len(now), len(was)))
+    if first == 0 or first == len(now) == len(was):
+        return None
+    return min(fold_key(entries[first].event.known) for entries in (now, was)
+               if first < len(entries))
 
 
 def known_by(entries: Sequence[Corrected], known: datetime) -> list[Corrected]:

@@ -7,6 +7,7 @@ from typing import Any
 from tariff_timeline.events import PolicyEvent
 from tariff_timeline.events.policy import (
     CourtRuled,
+    EventCorrected,
     ExemptionGranted,
     ExemptionRevoked,
     MeasureAnnounced,
@@ -114,6 +115,14 @@ def stacking(eid: str, rule: str, *, known: str, start: str, when: dict[str, Any
              excludes: dict[str, Any]) -> PolicyEvent:
     return _make(StackingRuleSet, id=eid, rule=rule, known=known, effective_from=start,
                  description=f"rule {rule}", when=when, excludes=excludes)
+
+
+def corrected(eid: str, replacement: PolicyEvent, *, known: str,
+              reason: str = "dates") -> PolicyEvent:
+    """A correction saying a recorded event (the replacement's id) should have read
+    `replacement`."""
+    return _make(EventCorrected, id=eid, known=known, corrects=replacement.id, reason=reason,
+                 replacement=replacement.model_dump(mode="json"))
 
 
 def hts_line(code: str, description: str, *, indent: int = 0, parent: str | None = None,

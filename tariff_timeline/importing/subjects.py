@@ -47,7 +47,13 @@ from tariff_timeline.events import (
 from tariff_timeline.events.instants import fold_key
 from tariff_timeline.events.policy import named_by_others
 from tariff_timeline.importing.files import Located
-from tariff_timeline.projections.replay import Corrected, Recorded, corrected_log, known_order
+from tariff_timeline.projections.replay import (
+    Corrected,
+    Recorded,
+    corrected_log,
+    first_change,
+    known_order,
+)
 from tariff_timeline.projections.versions import RESUMED, holding
 from tariff_timeline.store import EventStore, canonical_bytes, content_digest
 
@@ -174,14 +180,9 @@ def _folded_from_where_it_changed(log: RecordedLog, read: set[str], history: lis
     subject = next(iter(read))
     if subject.split(":", 1)[0] not in RESUMED:
         return False
-    was = known_order(corrected_log(history))
-    first = next((index for index, (a, b) in enumerate(zip(entries, was, strict=False))
-                  if a.seq != b.seq or (a.event is not b.event and a.event != b.event)),
-                 min(len(entries), len(was)))
-    if first == 0 or first == len(entries) == len(was):
+    changed = first_change(known_order(corrected_log(history)), entries)
+    if changed is None:
         return False
-    changed = min(fold_key(found[first].event.known) for found in (entries, was)
-                  if first < len(found))
     state = log.state_before(subject, changed)
     if state is None:
         return False

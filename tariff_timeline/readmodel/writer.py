@@ -30,7 +30,13 @@ from tariff_timeline.events import (
 )
 from tariff_timeline.events.instants import fold_key, from_micros, micros
 from tariff_timeline.projections.pieces import FOREVER, PieceSpan, StatusSpan
-from tariff_timeline.projections.replay import Corrected, Recorded, corrected_log, known_order
+from tariff_timeline.projections.replay import (
+    Corrected,
+    Recorded,
+    corrected_log,
+    first_change,
+    known_order,
+)
 from tariff_timeline.projections.versions import (
     CONTINUED,
     RESUMED,
@@ -574,13 +580,9 @@ class ReadModelWriter(TrackingRecorder):
             now = known_order(e for e in corrected_log(log) if subject_key(e.event) == subject)
             was = known_order(e for e in corrected_log(r for r in log if r.seq < since)
                               if subject_key(e.event) == subject)
-            first = next((index for index, (a, b) in enumerate(zip(now, was, strict=False))
-                          if a.seq != b.seq or (a.event is not b.event and a.event != b.event)),
-                         min(len(now), len(was)))
-            if first == 0 or first == len(now) == len(was):
+            changed = first_change(was, now)
+            if changed is None:
                 continue
-            changed = min(fold_key(entries[first].event.known) for entries in (now, was)
-                          if first < len(entries))
             base = [(key, vid) for key, (vid, _) in existing[subject].items()
                     if key[0] < changed <= key[1]]
             if len(base) != 1 or base[0][0][3:] != (fold_key(now[0].event.known), now[0].seq):

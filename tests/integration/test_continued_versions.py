@@ -20,7 +20,6 @@ import tariff_timeline.projections.versions as versions
 from tariff_timeline import QueryPath, TariffTimeline
 from tariff_timeline.domain.errors import ImportRejected
 from tariff_timeline.events import (
-    EventCorrected,
     EventRetracted,
     PolicyEvent,
     QuotaChanged,
@@ -32,7 +31,15 @@ from tariff_timeline.projections import Corrected, corrected_log
 from tariff_timeline.projections.pieces import FOREVER
 from tariff_timeline.readmodel.tables import VersionRow
 from tariff_timeline.readmodel.writer import ReadModelWriter
-from tests.builders import SOURCE, exemption, exemption_revoked, imposed, quota, stacking
+from tests.builders import (
+    SOURCE,
+    corrected,
+    exemption,
+    exemption_revoked,
+    imposed,
+    quota,
+    stacking,
+)
 from tests.conftest import FakeClock
 
 START = date(2025, 1, 1)
@@ -156,12 +163,6 @@ def _change(eid: str, rule: str, known: int, start: int) -> PolicyEvent:
         "effective_until": _day(start + 10), "in_effect": False, "sources": SOURCE})
 
 
-def _corrected(eid: str, replacement: PolicyEvent, known: int) -> PolicyEvent:
-    return EventCorrected.model_validate({
-        "id": eid, "known": _day(known), "sources": SOURCE, "corrects": replacement.id,
-        "replacement": replacement.model_dump(mode="json"), "reason": "wrong rule or dates"})
-
-
 def _holds_the_folds_versions(timeline: TariffTimeline, subjects: Sequence[str]) -> None:
     entries = corrected_log(timeline.store.read())
     for subject in subjects:
@@ -176,7 +177,7 @@ def test_appends_after_a_correction_continue_the_corrected_versions(
     # later and been known later (after the second change), the quota's first change
     # retracted
     given = _appends()[:5]
-    given.append([_corrected("fix-c1", _change("c1", "no-recip-on-232", 35, 50), 25)])
+    given.append([corrected("fix-c1", _change("c1", "no-recip-on-232", 35, 50), known=_day(25))])
     given.append([EventRetracted.model_validate({
         "id": "drop-q1", "known": _day(25), "sources": SOURCE, "retracts": "q1",
         "reason": "never published"})])
@@ -207,7 +208,7 @@ def test_an_event_moved_away_and_corrected_again_folds_the_subject_it_left_whole
     given.append([stacking("set2", "r2", known=_day(2), start=_day(5),
                            when={"authorities": ["Section 232"]},
                            excludes={"programs": ["recip"]})])
-    given.append([_corrected("to-r2", _change("c1", "r2", 10, 20), 11)])
+    given.append([corrected("to-r2", _change("c1", "r2", 10, 20), known=_day(11))])
     for events in given:
         clock.advance(hours=1)
         timeline.record_events(events)
@@ -216,7 +217,8 @@ def test_an_event_moved_away_and_corrected_again_folds_the_subject_it_left_whole
     # When one append corrects c1 again, back to the first rule (naming neither the second
     # rule nor its correction), and changes the second rule, known after it all
     clock.advance(hours=1)
-    timeline.record_events([_corrected("back", _change("c1", "no-recip-on-232", 10, 20), 12),
+    timeline.record_events([corrected("back", _change("c1", "no-recip-on-232", 10, 20),
+                                      known=_day(12)),
                             _change("c2", "r2", 40, 60)])
     timeline.catch_up()
     # then the second rule is not continued from its last version, which still holds c1,
@@ -266,8 +268,8 @@ class TestAChangedHistoryIsFoldedFromWhereItChanged:
         _recorded(timeline, clock, _appends()[:-2])
         refolded.clear()
         # when its last change is corrected to have taken effect later
-        _recorded(timeline, clock, [[_corrected("fix-c8", _change("c8", RULE[5:], 80, 175),
-                                                90)]])
+        _recorded(timeline, clock, [[corrected("fix-c8", _change("c8", RULE[5:], 80, 175),
+                                               known=_day(90))]])
         # then the rule is folded again from its version before day 80, not whole
         assert resumed == [(RULE, _at(80))] and refolded[RULE] == 0
         # and the read model holds the versions the fold of the whole history gives
@@ -280,8 +282,8 @@ class TestAChangedHistoryIsFoldedFromWhereItChanged:
         # given the rule changed eight times, the fourth known on day 40
         _recorded(timeline, clock, _appends()[:-2])
         # when the fourth is corrected to have been known on another day
-        _recorded(timeline, clock, [[_corrected("fix-c4", _change("c4", RULE[5:], known, 90),
-                                                100)]])
+        _recorded(timeline, clock, [[corrected("fix-c4", _change("c4", RULE[5:], known, 90),
+                                               known=_day(100))]])
         # then the rule is folded again from the earlier of the two days
         assert resumed == [(RULE, _at(min(known, 40)))]
         _holds_the_folds_versions(timeline, SUBJECTS)
@@ -302,9 +304,9 @@ class TestAChangedHistoryIsFoldedFromWhereItChanged:
             resumed: list[tuple[str, int]]) -> None:
         _recorded(timeline, clock, _appends()[:-2])
         refolded.clear()
-        _recorded(timeline, clock, [[_corrected("fix-set", stacking(
+        _recorded(timeline, clock, [[corrected("fix-set", stacking(
             "set", RULE[5:], known=_day(1), start=_day(6), when={"authorities": ["Section 232"]},
-            excludes={"programs": ["recip"]}), 90)]])
+            excludes={"programs": ["recip"]}), known=_day(90))]])
         assert resumed == [] and refolded[RULE] == 1
         _holds_the_folds_versions(timeline, SUBJECTS)
 
@@ -331,10 +333,11 @@ def _changes(draw: st.DrawFn) -> list[list[PolicyEvent]]:
                         "retracts": target, "reason": "wrong"}))
                     made.remove(target)
                 elif target.startswith("c"):
-                    batch.append(_corrected(f"x{n}", _change(target, RULE[5:], known, start),
-                                            known))
+                    batch.append(corrected(f"x{n}", _change(target, RULE[5:], known, start),
+                                           known=_day(known)))
                 else:
-                    batch.append(_corrected(f"x{n}", _quota_change(target, known), known))
+                    batch.append(corrected(f"x{n}", _quota_change(target, known),
+                                           known=_day(known)))
             elif kind == "quota":
                 batch.append(_quota_change(f"q{n}", known))
                 made.append(f"q{n}")

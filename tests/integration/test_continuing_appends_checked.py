@@ -19,7 +19,6 @@ from tariff_timeline.domain.errors import ImportRejected
 from tariff_timeline.events import (
     DealAnnounced,
     DealImplemented,
-    EventCorrected,
     PolicyEvent,
     QuotaChanged,
     StackingRuleChanged,
@@ -28,6 +27,7 @@ from tariff_timeline.events.instants import fold_key
 from tariff_timeline.importing.subjects import continues_only
 from tests.builders import (
     SOURCE,
+    corrected,
     exemption,
     exemption_revoked,
     imposed,
@@ -75,13 +75,6 @@ def rule_changed(eid: str, rule: str, known: int, start: int, length: int, in_ef
     if names is not None:
         fields["when"] = {"measures": [names]}
     return StackingRuleChanged.model_validate(fields)
-
-
-def corrected(eid: str, replacement: PolicyEvent) -> PolicyEvent:
-    """A correction, known on day 2, saying a recorded event should have read `replacement`."""
-    return EventCorrected.model_validate({
-        "id": eid, "known": day(2), "sources": SOURCE, "corrects": replacement.id,
-        "replacement": replacement.model_dump(mode="json"), "reason": "dates"})
 
 
 def quota_changed(eid: str, name: str, known: int, start: int) -> PolicyEvent:
@@ -135,10 +128,7 @@ def continuation(draw: st.DrawFn, n: int) -> PolicyEvent:
     # A correction of the rule's first change, moving it in known time: the rule's later
     # appends are then checked on its corrected last state, or in full when known before
     # the replacement.
-    replacement = rule_changed("r-c1", "r", known, start, 5, False)
-    return EventCorrected.model_validate({
-        "id": eid, "known": day(known), "sources": SOURCE, "corrects": "r-c1",
-        "replacement": replacement.model_dump(mode="json"), "reason": "dates"})
+    return corrected(eid, rule_changed("r-c1", "r", known, start, 5, False), known=day(known))
 
 
 @st.composite
@@ -228,7 +218,8 @@ class TestWhichAppendsAreCheckedOnLastStates:
     def test_a_corrected_subject_is_checked_on_its_corrected_last_state(
             self, based: TariffTimeline) -> None:
         # given the rule's first change corrected to take effect a day later
-        based.record_events([corrected("fix", rule_changed("r-c1", "r", 2, 6, 10, False))])
+        based.record_events([corrected("fix", rule_changed("r-c1", "r", 2, 6, 10, False),
+                                       known=day(2))])
         # when the rule is changed again, known after the correction's replacement
         events = [rule_changed("c", "r", 3, 20, 5, True)]
         found, subjects = _counting(based, events)
@@ -239,7 +230,8 @@ class TestWhichAppendsAreCheckedOnLastStates:
     def test_a_change_known_before_a_replacement_is_checked_in_full(
             self, based: TariffTimeline) -> None:
         # given the rule's first change corrected to have been known on day 5, not day 2
-        based.record_events([corrected("fix", rule_changed("r-c1", "r", 5, 5, 10, False))])
+        based.record_events([corrected("fix", rule_changed("r-c1", "r", 5, 5, 10, False),
+                                       known=day(2))])
         # when a change known on day 4 is appended, after the first change as recorded
         # but before it as corrected
         events = [rule_changed("c", "r", 4, 20, 5, True)]
@@ -253,7 +245,7 @@ class TestWhichAppendsAreCheckedOnLastStates:
         # given the exemption revoked from day 30, corrected to be revoked from day 20
         based.record_events([exemption_revoked("x-r1", "x", known=day(5), start=day(30))])
         based.record_events([corrected("fix", exemption_revoked("x-r1", "x", known=day(5),
-                                                                 start=day(20)))])
+                                                                 start=day(20)), known=day(2))])
         # when a revocation from day 15 is appended, then it is accepted on the last state
         earlier = [exemption_revoked("c1", "x", known=day(6), start=day(15))]
         assert quick(based, earlier)
@@ -302,7 +294,7 @@ class TestAHistoryChangedInThePastIsCheckedFromWhereItChanged:
         based.record_events([rule_changed("r-c5", "r", 5, 20, 5, True),
                              rule_changed("r-c6", "r", 6, 30, 5, False)])
         # when the day-6 change is corrected to last longer
-        events = [corrected("fix", rule_changed("r-c6", "r", 6, 30, 9, False))]
+        events = [corrected("fix", rule_changed("r-c6", "r", 6, 30, 9, False), known=day(2))]
         found, counting = _counted(based, events)
         # then it is accepted as the whole check accepts it, folded from day 6 on
         assert found == _reference(based, events) == []
@@ -326,7 +318,8 @@ class TestAHistoryChangedInThePastIsCheckedFromWhereItChanged:
             self, based: TariffTimeline) -> None:
         # given a change whose selectors name the measure
         based.record_events([rule_changed("r-c5", "r", 5, 20, 5, True, names="m1")])
-        events = [corrected("fix", rule_changed("r-c5", "r", 5, 20, 9, True, names="m1"))]
+        events = [corrected("fix", rule_changed("r-c5", "r", 5, 20, 9, True, names="m1"),
+                            known=day(2))]
         found, counting = _counted(based, events)
         assert found == _reference(based, events) == []
         assert counting.states_before == [] and "measure:m1" in counting.subjects
