@@ -20,7 +20,9 @@ check, with the catch-up that takes each into the read model timed apart; and as
 appends of one HTS revision each (a new line) to the chapter with the most revisions, each
 known a day after the one before, the catch-up timed apart too; and, after those, as many
 corrections of the rule's last change (`TariffTimeline.correct`, each saying it held a day
-longer), the catch-up timed apart too.
+longer), the catch-up timed apart too; and as many corrections of the rate of the last event
+that sets one for the measure with the most events (its check reads the history of every
+subject whose events name the measure), the catch-up timed apart too.
 Times are in-process (process start excluded), median of the trials; results are printed and
 written to benchmarks/results/appends-<timestamp>.json.
 
@@ -50,7 +52,7 @@ from sqlalchemy.orm import Session
 
 from benchmarks.generate import PROFILES, write_history
 from tariff_timeline import TariffTimeline
-from tariff_timeline.events import AnyEvent, PolicyEvent
+from tariff_timeline.events import AnyEvent, EventCorrected, PolicyEvent
 from tariff_timeline.events.instants import from_micros
 from tariff_timeline.importing.recording import Importer
 from tariff_timeline.projections.pieces import FOREVER
@@ -144,6 +146,55 @@ def rule_corrections(timeline: TariffTimeline, trials: int, tag: int,
 
     return {"rule": rule, "corrects": f"bench-{tag}-rule-{last}",
             **_timed_with_catch_up(timeline, trials, correct)}
+
+
+def measure_corrections(timeline: TariffTimeline, trials: int,
+                        tag: int) -> dict[str, Any] | None:
+    """Time `trials` corrections of the rate that the last event setting one for the busiest
+    measure sets (its content as last corrected), each to another rate, and the catch-up
+    that takes each into the read model."""
+    found = busiest(timeline, "measure")
+    if found is None or trials == 0:
+        return None
+    measure, count, _ = found
+    rated = last_rated(timeline, measure)
+    if rated is None:
+        return None
+
+    def correct(n: int) -> object:
+        content = rated.model_dump(mode="json")
+        # Another rate on each trial and run: a store may be corrected by run after run.
+        content["rate"]["percent"] = str(40 + (tag + n) % 50)
+        replacement = _EVENTS.validate_python(content)
+        return timeline.correct(replacement.id, replacement, reason="benchmark correction")
+
+    return {"measure": measure, "measure_events": count, "corrects": rated.id,
+            **_timed_with_catch_up(timeline, trials, correct)}
+
+
+def last_rated(timeline: TariffTimeline, measure: str) -> PolicyEvent | None:
+    """The last recorded event about a measure that sets a rate, as last corrected (None
+    when none does)."""
+    if timeline.read_model is None:
+        raise SystemExit("the store has no read model (an in-memory store?)")
+    with Session(timeline.read_model.engine) as session:
+        rows = session.execute(select(EventRow.event_id, EventRow.target_id, EventRow.payload)
+                               .where(EventRow.subject == f"measure:{measure}")
+                               .order_by(EventRow.seq.desc())).all()
+    for event_id, target_id, payload in rows:
+        if target_id is not None:
+            continue
+        event = _EVENTS.validate_json(payload)
+        if getattr(event, "rate", None) is None:
+            continue
+        # The last correction of it holds its current content; a retraction, none.
+        changes = [_EVENTS.validate_json(later) for _, later_target, later in rows
+                   if later_target == event_id]
+        if not changes:
+            return event
+        if isinstance(changes[0], EventCorrected):
+            return changes[0].replacement
+    return None
 
 
 def revisions(timeline: TariffTimeline, trials: int, tag: int) -> dict[str, Any] | None:
@@ -245,6 +296,7 @@ def run(events: int, profile: str, seed: int, trials: int, whole_log_trials: int
             out["append_rule_1"] = changed
             out["append_revision_1"] = revisions(timeline, trials, tag)
             out["correct_rule_1"] = rule_corrections(timeline, trials, tag, changed)
+            out["correct_measure_1"] = measure_corrections(timeline, trials, tag)
 
             out["store_events_after"] = timeline.store.count()
             return out

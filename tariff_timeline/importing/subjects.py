@@ -72,8 +72,9 @@ class RecordedLog(Protocol):
     def position(self, notification_id: int) -> int:
         """The log position of the event at a place."""
 
-    def naming(self, idents: Iterable[str]) -> set[str]:
-        """The subjects of every recorded event that names one of these ids (or more)."""
+    def naming(self, subjects: Iterable[str]) -> set[str]:
+        """The subjects of every recorded event that names one of these measures or rulings
+        ('kind:id'; `subjects_named`), its own events among them."""
 
     def changes_of(self, event_id: str) -> list[PolicyEvent]:
         """Every correction and retraction recorded of one event, in log order."""
@@ -234,11 +235,9 @@ def check_by_subjects(log: RecordedLog, new: Iterable[Located]) -> list[str]:
             break
         more = changed - turned
         turned |= more
-        # Only a measure or a ruling is named by events about other subjects; naming reads
-        # every stored event's text (8 s at 1M, read cold), so it is asked of no other kind.
+        # Only a measure or a ruling is named by events about other subjects.
         named = named_by_others()
-        wanted |= more | log.naming(ident for kind, ident in (key.split(":", 1) for key in more)
-                                    if kind in named)
+        wanted |= more | log.naming(key for key in more if key.split(":", 1)[0] in named)
     now = datetime.max.replace(tzinfo=UTC)
     history = [recorded[seq] for seq in sorted(recorded)]
     candidate = history + [Recorded(log.last_notification + n, now, item.event)

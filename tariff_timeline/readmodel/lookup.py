@@ -14,7 +14,7 @@ from tariff_timeline.projections.pieces import FOREVER
 from tariff_timeline.projections.replay import Recorded
 from tariff_timeline.projections.versions import CONTINUED, RESUMED, STATE_ADAPTERS
 from tariff_timeline.readmodel.codec import EVENT_ADAPTER
-from tariff_timeline.readmodel.tables import EventRow, VersionRow
+from tariff_timeline.readmodel.tables import EventNameRow, EventRow, VersionRow
 from tariff_timeline.readmodel.writer import ReadModelWriter, known_spans
 from tariff_timeline.store import EventStore
 
@@ -91,15 +91,16 @@ class RecordedView:
                 version_id, text, STATE_ADAPTERS[subject.split(":", 1)[0]]))
         return found
 
-    def naming(self, idents: Iterable[str]) -> set[str]:
-        """The subjects of every recorded event whose content names one of these ids (found
-        by text, so it may find more than those, never fewer: an id is a plain JSON string)."""
+    def naming(self, subjects: Iterable[str]) -> set[str]:
+        """The subjects of every recorded event that names one of these measures or rulings
+        ('kind:id'), by the names the catch-up wrote for each event."""
         found: set[str] = set()
-        for ident in sorted(set(idents)):
-            pattern = '%"' + ident.replace("_", "\\_") + '"%'
+        wanted = sorted(set(subjects))
+        for start in range(0, len(wanted), _CHUNK):
             for row in self.session.execute(select(
                     EventRow.subject, EventRow.target_subject).where(
-                    EventRow.payload.like(pattern, escape="\\"),
+                    EventRow.seq.in_(select(EventNameRow.seq).where(
+                        EventNameRow.name.in_(wanted[start:start + _CHUNK]))),
                     EventRow.seq <= self.last_notification)):
                 found.update(key for key in row if key is not None)
         return found

@@ -40,7 +40,7 @@ from tariff_timeline.store.opening import LOCK_NAMESPACE
 from tariff_timeline.store.patience import DEFAULT_WRITE_DEADLINE
 from tariff_timeline.store.urls import sqlalchemy_url
 
-SCHEMA = 15
+SCHEMA = 16
 """The read model's table layout; a read model of another layout is rebuilt from the log."""
 
 
@@ -131,6 +131,16 @@ class EventProductRow(Base):
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     product: Mapped[str] = mapped_column(String(12), primary_key=True)
     __table_args__ = (Index("ix_rm_event_products", "product", "seq"),)
+
+
+class EventNameRow(Base):
+    """A measure or ruling ('kind:id') that an event names (a correction's replacement names):
+    what finds the subjects whose histories refer to one, when its own history changes."""
+
+    __tablename__ = "rm_event_names"
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(140), primary_key=True)
+    __table_args__ = (Index("ix_rm_event_names", "name", "seq"),)
 
 
 class VersionRow(Base):
@@ -633,6 +643,6 @@ def row_counts(engine: Engine) -> dict[str, int]:
     with Session(engine) as session:
         return {table.__tablename__: session.execute(
             select(func.count()).select_from(table)).scalar_one()
-            for table in (EventRow, EventOriginRow, EventProductRow, VersionRow, OriginKeyRow,
-                          ProductKeyRow, MarkRow, PieceRow, PieceOriginRow, PieceProductRow,
-                          CitationRow, StatusRow, HtsLineRow, HtsRevisionRow)}
+            for table in (EventRow, EventOriginRow, EventProductRow, EventNameRow, VersionRow,
+                          OriginKeyRow, ProductKeyRow, MarkRow, PieceRow, PieceOriginRow,
+                          PieceProductRow, CitationRow, StatusRow, HtsLineRow, HtsRevisionRow)}

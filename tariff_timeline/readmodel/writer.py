@@ -27,8 +27,10 @@ from tariff_timeline.events import (
     Scope,
     Source,
     subject_key,
+    subjects_named,
 )
 from tariff_timeline.events.instants import fold_key, from_micros, micros
+from tariff_timeline.events.policy import named_by_others
 from tariff_timeline.projections.pieces import FOREVER, PieceSpan, StatusSpan
 from tariff_timeline.projections.replay import (
     Corrected,
@@ -55,6 +57,7 @@ from tariff_timeline.readmodel.tables import (
     Base,
     CitationRow,
     CommitWatch,
+    EventNameRow,
     EventOriginRow,
     EventProductRow,
     EventRow,
@@ -1067,6 +1070,7 @@ class _Group:
         self.rows: list[tuple[Any, ...]] = []  # in _EVENT_COLUMNS' order
         self.origin_rows: list[tuple[int, str]] = []
         self.product_rows: list[tuple[int, str]] = []
+        self.name_rows: list[tuple[int, str]] = []
         # Within the chunk not written yet: each event's subject, and the subjects its rows
         # give each event (a later correction in the group must fold them all again); once
         # written, the database answers both.
@@ -1133,6 +1137,10 @@ class _Group:
         if isinstance(scope, Scope):
             self.origin_rows += [(seq, origin) for origin in dict.fromkeys(scope.origins)]
             self.product_rows += [(seq, product) for product in dict.fromkeys(scope.products)]
+        # What finds the subjects whose histories refer to a measure or ruling that changes
+        # (its own events too, as a search of the events' text would).
+        self.name_rows += [(seq, name) for name in sorted(subjects_named(event))
+                           if name.split(":", 1)[0] in named_by_others()]
         # The refold reads this event back by its row: decoded already, it is not parsed
         # again (the cache is bounded, so a large import keeps only its newest events).
         self.writer.cache.events.put(seq, event, len(payload))
@@ -1185,7 +1193,8 @@ class _Group:
         _insert_tuples(self.session, EventRow, _EVENT_COLUMNS, self.rows)
         _insert_tuples(self.session, EventOriginRow, ("seq", "origin"), self.origin_rows)
         _insert_tuples(self.session, EventProductRow, ("seq", "product"), self.product_rows)
-        self.origin_rows, self.product_rows = [], []
+        _insert_tuples(self.session, EventNameRow, ("seq", "name"), self.name_rows)
+        self.origin_rows, self.product_rows, self.name_rows = [], [], []
         self._write_citations()
         self.sampling.written(self.session.connection(), len(self.rows))
         self.rows = []

@@ -20,7 +20,14 @@ from tariff_timeline.importing import Located
 from tariff_timeline.importing.subjects import RecordedLog, check_by_subjects
 from tariff_timeline.projections.replay import Recorded
 from tariff_timeline.store import EventStore
-from tests.builders import SOURCE, exemption, imposed, quota, rate_changed
+from tests.builders import (
+    SOURCE,
+    corrected,
+    exemption,
+    imposed,
+    quota,
+    rate_changed,
+)
 from tests.conftest import FakeClock
 from tests.integration.test_read_model_equals_fold import history, valid_events
 from tests.integration.test_streamed_import import _reference, recorded_or_refused
@@ -55,8 +62,8 @@ class CountingLog:
     def position(self, notification_id: int) -> int:
         return self.log.position(notification_id)
 
-    def naming(self, idents: Iterable[str]) -> set[str]:
-        wanted = set(idents)
+    def naming(self, subjects: Iterable[str]) -> set[str]:
+        wanted = set(subjects)
         self.named |= wanted
         return self.log.naming(wanted)
 
@@ -174,7 +181,7 @@ class TestWhatAnAppendReads:
             rate_changed("m2-up", "m2", known="2025-03-01", start="2025-03-05", percent=50)])
         assert subjects == {"measure:m2"}
 
-    def test_a_correction_looks_up_by_text_only_the_measures_others_may_name(
+    def test_a_correction_looks_up_by_name_only_the_measures_others_may_name(
             self, two_measures: TariffTimeline) -> None:
         # given the exemption from m2, corrected to start a month later
         later = exemption("x2-on", "x2", known="2025-02-01", start="2025-03-01",
@@ -184,10 +191,39 @@ class TestWhatAnAppendReads:
             sources=later.sources, replacement=later.model_dump(mode="json"))
         # when its append is checked
         found, counting = _counted(two_measures, [correction])
-        # then the subjects whose events may name what it changes are looked up by text for
-        # the measure alone: an exemption is named only by its own events
-        assert found == [] and counting.named == {"m2"}
+        # then the subjects whose events may name what it changes are looked up for the
+        # measure alone: an exemption is named only by its own events
+        assert found == [] and counting.named == {"measure:m2"}
         assert counting.subjects >= {"exemption:x2", "measure:m2"}
+
+    def test_a_correction_of_a_measure_reads_every_subject_whose_events_name_it(
+            self, two_measures: TariffTimeline) -> None:
+        # given m2, which the exemption x2 and the quota q2 name
+        # when its imposition is corrected to another rate
+        found, counting = _counted(two_measures, [corrected(
+            "m2-on.corrected-1", imposed("m2-on", "m2", known="2025-01-02",
+                                         start="2025-01-05", percent=30),
+            known="2025-03-01", reason="rate")])
+        # then the exemption's and the quota's histories are read with the measure's
+        assert found == [] and counting.named == {"measure:m2"}
+        assert counting.subjects == {"measure:m2", "exemption:x2", "quota:q2"}
+
+    def test_a_measure_named_only_by_a_correction_finds_the_subject_it_moved(
+            self, two_measures: TariffTimeline, clock: FakeClock) -> None:
+        # given the exemption x2 corrected to be from m1 instead of m2
+        two_measures.record_events([corrected(
+            "x2-on.corrected-1", exemption("x2-on", "x2", known="2025-02-01",
+                                           start="2025-02-01", measures=("m1",)),
+            known="2025-02-10", reason="measure")])
+        clock.advance(minutes=1)
+        # when m1's imposition is corrected
+        found, counting = _counted(two_measures, [corrected(
+            "m1-on.corrected-1", imposed("m1-on", "m1", known="2025-01-02",
+                                         start="2025-01-05", percent=15),
+            known="2025-03-01", reason="rate")])
+        # then the exemption is read with m1: only the correction's replacement names m1
+        assert found == [] and counting.named == {"measure:m1"}
+        assert counting.subjects >= {"measure:m1", "exemption:x2"}
 
     def test_an_append_and_its_check_never_read_the_whole_log(
             self, two_measures: TariffTimeline) -> None:
@@ -300,3 +336,4 @@ class TestCorrectionsReachWhatNamesTheirSubject:
         assert (first.id, again.id, second.id) == (
             "m1-on.corrected-1", "m1-on.corrected-1", "m1-on.corrected-2")
         assert two_measures.store.count() == 6
+

@@ -83,7 +83,8 @@ def test_the_append_benchmark_times_both_checks_then_pairs_on_the_store_it_built
     assert "whole_log_s" not in again["append_1"]
     assert again["append_1000"]["by_subject_median_s"] > 0
     # and both appended a change to the profile's stacking rule and a revision to its
-    # busiest HTS chapter, then corrected the rule's change, each caught up apart
+    # busiest HTS chapter, then corrected the rule's change and the busiest measure's last
+    # rate, each caught up apart
     for run in (first, again):
         assert run["append_rule_1"]["rule_events"] >= 1
         assert len(run["append_rule_1"]["catch_up_s"]) == 1
@@ -91,9 +92,11 @@ def test_the_append_benchmark_times_both_checks_then_pairs_on_the_store_it_built
         assert len(run["append_revision_1"]["catch_up_s"]) == 1
         assert run["correct_rule_1"]["rule"] == run["append_rule_1"]["rule"]
         assert len(run["correct_rule_1"]["catch_up_s"]) == 1
+        assert run["correct_measure_1"]["measure_events"] >= 1
+        assert len(run["correct_measure_1"]["catch_up_s"]) == 1
     assert again["append_revision_1"]["chapter_events"] == (
         first["append_revision_1"]["chapter_events"] + 1)
-    assert again["store_events_after"] == first["store_events_after"] + 1004
+    assert again["store_events_after"] == first["store_events_after"] + 1005
     # each correction is recorded, saying the change held a day longer
     timeline = TariffTimeline.open(url, load_bundled_if_new=False)
     try:
@@ -106,3 +109,11 @@ def test_the_append_benchmark_times_both_checks_then_pairs_on_the_store_it_built
     assert len(corrected) == 1
     assert corrected[0].replacement.effective_until == (  # type: ignore[attr-defined]
         changed.effective_until + timedelta(days=1))  # type: ignore[attr-defined]
+    # and the measure's rate was corrected by both runs, the second from the first's content,
+    # to another rate and nothing else
+    rated = again["correct_measure_1"]["corrects"]
+    assert rated == first["correct_measure_1"]["corrects"]
+    was, now = [e.replacement for e in events.values()  # type: ignore[attr-defined]
+                if isinstance(e, EventCorrected) and e.corrects == rated]
+    assert was.rate != now.rate != events[rated].rate  # type: ignore[attr-defined]
+    assert was.model_copy(update={"rate": now.rate}) == now
