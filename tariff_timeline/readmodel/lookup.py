@@ -14,7 +14,7 @@ from tariff_timeline.projections.pieces import FOREVER
 from tariff_timeline.projections.replay import Recorded
 from tariff_timeline.projections.versions import CONTINUED, RESUMED, STATE_ADAPTERS
 from tariff_timeline.readmodel.codec import EVENT_ADAPTER
-from tariff_timeline.readmodel.tables import EventNameRow, EventRow, VersionRow
+from tariff_timeline.readmodel.tables import EventNameRow, EventRow, VersionRow, hold_snapshot
 from tariff_timeline.readmodel.writer import ReadModelWriter, known_spans
 from tariff_timeline.store import EventStore
 
@@ -145,5 +145,6 @@ def recorded_view(writer: ReadModelWriter, store: EventStore) -> Iterator[Record
     found = writer.caught_up(store).tables
     with (writer.same_tables(found), Session(writer.engine) as session,
           session.begin()):
+        hold_snapshot(session)
         tracked = writer.tracked(session)
         yield RecordedView(session, writer, store, tracked.events, tracked.notification_id)

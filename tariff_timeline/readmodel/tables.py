@@ -455,6 +455,20 @@ def read_only(engine: Engine) -> Engine:
     return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
+def hold_snapshot(session: Session) -> None:
+    """Make every read of a session's transaction, from here to its end, see the database as
+    the first one finds it, whatever other connections commit meanwhile: what an append's
+    check needs, so that the states it reads of the read model are those of the log position
+    it read. PostgreSQL: REPEATABLE READ (a read-only transaction there is never refused).
+    SQLite: its driver begins no transaction before a read, so each read would see the last
+    commit; an explicit deferred BEGIN holds the snapshot of the first read (the store is in
+    WAL mode, so writers go on meanwhile). Call it before the transaction's first read."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    else:
+        session.connection().exec_driver_sql("BEGIN")
+
+
 class CommitWatch:
     """Whether anything was committed to the database since an earlier look, and which making
     of the read model's tables is there now, read on a connection of the watch's own.

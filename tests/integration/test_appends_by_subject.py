@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from tariff_timeline import TariffTimeline
 from tariff_timeline.domain.errors import ImportRejected
 from tariff_timeline.events import EventCorrected, EventRetracted, PolicyEvent
+from tariff_timeline.events.instants import fold_key
 from tariff_timeline.importing import Located
 from tariff_timeline.importing.subjects import RecordedLog, check_by_subjects
 from tariff_timeline.projections.replay import Recorded
@@ -24,6 +25,7 @@ from tests.builders import (
     SOURCE,
     corrected,
     exemption,
+    exemption_revoked,
     imposed,
     quota,
     rate_changed,
@@ -337,3 +339,30 @@ class TestCorrectionsReachWhatNamesTheirSubject:
             "m1-on.corrected-1", "m1-on.corrected-1", "m1-on.corrected-2")
         assert two_measures.store.count() == 6
 
+
+class TestTheCheckReadsOneSnapshot:
+    def test_a_catch_up_committed_while_an_append_is_checked_is_not_seen_by_the_check(
+            self, two_measures: TariffTimeline, db_url: str, clock: FakeClock) -> None:
+        # given an append being checked against the read model (its view open), which reads
+        # the exemption x2's last state and the state before a later instant
+        assert two_measures.read_model is not None
+        later = fold_key(datetime(2025, 4, 1, tzinfo=UTC))
+        with two_measures.read_model.recorded_log(two_measures.store) as log:
+            seen = log.last_states(["exemption:x2"])
+            before = log.state_before("exemption:x2", later)
+            assert "exemption:x2" in seen and before is not None
+            # when another process appends x2's revocation and catches the read model up
+            other = TariffTimeline.open(db_url, clock=clock, load_bundled_if_new=False)
+            try:
+                other.record_events([exemption_revoked("x2-off", "x2", known="2025-03-01",
+                                                       start="2025-03-01")])
+                other.catch_up()
+                # (which the read model now holds)
+                assert other.read_model is not None
+                with other.read_model.recorded_log(other.store) as now:
+                    assert now.last_states(["exemption:x2"]) != seen
+            finally:
+                other.close()
+            # then the check still reads the states as of the log it was opened on
+            assert log.last_states(["exemption:x2"]) == seen
+            assert log.state_before("exemption:x2", later) == before
