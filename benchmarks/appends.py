@@ -174,26 +174,27 @@ def measure_corrections(timeline: TariffTimeline, trials: int,
 
 def last_rated(timeline: TariffTimeline, measure: str) -> PolicyEvent | None:
     """The last recorded event about a measure that sets a rate, as last corrected (None
-    when none does)."""
+    when none does; a retracted one is passed over)."""
     if timeline.read_model is None:
         raise SystemExit("the store has no read model (an in-memory store?)")
     with Session(timeline.read_model.engine) as session:
-        rows = session.execute(select(EventRow.event_id, EventRow.target_id, EventRow.payload)
-                               .where(EventRow.subject == f"measure:{measure}")
-                               .order_by(EventRow.seq.desc())).all()
-    for event_id, target_id, payload in rows:
-        if target_id is not None:
-            continue
-        event = _EVENTS.validate_json(payload)
-        if getattr(event, "rate", None) is None:
-            continue
-        # The last correction of it holds its current content; a retraction, none.
-        changes = [_EVENTS.validate_json(later) for _, later_target, later in rows
-                   if later_target == event_id]
-        if not changes:
-            return event
-        if isinstance(changes[0], EventCorrected):
-            return changes[0].replacement
+        for event_id, payload in session.execute(
+                select(EventRow.event_id, EventRow.payload).where(
+                    EventRow.subject == f"measure:{measure}", EventRow.target_id.is_(None))
+                .order_by(EventRow.seq.desc())).all():
+            event = _EVENTS.validate_json(payload)
+            if getattr(event, "rate", None) is None:
+                continue
+            # Its last correction or retraction, by the target's index (a correction may
+            # have moved it to another subject): the content it holds now.
+            last = session.execute(select(EventRow.payload).where(
+                EventRow.target_id == event_id).order_by(EventRow.seq.desc()).limit(1)
+            ).scalar()
+            if last is None:
+                return event
+            change = _EVENTS.validate_json(last)
+            if isinstance(change, EventCorrected):
+                return change.replacement
     return None
 
 
