@@ -74,7 +74,8 @@ class RecordedLog(Protocol):
 
     def naming(self, subjects: Iterable[str]) -> set[str]:
         """The subjects of every recorded event that names one of these measures or rulings
-        ('kind:id'; `subjects_named`), its own events among them."""
+        ('kind:id'; `subjects_named`): at least every other subject's and every correction's
+        (a measure's own events are read with its history)."""
 
     def changes_of(self, event_id: str) -> list[PolicyEvent]:
         """Every correction and retraction recorded of one event, in log order."""

@@ -92,8 +92,9 @@ class RecordedView:
         return found
 
     def naming(self, subjects: Iterable[str]) -> set[str]:
-        """The subjects of every recorded event that names one of these measures or rulings
-        ('kind:id'), by the names the catch-up wrote for each event."""
+        """The subjects of every recorded event about another subject that names one of these
+        measures or rulings ('kind:id'), and of every correction that names one, by the names
+        the catch-up wrote for each event."""
         found: set[str] = set()
         wanted = sorted(set(subjects))
         for start in range(0, len(wanted), _CHUNK):

@@ -134,8 +134,9 @@ class EventProductRow(Base):
 
 
 class EventNameRow(Base):
-    """A measure or ruling ('kind:id') that an event names (a correction's replacement names):
-    what finds the subjects whose histories refer to one, when its own history changes."""
+    """A measure or ruling ('kind:id') that an event about another subject names, or that a
+    correction's replacement names: what finds the subjects whose histories refer to one, when
+    its own history changes."""
 
     __tablename__ = "rm_event_names"
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

@@ -20,6 +20,7 @@ from tariff_timeline.events.instants import fold_key
 from tariff_timeline.importing import Located
 from tariff_timeline.importing.subjects import RecordedLog, check_by_subjects
 from tariff_timeline.projections.replay import Recorded
+from tariff_timeline.readmodel.tables import row_counts
 from tariff_timeline.store import EventStore
 from tests.builders import (
     SOURCE,
@@ -226,6 +227,21 @@ class TestWhatAnAppendReads:
         # then the exemption is read with m1: only the correction's replacement names m1
         assert found == [] and counting.named == {"measure:m1"}
         assert counting.subjects >= {"measure:m1", "exemption:x2"}
+
+    def test_the_names_kept_are_what_other_subjects_and_corrections_name(
+            self, two_measures: TariffTimeline) -> None:
+        # given the two measures' impositions, the exemption from m2 and the quota under it
+        assert two_measures.read_model is not None
+        engine = two_measures.read_model.engine
+        two_measures.catch_up()
+        # then the names kept are the exemption's and the quota's m2, not the measures' own
+        assert row_counts(engine)["rm_event_names"] == 2
+        # when m1's imposition is corrected
+        two_measures.correct("m1-on", imposed("m1-on", "m1", known="2025-01-02",
+                                              start="2025-01-05", percent=12), "typo")
+        two_measures.catch_up()
+        # then the correction's name is kept, though it names its own subject
+        assert row_counts(engine)["rm_event_names"] == 3
 
     def test_an_append_and_its_check_never_read_the_whole_log(
             self, two_measures: TariffTimeline) -> None:
