@@ -5,10 +5,11 @@ and by the hand-written SQL, in one run.
 
 `DIR` is the generated history the store was imported from: the questions are the benchmark's
 own sample (`benchmarks.run.questions`, same seed), so the figures compare with a
-`benchmarks.run` at that size without importing and rebuilding again. The read model is brought
-up to date first, outside the timings. `--rounds 2` asks the sample again (a warm cache);
-`--gc-off` turns Python's cyclic garbage collector off, to tell its pauses from the queries'
-own time (a diagnosis, not how the application runs).
+`benchmarks.run` at that size without importing and rebuilding again (each question asked of
+both paths in turn, the one asked first alternating: `benchmarks.run.paired_latencies`). The
+read model is brought up to date first, outside the timings. `--rounds 2` asks the sample
+again (a warm cache); `--gc-off` turns Python's cyclic garbage collector off, to tell its
+pauses from the queries' own time (a diagnosis, not how the application runs).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import time
 from pathlib import Path
 
 from benchmarks.handsql import close_connections, hand_written_query
-from benchmarks.run import _latencies, questions
+from benchmarks.run import paired_latencies, questions
 from tariff_timeline import TariffTimeline
 
 
@@ -44,12 +45,12 @@ def main(argv: list[str] | None = None) -> None:
             gc.disable()
         rounds = []
         for _ in range(args.rounds):
-            rounds.append({
-                "read_model": _latencies(lambda q: timeline.rate_on(
-                    origin=q.origin, hts=q.hts, entered=q.entered, known=q.known, mfn="2.5"),
-                    sample),
-                "hand_sql": _latencies(lambda q: hand_written_query(
-                    timeline, q.origin, q.hts, q.entered, q.known), sample)})
+            by_model, by_hand = paired_latencies(
+                lambda q: timeline.rate_on(origin=q.origin, hts=q.hts, entered=q.entered,
+                                           known=q.known, mfn="2.5"),
+                lambda q: hand_written_query(timeline, q.origin, q.hts, q.entered, q.known),
+                sample)
+            rounds.append({"read_model": by_model, "hand_sql": by_hand})
         print(json.dumps({"db": args.db, "catch_up_s": round(caught_up, 1),
                           "gc": "off" if args.gc_off else "on", "rounds": rounds}))
     finally:
