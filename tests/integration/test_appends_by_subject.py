@@ -12,10 +12,16 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tariff_timeline import TariffTimeline
 from tariff_timeline.domain.errors import ImportRejected
-from tariff_timeline.events import EventCorrected, EventRetracted, PolicyEvent
+from tariff_timeline.events import (
+    EventCorrected,
+    EventRetracted,
+    MeasureInvalidated,
+    PolicyEvent,
+)
 from tariff_timeline.events.instants import fold_key
 from tariff_timeline.importing import Located
 from tariff_timeline.importing.subjects import RecordedLog, check_by_subjects
@@ -25,6 +31,7 @@ from tariff_timeline.store import EventStore
 from tests.builders import (
     SOURCE,
     corrected,
+    court_ruled,
     exemption,
     exemption_revoked,
     imposed,
@@ -32,7 +39,8 @@ from tests.builders import (
     rate_changed,
 )
 from tests.conftest import FakeClock
-from tests.integration.test_read_model_equals_fold import history, valid_events
+from tests.integration.test_read_model_equals_fold import SOURCE as SOURCE_OF_PROPERTY
+from tests.integration.test_read_model_equals_fold import day, history, valid_events
 from tests.integration.test_streamed_import import _reference, recorded_or_refused
 
 
@@ -133,6 +141,148 @@ def test_an_append_finds_exactly_what_the_whole_log_check_finds_without_reading_
                 continue
             # then the check by subjects finds what folding the whole log finds, for the
             # batch and, when it is refused, for each of its events alone
+            attempts = [world] if not expected else [world, *([e] for e in world)]
+            for attempt in attempts:
+                appended_as_the_whole_log_check_says(timeline, attempt)
+        assert timeline.verify().intact
+
+
+NAMED = ("m0", "m1", "m2", "m3")
+"""The measures of `naming_history`: few, so that other subjects' events name each often. The
+last is only announced, so that a correction can move an imposition to it."""
+RULINGS = ("c0", "c1")
+"""The court rulings that rulings are about and invalidations cite."""
+
+
+def _named_day(draw: st.DrawFn, low: int, high: int) -> str:
+    return day(draw(st.integers(low, high)))
+
+
+def _imposition(n: int, measure: str, known: str, start: str) -> dict[str, Any]:
+    return {"id": f"e{n}", "known": known, "sources": SOURCE_OF_PROPERTY,
+            "type": "MeasureImposed", "measure": measure, "title": "a measure",
+            "authority": "IEEPA", "program": "p0", "effective_from": start,
+            "scope": {"origins": ["ALL"], "products": ["ALL"]}, "rate": {"percent": 10}}
+
+
+@st.composite
+def _naming(draw: st.DrawFn, n: int) -> dict[str, Any]:
+    """An event of another subject that names measures (or a court ruling)."""
+    kind = draw(st.sampled_from(["exemption", "quota", "rule", "ruling", "invalidated"]))
+    measure = draw(st.sampled_from(NAMED))
+    # Rulings mostly known before the invalidations that cite them.
+    known = (_named_day(draw, 0, 100) if kind == "ruling" else
+             _named_day(draw, 80, 200) if kind == "invalidated" else _named_day(draw, 0, 200))
+    base: dict[str, Any] = {"id": f"e{n}", "known": known, "sources": SOURCE_OF_PROPERTY}
+    start = _named_day(draw, 30, 300)
+    if kind == "exemption":
+        return base | {"type": "ExemptionGranted", "exemption": f"x{n}", "title": "exemption",
+                       "applies_to": {"measures": [measure]}, "effective_from": start}
+    if kind == "quota":
+        return base | {"type": "QuotaOpened", "quota": f"q{n}", "title": "quota",
+                       "measure": measure, "effective_from": start, "in_quota_percent": 0,
+                       "volume": "1000 t"}
+    if kind == "rule":
+        return base | {"type": "StackingRuleSet", "rule": f"r{n}", "description": "rule",
+                       "effective_from": start, "when": {"measures": [measure]},
+                       "excludes": {"measures": [draw(st.sampled_from(NAMED))]}}
+    if kind == "ruling":
+        return base | {"type": "CourtRuled", "ruling": draw(st.sampled_from(RULINGS)),
+                       "court": "CIT",
+                       "case": "a case", "holding": "a holding", "outcome": "invalidated",
+                       "measures": [measure]}
+    return base | {"type": "MeasureInvalidated", "measure": measure, "effective_from": start,
+                   "ruling": draw(st.sampled_from(RULINGS))}
+
+
+@st.composite
+def _changing(draw: st.DrawFn, n: int, made: list[dict[str, Any]]) -> dict[str, Any]:
+    """A correction or retraction of an earlier event (of what others name, a measure's
+    imposition or a court ruling, as often as of all the others), or another event naming
+    measures."""
+    originals = [raw for raw in made if raw["type"] not in ("EventCorrected", "EventRetracted")]
+    named = [raw for raw in originals if raw["type"] in ("MeasureImposed", "CourtRuled")]
+    kind = draw(st.sampled_from(["correct", "correct", "retract", "name"]))
+    if kind == "name":
+        return draw(_naming(n))
+    among_named = bool(named) and draw(st.booleans())
+    target = draw(st.sampled_from(named if among_named else originals))
+    base: dict[str, Any] = {"id": f"e{n}", "known": _named_day(draw, 0, 250),
+                            "sources": SOURCE_OF_PROPERTY}
+    if kind == "retract":
+        return base | {"type": "EventRetracted", "retracts": target["id"], "reason": "wrong"}
+    return base | {"type": "EventCorrected", "corrects": target["id"], "reason": "typo",
+                   "replacement": draw(_replacement(target))}
+
+
+@st.composite
+def _replacement(draw: st.DrawFn, target: dict[str, Any]) -> dict[str, Any]:
+    """What a correction of `target` says instead: the same event with what it names, when
+    it became known or when it takes effect changed."""
+    replacement = dict(target)
+    change = draw(st.sampled_from(["names", "known", "effective"]))
+    other = draw(st.sampled_from(NAMED))
+    if change == "known":
+        replacement["known"] = _named_day(draw, 0, 250)
+    elif change == "effective" and "effective_from" in target:
+        replacement["effective_from"] = _named_day(draw, 0, 300)
+    elif "applies_to" in target:
+        replacement["applies_to"] = {"measures": [other]}
+    elif "when" in target:
+        replacement["when"] = {"measures": [other]}
+    elif "measures" in target:
+        replacement["measures"] = [other]
+    elif "measure" in target:
+        replacement["measure"] = other
+    return replacement
+
+
+@st.composite
+def naming_history(draw: st.DrawFn) -> list[list[dict[str, Any]]]:
+    """Batches about four measures: first three impositions and an announcement, then events
+    of other subjects naming them (exemptions, quotas, stacking rules, court rulings), then
+    corrections that move events between the measures they name or make them known or take
+    effect at other dates, retractions, and more naming events: what an append's check finds
+    only through the names of other subjects' events."""
+    made = [_imposition(i, measure, _named_day(draw, 0, 40), _named_day(draw, 0, 60))
+            for i, measure in enumerate(NAMED[:-1])]
+    made.append({"id": f"e{len(made)}", "known": _named_day(draw, 0, 40),
+                 "sources": SOURCE_OF_PROPERTY, "type": "MeasureAnnounced",
+                 "measure": NAMED[-1], "title": "a measure", "authority": "IEEPA",
+                 "program": "p0", "scope": {"origins": ["ALL"], "products": ["ALL"]}})
+    batches = [list(made), []]
+    for _ in range(draw(st.integers(1, 4))):
+        batches[1].append(draw(_naming(len(made))))
+        made.append(batches[1][-1])
+    for _ in range(draw(st.integers(1, 4))):
+        batch = []
+        for _ in range(draw(st.integers(1, 3))):
+            batch.append(draw(_changing(len(made), made)))
+            made.append(batch[-1])
+        batches.append(batch)
+    return batches
+
+
+@settings(max_examples=80, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.data_too_large])
+@given(batches=naming_history())
+def test_an_append_finds_through_names_exactly_what_the_whole_log_check_finds(
+        tmp_path_factory: pytest.TempPathFactory, batches: list[list[dict[str, Any]]]) -> None:
+    clock = FakeClock(datetime(2026, 1, 5, tzinfo=UTC))
+    folder = tmp_path_factory.mktemp("naming")
+    with _opened(f"sqlite:///{folder / 'store.sqlite'}", clock) as timeline:
+        for batch in batches:
+            # Given a log in which other subjects name the measures, when events are
+            # appended that change, move or remove what they name
+            world = valid_events(batch)
+            expected = _reference(timeline, world)
+            clock.advance(minutes=1)
+            if not timeline.store.count() or not world:
+                with contextlib.suppress(ImportRejected):
+                    timeline.record_events(world)
+                continue
+            # then the check by subjects finds what folding the whole log finds
             attempts = [world] if not expected else [world, *([e] for e in world)]
             for attempt in attempts:
                 appended_as_the_whole_log_check_says(timeline, attempt)
@@ -310,6 +460,26 @@ class TestCorrectionsReachWhatNamesTheirSubject:
         assert caught.value.problems == found == [
             "recorded event 'x2-on': event 'x2-on', field 'applies_to': no measure 'm2' is "
             "known"]
+
+    def test_retracting_a_court_ruling_breaks_the_invalidation_that_cites_it(
+            self, two_measures: TariffTimeline, clock: FakeClock) -> None:
+        # given a ruling that names no measure, and m1's invalidation, which cites it
+        two_measures.record_events([
+            court_ruled("c1-on", "c1", known="2025-04-01"),
+            MeasureInvalidated(id="m1-void", known="2025-04-02", sources=SOURCE,
+                               measure="m1", effective_from="2025-04-10", ruling="c1")])
+        clock.advance(minutes=1)
+        # when the ruling is retracted
+        retraction = EventRetracted(id="c1-gone", known="2025-05-01", sources=SOURCE,
+                                    retracts="c1-on", reason="no such ruling")
+        found, counting = _counted(two_measures, [retraction])
+        # then the measure whose invalidation names the ruling is found by that name, and
+        # the append is refused with what folding the whole log finds
+        assert "ruling:c1" in counting.named and "measure:m1" in counting.subjects
+        with whole_log_forbidden(), pytest.raises(ImportRejected) as caught:
+            two_measures.record_events([retraction])
+        assert caught.value.problems == found == _reference(two_measures, [retraction])
+        assert "no court ruling 'c1' is known" in found[0]
 
     def test_a_correction_making_a_measure_known_later_breaks_what_named_it_before(
             self, two_measures: TariffTimeline) -> None:
