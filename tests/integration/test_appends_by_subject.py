@@ -5,6 +5,7 @@ never by reading or folding the whole log; it must find exactly what the whole-l
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
@@ -38,7 +39,7 @@ from tests.builders import (
     quota,
     rate_changed,
 )
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, _postgres_url
 from tests.integration.test_read_model_equals_fold import SOURCE as SOURCE_OF_PROPERTY
 from tests.integration.test_read_model_equals_fold import day, history, valid_events
 from tests.integration.test_streamed_import import _reference, recorded_or_refused
@@ -120,15 +121,27 @@ def _opened(url: str, clock: FakeClock) -> AbstractContextManager[TariffTimeline
     return opened()
 
 
-@settings(max_examples=100, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.data_too_large])
-@given(batches=history())
-def test_an_append_finds_exactly_what_the_whole_log_check_finds_without_reading_the_log(
-        tmp_path_factory: pytest.TempPathFactory, batches: list[list[dict[str, Any]]]) -> None:
+PROPERTY = settings(max_examples=100, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                           HealthCheck.too_slow, HealthCheck.data_too_large])
+"""Settings of the properties below; on PostgreSQL, where each example is a schema of a
+server, fewer examples."""
+ON_POSTGRES = settings(PROPERTY, max_examples=25)
+
+
+def _postgres_store() -> str:
+    url = _postgres_url()
+    if url is None:
+        pytest.skip("no PostgreSQL server: run `make test`, which starts one")
+    return f"{url}?schema=a_{uuid.uuid4().hex[:12]}"
+
+
+def appends_checked_as_the_whole_log(url: str, batches: list[list[dict[str, Any]]]) -> None:
+    """Append each batch to a store at `url`: the check by subjects finds, for the batch and,
+    when it is refused, for each of its events alone, what folding the whole log finds, and
+    the append, made without reading the whole log, follows it."""
     clock = FakeClock(datetime(2026, 1, 5, tzinfo=UTC))
-    folder = tmp_path_factory.mktemp("appends")
-    with _opened(f"sqlite:///{folder / 'store.sqlite'}", clock) as timeline:
+    with _opened(url, clock) as timeline:
         for batch in batches:
             # Given a log, when events are appended (corrections and retractions too)
             world = valid_events(batch)
@@ -139,12 +152,26 @@ def test_an_append_finds_exactly_what_the_whole_log_check_finds_without_reading_
                 with contextlib.suppress(ImportRejected):
                     timeline.record_events(world)
                 continue
-            # then the check by subjects finds what folding the whole log finds, for the
-            # batch and, when it is refused, for each of its events alone
+            # then the check by subjects finds what folding the whole log finds
             attempts = [world] if not expected else [world, *([e] for e in world)]
             for attempt in attempts:
                 appended_as_the_whole_log_check_says(timeline, attempt)
         assert timeline.verify().intact
+
+
+@PROPERTY
+@given(batches=history())
+def test_an_append_finds_exactly_what_the_whole_log_check_finds_without_reading_the_log(
+        tmp_path_factory: pytest.TempPathFactory, batches: list[list[dict[str, Any]]]) -> None:
+    folder = tmp_path_factory.mktemp("appends")
+    appends_checked_as_the_whole_log(f"sqlite:///{folder / 'store.sqlite'}", batches)
+
+
+@ON_POSTGRES
+@given(batches=history())
+def test_an_append_finds_exactly_what_the_whole_log_check_finds_on_postgres(
+        batches: list[list[dict[str, Any]]]) -> None:
+    appends_checked_as_the_whole_log(_postgres_store(), batches)
 
 
 NAMED = ("m0", "m1", "m2", "m3")
@@ -263,30 +290,21 @@ def naming_history(draw: st.DrawFn) -> list[list[dict[str, Any]]]:
     return batches
 
 
-@settings(max_examples=80, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.data_too_large])
+@settings(PROPERTY, max_examples=80)
 @given(batches=naming_history())
 def test_an_append_finds_through_names_exactly_what_the_whole_log_check_finds(
         tmp_path_factory: pytest.TempPathFactory, batches: list[list[dict[str, Any]]]) -> None:
-    clock = FakeClock(datetime(2026, 1, 5, tzinfo=UTC))
+    # Given a log in which other subjects name the measures, when events are appended that
+    # change, move or remove what they name, then the check finds what the whole log's does
     folder = tmp_path_factory.mktemp("naming")
-    with _opened(f"sqlite:///{folder / 'store.sqlite'}", clock) as timeline:
-        for batch in batches:
-            # Given a log in which other subjects name the measures, when events are
-            # appended that change, move or remove what they name
-            world = valid_events(batch)
-            expected = _reference(timeline, world)
-            clock.advance(minutes=1)
-            if not timeline.store.count() or not world:
-                with contextlib.suppress(ImportRejected):
-                    timeline.record_events(world)
-                continue
-            # then the check by subjects finds what folding the whole log finds
-            attempts = [world] if not expected else [world, *([e] for e in world)]
-            for attempt in attempts:
-                appended_as_the_whole_log_check_says(timeline, attempt)
-        assert timeline.verify().intact
+    appends_checked_as_the_whole_log(f"sqlite:///{folder / 'store.sqlite'}", batches)
+
+
+@ON_POSTGRES
+@given(batches=naming_history())
+def test_an_append_finds_through_names_exactly_what_the_whole_log_check_finds_on_postgres(
+        batches: list[list[dict[str, Any]]]) -> None:
+    appends_checked_as_the_whole_log(_postgres_store(), batches)
 
 
 def appended_as_the_whole_log_check_says(timeline: TariffTimeline,
