@@ -50,7 +50,17 @@ class Prefetching(Protocol):
 
 def corrected_log(log: Iterable[Recorded], recorded: datetime | None = None) -> list[Corrected]:
     """World events recorded by `recorded`, with the corrections recorded by then applied."""
-    kept: dict[str, Corrected] = {}
+    return corrected_on((), log, recorded)
+
+
+def corrected_on(corrected: Iterable[Corrected], log: Iterable[Recorded],
+                 recorded: datetime | None = None) -> list[Corrected]:
+    """`corrected_log` of a log's first part followed by `log`, given the first part's
+    (`corrected`, what `corrected_log` gave for it): the same as `corrected_log` of the whole,
+    without applying the first part's corrections again."""
+    # `corrected_log` keys each entry by the id of the event it keeps, which a correction's
+    # replacement shares with its target: the keys and their order are the entries'.
+    kept: dict[str, Corrected] = {entry.event.id: entry for entry in corrected}
     for entry in log:
         if recorded is not None and entry.recorded_at > recorded:
             continue
