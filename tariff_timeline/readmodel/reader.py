@@ -1012,13 +1012,20 @@ def family_ids(conn: Session | Connection, subjects: Sequence[str],
     of the events those correct or retract: all that its state folds from (recorded by
     `recorded_us`, if given). The one rule the writer's re-fold, the questions and an
     append's check share."""
-    ids: dict[str, set[str]] = {s: set() for s in subjects}
     conditions = [or_(EventRow.subject.in_(subjects), EventRow.target_subject.in_(subjects))]
     if recorded_us is not None:
         conditions.append(EventRow.recorded_us <= recorded_us)
-    for event_id, subject, target_id, target_subject in conn.execute(select(
-            EventRow.event_id, EventRow.subject, EventRow.target_id,
-            EventRow.target_subject).where(*conditions)):
+    return families_in(conn.execute(select(
+        EventRow.event_id, EventRow.subject, EventRow.target_id,
+        EventRow.target_subject).where(*conditions)), subjects)
+
+
+def families_in(rows: Iterable[tuple[str, str | None, str | None, str | None]],
+                subjects: Iterable[str]) -> dict[str, set[str]]:
+    """`family_ids` from the rows it reads (event id, subject, target id, target subject: the
+    events about the subjects and those correcting or retracting them)."""
+    ids: dict[str, set[str]] = {s: set() for s in subjects}
+    for event_id, subject, target_id, target_subject in rows:
         if subject in ids:
             ids[subject].add(event_id)
         for owner in (subject, target_subject):

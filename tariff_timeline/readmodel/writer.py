@@ -52,7 +52,7 @@ from tariff_timeline.projections.versions import (
 )
 from tariff_timeline.readmodel.codec import EVENT_ADAPTER, PIECE_ADAPTER, RowCache
 from tariff_timeline.readmodel.hts import write_chapters
-from tariff_timeline.readmodel.reader import family_ids
+from tariff_timeline.readmodel.reader import families_in
 from tariff_timeline.readmodel.tables import (
     Base,
     CitationRow,
@@ -82,6 +82,11 @@ from tariff_timeline.store.chain import ChainState
 from tariff_timeline.store.patience import aborted_for_another, busy_reason
 
 APPLICATION_NAME = "TariffTimeline"
+
+_SubjectRow = tuple[int, int, str, str, str | None, str | None, str | None]
+"""An event's row as `ReadModelWriter.subject_logs` reads it: seq, recorded instant, payload,
+event id, subject, target id, target subject."""
+
 CHUNK = 5000
 """Events of one recorded instant written per statement, and held at most, while applying it."""
 REFOLD_BATCH = 500
@@ -374,20 +379,34 @@ class ReadModelWriter(TrackingRecorder):
 
     def subject_logs(self, session: Session,
                       subjects: Sequence[str]) -> dict[str, list[Recorded]]:
-        """For each subject, every event that is or ever was about it, with all corrections."""
-        ids = family_ids(session, subjects)
-        wanted = set().union(*ids.values())
-        rows: list[tuple[int, int, str, str, str | None]] = []
-        chunk = sorted(wanted)
-        for start in range(0, len(chunk), 500):
-            part = chunk[start:start + 500]
-            rows += session.execute(select(
-                EventRow.seq, EventRow.recorded_us, EventRow.payload, EventRow.event_id,
-                EventRow.target_id).where(or_(EventRow.event_id.in_(part),
-                                              EventRow.target_id.in_(part)))).all()
+        """For each subject, every event that is or ever was about it, with all corrections
+        (the rows of the ids `family_ids` gives it: those events and every row correcting or
+        retracting one).
+
+        Read in one statement, by the subject indexes: a row's target subject is the subject
+        of its target's own row (`_Group.add`), so the rows about the subjects and those
+        whose target was about one of them hold every family but those of the targets
+        corrected into them from elsewhere, which are read by id. Reading every family by id
+        took a stacking rule's 4,000 ids, twice over, into the statements' IN lists."""
+        wanted = set(subjects)
+        columns = (EventRow.seq, EventRow.recorded_us, EventRow.payload, EventRow.event_id,
+                   EventRow.subject, EventRow.target_id, EventRow.target_subject)
+        rows: dict[int, _SubjectRow] = {}
+        for start in range(0, len(subjects), 500):
+            part = subjects[start:start + 500]
+            rows.update((row[0], row) for row in session.execute(select(*columns).where(
+                or_(EventRow.subject.in_(part), EventRow.target_subject.in_(part)))))
+        ids = families_in(((row[3], row[4], row[5], row[6]) for row in rows.values()),
+                          subjects)
+        elsewhere = sorted({row[5] for row in rows.values()
+                            if row[5] is not None and row[6] not in wanted})
+        for start in range(0, len(elsewhere), 500):
+            part = elsewhere[start:start + 500]
+            rows.update((row[0], row) for row in session.execute(select(*columns).where(
+                or_(EventRow.event_id.in_(part), EventRow.target_id.in_(part)))))
         # Rows by the event they are (or correct): each subject then takes its families'.
         by_event: dict[str, list[tuple[int, int, str]]] = {}
-        for seq, at, payload, event_id, target_id in set(rows):
+        for seq, at, payload, event_id, _, target_id, _ in rows.values():
             for key in {event_id, target_id} - {None}:
                 by_event.setdefault(cast(str, key), []).append((seq, at, payload))
         logs: dict[str, list[Recorded]] = {}
