@@ -249,8 +249,8 @@ def paired_latencies(first: Callable[[Question], object], second: Callable[[Ques
             started = time.perf_counter()
             ask(question)
             times[side].append(time.perf_counter() - started)
-    return (({**_summary(times[0]), "order": "alternating"}),
-            ({**_summary(times[1]), "order": "alternating"}))
+    return ({**_summary(times[0]), "order": "alternating"},
+            {**_summary(times[1]), "order": "alternating"})
 
 
 def _summary(times: list[float]) -> dict[str, Any]:
@@ -295,6 +295,7 @@ def measure_queries(history: Path, url: str, count: int, fold_count: int) -> dic
                        "api": "rate_on_by_fold" if has_read_model else "rate_on (the pure fold)"}
     else:
         out["fold"] = {"skipped": "--fold-budget 0: the pure fold was not asked"}
+
     def hand(q: Question) -> object:
         return hand_written_query(timeline, q.origin, q.hts, q.entered, q.known)
 

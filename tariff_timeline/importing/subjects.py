@@ -195,12 +195,12 @@ def _folded_from_where_it_changed(log: RecordedLog, read: set[str], history: lis
                                   entries: list[Corrected]) -> bool:
     """Whether the candidate log's entries (`entries`, in fold order) about one subject of a
     kind in `RESUMED`, the only one whose history was read (`history`, as corrected), were
-    folded from the state
-    the read model keeps just before the first instant they differ from the recorded ones
-    (raising the fold's LifecycleError, as the whole fold would). The entries before that
-    instant are the recorded ones, which the recorded log's fold takes without a problem,
-    and they name no other subject: the whole fold reaches that state, then folds the same
-    rest. False when that does not hold, or the read model keeps no such state.
+    folded from the state the read model keeps just before the first instant they differ
+    from the recorded ones (raising the fold's LifecycleError, as the whole fold would). The
+    entries before that instant are the recorded ones, which the recorded log's fold takes
+    without a problem, and they name no other subject: the whole fold reaches that state,
+    then folds the same rest. False when that does not hold, or the read model keeps no such
+    state.
 
     A correction of a stacking rule's last change folded all its 4,100 events at 1M."""
     if len(read) != 1:
