@@ -3,6 +3,7 @@ whole: an append's check corrects what it read once, then only what it adds."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from tariff_timeline.domain.errors import LifecycleError
 from tariff_timeline.events import EventCorrected, EventRetracted, PolicyEvent
-from tariff_timeline.projections.replay import Recorded, corrected_log, corrected_on
+from tariff_timeline.projections.replay import Corrected, Recorded, corrected_log, corrected_on
 from tests.builders import SOURCE, imposed, rate_changed
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -41,10 +42,10 @@ def _log(drawn: list[tuple[int, int, int]]) -> list[Recorded]:
             for n, (kind, target, percent) in enumerate(drawn)]
 
 
-def _outcome(make: object) -> object:
-    """What a correction gives, or the refusal it raises (as a comparable value)."""
+def _outcome(make: Callable[[], list[Corrected]]) -> object:
+    """What correcting gives, or the refusal it raises (as a comparable value)."""
     try:
-        return make() if callable(make) else make
+        return make()
     except LifecycleError as refused:
         return ("refused", refused.event_id, refused.field)
 
@@ -60,6 +61,7 @@ def test_a_log_corrected_in_two_parts_is_the_log_corrected_whole(
         # A first part that cannot be corrected alone cannot be corrected whole either.
         assert isinstance(whole, tuple) and whole == before
         return
+    assert isinstance(before, list)
     assert _outcome(lambda: corrected_on(before, rest)) == whole
 
 
