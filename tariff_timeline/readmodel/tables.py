@@ -26,6 +26,7 @@ from sqlalchemy import (
     inspect,
     literal,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -593,10 +594,57 @@ def give_ids(session: Session, table: type[Base], count: int) -> range:
     return range(given - count, given)
 
 
-def create_tables(engine: Engine) -> None:
-    """Drop the read model's tables, if any, and create them empty in the current layout."""
+ANSWER_INDEXES = (
+    "ix_rm_event_origins", "ix_rm_event_products", "ix_rm_event_names",
+    "ix_rm_versions_coordinate", "ix_rm_pieces_eff_from", "ix_rm_pieces_eff_until",
+    "ix_rm_piece_origins", "ix_rm_piece_products", "ix_rm_origin_keys_origin",
+    "ix_rm_product_keys_product", "ix_rm_version_marks_mark", "ix_rm_hts_lines_code")
+"""The indexes that questions and appends' checks read and no catch-up statement does: a
+rebuild makes its tables without them and each once the tables are full
+(`make_answer_indexes`), since an index built from its rows costs less than one kept in
+order row by row."""
+
+
+def create_tables(engine: Engine, answer_indexes: bool = True) -> None:
+    """Drop the read model's tables, if any, and create them empty in the current layout
+    (without the `ANSWER_INDEXES` unless `answer_indexes`)."""
     with _layout_lock(engine) as conn:
         _recreate(conn)
+        if not answer_indexes:
+            for index in _answer_indexes():
+                index.drop(conn)
+
+
+def make_answer_indexes(engine: Engine) -> list[str]:
+    """Make those of the `ANSWER_INDEXES` the tables lack (a rebuild left them out, and may
+    have been stopped before its end); return their names. Checked first without the layout
+    lock, so that a read model that has them all takes no lock."""
+    if not _missing_indexes(engine):
+        return []
+    with _layout_lock(engine) as conn:
+        missing = _missing_indexes(conn)
+        for index in _answer_indexes():
+            if index.name in missing:
+                index.create(conn)
+    return sorted(missing)
+
+
+def _answer_indexes() -> list[Index]:
+    return [index for table in Base.metadata.sorted_tables for index in table.indexes
+            if index.name in ANSWER_INDEXES]
+
+
+def _missing_indexes(bind: Engine | Connection) -> set[str]:
+    if isinstance(bind, Engine):
+        with bind.connect() as conn:
+            return _missing_indexes(conn)
+    if bind.dialect.name == "postgresql":
+        found = bind.execute(text(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")).scalars()
+    else:
+        found = bind.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'index'").scalars()
+    return set(ANSWER_INDEXES) - set(found)
 
 
 def _current(bind: Engine | Connection) -> bool:

@@ -74,6 +74,7 @@ from tariff_timeline.readmodel.tables import (
     VersionRow,
     create_tables,
     give_ids,
+    make_answer_indexes,
     refresh_statistics,
 )
 from tariff_timeline.store import EventStore, TimelineEntry
@@ -143,6 +144,9 @@ class ReadModelWriter(TrackingRecorder):
         # The making of the tables whose rows the cache holds (see `chain_state`).
         self._generation: str | None = None
         self.analyze_after = ANALYZE_AFTER
+        # The making of the tables whose answer indexes this process saw made (see
+        # `caught_up`): a rebuild leaves them out until its end, and may stop before.
+        self._indexed: str | None = ""  # no generation yet: none is empty
 
     def close(self) -> None:
         """Close the connection that watches for commits."""
@@ -260,7 +264,9 @@ class ReadModelWriter(TrackingRecorder):
         nor one making the tables again: a transaction moves the position only from where
         it was read (`_track`), else the catch-up reads it again.
         One that applied at least `analyze_after` events has PostgreSQL sample the tables
-        again (`tables.refresh_statistics`).
+        again (`tables.refresh_statistics`). Once caught up on tables this process has not
+        seen indexed, it makes the answer indexes a rebuild left out, whoever's rebuild it
+        was and however it ended (`tables.make_answer_indexes`).
         """
         return self.caught_up(store, batch, progress).applied
 
@@ -303,6 +309,10 @@ class ReadModelWriter(TrackingRecorder):
                 aborted += 1
                 continue
             if applied == 0:
+                if tables.generation != self._indexed:
+                    # Caught up: a rebuild's tables are full, whoever applied their last rows.
+                    make_answer_indexes(self.engine)
+                    self._indexed = tables.generation
                 if done >= self.analyze_after:
                     refresh_statistics(self.engine)
                 self.cache.families.stand_at(chain.notification_id)
@@ -743,10 +753,12 @@ class ReadModelWriter(TrackingRecorder):
     def rebuild(self, store: EventStore, progress: CatchUpProgress | None = None) -> int:
         """Drop every row and project the whole log again; return how many events.
 
-        On PostgreSQL, dropping the tables waits for the transactions reading them (an
-        append's check holds its tables until it ends) and may meet them in a deadlock,
-        which the store's patience retries."""
-        store.patience.run(lambda: create_tables(self.engine),
+        The tables are made without the `ANSWER_INDEXES`, which the catch-up makes once it
+        has applied the whole log (`caught_up`): building an index from its rows costs less
+        than keeping it in order row by row. On PostgreSQL, dropping the tables waits for the
+        transactions reading them (an append's check holds its tables until it ends) and may
+        meet them in a deadlock, which the store's patience retries."""
+        store.patience.run(lambda: create_tables(self.engine, answer_indexes=False),
                            "make the read model's tables again")
         self.cache.clear()
         return self.catch_up(store, progress=progress)
