@@ -600,9 +600,10 @@ ANSWER_INDEXES = (
     "ix_rm_piece_origins", "ix_rm_piece_products", "ix_rm_origin_keys_origin",
     "ix_rm_product_keys_product", "ix_rm_version_marks_mark", "ix_rm_hts_lines_code")
 """The indexes that questions and appends' checks read and no catch-up statement does: a
-rebuild makes its tables without them and each once the tables are full
-(`make_answer_indexes`), since an index built from its rows costs less than one kept in
-order row by row."""
+rebuild makes its tables without them, and the first catch-up of a large log into tables
+that hold no event drops them (`defer_answer_indexes`); each is made once the tables are
+full (`make_answer_indexes`), since an index built from its rows costs less than one kept
+in order row by row."""
 
 
 def create_tables(engine: Engine, answer_indexes: bool = True) -> None:
@@ -627,6 +628,33 @@ def make_answer_indexes(engine: Engine) -> list[str]:
             if index.name in missing:
                 index.create(conn)
     return sorted(missing)
+
+
+def defer_answer_indexes(engine: Engine) -> bool:
+    """Drop the `ANSWER_INDEXES` the tables have while they hold no event, before a catch-up
+    applies a large log into them; return whether any was dropped. Nothing is dropped once
+    any event is applied: a catch-up makes them again only once it is caught up on tables
+    that hold events (`make_answer_indexes`), so tables that hold events never lose them."""
+    if not set(ANSWER_INDEXES) - _missing_indexes(engine):
+        return False
+    try:
+        with _layout_lock(engine) as conn:
+            present = set(ANSWER_INDEXES) - _missing_indexes(conn)
+            for index in _answer_indexes():
+                if index.name in present:
+                    index.drop(conn)
+            # Looked at once dropped: on PostgreSQL a drop waits for a catch-up writing the
+            # table, and what that catch-up committed is seen only after it.
+            if conn.execute(select(TrackingRow.application_name).where(
+                    TrackingRow.chain_events > 0).limit(1)).first() is not None:
+                raise _HoldsEvents
+    except _HoldsEvents:
+        return False
+    return bool(present)
+
+
+class _HoldsEvents(Exception):
+    """The tables hold events: the indexes dropped are put back (the transaction rolls back)."""
 
 
 def _answer_indexes() -> list[Index]:

@@ -73,6 +73,7 @@ from tariff_timeline.readmodel.tables import (
     TrackingRow,
     VersionRow,
     create_tables,
+    defer_answer_indexes,
     give_ids,
     make_answer_indexes,
     refresh_statistics,
@@ -92,6 +93,9 @@ CHUNK = 5000
 """Events of one recorded instant written per statement, and held at most, while applying it."""
 REFOLD_BATCH = 500
 """Subjects folded again per round (their logs read together)."""
+DEFER_INDEXES_FROM = 20_000
+"""Events in the log from which the first catch-up into tables that hold none makes the answer
+indexes at its end rather than keeping them row by row (`tables.defer_answer_indexes`)."""
 ANALYZE_AFTER = 10_000
 """Events applied by one catch-up after which PostgreSQL samples the tables again
 (`tables.refresh_statistics`): a rebuild, or a large import. Within one transaction, too,
@@ -144,8 +148,10 @@ class ReadModelWriter(TrackingRecorder):
         # The making of the tables whose rows the cache holds (see `chain_state`).
         self._generation: str | None = None
         self.analyze_after = ANALYZE_AFTER
-        # The making of the tables whose answer indexes this process saw made (see
-        # `caught_up`): a rebuild leaves them out until its end, and may stop before.
+        self.defer_indexes_from = DEFER_INDEXES_FROM
+        # The making of the tables whose answer indexes this process saw made while they
+        # held events (see `caught_up`): a rebuild, or a first catch-up of a large log,
+        # leaves them out until its end, and may stop before.
         self._indexed: str | None = ""  # no generation yet: none is empty
 
     def close(self) -> None:
@@ -266,7 +272,9 @@ class ReadModelWriter(TrackingRecorder):
         One that applied at least `analyze_after` events has PostgreSQL sample the tables
         again (`tables.refresh_statistics`). Once caught up on tables this process has not
         seen indexed, it makes the answer indexes a rebuild left out, whoever's rebuild it
-        was and however it ended (`tables.make_answer_indexes`).
+        was and however it ended (`tables.make_answer_indexes`). The first catch-up of at
+        least `defer_indexes_from` events into tables that hold none leaves them out in the
+        same way (`tables.defer_answer_indexes`).
         """
         return self.caught_up(store, batch, progress).applied
 
@@ -285,8 +293,12 @@ class ReadModelWriter(TrackingRecorder):
             return CaughtUp(0, quiet[1], quiet[2])
         done, aborted = 0, 0
         report = _Report(progress)
+        deferring = True
         while True:
             chain, tables = self._tracked_tables()
+            if deferring and chain.events == 0:
+                deferring = False
+                self._defer_indexes(store)
             if progress is not None and report.total is None:
                 report.total = max(store.count() - chain.events, 0)
             rows = store.verified_rows(chain, page=batch)
@@ -312,7 +324,10 @@ class ReadModelWriter(TrackingRecorder):
                 if tables.generation != self._indexed:
                     # Caught up: a rebuild's tables are full, whoever applied their last rows.
                     make_answer_indexes(self.engine)
-                    self._indexed = tables.generation
+                    if chain.events:
+                        # Tables that hold events are never deferred again: this process
+                        # need not look at them again until they are made anew.
+                        self._indexed = tables.generation
                 if done >= self.analyze_after:
                     refresh_statistics(self.engine)
                 self.cache.families.stand_at(chain.notification_id)
@@ -321,6 +336,19 @@ class ReadModelWriter(TrackingRecorder):
                 return CaughtUp(done, chain, tables)
             done += applied
             report.committed(done)
+
+    def _defer_indexes(self, store: EventStore) -> None:
+        """Before a first catch-up of at least `defer_indexes_from` events into tables that
+        hold none (a new store after a large import), drop the answer indexes, which its end
+        makes (`tables.defer_answer_indexes`). Another process busy with the same tables
+        leaves them as they are: this is only a saving."""
+        if store.count() < self.defer_indexes_from:
+            return
+        try:
+            defer_answer_indexes(self.engine)
+        except Exception as error:
+            if busy_reason(error) is None and not aborted_for_another(error):
+                raise
 
     # Paused one transaction at a time: the cycles transactions leave are collected every
     # few of them (`SWEEP_EVERY`), so memory stays bounded over a whole rebuild.
