@@ -36,8 +36,9 @@ def test_the_runner_measures_every_path_on_postgresql_when_a_server_is_given(
     assert pg["raw_insert"]["rows_per_s"] > 0 and pg["raw_insert"]["copy_rows_per_s"] > 0
     assert pg["fold"]["n"] == pg["read_model"]["n"] == pg["hand_sql"]["n"] == 4
     assert pg["read_model"]["disagreements_with_fold"] == 0
-    assert pg["rebuild"]["events"] == 200
-    for ratio in ("import_vs_raw_insert", "read_model_vs_hand_sql", "rebuild_vs_import"):
+    assert pg["first_catch_up"]["events"] == pg["rebuild"]["events"] == 200
+    for ratio in ("import_vs_raw_insert", "read_model_vs_hand_sql", "first_catch_up_vs_import",
+                  "rebuild_vs_import"):
         assert pg[ratio] > 0
     assert [v["target"] for v in result["targets"]["postgres"]][:2] == [
         "import_vs_raw_insert", "read_model_vs_hand_sql"]
