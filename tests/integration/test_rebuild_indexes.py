@@ -6,6 +6,7 @@ PostgreSQL)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -72,6 +73,28 @@ class Watched:
         return any(self.made)
 
 
+def stopped_before_the_indexes(catch_up: Callable[[], object]) -> None:
+    """Run a catch-up that is stopped (as a killed process is) once caught up, before it makes
+    the answer indexes."""
+
+    def stopped(_: Engine) -> list[str]:
+        raise KeyboardInterrupt
+
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(writer, "make_answer_indexes", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            catch_up()
+
+
+def asked_by_another_process(db_url: str, clock: FakeClock) -> object:
+    """The additional rate of `QUESTION` as another process, opening the store, answers it."""
+    other = TariffTimeline.open(db_url, clock=clock)
+    try:
+        return other.rate_on(**QUESTION).additional
+    finally:
+        other.close()
+
+
 @pytest.fixture
 def unasked(db_url: str, clock: FakeClock) -> Any:
     """A new store whose log holds three events its read model has not applied."""
@@ -122,26 +145,14 @@ def test_a_rebuild_makes_the_answer_indexes_only_once_the_log_is_applied(
 
 
 def test_a_rebuild_stopped_after_its_last_rows_leaves_the_indexes_to_the_next_process(
-        recorded: TariffTimeline, db_url: str, clock: FakeClock,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        recorded: TariffTimeline, db_url: str, clock: FakeClock) -> None:
     assert recorded.read_model is not None
     engine = recorded.read_model.engine
-
-    def stopped(_: Engine) -> list[str]:
-        raise KeyboardInterrupt
-
     # given a rebuild stopped once it had applied the whole log, before it made the indexes
-    monkeypatch.setattr(writer, "make_answer_indexes", stopped)
-    with pytest.raises(KeyboardInterrupt):
-        recorded.rebuild_read_model()
-    monkeypatch.undo()
+    stopped_before_the_indexes(recorded.rebuild_read_model)
     assert missing_in(engine) == set(ANSWER_INDEXES)
     # when another process opens the store and asks, with nothing left to apply
-    other = TariffTimeline.open(db_url, clock=clock)
-    try:
-        assert other.rate_on(**QUESTION).additional == 30
-    finally:
-        other.close()
+    assert asked_by_another_process(db_url, clock) == 30
     # then that process made them
     assert missing_in(engine) == set()
 
@@ -212,27 +223,15 @@ def test_tables_that_hold_events_keep_their_answer_indexes(
 
 
 def test_a_first_catch_up_stopped_before_its_end_leaves_the_indexes_to_the_next_process(
-        unasked: TariffTimeline, db_url: str, clock: FakeClock,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        unasked: TariffTimeline, db_url: str, clock: FakeClock) -> None:
     assert unasked.read_model is not None
     engine = unasked.read_model.engine
     unasked.read_model.writer.defer_indexes_from = 3
-
-    def stopped(_: Engine) -> list[str]:
-        raise KeyboardInterrupt
-
     # given a first catch-up of a large log stopped once it had applied it, before it made
     # the answer indexes
-    monkeypatch.setattr(writer, "make_answer_indexes", stopped)
-    with pytest.raises(KeyboardInterrupt):
-        unasked.rate_on(**QUESTION)
-    monkeypatch.undo()
+    stopped_before_the_indexes(lambda: unasked.rate_on(**QUESTION))
     assert missing_in(engine) == set(ANSWER_INDEXES)
     # when another process opens the store and asks, with nothing left to apply
-    other = TariffTimeline.open(db_url, clock=clock)
-    try:
-        assert other.rate_on(**QUESTION).additional == 10
-    finally:
-        other.close()
+    assert asked_by_another_process(db_url, clock) == 10
     # then that process made them
     assert missing_in(engine) == set()
