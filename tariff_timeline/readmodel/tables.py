@@ -599,26 +599,22 @@ ANSWER_INDEXES = (
     "ix_rm_versions_coordinate", "ix_rm_pieces_eff_from", "ix_rm_pieces_eff_until",
     "ix_rm_piece_origins", "ix_rm_piece_products", "ix_rm_origin_keys_origin",
     "ix_rm_product_keys_product", "ix_rm_version_marks_mark", "ix_rm_hts_lines_code")
-"""The indexes that questions and appends' checks read and no catch-up statement does: a
-rebuild makes its tables without them, and the first catch-up of a large log into tables
-that hold no event drops them (`defer_answer_indexes`); each is made once the tables are
-full (`make_answer_indexes`), since an index built from its rows costs less than one kept
-in order row by row."""
+"""The indexes that questions and appends' checks read and no catch-up statement does: the
+first catch-up of a large log into tables that hold no event (a new store's, or a rebuild's)
+drops them (`defer_answer_indexes`) and makes each once the tables are full
+(`make_answer_indexes`), since an index built from its rows costs less than one kept in
+order row by row."""
 
 
-def create_tables(engine: Engine, answer_indexes: bool = True) -> None:
-    """Drop the read model's tables, if any, and create them empty in the current layout
-    (without the `ANSWER_INDEXES` unless `answer_indexes`)."""
+def create_tables(engine: Engine) -> None:
+    """Drop the read model's tables, if any, and create them empty in the current layout."""
     with _layout_lock(engine) as conn:
         _recreate(conn)
-        if not answer_indexes:
-            for index in _answer_indexes():
-                index.drop(conn)
 
 
 def make_answer_indexes(engine: Engine) -> list[str]:
-    """Make those of the `ANSWER_INDEXES` the tables lack (a rebuild left them out, and may
-    have been stopped before its end); return their names. Checked first without the layout
+    """Make those of the `ANSWER_INDEXES` the tables lack (a first catch-up left them out,
+    and may have been stopped before its end); return their names. Checked first without the layout
     lock, so that a read model that has them all takes no lock."""
     if not _missing_indexes(engine):
         return []

@@ -150,7 +150,7 @@ class ReadModelWriter(TrackingRecorder):
         self.analyze_after = ANALYZE_AFTER
         self.defer_indexes_from = DEFER_INDEXES_FROM
         # The making of the tables whose answer indexes this process saw made while they
-        # held events (see `caught_up`): a rebuild, or a first catch-up of a large log,
+        # held events (see `caught_up`): a first catch-up of a large log (a rebuild's too)
         # leaves them out until its end, and may stop before.
         self._indexed: str | None = ""  # no generation yet: none is empty
 
@@ -270,11 +270,12 @@ class ReadModelWriter(TrackingRecorder):
         nor one making the tables again: a transaction moves the position only from where
         it was read (`_track`), else the catch-up reads it again.
         One that applied at least `analyze_after` events has PostgreSQL sample the tables
-        again (`tables.refresh_statistics`). Once caught up on tables this process has not
-        seen indexed, it makes the answer indexes a rebuild left out, whoever's rebuild it
-        was and however it ended (`tables.make_answer_indexes`). The first catch-up of at
-        least `defer_indexes_from` events into tables that hold none leaves them out in the
-        same way (`tables.defer_answer_indexes`).
+        again (`tables.refresh_statistics`). The first catch-up of at least
+        `defer_indexes_from` events into tables that hold none (a new store's, or a
+        rebuild's) leaves the answer indexes out (`tables.defer_answer_indexes`). Once caught
+        up on tables this process has not seen indexed, a catch-up makes any missing,
+        whoever's catch-up left them out and however it ended
+        (`tables.make_answer_indexes`).
         """
         return self.caught_up(store, batch, progress).applied
 
@@ -322,7 +323,8 @@ class ReadModelWriter(TrackingRecorder):
                 continue
             if applied == 0:
                 if tables.generation != self._indexed:
-                    # Caught up: a rebuild's tables are full, whoever applied their last rows.
+                    # Caught up: tables a first catch-up left without them are full,
+                    # whoever applied their last rows.
                     make_answer_indexes(self.engine)
                     if chain.events:
                         # Tables that hold events are never deferred again: this process
@@ -781,12 +783,12 @@ class ReadModelWriter(TrackingRecorder):
     def rebuild(self, store: EventStore, progress: CatchUpProgress | None = None) -> int:
         """Drop every row and project the whole log again; return how many events.
 
-        The tables are made without the `ANSWER_INDEXES`, which the catch-up makes once it
-        has applied the whole log (`caught_up`): building an index from its rows costs less
-        than keeping it in order row by row. On PostgreSQL, dropping the tables waits for the
+        The catch-up that follows is a first catch-up into tables that hold no event: of a
+        log of at least `defer_indexes_from` events, it makes the `ANSWER_INDEXES` once it
+        has applied the whole log (`caught_up`). On PostgreSQL, dropping the tables waits for the
         transactions reading them (an append's check holds its tables until it ends) and may
         meet them in a deadlock, which the store's patience retries."""
-        store.patience.run(lambda: create_tables(self.engine, answer_indexes=False),
+        store.patience.run(lambda: create_tables(self.engine),
                            "make the read model's tables again")
         self.cache.clear()
         return self.catch_up(store, progress=progress)

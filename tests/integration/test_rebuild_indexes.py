@@ -1,6 +1,6 @@
-"""A rebuild makes the read model's tables without the indexes only questions read, and makes
-those once the whole log is applied; so does the first catch-up of a large log into tables
-that hold no event. Stopped before its end, either leaves them to the next catch-up of any
+"""The first catch-up of a large log into tables that hold no event (a rebuild's, or a new
+store's) applies it without the indexes only questions read, and makes those once the whole
+log is applied. Stopped before its end, either leaves them to the next catch-up of any
 process, which makes them once it is caught up; tables that hold events keep them (SQLite and
 PostgreSQL)."""
 
@@ -128,8 +128,10 @@ def test_a_rebuild_makes_the_answer_indexes_only_once_the_log_is_applied(
         recorded: TariffTimeline, monkeypatch: pytest.MonkeyPatch) -> None:
     assert recorded.read_model is not None
     engine = recorded.read_model.engine
-    # given a read model with every index of its layout
+    # given a read model with every index of its layout, and a writer that defers them from
+    # a log of four events
     assert missing_in(engine) == set()
+    recorded.read_model.writer.defer_indexes_from = 4
     watched = Watched(engine, monkeypatch)
     # when it is rebuilt, twice in one process
     for _ in range(2):
@@ -148,6 +150,7 @@ def test_a_rebuild_stopped_after_its_last_rows_leaves_the_indexes_to_the_next_pr
         recorded: TariffTimeline, db_url: str, clock: FakeClock) -> None:
     assert recorded.read_model is not None
     engine = recorded.read_model.engine
+    recorded.read_model.writer.defer_indexes_from = 4
     # given a rebuild stopped once it had applied the whole log, before it made the indexes
     stopped_before_the_indexes(recorded.rebuild_read_model)
     assert missing_in(engine) == set(ANSWER_INDEXES)
@@ -162,8 +165,9 @@ def test_tables_made_without_the_answer_indexes_get_them_at_the_next_catch_up(
     assert recorded.read_model is not None
     engine = recorded.read_model.engine
     # given the tables made again, empty, without the answer indexes (a rebuild stopped
-    # before it applied anything), by another process
-    create_tables(engine, answer_indexes=False)
+    # after it deferred them, before it applied anything), by another process
+    create_tables(engine)
+    assert defer_answer_indexes(engine) is True
     assert missing_in(engine) == set(ANSWER_INDEXES)
     # when this process asks again, and so catches up
     assert recorded.rate_on(**QUESTION).additional == 30
