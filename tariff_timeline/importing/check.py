@@ -3,7 +3,6 @@ once (see `ImportCheck`)."""
 
 from __future__ import annotations
 
-import json
 from array import array
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
@@ -210,7 +209,7 @@ class ImportCheck:
     def new_events(self) -> Iterator[Located]:
         """The new events again, from the spool, with where they were read."""
         for topic, event_bytes in self.spool.rows():
-            event = TOPICS[topic].model_validate(json.loads(event_bytes))
+            event = TOPICS[topic].model_validate_json(event_bytes)
             position = self._seen[event.id]
             file = self._names[bisect_right(self._starts, position) - 1]
             yield Located(event, file, self._lines[position])

@@ -78,7 +78,7 @@ from tariff_timeline.readmodel.tables import (
     make_answer_indexes,
     refresh_statistics,
 )
-from tariff_timeline.store import EventStore, TimelineEntry
+from tariff_timeline.store import EventStore, TimelineEntry, canonical_bytes
 from tariff_timeline.store.bulk import paused_collector
 from tariff_timeline.store.chain import ChainState
 from tariff_timeline.store.patience import aborted_for_another, busy_reason
@@ -1188,7 +1188,10 @@ class _Group:
             for key in (event.id, target_id):
                 if key is not None:
                     self.in_chunk.setdefault(key, []).append(subject)
-        payload = event.model_dump_json()
+        # The log's own text when the entry was read from it (every catch-up's is), rather
+        # than encoding each event again (7-9 us an event, about 2% of a catch-up).
+        payload = (entry.canonical if entry.canonical is not None
+                   else canonical_bytes(event)).decode()
         self.rows.append((seq, event.id, subject, target_id, target_subject,
                           fold_key(event.known), micros(entry.recorded_at), payload))
         # What a cell's history reads: every subject some version of an event about it

@@ -180,6 +180,9 @@ class ChainWalker:
         self.state = start or ChainState()
         self.signature_check = signature_check
         self.signed = 0
+        self.event_bytes: bytes | None = None
+        """The canonical bytes of the policy event in the row last stepped over (None after
+        a chain head): what its link covers, so a reader need not encode the event again."""
 
     def _broken(self, problem: str, row: RawRow | None = None) -> ChainBroken:
         position = row.originator_version if row is not None else None
@@ -200,6 +203,7 @@ class ChainWalker:
         owner = str(row.originator_id)
         if owner == self.head_id:
             self._head(row, state)
+            self.event_bytes = None
             return None
         if owner != self.timeline_id:
             raise self._broken(f"row of unknown stream {owner}", row)
@@ -218,11 +222,12 @@ class ChainWalker:
             # The link covers the event, its recorded time and place: a field added beside
             # them would change nothing it covers, yet the row was still edited.
             raise self._broken(_unwritten(state, _ENTRY_FIELDS), row)
-        expected = link(now.link, row.topic, row.originator_version, recorded_at,
-                        _event_bytes(row.state, state))
+        event_bytes = _event_bytes(row.state, state)
+        expected = link(now.link, row.topic, row.originator_version, recorded_at, event_bytes)
         if expected != stored_link:
             raise self._broken("chain link does not match the event's content, topic, "
                                "position or predecessor", row)
+        self.event_bytes = event_bytes
         self.state = replace(now, notification_id=row.notification_id, events=now.events + 1,
                              link=expected)
         return state

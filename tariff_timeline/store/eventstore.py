@@ -156,7 +156,8 @@ class EventStore:
             for notification in self._after(state, page=max(page, 1)):
                 state_of_row = walker.step(_raw(notification))
                 entry = None if state_of_row is None else cast(
-                    TimelineEntry, self._mapper.to_domain_event(notification, state_of_row))
+                    TimelineEntry, self._mapper.to_domain_event(notification, state_of_row,
+                                                                walker.event_bytes))
                 yield notification.id, entry, walker.state
             walker.finish()
         except ChainBroken as broken:

@@ -7,7 +7,7 @@ cross measures; chain heads live in a stream of their own, beside it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 from uuid import UUID, uuid5
@@ -37,6 +37,9 @@ class TimelineEntry:
     recorded_at: datetime
     event: PolicyEvent
     chain: str | None = None
+    canonical: bytes | None = field(default=None, compare=False, repr=False)
+    """The event's canonical bytes as the log holds them, when it was read from there (so a
+    reader that keeps its text need not encode it again)."""
 
 
 @dataclass(frozen=True)
@@ -100,11 +103,13 @@ class PolicyMapper(Mapper[UUID]):
         )
 
     def to_domain_event(self, stored_event: StoredEvent,
-                        state: dict[str, Any] | None = None) -> Any:
+                        state: dict[str, Any] | None = None,
+                        event_bytes: bytes | None = None) -> Any:
         """The entry back from its stored form, validated again (`state`: the row's JSON
-        already parsed, by the hash chain's walk, so it is not parsed twice)."""
+        already parsed, by the hash chain's walk, so it is not parsed twice; `event_bytes`:
+        the event's canonical bytes, which the walk found its link covers, kept with it)."""
         try:
-            return self._to_domain_event(stored_event, state)
+            return self._to_domain_event(stored_event, state, event_bytes)
         except (ValueError, KeyError, TypeError) as exc:
             # Only an edit made outside the application leaves such a row behind.
             raise StoreError(
@@ -113,7 +118,8 @@ class PolicyMapper(Mapper[UUID]):
             ) from exc
 
     def _to_domain_event(self, stored_event: StoredEvent,
-                         parsed: dict[str, Any] | None = None) -> Any:
+                         parsed: dict[str, Any] | None = None,
+                         event_bytes: bytes | None = None) -> Any:
         if stored_event.topic == HEAD_TOPIC:
             head = json.loads(stored_event.state)
             return ChainHead(cast(UUID, stored_event.originator_id),
@@ -125,6 +131,7 @@ class PolicyMapper(Mapper[UUID]):
                              "`tariffs verify`")
         state = json.loads(stored_event.state) if parsed is None else parsed
         try:
+            # From the data the walk parsed: validating the bytes again took no less time.
             event = cls.model_validate(state["event"])
         except ValidationError as exc:
             raise StoreError(
@@ -136,6 +143,7 @@ class PolicyMapper(Mapper[UUID]):
             recorded_at=datetime.fromisoformat(state["recorded_at"]),
             event=event,
             chain=state.get("chain"),
+            canonical=event_bytes,
         )
 
 

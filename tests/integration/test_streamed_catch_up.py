@@ -18,7 +18,8 @@ from tariff_timeline import TariffTimeline
 from tariff_timeline.domain.errors import TamperDetected
 from tariff_timeline.events import AnyEvent, PolicyEvent
 from tariff_timeline.readmodel import writer
-from tariff_timeline.readmodel.tables import Base, SchemaRow, TrackingRow
+from tariff_timeline.readmodel.tables import Base, EventRow, SchemaRow, TrackingRow
+from tariff_timeline.store import canonical_bytes
 from tests.builders import exemption, imposed, paused, rate_changed
 from tests.conftest import FakeClock
 
@@ -97,6 +98,30 @@ def test_a_large_import_applied_in_small_chunks_writes_the_rows_of_applying_it_w
                     == chunked.rate_on_by_fold(**question).model_dump(mode="json"))
     whole.close()
     chunked.close()
+
+
+def test_a_catch_up_keeps_each_events_text_as_the_log_holds_it(tmp_path: Path) -> None:
+    # given a large import whose events carry text the store writes unescaped
+    events = [*a_large_import(), ADAPTER.validate_python(
+        {"id": "u1", "type": "RateChanged", "measure": "m0", "known": "2025-08-01",
+         "effective_from": "2025-08-02", "rate": {"percent": 11},
+         "sources": [{"title": 'Zölle "reziprok" \\ 关税', "url": "https://example.org/u"}]})]
+    timeline = a_store(tmp_path / "one.db", events)
+    # when the read model catches up with it
+    assert timeline.catch_up() == len(events)
+    # then each event's row holds the canonical text its link covers, which reads back as
+    # the event the log holds at that position
+    assert timeline.read_model is not None
+    with Session(timeline.read_model.engine) as session:
+        payloads = {seq: payload for seq, payload in session.execute(
+            select(EventRow.seq, EventRow.payload))}
+    recorded = list(timeline.store.read())
+    assert sorted(payloads) == [row.seq for row in recorded]
+    for row in recorded:
+        assert payloads[row.seq] == canonical_bytes(row.event).decode()
+        assert ADAPTER.validate_json(payloads[row.seq]) == row.event
+    assert "Zölle" in payloads[recorded[-1].seq]
+    timeline.close()
 
 
 def test_a_large_import_reports_progress_as_it_is_applied_and_whole_only_once_committed(

@@ -46,6 +46,20 @@ def test_a_stored_entry_links_over_its_events_canonical_bytes(
     assert walker.state.link == expected
 
 
+@given(event=_EVENTS, recorded_at=_RECORDED)
+def test_the_walk_hands_on_the_bytes_its_link_covered(
+        event: dict[str, object], recorded_at: str) -> None:
+    # given an entry stored as the mapper writes it
+    expected = link(GENESIS, TOPIC, 1, recorded_at, dumps(event))
+    walker, row = _walk(entry_state(dumps(event), recorded_at, expected))
+    # when the walk checks it
+    walker.step(row)
+    # then the bytes it keeps for a reader are the event's canonical bytes, which the link
+    # covered, and parse to the event
+    assert walker.event_bytes == dumps(event)
+    assert json.loads(walker.event_bytes) == event
+
+
 @given(event=_EVENTS, recorded_at=_RECORDED, extra=_JSON)
 def test_a_state_with_another_key_is_a_break_that_names_it(
         event: dict[str, object], recorded_at: str, extra: object) -> None:
