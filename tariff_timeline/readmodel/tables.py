@@ -1,6 +1,11 @@
 """The read model's tables (SQLAlchemy 2.0 declarative): recorded events, subject versions,
 measure pieces and the origin and product keys that find them, each with its effective, known
-and recorded intervals."""
+and recorded intervals.
+
+A key row names its piece or version by id without a foreign key: the writer deletes a row's
+keys with it, and on PostgreSQL each key row's check read its parent's row, at random, from a
+table larger than the server's buffers (a first catch-up of 300,000 events took 361.6 s with
+them and 152.7 s without). SQLite never enforced them (its foreign keys are off by default)."""
 
 from __future__ import annotations
 
@@ -13,7 +18,6 @@ from uuid import uuid4
 from sqlalchemy import (
     DDL,
     BigInteger,
-    ForeignKey,
     Index,
     Integer,
     String,
@@ -41,8 +45,12 @@ from tariff_timeline.store.opening import LOCK_NAMESPACE
 from tariff_timeline.store.patience import DEFAULT_WRITE_DEADLINE
 from tariff_timeline.store.urls import sqlalchemy_url
 
-SCHEMA = 16
+SCHEMA = 17
 """The read model's table layout; a read model of another layout is rebuilt from the log."""
+
+
+_PARENT_ID = BigInteger().with_variant(Integer(), "sqlite")
+"""A key row's piece or version id: the type of the ids it names."""
 
 
 class Base(DeclarativeBase):
@@ -202,8 +210,7 @@ class PieceOriginRow(Base):
     (so that one index range finds the pieces of an origin at a coordinate)."""
 
     __tablename__ = "rm_piece_origins"
-    piece_id: Mapped[int] = mapped_column(
-        ForeignKey("rm_pieces.id", ondelete="CASCADE"), primary_key=True)
+    piece_id: Mapped[int] = mapped_column(_PARENT_ID, primary_key=True, autoincrement=False)
     origin: Mapped[str] = mapped_column(String(8), primary_key=True)
     eff_from: Mapped[int] = mapped_column(BigInteger)
     eff_until: Mapped[int] = mapped_column(BigInteger)
@@ -222,8 +229,7 @@ class PieceProductRow(Base):
     """An HTS prefix (or ALL) that a piece's scope names, with the piece's intervals."""
 
     __tablename__ = "rm_piece_products"
-    piece_id: Mapped[int] = mapped_column(
-        ForeignKey("rm_pieces.id", ondelete="CASCADE"), primary_key=True)
+    piece_id: Mapped[int] = mapped_column(_PARENT_ID, primary_key=True, autoincrement=False)
     product: Mapped[str] = mapped_column(String(12), primary_key=True)
     eff_from: Mapped[int] = mapped_column(BigInteger)
     eff_until: Mapped[int] = mapped_column(BigInteger)
@@ -238,8 +244,7 @@ class OriginKeyRow(Base):
     """An origin (code, group or ALL) that a version's scopes name."""
 
     __tablename__ = "rm_origin_keys"
-    version_id: Mapped[int] = mapped_column(
-        ForeignKey("rm_versions.id", ondelete="CASCADE"), primary_key=True)
+    version_id: Mapped[int] = mapped_column(_PARENT_ID, primary_key=True, autoincrement=False)
     origin: Mapped[str] = mapped_column(String(8), primary_key=True)
     known_from: Mapped[int] = mapped_column(BigInteger)
     known_until: Mapped[int] = mapped_column(BigInteger)
@@ -252,8 +257,7 @@ class ProductKeyRow(Base):
     """An HTS prefix (or ALL) that a version's scopes name."""
 
     __tablename__ = "rm_product_keys"
-    version_id: Mapped[int] = mapped_column(
-        ForeignKey("rm_versions.id", ondelete="CASCADE"), primary_key=True)
+    version_id: Mapped[int] = mapped_column(_PARENT_ID, primary_key=True, autoincrement=False)
     product: Mapped[str] = mapped_column(String(12), primary_key=True)
     known_from: Mapped[int] = mapped_column(BigInteger)
     known_until: Mapped[int] = mapped_column(BigInteger)
@@ -268,8 +272,7 @@ class MarkRow(Base):
     instants by an index range instead of reading every version and decoding its marks."""
 
     __tablename__ = "rm_version_marks"
-    version_id: Mapped[int] = mapped_column(
-        ForeignKey("rm_versions.id", ondelete="CASCADE"), primary_key=True)
+    version_id: Mapped[int] = mapped_column(_PARENT_ID, primary_key=True, autoincrement=False)
     mark: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     known_from: Mapped[int] = mapped_column(BigInteger)
     known_until: Mapped[int] = mapped_column(BigInteger)
@@ -684,6 +687,9 @@ def _recreate(conn: Connection) -> None:
     # checked the generation just before this commits and then read the new tables by ids
     # it decoded from the old ones (the generation is read apart from the rows).
     carried = _counters(conn)
+    # Children before parents, by the order the tables are declared in: that drops a layout
+    # 16 read model on PostgreSQL, whose key tables had foreign keys to their parents
+    # (`tests/integration/test_layout_upgrade.py`).
     Base.metadata.drop_all(conn)
     Base.metadata.create_all(conn)
     conn.execute(insert(SchemaRow).values(version=SCHEMA, generation=uuid4().hex))
