@@ -50,8 +50,9 @@ SCHEMA = 17
 """The read model's table layout; a read model of another layout is rebuilt from the log."""
 
 
-_PARENT_ID = BigInteger().with_variant(Integer(), "sqlite")
-"""A key row's piece or version id: the type of the ids it names."""
+_ROW_ID = BigInteger().with_variant(Integer(), "sqlite")
+"""The type of a row id, and of a key row's piece or version id (64 bits; SQLite's INTEGER,
+its rowid)."""
 
 
 class Base(DeclarativeBase):
@@ -159,8 +160,7 @@ class VersionRow(Base):
 
     __tablename__ = "rm_versions"
     # SQLite numbers rows itself only for an INTEGER primary key.
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"),
-                                    primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=True)
     subject: Mapped[str] = mapped_column(String(140))
     kind: Mapped[str] = mapped_column(String(16))
     known_from: Mapped[int] = mapped_column(BigInteger)
@@ -186,8 +186,7 @@ class PieceRow(Base):
     [rec_from, rec_until)."""
 
     __tablename__ = "rm_pieces"
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"),
-                                    primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=True)
     subject: Mapped[str] = mapped_column(String(140))
     eff_from: Mapped[int] = mapped_column(BigInteger)
     eff_until: Mapped[int] = mapped_column(BigInteger)
@@ -211,7 +210,7 @@ class PieceOriginRow(Base):
     (so that one index range finds the pieces of an origin at a coordinate)."""
 
     __tablename__ = "rm_piece_origins"
-    piece_id: Mapped[int] = mapped_column(_PARENT_ID, primary_key=True, autoincrement=False)
+    piece_id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=False)
     origin: Mapped[str] = mapped_column(String(8), primary_key=True)
     eff_from: Mapped[int] = mapped_column(BigInteger)
     eff_until: Mapped[int] = mapped_column(BigInteger)
@@ -230,7 +229,7 @@ class PieceProductRow(Base):
     """An HTS prefix (or ALL) that a piece's scope names, with the piece's intervals."""
 
     __tablename__ = "rm_piece_products"
-    piece_id: Mapped[int] = mapped_column(_PARENT_ID, primary_key=True, autoincrement=False)
+    piece_id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=False)
     product: Mapped[str] = mapped_column(String(12), primary_key=True)
     eff_from: Mapped[int] = mapped_column(BigInteger)
     eff_until: Mapped[int] = mapped_column(BigInteger)
@@ -245,7 +244,7 @@ class OriginKeyRow(Base):
     """An origin (code, group or ALL) that a version's scopes name."""
 
     __tablename__ = "rm_origin_keys"
-    version_id: Mapped[int] = mapped_column(_PARENT_ID, primary_key=True, autoincrement=False)
+    version_id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=False)
     origin: Mapped[str] = mapped_column(String(8), primary_key=True)
     known_from: Mapped[int] = mapped_column(BigInteger)
     known_until: Mapped[int] = mapped_column(BigInteger)
@@ -258,7 +257,7 @@ class ProductKeyRow(Base):
     """An HTS prefix (or ALL) that a version's scopes name."""
 
     __tablename__ = "rm_product_keys"
-    version_id: Mapped[int] = mapped_column(_PARENT_ID, primary_key=True, autoincrement=False)
+    version_id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=False)
     product: Mapped[str] = mapped_column(String(12), primary_key=True)
     known_from: Mapped[int] = mapped_column(BigInteger)
     known_until: Mapped[int] = mapped_column(BigInteger)
@@ -273,7 +272,7 @@ class MarkRow(Base):
     instants by an index range instead of reading every version and decoding its marks."""
 
     __tablename__ = "rm_version_marks"
-    version_id: Mapped[int] = mapped_column(_PARENT_ID, primary_key=True, autoincrement=False)
+    version_id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=False)
     mark: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     known_from: Mapped[int] = mapped_column(BigInteger)
     known_until: Mapped[int] = mapped_column(BigInteger)
@@ -316,8 +315,7 @@ class StatusRow(Base):
     Where a measure has no row, it has no status."""
 
     __tablename__ = "rm_statuses"
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"),
-                                    primary_key=True, autoincrement=False)
+    id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=False)
     subject: Mapped[str] = mapped_column(String(140))
     status: Mapped[str] = mapped_column(String(32))
     eff_from: Mapped[int] = mapped_column(BigInteger)
@@ -342,8 +340,7 @@ class HtsLineRow(Base):
 
     __tablename__ = "rm_hts_lines"
     # Ids are given by the writer (one bulk insert, see readmodel.hts).
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"),
-                                    primary_key=True, autoincrement=False)
+    id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=False)
     chapter: Mapped[str] = mapped_column(String(2))
     code: Mapped[str] = mapped_column(String(10))
     indent: Mapped[int] = mapped_column(Integer)
@@ -375,8 +372,7 @@ class HtsRevisionRow(Base):
     [known_from, known_until) and recorded over [rec_from, rec_until)."""
 
     __tablename__ = "rm_hts_revisions"
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"),
-                                    primary_key=True, autoincrement=False)
+    id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=False)
     chapter: Mapped[str] = mapped_column(String(2))
     revision: Mapped[str] = mapped_column(String(120))
     event_id: Mapped[str] = mapped_column(String(120))
