@@ -337,6 +337,8 @@ class EventStore:
         recorder: Any = self.app.recorder
         postgres = self.app.env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres"
         with recorder.datastore.transaction(commit=True) as cursor:
+            if postgres:
+                _dump_rows_binary(cursor, recorder)
             for chunk in chunks:
                 if postgres:
                     recorder._insert_stored_events(cursor, chunk)
@@ -394,3 +396,18 @@ def _raw(notification: Notification) -> RawRow:
     """A stored row as the database holds it (its state in whatever type it came back)."""
     return RawRow(notification.id, notification.originator_id,
                   notification.originator_version, notification.topic, notification.state)
+
+
+def _dump_rows_binary(cursor: Any, recorder: Any) -> None:
+    """Send an append's rows to PostgreSQL in psycopg's binary format, on this cursor only.
+
+    eventsourcing inserts a chunk as one array of its stored-event composite type, and
+    psycopg dumps lists and composites as text by default: every event's bytes are then
+    escaped by a regular expression, which took 5 of the 7 s an import of 100,000 events
+    spent inserting. Both types have binary dumpers, registered beside the text ones; making
+    them the cursor's choice for `%s` sends the bytes as they are."""
+    from psycopg.adapt import PyFormat
+
+    stored = recorder.datastore.psycopg_python_types[recorder.stored_event_type_name]
+    for cls in (list, stored):
+        cursor.adapters.register_dumper(cls, cursor.adapters.get_dumper(cls, PyFormat.BINARY))
