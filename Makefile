@@ -8,7 +8,7 @@ LOCK   := requirements.lock
 BASE   := $(VENV)/.installed-base
 DEV    := $(VENV)/.installed-dev
 
-.PHONY: setup demo test check bench bench-pg bench-appends bench-hts stress tamper fuzz lock vendor clean
+.PHONY: setup demo test check bench bench-pg bench-appends bench-floors bench-hts stress tamper fuzz lock vendor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,13 @@ bench-pg: $(DEV)
 EVENTS ?= 100000
 bench-appends: $(DEV)
 	$(BIN)/python -m benchmarks.appends --events $(EVENTS) --profile realistic
+
+## What an import cannot go below (issue 14): each stage every import must run (read, parse,
+## validate, encode, chain), timed alone, beside the import and the raw insert, on SQLite and
+## a throwaway PostgreSQL in one run; e.g. `make bench-floors EVENTS=1000000`.
+bench-floors: $(DEV)
+	PATH="$(abspath $(BIN)):$$PATH" .ci/postgres.sh \
+	  $(BIN)/python -m benchmarks.floors --events $(EVENTS) --backends sqlite,postgres
 
 ## What the HTS nomenclature costs (issue 10): rate queries with and without it, first use.
 bench-hts: $(DEV)
