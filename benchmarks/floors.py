@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.generate import PROFILES, write_history
-from benchmarks.run import POSTGRES_ENV, RESULTS, choose_backends, place
+from benchmarks.run import POSTGRES_ENV, RESULTS, _child, choose_backends, place
 from tariff_timeline.store.urls import redact
 
 IMPORT_TARGET = 0.15
@@ -126,12 +126,10 @@ def floors(stages: dict[str, Any], imported: dict[str, Any], raw: dict[str, Any]
 def run(events: int, work: Path, seed: int, profile: str, backends: list[str],
         server: str | None, rounds: int = 3) -> dict[str, Any]:
     """Generate a history, time its stages, then import it and insert its rows raw on each
-    backend: one JSON-ready result."""
-    from benchmarks.run import _child
-
+    backend: one JSON-ready result (each measurement in a fresh interpreter)."""
     history = work / f"history-{events}"
     write_history(events, history, seed, profile=profile)
-    stages = _floors_child("stages", str(history), str(rounds))
+    stages = _child("stages", str(history), str(rounds), module="benchmarks.floors")
     measured: dict[str, Any] = {}
     for backend in backends:
         where = place(backend, events, work, server)
@@ -147,19 +145,6 @@ def run(events: int, work: Path, seed: int, profile: str, backends: list[str],
                              "raw_insert": raw, **floors(stages, imported, raw)}
     return {"events": events, "seed": seed, "profile": profile, "stages": stages,
             "backends": measured}
-
-
-def _floors_child(task: str, *args: str) -> dict[str, Any]:
-    """One measurement of this module in a fresh interpreter (as `benchmarks.run` times
-    the import in one)."""
-    import subprocess
-
-    from benchmarks.run import REPO
-
-    done = subprocess.run([sys.executable, "-m", "benchmarks.floors", "--child", task, *args],
-                          check=True, stdout=subprocess.PIPE, text=True, cwd=REPO)
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
 
 
 def report(result: dict[str, Any]) -> str:

@@ -339,9 +339,10 @@ def measure_queries(history: Path, url: str, count: int, fold_count: int) -> dic
 # ---------------------------------------------------------------- orchestration
 
 
-def _child(task: str, *args: str) -> dict[str, Any]:
-    """Run one measurement in a fresh interpreter; it prints its result as one JSON line."""
-    done = subprocess.run([sys.executable, "-m", "benchmarks.run", "--child", task, *args],
+def _child(task: str, *args: str, module: str = "benchmarks.run") -> dict[str, Any]:
+    """Run one measurement in a fresh interpreter (`module`'s `--child` task); it prints its
+    result as one JSON line."""
+    done = subprocess.run([sys.executable, "-m", module, "--child", task, *args],
                           check=True, stdout=subprocess.PIPE, text=True, cwd=REPO)
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
