@@ -30,10 +30,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from benchmarks.run import write_result
 from tariff_timeline import TariffTimeline
 from tariff_timeline.domain.errors import InvalidInput
 from tariff_timeline.domain.paint import paint_at
@@ -214,9 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.argv[1:] if argv is None else argv)
     label = args.label or ("bundled" if args.history.resolve() == DATA.resolve()
                            else args.history.name)
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"cells-{label}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    path = write_result(args.out, f"cells-{label}", result)
     print(render(result))
     print(f"\nwritten to {path}")
     return 0

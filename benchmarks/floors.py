@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.generate import PROFILES, write_history
-from benchmarks.run import POSTGRES_ENV, RESULTS, _child, choose_backends, place
+from benchmarks.run import POSTGRES_ENV, RESULTS, _child, choose_backends, place, write_result
 from tariff_timeline.store.urls import redact
 
 IMPORT_TARGET = 0.15
@@ -200,9 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         work.mkdir(parents=True, exist_ok=True)
         result = run(args.events, work, args.seed, args.profile, backends, args.postgres_url,
                      args.rounds)
-    args.out.mkdir(parents=True, exist_ok=True)
-    out = args.out / f"floors-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    out = write_result(args.out, "floors", result)
     print(report(result))
     print(f"written to {out}")
     return 0

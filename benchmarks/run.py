@@ -348,6 +348,15 @@ def _child(task: str, *args: str, module: str = "benchmarks.run") -> dict[str, A
     return result
 
 
+def write_result(folder: Path, name: str, result: dict[str, Any]) -> Path:
+    """Write a benchmark's result as indented JSON to `folder`/`name`-<UTC time>.json (the
+    folder made if need be); return the file's path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
 def with_schema(server: str, schema: str) -> str:
     """A PostgreSQL store URL on the server's database, in a schema of its own."""
     url = make_url(server).update_query_dict({"schema": schema})
