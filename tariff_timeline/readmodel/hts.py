@@ -52,6 +52,7 @@ from tariff_timeline.events.nomenclature import HtsLine
 from tariff_timeline.projections.lines import revision_of
 from tariff_timeline.projections.pieces import FOREVER
 from tariff_timeline.projections.versions import SubjectVersion
+from tariff_timeline.readmodel.bare import bare_rows
 from tariff_timeline.readmodel.tables import (
     HTS_FTS,
     HtsLineRow,
@@ -538,7 +539,7 @@ def chapter_for_code(conn: Connection, digits: str, effective: datetime, known: 
               **{f"prefix_{i}": prefix for i, prefix in enumerate(prefixes)}}
     marks_then: list[Any] = []
     lines_then: list[Any] = []
-    for row in conn.execute(_marks_and_lines(every_revision, len(prefixes)), {
+    for row in bare_rows(conn, _marks_and_lines(every_revision, len(prefixes)), {
             "chapter": chapter, "known": k, "recorded": r, "at": e, **around}):
         (lines_then if row.part else marks_then).append(row)
     # In the fold's order; sorted here, a sort of the whole union cost SQLite more.

@@ -61,6 +61,7 @@ from tariff_timeline.projections.history import (
 from tariff_timeline.projections.pieces import MeasureHead, MeasurePiece, assemble
 from tariff_timeline.projections.replay import Corrected, Recorded, corrected_log, known_by
 from tariff_timeline.projections.versions import EVERY_PRODUCT, STATE_ADAPTERS, every_product
+from tariff_timeline.readmodel.bare import bare_rows
 from tariff_timeline.readmodel.codec import (
     EVENT_ADAPTER,
     EVENT_BUDGET,
@@ -581,7 +582,7 @@ def _listing(conn: Connection, e: int, k: int, r: int, origin: str | None, hts: 
     heads: list[HeadRow] = []
     versions: list[tuple[int, str, str, str | None]] = []
     for part, subject, pid, text, vid, head_text, first_known, first_seq, kind, marks in (
-            conn.execute(_slice_statement(*shape, without_chapters, texts), values)):
+            bare_rows(conn, _slice_statement(*shape, without_chapters, texts), values)):
         # Part 0 has a piece id, part 1 a kind: the other is None (`_slice_statement`).
         if part == 0:
             pieces[subject] = (cast(int, pid), text)
