@@ -21,11 +21,13 @@ from tariff_timeline.domain.errors import StoreError
 @dataclass(frozen=True)
 class _Compiled:
     """A statement as one dialect's driver takes it: its SQL, the order of its parameters
-    (positional drivers), the values it binds itself, and the shape of its rows."""
+    (positional drivers), the values it binds itself, the parameters a caller must give, and
+    the shape of its rows."""
 
     sql: str
     order: tuple[str, ...] | None
     fixed: Mapping[str, Any]
+    required: frozenset[str]
     row: type[tuple[Any, ...]]
 
 
@@ -40,8 +42,13 @@ def bare_rows(conn: Connection, statement: SelectBase,
               values: Mapping[str, Any]) -> list[Any]:
     """The rows of a read-only statement, with its bound parameters' values, run on the
     connection's driver cursor; each row a named tuple of the statement's columns. A driver's
-    error reaches the caller as SQLAlchemy would raise it (`DBAPIError`)."""
+    error reaches the caller as SQLAlchemy would raise it (`DBAPIError`); a parameter the
+    statement needs and `values` lacks is a StoreError, as SQLAlchemy refuses it."""
     compiled = _compiled(statement, conn.dialect)
+    missing = compiled.required - values.keys()
+    if missing:
+        # SQLAlchemy refuses these; the driver would bind them as NULL and read nothing.
+        raise StoreError(f"a read was given no value for {sorted(missing)}")
     merged = {**compiled.fixed, **values}
     params: Any = merged if compiled.order is None else [merged[n] for n in compiled.order]
     fairy = conn.connection
@@ -89,4 +96,5 @@ def _compile(statement: SelectBase, dialect: Dialect) -> _Compiled:
         names.append(str(column.key))
     order = tuple(compiled.positiontup or ()) if dialect.positional else None
     row = namedtuple("Row", names, rename=True)  # type: ignore[misc]
-    return _Compiled(str(compiled), order, dict(compiled.params), row)
+    required = frozenset(name for name, bind in compiled.binds.items() if bind.required)
+    return _Compiled(str(compiled), order, dict(compiled.params), required, row)

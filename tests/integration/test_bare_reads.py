@@ -99,3 +99,8 @@ def test_a_statement_the_driver_would_read_differently_is_refused(
     with engine.connect() as conn, pytest.raises(StoreError, match=why):
         bare_rows(conn, statement, {"ids": [1]})  # type: ignore[arg-type]
 
+
+def test_a_bare_read_missing_a_parameter_is_refused_not_run_with_null(engine: Engine) -> None:
+    statement = select(VersionRow.id).where(VersionRow.subject == bindparam("named"))
+    with engine.connect() as conn, pytest.raises(StoreError, match="named"):
+        bare_rows(conn, statement, {})
