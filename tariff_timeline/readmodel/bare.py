@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import namedtuple
 from collections.abc import Mapping
 from dataclasses import dataclass
-from threading import Lock
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.engine import Connection, Dialect
@@ -29,13 +29,6 @@ class _Compiled:
     fixed: Mapping[str, Any]
     required: frozenset[str]
     row: type[tuple[Any, ...]]
-
-
-_COMPILED: dict[tuple[int, str], tuple[SelectBase, _Compiled]] = {}
-"""Statements compiled, by the statement's identity and the dialect; each entry holds its
-statement, so that identity is never another's. Only statements built once (cached by their
-builders) are run here, so it stays small."""
-_LOCK = Lock()
 
 
 def bare_rows(conn: Connection, statement: SelectBase,
@@ -66,21 +59,12 @@ def bare_rows(conn: Connection, statement: SelectBase,
         cursor.close()
 
 
+@lru_cache(maxsize=256)
 def _compiled(statement: SelectBase, dialect: Dialect) -> _Compiled:
-    key = (id(statement), dialect.name)
-    found = _COMPILED.get(key)
-    if found is not None and found[0] is statement:
-        return found[1]
-    made = _compile(statement, dialect)
-    with _LOCK:
-        _COMPILED[key] = (statement, made)
-    return made
-
-
-def _compile(statement: SelectBase, dialect: Dialect) -> _Compiled:
-    """Compile a statement for a dialect's driver. StoreError when running it bare would
-    change what it reads: a parameter expanded at execution or converted on its way in, or a
-    column converted on its way out."""
+    """A statement compiled for a dialect's driver, once per statement and dialect (both
+    keyed by identity; only statements their builders cache are run here, a few dozen).
+    StoreError when running it bare would change what it reads: a parameter expanded at
+    execution or converted on its way in, or a column converted on its way out."""
     compiled = statement.compile(dialect=dialect)
     if compiled.literal_execute_params or compiled.post_compile_params:
         raise StoreError("a statement with parameters expanded at execution cannot be run on "
