@@ -523,8 +523,8 @@ class TariffTimeline:
     def snapshot(self, entered: When, known: When | None = None,
                  recorded: When | None = None) -> Snapshot:
         """The timeline and its entries at a coordinate (one side of a diff). From the read
-        model each measure is as it stands at the effective time (what every answer at that
-        coordinate reads), not its whole effective history."""
+        model each measure and stacking rule is as it stands at the effective time (what
+        every answer at that coordinate reads), not its whole effective history."""
         coordinate = self.coordinate(entered, known, recorded)
         with self._answering() as model:
             return self._snapshot(coordinate, model)

@@ -35,7 +35,13 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from tariff_timeline.domain.nomenclature import ChapterState, RevisionInForce
-from tariff_timeline.domain.timeline import ExemptionState, Nomenclature, Timeline, fold
+from tariff_timeline.domain.timeline import (
+    ExemptionState,
+    Nomenclature,
+    RuleState,
+    Timeline,
+    fold,
+)
 from tariff_timeline.events import (
     ALL,
     ORIGIN_GROUPS,
@@ -71,6 +77,8 @@ from tariff_timeline.readmodel.codec import (
     Family,
     Held,
     RowCache,
+    StoredRule,
+    rule_at,
 )
 from tariff_timeline.readmodel.hts import (
     FoundLine,
@@ -120,20 +128,20 @@ class ReadModelReader:
     def slice_at(self, effective: datetime, known: datetime, recorded: datetime,
                     origin: str | None = None, hts: str | None = None,
                     lines_of_code: bool = False, held: Held | None = None) -> Timeline:
-        """The subjects as known at `known` and recorded at `recorded`, with each measure as
-        it stands at `effective`; only those whose scopes may cover the origin and HTS code
-        when given (of the HTS nomenclature, only the code's chapter), and only measures listed
-        at `effective`. With `lines_of_code`, of the chapter only what classifying the code at
-        `effective` reads (`hts.chapter_for_code`), when the code is a line then or has lines
-        under it: a rate question needs no more. Rows decoded are kept in `held` when given,
-        for a question that reads several slices."""
+        """The subjects as known at `known` and recorded at `recorded`, with each measure and
+        stacking rule as it stands at `effective`; only those whose scopes may cover the
+        origin and HTS code when given (of the HTS nomenclature, only the code's chapter), and
+        only measures listed at `effective`. With `lines_of_code`, of the chapter only what
+        classifying the code at `effective` reads (`hts.chapter_for_code`), when the code is a
+        line then or has lines under it: a rate question needs no more. Rows decoded are kept
+        in `held` when given, for a question that reads several slices."""
         k, r = micros(known), micros(recorded)
         with self.engine.connect() as conn:
             narrowed = chapter_for_code(conn, hts, effective, known, recorded) if (
                 lines_of_code and hts is not None) else None
             listing = _listing(conn, micros(effective), k, r, origin, hts,
                                without_chapters=narrowed is not None, texts=True)
-            tables = self._tables(conn, listing, held)
+            tables = self._tables(conn, listing, effective, held)
             if narrowed is not None:
                 tables["chapter"][narrowed.chapter] = narrowed
             elif hts is not None and hts.isdigit() and not tables["chapter"] and _holds_hts(
@@ -166,13 +174,14 @@ class ReadModelReader:
                          _listing(conn, e2, k2, r2, origin, hts, False, False))
             low, high = sorted((e1, e2))
             before, after = _differing(sides[0], sides[1], low, high)
-            return (_timeline(self._tables(conn, before, held)),
-                    _timeline(self._tables(conn, after, held)))
+            return (_timeline(self._tables(conn, before, first[0], held)),
+                    _timeline(self._tables(conn, after, second[0], held)))
 
-    def _tables(self, conn: Connection, listing: _Listing, held: Held | None
-                ) -> dict[str, dict[str, Any]]:
-        """The states a listing names, by kind and id: each row decoded from the cache or
-        `held` when kept there, else read and decoded now."""
+    def _tables(self, conn: Connection, listing: _Listing, effective: datetime,
+                held: Held | None) -> dict[str, dict[str, Any]]:
+        """The states a listing at `effective` names, by kind and id: each row decoded from
+        the cache or `held` when kept there, else read and decoded now; a stacking rule as
+        it stands at `effective` (`rule_at`), as a measure is cut to its piece there."""
         pieces_held = held.pieces if held is not None else None
         states_held = held.states if held is not None else None
         tables: dict[str, dict[str, Any]] = {kind: {} for kind in STATE_ADAPTERS}
@@ -193,10 +202,13 @@ class ReadModelReader:
         # The states are read only for versions not decoded before: a chapter of the HTS
         # is hundreds of kilobytes of text, too much to read again for every question.
         kept = {vid: self.cache.states.cached(vid, states_held)
-                for vid, _, _, _ in listing.versions}
+                for vid, kind, _, _ in listing.versions if kind != "rule"}
+        rules = {vid: self._rule_kept(vid, states_held)
+                 for vid, kind, _, _ in listing.versions if kind == "rule"}
         texts = _texts(conn, VersionRow.id, VersionRow.state, [
             *(vid for vid, state in heads.items() if state is None),
-            *(vid for vid, state in kept.items() if state is None)])
+            *(vid for vid, state in kept.items() if state is None),
+            *(vid for vid, rule in rules.items() if rule is None)])
         for version_id, subject, text in listing.heads:
             head = heads.get(version_id)
             if head is None:
@@ -206,12 +218,28 @@ class ReadModelReader:
             tables["measure"][subject.split(":", 1)[1]] = assemble(
                 cast(MeasureHead, head), found[subject])
         for version_id, kind, subject, _ in listing.versions:
+            if kind == "rule":
+                rule = rules[version_id]
+                if rule is None:
+                    rule = self.cache.rules.parsed(version_id, texts[version_id], StoredRule)
+                tables[kind][subject.split(":", 1)[1]] = (
+                    rule_at(rule, effective) if isinstance(rule, RuleState)
+                    else rule.at(effective))
+                continue
             state = kept[version_id]
             if state is None:
                 state = self.cache.states.get(version_id, texts[version_id],
                                               STATE_ADAPTERS[kind], states_held)
             tables[kind][subject.split(":", 1)[1]] = state
         return tables
+
+    def _rule_kept(self, version_id: int, held: dict[int, object] | None
+                   ) -> RuleState | StoredRule | None:
+        """A stacking rule's version as decoded before: whole (by the writer, or by a fold
+        that needed it whole), or as questions read it; None when its text must be read."""
+        whole = self.cache.states.cached(version_id, held)
+        return cast(RuleState, whole) if whole is not None else self.cache.rules.cached(
+            version_id)
 
     def cell_timeline(self, origin: str, hts: str, start: datetime, end: datetime,
                       known: datetime, recorded: datetime) -> Timeline:
