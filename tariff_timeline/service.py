@@ -109,7 +109,7 @@ from tariff_timeline.readmodel import (
     ReadModel,
 )
 from tariff_timeline.store import Checkpoint, EventStore, Verification, redact
-from tariff_timeline.store.bulk import paused_collector
+from tariff_timeline.store.bulk import freeze_start_up, paused_collector
 from tariff_timeline.store.chain import tamper_detected
 from tariff_timeline.store.keys import load_verifier
 
@@ -224,6 +224,7 @@ class TariffTimeline:
         load = wiring.is_default if load_bundled_if_new is None else load_bundled_if_new
         if load:
             timeline.warnings += sync_bundled(timeline.store, timeline.importer)
+        freeze_start_up()
         return timeline
 
     def close(self) -> None:

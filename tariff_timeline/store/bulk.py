@@ -30,6 +30,7 @@ class _Sweeps:
         self.lock = threading.Lock()
         self.ended = 0
         self.swept: int | None = None  # None: no large work ended yet
+        self.started = False  # whether what starting up left alive was frozen
 
     def settle(self) -> None:
         """Freeze what the bulk work left alive; collect fully every `SWEEP_EVERY` ends, or
@@ -52,6 +53,19 @@ class _Sweeps:
 
 
 _SWEEPS = _Sweeps()
+
+
+def freeze_start_up() -> None:
+    """Freeze what starting the process left alive, once a process (the first store it
+    opens calls this): modules, schemas, engines, which live as long as the process. Left to
+    the collector, the first full collection walked them all, charged to whichever question
+    made it (about 0.1 s, in a first round of 200 questions at 100k events). Garbage cycles
+    among them wait for the next sweep (see `paused_collector`)."""
+    with _SWEEPS.lock:
+        if _SWEEPS.started:
+            return
+        _SWEEPS.started = True
+    gc.freeze()
 
 
 @contextmanager

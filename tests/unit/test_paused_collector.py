@@ -115,3 +115,18 @@ def test_a_cycle_left_by_large_bulk_work_is_collected_once_the_frozen_objects_gr
     assert watched() is None
     assert len(kept) == 8 * LARGE and few and many
 
+
+
+def test_what_starting_up_left_alive_is_frozen_once_a_process() -> None:
+    gc.enable()
+    gc.unfreeze()
+    started = [[i] for i in range(1000)]
+    # Given a process that started; when its first store opens, what is alive is frozen
+    bulk.freeze_start_up()
+    frozen = gc.get_freeze_count()
+    assert frozen >= len(started)
+    # And what later work leaves alive is not, when another store opens
+    later = [[i] for i in range(1000)]
+    bulk.freeze_start_up()
+    assert gc.get_freeze_count() < frozen + len(later)
+    assert gc.isenabled()
