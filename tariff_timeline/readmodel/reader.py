@@ -21,8 +21,10 @@ from sqlalchemy import (
     String,
     Text,
     and_,
+    any_,
     bindparam,
     exists,
+    func,
     literal_column,
     null,
     or_,
@@ -31,6 +33,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy import cast as cast_
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -549,7 +552,9 @@ class EventLookup(Mapping[str, Corrected]):
         for start in range(0, len(missing), 500):
             chunk = missing[start:start + 500]
             with self.engine.connect() as conn:
-                rows = list(conn.execute(_FAMILIES_NAMED, {"ids": chunk}))
+                dialect = conn.dialect.name
+                rows = bare_rows(conn, _families_named(dialect),
+                                 {"ids": _listed_value(dialect, chunk)})
             members: dict[str, list[Recorded]] = {i: [] for i in chunk}
             for seq, at, payload, event_id, target_id in rows:
                 row = Recorded(seq, from_micros(at), self._parsed.get(seq, payload, EVENT_ADAPTER))
@@ -780,9 +785,11 @@ def _texts(conn: Connection, key: InstrumentedAttribute[int], text: Instrumented
     """The stored text of each of these rows, read a chunk of ids at a time (for the rows
     not decoded before: a decoded row is never read again)."""
     found: dict[int, str] = {}
+    dialect = conn.dialect.name
+    statement = _texts_of(cast(type, key.class_), key.key, text.key, dialect)
     for start in range(0, len(ids), chunk):
-        found.update((row_id, value) for row_id, value in conn.execute(
-            select(key, text).where(key.in_(ids[start:start + chunk]))))
+        found.update((row_id, value) for row_id, value in bare_rows(
+            conn, statement, {"ids": _listed_value(dialect, ids[start:start + chunk])}))
     if len(found) < len(set(ids)):
         gone = sorted(set(ids) - found.keys())
         raise RowsMoved(f"{len(gone)} row(s) of {key.class_.__tablename__} listed by this "
@@ -814,14 +821,42 @@ Names = Any
 """Origin keys as conditions take them: a collection of names, or bound parameters (one each)."""
 
 
-# Events by id with their corrections and retractions, recorded by then (bound parameters
-# ids, recorded): every answer's citations, so built once.
-_FAMILIES_NAMED = select(EventRow.seq, EventRow.recorded_us, EventRow.payload,
-                         EventRow.event_id, EventRow.target_id).where(
-    or_(EventRow.event_id.in_(bindparam("ids", expanding=True)),
-        EventRow.target_id.in_(bindparam("ids", expanding=True)))).order_by(EventRow.seq)
-"""The rows of events and of those correcting or retracting them, whenever recorded: the
-families (`codec.Family`) of the ids asked."""
+def _in_listed(column: InstrumentedAttribute[Any], element: type[Integer] | type[String],
+               dialect: str) -> ColumnElement[bool]:
+    """`column IN` the values listed in the one bound parameter `ids` (`_listed_value`): an
+    array on PostgreSQL, a JSON array on SQLite. Unlike an IN list expanded at execution, the
+    statement's text is the same for any number of values, so it runs on the driver's cursor
+    (`bare_rows`), where SQLAlchemy's execution of the expanded list cost a first question
+    as much as the database reading its rows."""
+    ids: BindParameter[Any] = bindparam("ids")
+    if dialect == "postgresql":
+        return column == any_(cast_(ids, ARRAY(element)))
+    listed = func.json_each(ids).table_valued("value")
+    return column.in_(select(listed.c.value).scalar_subquery())
+
+
+def _listed_value(dialect: str, values: Sequence[Any]) -> Any:
+    """The value of the parameter `_in_listed` binds, for these values."""
+    return list(values) if dialect == "postgresql" else json.dumps(list(values))
+
+
+@cache
+def _texts_of(mapped: type[Any], key: str, text: str, dialect: str
+              ) -> Select[int, str]:
+    """Rows' ids and texts by a list of ids (`_in_listed`), of a mapped table's columns."""
+    id_column = getattr(mapped, key)
+    return select(id_column, getattr(mapped, text)).where(
+        _in_listed(id_column, Integer, dialect))
+
+
+@cache
+def _families_named(dialect: str) -> Select[int, int, str, str, str | None]:
+    """The rows of events and of those correcting or retracting them, whenever recorded: the
+    families (`codec.Family`) of the ids listed (`_in_listed`), in log order."""
+    return select(EventRow.seq, EventRow.recorded_us, EventRow.payload, EventRow.event_id,
+                  EventRow.target_id).where(
+        or_(_in_listed(EventRow.event_id, String, dialect),
+            _in_listed(EventRow.target_id, String, dialect))).order_by(EventRow.seq)
 
 
 # The subjects of the HTS chapters ("chapter:01" ...), as a range the subject index serves.

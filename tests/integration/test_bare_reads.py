@@ -25,7 +25,13 @@ from sqlalchemy.exc import DBAPIError
 from tariff_timeline import TariffTimeline
 from tariff_timeline.domain.errors import StoreError
 from tariff_timeline.readmodel.bare import bare_rows
-from tariff_timeline.readmodel.tables import VersionRow
+from tariff_timeline.readmodel.reader import (
+    _families_named,
+    _listed_value,
+    _texts,
+    _texts_of,
+)
+from tariff_timeline.readmodel.tables import EventRow, RowsMoved, VersionRow
 from tests.builders import imposed
 
 
@@ -104,3 +110,28 @@ def test_a_bare_read_missing_a_parameter_is_refused_not_run_with_null(engine: En
     statement = select(VersionRow.id).where(VersionRow.subject == bindparam("named"))
     with engine.connect() as conn, pytest.raises(StoreError, match="named"):
         bare_rows(conn, statement, {})
+
+
+def test_rows_listed_in_one_parameter_are_read_whatever_how_many(engine: Engine) -> None:
+    # given the versions' ids and the events' ids the store holds
+    with engine.connect() as conn:
+        ids = list(conn.execute(select(VersionRow.id)).scalars())
+        event_ids = list(conn.execute(select(EventRow.event_id)).scalars())
+        texts = {row_id: state for row_id, state in conn.execute(
+            select(VersionRow.id, VersionRow.state))}
+        # when they are read by lists of ids, with ids the store does not hold among them
+        # and more ids than one chunk holds
+        listed = _texts(conn, VersionRow.id, VersionRow.state,
+                        [*ids, *ids], chunk=len(ids))
+        absent = bare_rows(conn, _texts_of(VersionRow, "id", "state", conn.dialect.name),
+                           {"ids": _listed_value(conn.dialect.name, [-1, -2])})
+        nothing = _texts(conn, VersionRow.id, VersionRow.state, [])
+        families = bare_rows(conn, _families_named(conn.dialect.name), {
+            "ids": _listed_value(conn.dialect.name, [event_ids[-1], "no-such-event"])})
+        # then each row listed is read once, with its text, and none other
+        assert listed == texts and len(ids) == 2
+        assert absent == [] and nothing == {}
+        assert [row.event_id for row in families] == [event_ids[-1]]
+        # and a row listed that the store does not hold says the question must ask again
+        with pytest.raises(RowsMoved, match="gone"):
+            _texts(conn, VersionRow.id, VersionRow.state, [ids[0], max(ids) + 1])
