@@ -824,10 +824,10 @@ Names = Any
 def _in_listed(column: InstrumentedAttribute[Any], element: type[Integer] | type[String],
                dialect: str) -> ColumnElement[bool]:
     """`column IN` the values listed in the one bound parameter `ids` (`_listed_value`): an
-    array on PostgreSQL, a JSON array on SQLite. Unlike an IN list expanded at execution, the
-    statement's text is the same for any number of values, so it runs on the driver's cursor
-    (`bare_rows`), where SQLAlchemy's execution of the expanded list cost a first question
-    as much as the database reading its rows."""
+    array on PostgreSQL, a JSON array on SQLite. Unlike an IN list expanded at execution
+    (rendered again by SQLAlchemy for each length), the statement's text is the same for any
+    number of values: it runs on the driver's cursor (`bare_rows`), and PostgreSQL can keep
+    it prepared."""
     ids: BindParameter[Any] = bindparam("ids")
     if dialect == "postgresql":
         return column == any_(cast_(ids, ARRAY(element)))
