@@ -129,6 +129,12 @@ class RuleState:
     event_ids: tuple[str, ...]
     remainder: bool = False
 
+    def standing_at(self, at: datetime) -> RuleState:
+        """The rule as it stands at an effective instant: with only the paint that says what
+        it says then (none before it starts), all a question at that instant reads of it."""
+        paint = paint_at(self.versions, at)
+        return replace(self, versions=() if paint is None else (paint,))
+
 
 @dataclass(frozen=True)
 class DealState:

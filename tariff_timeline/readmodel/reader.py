@@ -81,7 +81,6 @@ from tariff_timeline.readmodel.codec import (
     Held,
     RowCache,
     StoredRule,
-    rule_at,
 )
 from tariff_timeline.readmodel.hts import (
     FoundLine,
@@ -184,7 +183,8 @@ class ReadModelReader:
                 held: Held | None) -> dict[str, dict[str, Any]]:
         """The states a listing at `effective` names, by kind and id: each row decoded from
         the cache or `held` when kept there, else read and decoded now; a stacking rule as
-        it stands at `effective` (`rule_at`), as a measure is cut to its piece there."""
+        it stands at `effective` (`RuleState.standing_at`), as a measure is cut to its piece
+        there."""
         pieces_held = held.pieces if held is not None else None
         states_held = held.states if held is not None else None
         tables: dict[str, dict[str, Any]] = {kind: {} for kind in STATE_ADAPTERS}
@@ -226,7 +226,7 @@ class ReadModelReader:
                 if rule is None:
                     rule = self.cache.rules.parsed(version_id, texts[version_id], StoredRule)
                 tables[kind][subject.split(":", 1)[1]] = (
-                    rule_at(rule, effective) if isinstance(rule, RuleState)
+                    rule.standing_at(effective) if isinstance(rule, RuleState)
                     else rule.at(effective))
                 continue
             state = kept[version_id]

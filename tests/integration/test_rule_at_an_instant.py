@@ -14,7 +14,7 @@ from tariff_timeline import TariffTimeline
 from tariff_timeline.domain.timeline import RuleState
 from tariff_timeline.events import PolicyEvent, StackingRuleChanged
 from tariff_timeline.projections.versions import STATE_ADAPTERS
-from tariff_timeline.readmodel.codec import StoredRule, rule_at
+from tariff_timeline.readmodel.codec import StoredRule
 from tariff_timeline.readmodel.tables import VersionRow
 from tests.builders import SOURCE, imposed, stacking
 
@@ -107,7 +107,7 @@ def test_a_slice_holds_the_rule_with_only_the_paint_holding_at_its_instant(
         whole = _whole(recorded, known)
         for at in instants:
             found = _sliced(recorded, at, known)
-            assert found == rule_at(whole, at)
+            assert found == whole.standing_at(at)
             assert len(found.versions) <= 1
             assert found.event_ids == whole.event_ids
 
@@ -141,5 +141,5 @@ def test_a_stored_rule_at_an_instant_is_the_whole_state_at_it(
         whole, stored = STATE_ADAPTERS["rule"].validate_json(text), StoredRule(text)
         # Then at every instant each says what the whole state says then
         for at in _instants(recorded):
-            assert stored.at(at) == rule_at(whole, at)
+            assert stored.at(at) == whole.standing_at(at)
             assert stored.at(at) is stored.at(at)
