@@ -479,41 +479,52 @@ def hold_snapshot(session: Session) -> None:
         session.connection().exec_driver_sql("BEGIN")
 
 
+CommitMark = int | str
+"""A database's commit mark (`CommitWatch.version`): SQLite's data version, PostgreSQL's
+snapshot as text."""
+
+
 class CommitWatch:
     """Whether anything was committed to the database since an earlier look, and which making
     of the read model's tables is there now, read on a connection of the watch's own.
 
-    The commit counter is SQLite's `PRAGMA data_version`, which changes whenever any other
-    connection (of this process or another) commits. A question that finds it unchanged
-    since a catch-up found the log had nothing new knows, without reading the tracking row or
-    the log, that it still has nothing new. Where the database keeps no such number
-    (PostgreSQL), `version` is None and every question checks."""
+    The commit mark (`version`) is SQLite's `PRAGMA data_version`, which changes whenever
+    any other connection (of this process or another) commits, and on PostgreSQL the
+    server's current snapshot (`pg_current_snapshot()`, as text), which changes whenever a
+    transaction that wrote (one given a transaction id) ends on the server, committed or
+    rolled back, and never comes back to a value it left. A question that finds the mark
+    unchanged since a catch-up found the log had nothing new knows, without reading the
+    tracking row or the log, that it still has nothing new. On a PostgreSQL server busy
+    with other work (other databases' writes, autovacuum's ANALYZE) the snapshot moves
+    often, and a question checks as if something had been committed: the mark only ever
+    spares a check."""
 
     def __init__(self, engine: Engine) -> None:
         self._lock = Lock()
         self._engine = engine
-        self._counts = engine.dialect.name == "sqlite"
         self._conn: PoolProxiedConnection | None = self._connect()
+        self._mark = _commit_mark(engine)
 
     def _connect(self) -> PoolProxiedConnection:
         conn = self._engine.raw_connection()
-        if not self._counts:
+        if self._engine.dialect.name != "sqlite":
             # Each read its own transaction, ended at once: one left open would hold the
-            # tables, and a rebuild's DROP would wait for it.
+            # tables, and a rebuild's DROP would wait for it. (On PostgreSQL each read's
+            # snapshot is then the server's at that read, which `version` relies on.)
             conn.rollback()
             conn.driver_connection.autocommit = True  # type: ignore[union-attr]
         # Out of the pool for good: a pooled connection would be lent to writers, and a
-        # commit on the watching connection itself leaves the number as it was.
+        # commit on the watching connection itself leaves SQLite's number as it was.
         conn.detach()
         return conn
 
-    def version(self) -> int | None:
-        """The database's commit counter as this watch sees it now (None: not kept, or the
-        watch is closed)."""
-        if not self._counts:
+    def version(self) -> CommitMark | None:
+        """The database's commit mark as this watch sees it now: equal to an earlier one only
+        if nothing was committed meanwhile (None: the database keeps none)."""
+        if self._mark is None:
             return None
-        row = self.first("PRAGMA data_version")
-        return None if row is None else int(row[0])
+        row = self.first(self._mark)
+        return None if row is None else row[0]
 
     def generation(self) -> str | None:
         """The generation of the read model's tables now (`SchemaRow`): one statement on the
@@ -553,6 +564,18 @@ class CommitWatch:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+
+
+def _commit_mark(engine: Engine) -> str | None:
+    """The statement that reads the commit mark on this database (None: none is kept)."""
+    if engine.dialect.name == "sqlite":
+        return "PRAGMA data_version"
+    if engine.dialect.name == "postgresql":
+        # Named pg_current_snapshot from PostgreSQL 13; txid_current_snapshot before.
+        server = engine.dialect.server_version_info or (0,)
+        name = "pg_current_snapshot" if server >= (13,) else "txid_current_snapshot"
+        return f"SELECT {name}()::text"
+    return None
 
 
 def refresh_statistics(bind: Engine | Connection) -> None:

@@ -56,6 +56,7 @@ from tariff_timeline.readmodel.reader import families_in
 from tariff_timeline.readmodel.tables import (
     Base,
     CitationRow,
+    CommitMark,
     CommitWatch,
     EventNameRow,
     EventOriginRow,
@@ -114,10 +115,10 @@ class AlreadyApplied(StoreError):
 
 class TablesSeen(NamedTuple):
     """Which making of the read model's tables a catch-up found current (`generation`), and
-    the database's commit counter just before it read that (`version`; None on PostgreSQL,
-    which keeps none): what a question reading them afterwards checks (`same_tables`)."""
+    the database's commit mark just before it read that (`version`, `CommitWatch.version`):
+    what a question reading them afterwards checks (`same_tables`)."""
 
-    version: int | None
+    version: CommitMark | None
     generation: str | None
 
 
@@ -142,9 +143,9 @@ class ReadModelWriter(TrackingRecorder):
         self._driver_integrity: type[Exception] = engine.dialect.loaded_dbapi.IntegrityError
         self._tracked = str(_TRACKED.compile(dialect=engine.dialect,
                                              compile_kwargs={"literal_binds": True}))
-        # The commit counter seen before the last catch-up that found nothing new, the
+        # The commit mark seen before the last catch-up that found nothing new, the
         # chain state it found and the tables it found so (see `caught_up`).
-        self._quiet: tuple[int, ChainState, TablesSeen] | None = None
+        self._quiet: tuple[CommitMark, ChainState, TablesSeen] | None = None
         # The making of the tables whose rows the cache holds (see `chain_state`).
         self._generation: str | None = None
         self.analyze_after = ANALYZE_AFTER
@@ -200,9 +201,9 @@ class ReadModelWriter(TrackingRecorder):
         An error inside it that says the database was busy with another transaction (on
         PostgreSQL a rebuild's DROP meets a question's reads in a deadlock) is RowsMoved too.
 
-        On SQLite a block during which nothing was committed since the catch-up read the
-        tables costs one look at the commit counter; otherwise, and always on PostgreSQL, the
-        generation is read again at its end."""
+        A block during which nothing was committed since the catch-up read the tables costs
+        one look at the commit mark (`CommitWatch.version`); otherwise the generation is
+        read again at its end."""
         try:
             yield
         except Exception as error:
