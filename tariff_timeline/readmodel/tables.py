@@ -504,6 +504,8 @@ class CommitWatch:
         self._engine = engine
         self._conn: PoolProxiedConnection | None = self._connect()
         self._mark = _commit_mark(engine)
+        # PostgreSQL reads the mark in the statement it marks (`marked_first`).
+        self._in_statement = engine.dialect.name == "postgresql"
 
     def _connect(self) -> PoolProxiedConnection:
         conn = self._engine.raw_connection()
@@ -523,14 +525,38 @@ class CommitWatch:
         if nothing was committed meanwhile (None: the database keeps none)."""
         if self._mark is None:
             return None
-        row = self.first(self._mark)
+        row = self.first(f"SELECT {self._mark}" if self._in_statement else self._mark)
         return None if row is None else row[0]
+
+    def marked_first(self, statement: str, unless: CommitMark | None = None
+                     ) -> tuple[CommitMark | None, tuple[Any, ...] | None]:
+        """The commit mark now and the first row of `statement` (SQL text selecting at most
+        one row, with no parameters), the mark read no later than the row.
+
+        On SQLite the mark is read just before the statement, which is not run when the
+        mark equals `unless` (nothing was committed since: the row would be as it was read
+        then), and the row is None. On PostgreSQL both come in one statement, one round
+        trip, the mark being that statement's own snapshot. The row is None, too, when the
+        statement finds none."""
+        if self._mark is None:
+            return None, self.first(statement)
+        if not self._in_statement:
+            mark = self.version()
+            if mark is not None and mark == unless:
+                return mark, None
+            return mark, self.first(statement)
+        row = self.first(f"SELECT {self._mark}, q.* FROM (SELECT 1) AS one LEFT JOIN "
+                         f"(SELECT 1 AS found, s.* FROM ({statement}) AS s LIMIT 1) AS q "
+                         "ON true")
+        if row is None:  # pragma: no cover - the outer SELECT always yields one row
+            return None, None
+        return row[0], None if row[1] is None else tuple(row[2:])
 
     def generation(self) -> str | None:
         """The generation of the read model's tables now (`SchemaRow`): one statement on the
         watch's own connection, without SQLAlchemy's cost for each (which was half of it).
         StoreError once the watch is closed."""
-        row = self.first(f"SELECT generation FROM {SchemaRow.__tablename__}")
+        row = self.first(GENERATION_NOW)
         return None if row is None else str(row[0])
 
     def first(self, statement: str) -> tuple[Any, ...] | None:
@@ -566,15 +592,20 @@ class CommitWatch:
                 self._conn = None
 
 
+GENERATION_NOW = f"SELECT generation FROM {SchemaRow.__tablename__}"
+"""The generation of the read model's tables, as SQL text for `CommitWatch`."""
+
+
 def _commit_mark(engine: Engine) -> str | None:
-    """The statement that reads the commit mark on this database (None: none is kept)."""
+    """What reads the commit mark on this database: a statement on SQLite, an expression on
+    PostgreSQL (None: none is kept)."""
     if engine.dialect.name == "sqlite":
         return "PRAGMA data_version"
     if engine.dialect.name == "postgresql":
         # Named pg_current_snapshot from PostgreSQL 13; txid_current_snapshot before.
         server = engine.dialect.server_version_info or (0,)
         name = "pg_current_snapshot" if server >= (13,) else "txid_current_snapshot"
-        return f"SELECT {name}()::text"
+        return f"{name}()::text"
     return None
 
 

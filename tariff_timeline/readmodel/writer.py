@@ -54,6 +54,7 @@ from tariff_timeline.readmodel.codec import EVENT_ADAPTER, PIECE_ADAPTER, RowCac
 from tariff_timeline.readmodel.hts import write_chapters
 from tariff_timeline.readmodel.reader import families_in
 from tariff_timeline.readmodel.tables import (
+    GENERATION_NOW,
     Base,
     CitationRow,
     CommitMark,
@@ -176,15 +177,17 @@ class ReadModelWriter(TrackingRecorder):
         """The hash chain as verified up to the last notification applied."""
         return self._tracked_tables()[0]
 
-    def _tracked_tables(self) -> tuple[ChainState, TablesSeen]:
-        """The chain state, and the tables it was read from (`TablesSeen`).
+    def _tracked_tables(self, read: tuple[CommitMark | None, tuple[Any, ...] | None] | None
+                        = None) -> tuple[ChainState, TablesSeen]:
+        """The chain state, and the tables it was read from (`TablesSeen`): from the mark and
+        tracking row `read` just now (`CommitWatch.marked_first`), else read now.
 
         Rows decoded from tables made before (by another process's rebuild) are forgotten
         first: nothing asks for their ids again."""
-        seen = self._watch.version()
-        # On the watch's connection, through the driver: every question reads it before
-        # answering (on PostgreSQL 0.23 ms through SQLAlchemy, 0.09 so).
-        row = self._watch.first(self._tracked)
+        # On the watch's connection, through the driver: every question that finds
+        # something committed reads it before answering (on PostgreSQL 0.23 ms through
+        # SQLAlchemy, 0.09 so), in the same round trip as the mark there.
+        seen, row = read if read is not None else self._watch.marked_first(self._tracked)
         generation = None if row is None else row[0]
         if generation != self._generation:
             self.cache.clear()
@@ -222,9 +225,10 @@ class ReadModelWriter(TrackingRecorder):
 
     def _remade_since(self, found: TablesSeen) -> bool:
         """Whether the tables were made again since a catch-up `found` them."""
-        if found.version is not None and self._watch.version() == found.version:
+        mark, row = self._watch.marked_first(GENERATION_NOW, unless=found.version)
+        if found.version is not None and mark == found.version:
             return False
-        return self._watch.generation() != found.generation
+        return (None if row is None else str(row[0])) != found.generation
 
     @staticmethod
     def tracked(session: Session) -> ChainState:
@@ -285,19 +289,23 @@ class ReadModelWriter(TrackingRecorder):
         """Catch up (`catch_up`) and tell how many events that applied and the chain state the
         read model then stands at (whose `events` say whether the log holds any, without
         counting it)."""
-        # Read before anything else, so that a commit during this catch-up moves it from
-        # what is kept below: the next question then checks the log again.
-        seen = self._watch.version()
+        # The mark is read before anything else, so that a commit during this catch-up moves
+        # it from what is kept below: the next question then checks the log again.
         quiet = self._quiet
+        seen, row = self._watch.marked_first(self._tracked,
+                                             unless=None if quiet is None else quiet[0])
         if seen is not None and quiet is not None and quiet[0] == seen:
             # Nothing committed to the database since a catch-up that found nothing new:
             # the tracking row, the log and the row it names are as that catch-up read them.
             return CaughtUp(0, quiet[1], quiet[2])
+        read: tuple[CommitMark | None, tuple[Any, ...] | None] | None = (seen, row)
         done, aborted = 0, 0
         report = _Report(progress)
         deferring = True
         while True:
-            chain, tables = self._tracked_tables()
+            # The first turn uses the tracking row read with the mark.
+            chain, tables = self._tracked_tables(read)
+            read = None
             if deferring and chain.events == 0:
                 deferring = False
                 self._defer_indexes(store)

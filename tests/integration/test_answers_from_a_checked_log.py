@@ -222,11 +222,13 @@ class TestChecksCostWhatWasAppended:
 
 
 class Reads:
-    """What questions read of the log (notifications) and of the tracking row."""
+    """What questions read of the log (notifications) and of the tracking row, and how many
+    statements they ran on the commit watch's connection (`trips`)."""
 
     def __init__(self, timeline: TariffTimeline, monkeypatch: pytest.MonkeyPatch) -> None:
         self.notifications: list[int] = []
         self.tracking = 0
+        self.trips = 0
         recorder = timeline.store.app.recorder
         original = recorder.select_notifications
 
@@ -244,6 +246,7 @@ class Reads:
         first = watch.first
 
         def watched(statement: str) -> Any:
+            self.trips += 1
             self._statement(None, None, statement)
             return first(statement)
 
@@ -265,45 +268,64 @@ def reads(timeline: TariffTimeline, monkeypatch: pytest.MonkeyPatch) -> Iterator
 
 
 def asked_again_quietly(timeline: TariffTimeline, reads: Reads,
-                        additional: int = 10) -> tuple[list[int], int]:
-    """Ask QUESTION twice more and return what the second read of the log and the tracking
-    row, once the database's commit mark stood still from before the first to after the
-    second: nothing was committed anywhere meanwhile. (A PostgreSQL server's mark is its
-    snapshot, which autovacuum's work moves too: that is not the test's to stop, so the pair
-    is asked again, at most five times.)"""
+                        additional: int = 10) -> tuple[list[int], int, int]:
+    """Ask QUESTION twice more, and return what the second read of the log, how many
+    statements it ran on the commit watch's connection and how many read the tracking row,
+    once the database's commit mark
+    stood still from before the first to after the second: nothing was committed anywhere
+    meanwhile. (A PostgreSQL server's mark is its snapshot, which autovacuum's work moves
+    too: that is not the test's to stop, so the pair is asked again, at most five times.)"""
     assert timeline.read_model is not None
     watch = timeline.read_model.writer._watch
     for _ in range(5):
         before = watch.version()
         assert timeline.rate_on(**QUESTION).additional == additional
         reads.notifications.clear()
-        reads.tracking = 0
+        reads.trips = reads.tracking = 0
         assert timeline.rate_on(**QUESTION).additional == additional
+        found = list(reads.notifications), reads.trips, reads.tracking
         if watch.version() == before:
-            return list(reads.notifications), reads.tracking
+            return found
     raise AssertionError("the commit mark moved during each of five pairs of questions")
+
+
+def postgres(timeline: TariffTimeline) -> bool:
+    """Whether the store's read model is on PostgreSQL."""
+    assert timeline.read_model is not None
+    return timeline.read_model.engine.dialect.name == "postgresql"
+
+
+def quiet_tracking(timeline: TariffTimeline) -> int:
+    """How many times a question asked with nothing committed reads the tracking row: never
+    on SQLite, once on PostgreSQL (in the statement that reads the mark)."""
+    return 1 if postgres(timeline) else 0
 
 
 class TestQuestionsAfterNothingWasCommitted:
     """A question asked when nothing was committed to the database since a catch-up that
     found nothing new needs no check of the log's tail: the database's commit mark says so
-    (SQLite's PRAGMA data_version, PostgreSQL's current snapshot), and it reads neither the
-    tracking row nor the log. Anything committed since, through any connection, has the
-    next question check again."""
+    (SQLite's PRAGMA data_version, PostgreSQL's current snapshot), and it reads nothing of
+    the log. It runs one statement on the commit watch's connection before it reads the read
+    model and one after: on SQLite a look at the mark each time, on PostgreSQL the mark with
+    the tracking row, then the mark with the tables' generation. Anything committed since,
+    through any connection, has the next question check again: on SQLite with one more
+    statement there, the tracking row; on PostgreSQL with none more."""
 
-    def test_a_question_asked_again_with_nothing_committed_reads_neither_log_nor_tracking(
+    def test_a_question_asked_again_with_nothing_committed_reads_nothing_of_the_log(
             self, timeline: TariffTimeline, raw: RawTable, reads: Reads) -> None:
         # given a question that applied the import
         assert timeline.rate_on(**QUESTION).additional == 10
         # when the same question is asked twice more, nothing committed in between
-        # then the last read nothing of the log and not the tracking row
-        assert asked_again_quietly(timeline, reads) == ([], 0)
+        # then the last read nothing of the log, with one statement on the watch's
+        # connection before its reads and one after; on SQLite it did not read the tracking
+        # row, on PostgreSQL it read it with the mark
+        assert asked_again_quietly(timeline, reads) == ([], 2, quiet_tracking(timeline))
 
     def test_an_edit_after_quiet_questions_is_refused_by_the_next_question(
             self, timeline: TariffTimeline, raw: RawTable, reads: Reads) -> None:
         # given questions, the last answered without a check of the log
         assert timeline.rate_on(**QUESTION).additional == 10
-        assert asked_again_quietly(timeline, reads) == ([], 0)
+        assert asked_again_quietly(timeline, reads) == ([], 2, quiet_tracking(timeline))
         # when the head checked last is edited through another connection
         rewrite_last_head(raw, number=7)
         # then the next question checks the log again and refuses to answer
@@ -320,7 +342,8 @@ class TestQuestionsAfterNothingWasCommitted:
         clock.advance(hours=1)
         timeline.record_events(later(1))
         assert timeline.rate_on(**QUESTION).additional == 11
-        assert asked_again_quietly(timeline, reads, additional=11) == ([], 0)
+        assert asked_again_quietly(timeline, reads, additional=11) == (
+            [], 2, quiet_tracking(timeline))
         # when the newest append (its event and its head) is deleted through another
         # connection, which leaves the log a valid chain one append shorter
         for key, _, _, _, _ in rows(raw)[-2:]:
@@ -333,18 +356,22 @@ class TestQuestionsAfterNothingWasCommitted:
             self, timeline: TariffTimeline, raw: RawTable, reads: Reads) -> None:
         # given a quiet question
         assert timeline.rate_on(**QUESTION).additional == 10
-        assert asked_again_quietly(timeline, reads) == ([], 0)
+        assert asked_again_quietly(timeline, reads) == ([], 2, quiet_tracking(timeline))
         # when another connection commits a change that touches no event (an empty table
         # created and dropped beside the read model's)
         scratch = f"{raw.backup}_scratch"
         raw.sql(f"CREATE TABLE {scratch} (x INTEGER)")
         raw.sql(f"DROP TABLE {scratch}")
         reads.tracking = 0
-        # then the next question reads the tracking row again, and one asked again
-        # with nothing committed does not
+        reads.trips = 0
+        reads.notifications.clear()
+        # then the next question reads the tracking row and the log's tail again (in no
+        # more statements on the watch's connection on PostgreSQL, one more on SQLite), and
+        # one asked again with nothing committed reads nothing of the log
         assert timeline.rate_on(**QUESTION).additional == 10
-        assert reads.tracking == 1
-        assert asked_again_quietly(timeline, reads) == ([], 0)
+        assert reads.tracking == 1 and reads.notifications
+        assert reads.trips == (2 if postgres(timeline) else 3)
+        assert asked_again_quietly(timeline, reads) == ([], 2, quiet_tracking(timeline))
 
 
 class TestQuestionsAfterAnotherStoreAppended:
