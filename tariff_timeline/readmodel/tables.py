@@ -486,15 +486,16 @@ snapshot as text."""
 
 class CommitWatch:
     """Whether anything was committed to the database since an earlier look, and which making
-    of the read model's tables is there now, read on a connection of the watch's own.
+    of the read model's tables is there now (`marked_first` with `GENERATION_NOW`), read on a
+    connection of the watch's own.
 
     The commit mark (`version`) is SQLite's `PRAGMA data_version`, which changes whenever
     any other connection (of this process or another) commits, and on PostgreSQL the
     server's current snapshot (`pg_current_snapshot()`, as text), which changes whenever a
     transaction that wrote (one given a transaction id) ends on the server, committed or
     rolled back, and never comes back to a value it left. A question that finds the mark
-    unchanged since a catch-up found the log had nothing new knows, without reading the
-    tracking row or the log, that it still has nothing new. On a PostgreSQL server busy
+    unchanged since a catch-up found the log had nothing new knows, without reading the log
+    (nor, on SQLite, the tracking row), that it still has nothing new. On a PostgreSQL server busy
     with other work (other databases' writes, autovacuum's ANALYZE) the snapshot moves
     often, and a question checks as if something had been committed: the mark only ever
     spares a check."""
@@ -551,13 +552,6 @@ class CommitWatch:
         if row is None:  # pragma: no cover - the outer SELECT always yields one row
             return None, None
         return row[0], None if row[1] is None else tuple(row[2:])
-
-    def generation(self) -> str | None:
-        """The generation of the read model's tables now (`SchemaRow`): one statement on the
-        watch's own connection, without SQLAlchemy's cost for each (which was half of it).
-        StoreError once the watch is closed."""
-        row = self.first(GENERATION_NOW)
-        return None if row is None else str(row[0])
 
     def first(self, statement: str) -> tuple[Any, ...] | None:
         """The first row of a statement (SQL text with no parameters) run on the watch's
