@@ -118,7 +118,7 @@ class StoredRule:
             {**stored, "versions": ()})
         self._at: dict[int, RuleState] = {}
 
-    def at(self, instant: datetime) -> RuleState:
+    def standing_at(self, instant: datetime) -> RuleState:
         """`RuleState.standing_at` of the whole state, decoding only the paint it keeps."""
         found = -1
         # The topmost paint covering the instant, as `paint_at` finds it, over bare bounds:

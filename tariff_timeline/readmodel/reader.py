@@ -225,9 +225,8 @@ class ReadModelReader:
                 rule = rules[version_id]
                 if rule is None:
                     rule = self.cache.rules.parsed(version_id, texts[version_id], StoredRule)
-                tables[kind][subject.split(":", 1)[1]] = (
-                    rule.standing_at(effective) if isinstance(rule, RuleState)
-                    else rule.at(effective))
+                # Decoded whole or as stored, a rule answers the same question.
+                tables[kind][subject.split(":", 1)[1]] = rule.standing_at(effective)
                 continue
             state = kept[version_id]
             if state is None:

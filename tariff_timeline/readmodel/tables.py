@@ -494,19 +494,19 @@ class CommitWatch:
     server's current snapshot (`pg_current_snapshot()`, as text), which changes whenever a
     transaction that wrote (one given a transaction id) ends on the server, committed or
     rolled back, and never comes back to a value it left. A question that finds the mark
-    unchanged since a catch-up found the log had nothing new knows, without reading the log
-    (nor, on SQLite, the tracking row), that it still has nothing new. On a PostgreSQL server busy
-    with other work (other databases' writes, autovacuum's ANALYZE) the snapshot moves
-    often, and a question checks as if something had been committed: the mark only ever
-    spares a check."""
+    unchanged since a catch-up found the log had nothing new knows, without reading the
+    log (nor, on SQLite, the tracking row), that it still has nothing new. On a PostgreSQL
+    server busy with other work (other databases' writes, autovacuum's ANALYZE) the
+    snapshot moves often, and a question checks as if something had been committed: the
+    mark only ever spares a check."""
 
     def __init__(self, engine: Engine) -> None:
         self._lock = Lock()
         self._engine = engine
         self._conn: PoolProxiedConnection | None = self._connect()
-        self._mark = _commit_mark(engine)
-        # PostgreSQL reads the mark in the statement it marks (`marked_first`).
-        self._in_statement = engine.dialect.name == "postgresql"
+        # The statement that reads the mark, and on PostgreSQL the column that reads it
+        # inside the statement it marks (`marked_first`).
+        self._mark, self._mark_column = _commit_mark(engine)
 
     def _connect(self) -> PoolProxiedConnection:
         conn = self._engine.raw_connection()
@@ -526,7 +526,7 @@ class CommitWatch:
         if nothing was committed meanwhile (None: the database keeps none)."""
         if self._mark is None:
             return None
-        row = self.first(f"SELECT {self._mark}" if self._in_statement else self._mark)
+        row = self.first(self._mark)
         return None if row is None else row[0]
 
     def marked_first(self, statement: str, unless: CommitMark | None = None
@@ -541,12 +541,12 @@ class CommitWatch:
         statement finds none."""
         if self._mark is None:
             return None, self.first(statement)
-        if not self._in_statement:
+        if self._mark_column is None:
             mark = self.version()
             if mark is not None and mark == unless:
                 return mark, None
             return mark, self.first(statement)
-        row = self.first(f"SELECT {self._mark}, q.* FROM (SELECT 1) AS one LEFT JOIN "
+        row = self.first(f"SELECT {self._mark_column}, q.* FROM (SELECT 1) AS one LEFT JOIN "
                          f"(SELECT 1 AS found, s.* FROM ({statement}) AS s LIMIT 1) AS q "
                          "ON true")
         if row is None:  # pragma: no cover - the outer SELECT always yields one row
@@ -590,17 +590,18 @@ GENERATION_NOW = f"SELECT generation FROM {SchemaRow.__tablename__}"
 """The generation of the read model's tables, as SQL text for `CommitWatch`."""
 
 
-def _commit_mark(engine: Engine) -> str | None:
-    """What reads the commit mark on this database: a statement on SQLite, an expression on
-    PostgreSQL (None: none is kept)."""
+def _commit_mark(engine: Engine) -> tuple[str | None, str | None]:
+    """The statement that reads the commit mark on this database (None: none is kept), and
+    the column that reads it inside another statement where it is that statement's own
+    (PostgreSQL's snapshot; None elsewhere)."""
     if engine.dialect.name == "sqlite":
-        return "PRAGMA data_version"
+        return "PRAGMA data_version", None
     if engine.dialect.name == "postgresql":
         # Named pg_current_snapshot from PostgreSQL 13; txid_current_snapshot before.
         server = engine.dialect.server_version_info or (0,)
         name = "pg_current_snapshot" if server >= (13,) else "txid_current_snapshot"
-        return f"{name}()::text"
-    return None
+        return f"SELECT {name}()::text", f"{name}()::text"
+    return None, None
 
 
 def refresh_statistics(bind: Engine | Connection) -> None:

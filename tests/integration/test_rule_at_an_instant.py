@@ -141,5 +141,5 @@ def test_a_stored_rule_at_an_instant_is_the_whole_state_at_it(
         whole, stored = STATE_ADAPTERS["rule"].validate_json(text), StoredRule(text)
         # Then at every instant each says what the whole state says then
         for at in _instants(recorded):
-            assert stored.at(at) == whole.standing_at(at)
-            assert stored.at(at) is stored.at(at)
+            assert stored.standing_at(at) == whole.standing_at(at)
+            assert stored.standing_at(at) is stored.standing_at(at)
