@@ -133,6 +133,16 @@ class ChainBroken(Exception):
 def row_state(row: RawRow) -> dict[str, Any] | str:
     """A row's state as JSON data, or why it cannot be trusted (not bytes, not JSON, not in
     the canonical form the store writes)."""
+    parsed = _parsed(row)
+    if isinstance(parsed, str):
+        return parsed
+    raw, data = parsed
+    return _uncanonical(raw, data) or data
+
+
+def _parsed(row: RawRow) -> tuple[bytes, dict[str, Any]] | str:
+    """A row's stored bytes and the JSON object they parse to, or why they cannot be read
+    (`row_state` without the check of their canonical form)."""
     raw = row.state
     if isinstance(raw, memoryview | bytearray):
         raw = bytes(raw)
@@ -144,29 +154,41 @@ def row_state(row: RawRow) -> dict[str, Any] | str:
         return f"state is not valid JSON ({exc.__class__.__name__})"
     if not isinstance(data, dict):
         return "state is not a JSON object"
-    # Bytes that parse to the same data but differ (spaces, key order) were still edited.
+    return raw, data
+
+
+def _uncanonical(raw: bytes, data: dict[str, Any]) -> str | None:
+    """Why bytes that parse to `data` are not its canonical form (None when they are): bytes
+    that parse to the same data but differ (spaces, key order) were still edited."""
     try:
         canonical = dumps(data)
     except (ValueError, UnicodeEncodeError) as exc:
         return f"state cannot be written canonically ({exc.__class__.__name__})"
     if canonical != raw:
         return "state bytes are not in the canonical form the store writes"
-    return data
+    return None
 
 
 def _event_bytes(stored: object, state: dict[str, Any]) -> bytes:
     """The canonical bytes of a stored entry's event, given its stored state, which
     `row_state` found to be canonical bytes, and the state they parse to."""
     raw = bytes(stored) if isinstance(stored, memoryview | bytearray) else cast(bytes, stored)
-    # Canonical JSON nests the event's canonical form unchanged (`mapper.entry_state`), so
-    # with exactly the three keys it sits between the other two: taking it from there spares
-    # encoding every event a second time on each read of the log.
+    return _between(raw, state) or dumps(state["event"])
+
+
+def _between(raw: bytes, state: dict[str, Any]) -> bytes | None:
+    """The bytes of an entry's event as they sit in its stored bytes `raw`, between the
+    canonical forms of its chain link and recorded time, or None when they do not sit so.
+
+    Canonical JSON nests the event's canonical form unchanged (`mapper.entry_state`), so
+    with exactly the three keys it sits between the other two: taking it from there spares
+    encoding every event a second time on each read of the log."""
     if len(state) == 3:
         prefix = b'{"chain":' + dumps(state["chain"]) + b',"event":'
         suffix = b',"recorded_at":' + dumps(state["recorded_at"]) + b"}"
         if raw.startswith(prefix) and raw.endswith(suffix):
             return raw[len(prefix):len(raw) - len(suffix)]
-    return dumps(state["event"])
+    return None
 
 
 class ChainWalker:
@@ -197,14 +219,44 @@ class ChainWalker:
         if not isinstance(row.topic, str) or not isinstance(row.originator_version, int):
             raise self._broken("the row's topic or version has a type the store never writes",
                                row)
-        state = row_state(row)
-        if isinstance(state, str):
-            raise self._broken(state, row)
-        owner = str(row.originator_id)
-        if owner == self.head_id:
+        parsed = _parsed(row)
+        if isinstance(parsed, str):
+            raise self._broken(parsed, row)
+        raw, state = parsed
+        if str(row.originator_id) == self.head_id:
+            problem = _uncanonical(raw, state)
+            if problem is not None:
+                raise self._broken(problem, row)
             self._head(row, state)
             self.event_bytes = None
             return None
+        try:
+            event_bytes, linked = self._linked(row, raw, state)
+        except ChainBroken:
+            # An edit that left the bytes out of their canonical form is told as such, as
+            # it was when every row's form was checked before anything else.
+            problem = _uncanonical(raw, state)
+            if problem is not None:
+                raise self._broken(problem, row) from None
+            raise
+        self.event_bytes = event_bytes
+        # Built whole: `dataclasses.replace` took a tenth of a walk.
+        self.state = ChainState(row.notification_id, now.events + 1, linked, now.heads,
+                                now.head_events, now.head_link, now.signed_from)
+        return state
+
+    def _linked(self, row: RawRow, raw: bytes, state: dict[str, Any]) -> tuple[bytes, str]:
+        """Check a policy event's row against the chain (`raw`: its stored bytes, parsed to
+        `state`); return the bytes of the event its link covers, and the link.
+
+        When the event's bytes sit between the canonical forms of its link and recorded
+        time, the row's form is not checked apart (encoding every row again took a third of
+        a walk): the link covers those very bytes, so a link that matches says they are the
+        canonical bytes the store wrote, and the row is canonical whole. Only links
+        recomputed over other bytes could say otherwise, and those pass for any edit of the
+        content as well (signed heads refuse both)."""
+        now = self.state
+        owner = str(row.originator_id)
         if owner != self.timeline_id:
             raise self._broken(f"row of unknown stream {owner}", row)
         if row.originator_version != now.events + 1:
@@ -222,15 +274,18 @@ class ChainWalker:
             # The link covers the event, its recorded time and place: a field added beside
             # them would change nothing it covers, yet the row was still edited.
             raise self._broken(_unwritten(state, _ENTRY_FIELDS), row)
-        event_bytes = _event_bytes(row.state, state)
-        expected = link(now.link, row.topic, row.originator_version, recorded_at, event_bytes)
+        event_bytes = _between(raw, state)
+        if event_bytes is None:
+            problem = _uncanonical(raw, state)
+            if problem is not None:
+                raise self._broken(problem, row)
+            event_bytes = dumps(event)
+        expected = link(now.link, cast(str, row.topic), row.originator_version,
+                        recorded_at, event_bytes)
         if expected != stored_link:
             raise self._broken("chain link does not match the event's content, topic, "
                                "position or predecessor", row)
-        self.event_bytes = event_bytes
-        self.state = replace(now, notification_id=row.notification_id, events=now.events + 1,
-                             link=expected)
-        return state
+        return event_bytes, expected
 
     def _head(self, row: RawRow, state: dict[str, Any]) -> None:
         now = self.state

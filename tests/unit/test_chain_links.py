@@ -74,6 +74,28 @@ def test_a_state_with_another_key_is_a_break_that_names_it(
     assert walker.state.events == 0
 
 
+def _spaced(data: object) -> bytes:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(", ", ": ")).encode()
+
+
+@given(event=_EVENTS.filter(bool), recorded_at=_RECORDED,
+       where=st.sampled_from(["whole", "event", "around"]))
+def test_an_entry_out_of_its_canonical_form_is_a_break_that_says_so(
+        event: dict[str, object], recorded_at: str, where: str) -> None:
+    # given an entry linked over its event's canonical bytes, then re-spaced in its stored
+    # bytes (the same data), whole, only inside the event or only around it
+    expected = link(GENESIS, TOPIC, 1, recorded_at, dumps(event))
+    stored = {"whole": _spaced({"chain": expected, "event": event, "recorded_at": recorded_at}),
+              "event": entry_state(_spaced(event), recorded_at, expected),
+              "around": b'{"chain": ' + dumps(expected) + b', "event": ' + dumps(event)
+              + b', "recorded_at": ' + dumps(recorded_at) + b"}"}[where]
+    walker, row = _walk(stored)
+    # when the walk checks it, then it stops there, telling an edit of the form
+    with pytest.raises(ChainBroken, match="not in the canonical form"):
+        walker.step(row)
+    assert walker.state.events == 0 and walker.state.link == GENESIS
+
+
 def test_an_entry_state_is_the_canonical_dump_of_its_three_keys() -> None:
     # given an event with text the store writes unescaped
     event = {"title": 'Zölle "reciprocal" \\ tarif', "rate": "10"}
