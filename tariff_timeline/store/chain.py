@@ -223,7 +223,8 @@ class ChainWalker:
         if isinstance(parsed, str):
             raise self._broken(parsed, row)
         raw, state = parsed
-        if str(row.originator_id) == self.head_id:
+        owner = str(row.originator_id)
+        if owner == self.head_id:
             problem = _uncanonical(raw, state)
             if problem is not None:
                 raise self._broken(problem, row)
@@ -231,7 +232,7 @@ class ChainWalker:
             self.event_bytes = None
             return None
         try:
-            event_bytes, linked = self._linked(row, raw, state)
+            event_bytes, linked = self._linked(row, owner, raw, state)
         except ChainBroken:
             # An edit that left the bytes out of their canonical form is told as such, as
             # it was when every row's form was checked before anything else.
@@ -245,9 +246,11 @@ class ChainWalker:
                                 now.head_events, now.head_link, now.signed_from)
         return state
 
-    def _linked(self, row: RawRow, raw: bytes, state: dict[str, Any]) -> tuple[bytes, str]:
-        """Check a policy event's row against the chain (`raw`: its stored bytes, parsed to
-        `state`); return the bytes of the event its link covers, and the link.
+    def _linked(self, row: RawRow, owner: str, raw: bytes, state: dict[str, Any]
+                ) -> tuple[bytes, str]:
+        """Check a policy event's row against the chain (`owner`: its stream's id as text;
+        `raw`: its stored bytes, parsed to `state`); return the bytes of the event its link
+        covers, and the link.
 
         When the event's bytes sit between the canonical forms of its link and recorded
         time, the row's form is not checked apart (encoding every row again took a third of
@@ -256,7 +259,6 @@ class ChainWalker:
         recomputed over other bytes could say otherwise, and those pass for any edit of the
         content as well (signed heads refuse both)."""
         now = self.state
-        owner = str(row.originator_id)
         if owner != self.timeline_id:
             raise self._broken(f"row of unknown stream {owner}", row)
         if row.originator_version != now.events + 1:
