@@ -3,9 +3,11 @@ builds (a measure's rate, an exemption's activity, an HTS line's version)."""
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -26,11 +28,85 @@ class Paint(Generic[T]):
 
 def paint_at(paints: tuple[Paint[T], ...], at: datetime) -> Paint[T] | None:
     """The topmost paint covering an instant (the latest-known event wins)."""
+    if len(paints) >= COVERED_FROM:
+        cover = _covering(paints)
+        if cover is not None:
+            return cover.at(at)
     for paint in reversed(paints):
         # `covers`, written out: a rate series asks this hundreds of millions of times.
         if paint.start <= at and (paint.end is None or at < paint.end):
             return paint
     return None
+
+
+COVERED_FROM = 16
+"""Paints from which `paint_at`, once asked `ASKED_BEFORE_COVER` times of the same paints,
+looks the instant up in their `Cover` rather than trying each paint from the last: a measure
+changed every week holds hundreds of rate paints, and a cell's history asks each state at
+hundreds of instants."""
+ASKED_BEFORE_COVER = 8
+"""Lookups of the same paints by trying each, before their cover is made: a fold asks each
+state it makes once or twice before the next event replaces it, and making a cover for each
+would cost more than it saves."""
+_COVERS: OrderedDict[int, tuple[tuple[Paint[Any], ...], Cover[Any] | int]] = OrderedDict()
+_COVERS_KEPT = 1024
+"""Paints whose cover (or count of lookups) is kept, with the paints themselves: a bound on
+what the cache keeps alive."""
+
+
+class Cover(Generic[T]):
+    """The topmost paint over each stretch between consecutive bounds of some paints (their
+    starts and ends), so that the paint covering an instant is found by bisection."""
+
+    def __init__(self, paints: tuple[Paint[T], ...]) -> None:
+        bounds = sorted({p.start for p in paints} | {p.end for p in paints if p.end is not None})
+        place = {bound: index for index, bound in enumerate(bounds)}
+        tops: list[Paint[T] | None] = [None] * len(bounds)
+        # The next stretch at or after an index not yet painted (path-halving, as in a
+        # union-find): each stretch is given its topmost paint once, from the last paint back.
+        unpainted = list(range(len(bounds) + 1))
+
+        def first_unpainted(index: int) -> int:
+            while unpainted[index] != index:
+                unpainted[index] = unpainted[unpainted[index]]
+                index = unpainted[index]
+            return index
+
+        for paint in reversed(paints):
+            end = len(bounds) if paint.end is None else place[paint.end]
+            index = first_unpainted(place[paint.start])
+            while index < end:
+                tops[index] = paint
+                unpainted[index] = index + 1
+                index = first_unpainted(index + 1)
+        self.bounds = bounds
+        self.tops = tops
+
+    def at(self, at: datetime) -> Paint[T] | None:
+        """The topmost paint covering an instant (`paint_at`)."""
+        index = bisect_right(self.bounds, at) - 1
+        return None if index < 0 else self.tops[index]
+
+
+def _covering(paints: tuple[Paint[T], ...]) -> Cover[T] | None:
+    """The cover of paints asked often enough (`ASKED_BEFORE_COVER`), else None (the lookup
+    counted)."""
+    # Keyed by the tuple's identity (states are immutable; the entry holds the tuple, so its
+    # id cannot be reused while the entry lives).
+    key = id(paints)
+    found = _COVERS.get(key)
+    if found is None or found[0] is not paints:
+        held: Cover[Any] | int = 1
+    elif isinstance(found[1], Cover):
+        return found[1]
+    elif found[1] < ASKED_BEFORE_COVER:
+        held = found[1] + 1
+    else:
+        held = Cover(paints)
+    _COVERS[key] = (paints, held)
+    if len(_COVERS) > _COVERS_KEPT:
+        _COVERS.popitem(last=False)
+    return held if isinstance(held, Cover) else None
 
 
 def visible(paints: tuple[Paint[T], ...]) -> tuple[Paint[T], ...]:
