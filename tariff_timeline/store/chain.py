@@ -169,13 +169,6 @@ def _uncanonical(raw: bytes, data: dict[str, Any]) -> str | None:
     return None
 
 
-def _event_bytes(stored: object, state: dict[str, Any]) -> bytes:
-    """The canonical bytes of a stored entry's event, given its stored state, which
-    `row_state` found to be canonical bytes, and the state they parse to."""
-    raw = bytes(stored) if isinstance(stored, memoryview | bytearray) else cast(bytes, stored)
-    return _between(raw, state) or dumps(state["event"])
-
-
 def _between(raw: bytes, state: dict[str, Any]) -> bytes | None:
     """The bytes of an entry's event as they sit in its stored bytes `raw`, between the
     canonical forms of its chain link and recorded time, or None when they do not sit so.
