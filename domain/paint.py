@@ -98,6 +98,9 @@ def _covering(paints: tuple[Paint[T], ...]) -> Cover[T] | None:
     if found is None or found[0] is not paints:
         held: Cover[Any] | int = 1
     elif isinstance(found[1], Cover):
+        # Kept as the most recently used: the states a history asks again and again, among
+        # many asked once.
+        _COVERS.move_to_end(key)
         return found[1]
     elif found[1] < ASKED_BEFORE_COVER:
         held = found[1] + 1
