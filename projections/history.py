@@ -35,7 +35,7 @@ from tariff_timeline.events import (
 )
 from tariff_timeline.events.instants import describe_instant
 from tariff_timeline.projections.answers import Answer
-from tariff_timeline.projections.rates import rate_on
+from tariff_timeline.projections.rates import asked_alike, changes_between, rate_on
 from tariff_timeline.projections.replay import Corrected, Recorded, corrected_log, known_order
 from tariff_timeline.projections.series import change_candidates
 
@@ -395,12 +395,13 @@ def touches_line(event: PolicyEvent, hts: str) -> bool:
 
 
 def cell_history(log: Sequence[Recorded], origin: str, hts: str,
-                 mfn: Decimal | None = None) -> History:
+                 mfn: Decimal | None = None, *, reuse: bool = True) -> History:
     """Every event of the subjects that bear on one origin × HTS code under some recorded
     version (`cell_subjects`), and the revisions of the code's line, with the rate series
     after each: over the changes of those subjects and of the code's chapter, folded from
     their own events (`family_log`). `log` may hold only those (the read model's
-    `cell_history_log`): the answer is the same."""
+    `cell_history_log`): the answer is the same. `reuse=False` asks every instant after every
+    row again (what the reuse of the row before's answers must equal)."""
     subjects = cell_subjects(log, origin, hts)
     chapter = hts[:2]
     kept = subjects | {f"chapter:{chapter}"}
@@ -410,14 +411,30 @@ def cell_history(log: Sequence[Recorded], origin: str, hts: str,
         # The revisions of the schedule that changed this code's line are part of its story.
         return subject_key(event) in subjects or touches_line(event, hts)
 
+    # The row described last: its timeline, and its text at each instant it was asked.
+    last: list[tuple[Timeline, dict[datetime, str]]] = []
+
     def describe(timeline: Timeline, upto: list[Corrected]) -> str:
         candidates = change_candidates(timeline)
         if not candidates:
             return "no duty"
         latest = max(known_instant(e.event.known) for e in upto)
         recorded = upto[-1].recorded_at
+        # Most rows change one measure or rule over a few months: at an instant where each
+        # changed state reads as before, the answer is the row before's (asking every
+        # instant after every row was nearly all of a busy cell's history).
+        changed = changes_between(last[0][0], timeline) if last and reuse else None
+        before = last[0][1] if changed is not None else {}
+        texts: dict[datetime, str] = {}
 
         def rate_at(at: datetime) -> str:
+            text = before.get(at)
+            if text is None or changed is None or not asked_alike(changed, origin, hts, at):
+                text = asked(at)
+            texts[at] = text
+            return text
+
+        def asked(at: datetime) -> str:
             # No events to cite: a step says only when and how much, and a layer's
             # citations (every event of a measure, at each instant) were most of the cost.
             try:
@@ -430,7 +447,9 @@ def cell_history(log: Sequence[Recorded], origin: str, hts: str,
                 return "not a line of the HTS"
             return "?" if answer.additional is None else f"{answer.additional}%"
 
-        return _steps(candidates, rate_at)
+        described = _steps(candidates, rate_at)
+        last[:] = [(timeline, texts)]
+        return described
 
     def keep(event: PolicyEvent) -> bool:
         # A correction may have moved an event of these subjects to one that never bears on

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import TypeVar
 
 from tariff_timeline.domain.clocks import Coordinate
 from tariff_timeline.domain.rules import (
@@ -95,6 +96,112 @@ def _when(at: datetime | None) -> str:
 
 def _last_scope(measure: MeasureState) -> Paint[Scope] | None:
     return measure.scopes[-1] if measure.scopes else None
+
+
+@dataclass(frozen=True)
+class StateChanges:
+    """The states that differ between two timelines, as (before, after) pairs, where each
+    bears on a rate question only through what it is at the instant asked
+    (`changes_between`)."""
+
+    measures: tuple[tuple[MeasureState, MeasureState], ...]
+    rules: tuple[tuple[RuleState, RuleState], ...]
+    exemptions: tuple[tuple[ExemptionState, ExemptionState], ...]
+    quotas: tuple[tuple[QuotaState, QuotaState], ...]
+
+
+def changes_between(before: Timeline, after: Timeline) -> StateChanges | None:
+    """The measures, stacking rules, exemptions and quotas whose states differ between two
+    timelines (by identity: a fold makes every map anew, with the states it did not touch in
+    it), when nothing else a rate question reads differs; else None. Then a question at an
+    instant where each changed state reads as before (`asked_alike`) answers alike on both.
+
+    Beyond what each reads at the question's instant (`_considered`, `_rule_read`,
+    `_exemption_read`, `_quota_read`), a question reads of a measure its identity (id,
+    program, authority: exemptions, quotas, stacking rules and replacements name it so) and,
+    through the timeline's index, its scopes and announcements (whether it may cover the
+    goods, and which statistical lines answer alike); of an exemption or a quota what it is
+    over all time (its selector or measure, scope, conditions, rate, title); of the rest the
+    nomenclature's chapters, and the order of every map. Deals and rulings are compared too,
+    though no question reads them, so that this stays safe if one does."""
+    if (not _same_states(before.nomenclature.chapters, after.nomenclature.chapters)
+            or not _same_states(before.deals, after.deals)
+            or not _same_states(before.rulings, after.rulings)):
+        return None
+    measures = _changed(before.measures, after.measures)
+    rules = _changed(before.rules, after.rules)
+    exemptions = _changed(before.exemptions, after.exemptions)
+    quotas = _changed(before.quotas, after.quotas)
+    if measures is None or rules is None or exemptions is None or quotas is None:
+        return None
+    if any(old.scopes is not new.scopes or old.announcements is not new.announcements
+           or (old.id, old.program, old.authority, old.imposed)
+           != (new.id, new.program, new.authority, new.imposed) for old, new in measures):
+        return None
+    if any((old.id, old.title, old.applies_to, old.scope, old.conditions, old.rate)
+           != (new.id, new.title, new.applies_to, new.scope, new.conditions, new.rate)
+           for old, new in exemptions):
+        return None
+    if any((old.id, old.title, old.measure, old.scope, old.over_quota, old.period)
+           != (new.id, new.title, new.measure, new.scope, new.over_quota, new.period)
+           for old, new in quotas):
+        return None
+    return StateChanges(measures, rules, exemptions, quotas)
+
+
+S = TypeVar("S")
+
+
+def _changed(before: Mapping[str, S], after: Mapping[str, S]) -> tuple[tuple[S, S], ...] | None:
+    # The pairs whose states differ, or None when the keys or their order differ.
+    if before is after:
+        return ()
+    if list(before) != list(after):
+        return None
+    return tuple((before[key], state) for key, state in after.items()
+                 if before[key] is not state)
+
+
+def _same_states(before: Mapping[str, object], after: Mapping[str, object]) -> bool:
+    return _changed(before, after) == ()
+
+
+def asked_alike(changes: StateChanges, origin: str, hts: str, at: datetime) -> bool:
+    """Whether each changed state (`changes_between`) reads as before to a question at an
+    instant: each measure considered alike (the same lifecycle, rate, reason and cited
+    events there), each stacking rule, exemption and quota with the same paints in force.
+    Then the two timelines answer that question alike."""
+    return (all(_considered(_consider(old, origin, hts, at))
+                == _considered(_consider(new, origin, hts, at))
+                for old, new in changes.measures)
+            and all(_rule_read(old, at) == _rule_read(new, at) for old, new in changes.rules)
+            and all(_exemption_read(old, at) == _exemption_read(new, at)
+                    for old, new in changes.exemptions)
+            and all(_quota_read(old, at) == _quota_read(new, at)
+                    for old, new in changes.quotas))
+
+
+def _considered(work: _Work | None) -> tuple[object, ...] | None:
+    # Everything step 1 gives but the state itself (compared apart, in `changes_between`).
+    return None if work is None else (work.status, work.applied, work.reason, work.rate,
+                                      tuple(work.event_ids), work.partly)
+
+
+def _rule_read(rule: RuleState, at: datetime) -> tuple[object, ...]:
+    # What `_Question` and the stacking step read of a rule at an instant.
+    return (rule.id, rule.description, rule.remainder, rule.event_ids[:1],
+            paint_at(rule.versions, at))
+
+
+def _exemption_read(exemption: ExemptionState, at: datetime) -> tuple[object, ...]:
+    # What `exemptions_for` and step 2 read of an exemption at an instant.
+    return exemption.event_ids[:1], exemption.active_at(at)
+
+
+def _quota_read(quota: QuotaState, at: datetime) -> tuple[object, ...]:
+    # What step 2 reads of a quota at an instant.
+    return (quota.event_ids[:1], paint_at(quota.active, at),
+            paint_at(quota.in_quota_percent, at), paint_at(quota.volume, at))
 
 
 class _Facts:
