@@ -118,7 +118,8 @@ def changes_between(before: Timeline, after: Timeline) -> StateChanges | None:
 
     Beyond what each reads at the question's instant (`_considered`, `_rule_read`,
     `_exemption_read`, `_quota_read`), a question reads of a measure its identity (id,
-    program, authority: exemptions, quotas, stacking rules and replacements name it so) and,
+    program, authority: exemptions, quotas, stacking rules and replacements name it so; its
+    title, in the reasons that tell statistical lines apart) and,
     through the timeline's index, its scopes and announcements (whether it may cover the
     goods, and which statistical lines answer alike); of an exemption or a quota what it is
     over all time (its selector or measure, scope, conditions, rate, title); of the rest the
@@ -135,8 +136,9 @@ def changes_between(before: Timeline, after: Timeline) -> StateChanges | None:
     if measures is None or rules is None or exemptions is None or quotas is None:
         return None
     if any(old.scopes is not new.scopes or old.announcements is not new.announcements
-           or (old.id, old.program, old.authority, old.imposed)
-           != (new.id, new.program, new.authority, new.imposed) for old, new in measures):
+           or (old.id, old.title, old.program, old.authority, old.imposed)
+           != (new.id, new.title, new.program, new.authority, new.imposed)
+           for old, new in measures):
         return None
     if any((old.id, old.title, old.applies_to, old.scope, old.conditions, old.rate)
            != (new.id, new.title, new.applies_to, new.scope, new.conditions, new.rate)
