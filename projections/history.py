@@ -412,9 +412,10 @@ def cell_history(log: Sequence[Recorded], origin: str, hts: str,
         return subject_key(event) in subjects or touches_line(event, hts)
 
     # The row described last: its timeline, and its text at each instant it was asked.
-    last: list[tuple[Timeline, dict[datetime, str]]] = []
+    last: tuple[Timeline, dict[datetime, str]] | None = None
 
     def describe(timeline: Timeline, upto: list[Corrected]) -> str:
+        nonlocal last
         candidates = change_candidates(timeline)
         if not candidates:
             return "no duty"
@@ -423,8 +424,8 @@ def cell_history(log: Sequence[Recorded], origin: str, hts: str,
         # Most rows change one measure or rule over a few months: at an instant where each
         # changed state reads as before, the answer is the row before's (asking every
         # instant after every row was nearly all of a busy cell's history).
-        changed = changes_between(last[0][0], timeline) if last and reuse else None
-        before = last[0][1] if changed is not None else {}
+        changed = changes_between(last[0], timeline) if last is not None and reuse else None
+        before = last[1] if last is not None and changed is not None else {}
         texts: dict[datetime, str] = {}
 
         def rate_at(at: datetime) -> str:
@@ -448,7 +449,7 @@ def cell_history(log: Sequence[Recorded], origin: str, hts: str,
             return "?" if answer.additional is None else f"{answer.additional}%"
 
         described = _steps(candidates, rate_at)
-        last[:] = [(timeline, texts)]
+        last = (timeline, texts)
         return described
 
     def keep(event: PolicyEvent) -> bool:
