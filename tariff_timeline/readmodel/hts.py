@@ -5,10 +5,11 @@ the descriptions (SQLite FTS5, PostgreSQL tsvector)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -147,6 +148,31 @@ def _content(chapter: str, path: tuple[PathStep, ...], line: HtsLine, revision: 
             "event_id": event_id}
 
 
+def _goes_on(old: Sequence[object], new: Sequence[object]) -> bool:
+    """Whether `new` starts with the very objects of `old`."""
+    return len(new) >= len(old) and all(a is b for a, b in zip(old, new, strict=False))
+
+
+class _Cover:
+    """Where some of the paints hold, as sorted disjoint intervals of microseconds."""
+
+    def __init__(self, paints: Iterable[Paint[Any]]) -> None:
+        merged: list[list[int]] = []
+        for start, until in sorted((micros(p.start), FOREVER if p.end is None else micros(p.end))
+                                   for p in paints):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], until)
+            elif start < until:
+                merged.append([start, until])
+        self.starts = [start for start, _ in merged]
+        self.untils = [until for _, until in merged]
+
+    def covers(self, at: int) -> bool:
+        """Whether one of the paints holds at this instant."""
+        index = bisect_right(self.starts, at) - 1
+        return index >= 0 and at < self.untils[index]
+
+
 class _EpochCache:
     """The lines in force at the start of each epoch, and their signatures, as the versions of
     one chapter over known time give them. A revision paints the lines it touches from its
@@ -172,9 +198,16 @@ class _EpochCache:
             before = self.lines
             changed = [(before.get(code, ()), paints) for code, paints in chapter.lines.items()
                        if before.get(code) is not paints]
+            # A code whose paints go on from those before (the same first) shows another
+            # paint exactly where one it added covers, since the added ones lie on top:
+            # asking each changed code at each epoch cost versions x epochs x codes.
+            added = _Cover([paint for old, new in changed if _goes_on(old, new)
+                            for paint in new[len(old):]])
+            others = [(old, new) for old, new in changed if not _goes_on(old, new)]
             for start in list(self.found) if changed else ():
                 at = from_micros(start)
-                if any(paint_at(new, at) is not paint_at(old, at) for old, new in changed):
+                if added.covers(start) or any(paint_at(new, at) is not paint_at(old, at)
+                                              for old, new in others):
                     del self.found[start]
         self.lines, self.codes = chapter.lines, codes
 
@@ -201,16 +234,21 @@ def chapter_rows(versions: Sequence[SubjectVersion]) -> tuple[list[dict[str, Any
     built: dict[Signature, dict[str, Any]] = {}
     paths: dict[Signature, tuple[PathStep, ...]] = {}
     epochs = _EpochCache()
+    before: list[_Epoch] = []
+    spans: list[Span] = []
     for version in versions:
         chapter = version.state
         if not isinstance(chapter, ChapterState):
             continue
         epochs.moved_to(chapter)
         names = {p.event_id: p.value for p in chapter.revisions}
-        spans: list[tuple[Signature, int, int]] = []
-        last: dict[str, int] = {}
-        for start, until in _epochs(chapter):
-            at_lines, signatures = epochs.at(chapter, start)
+        now = [(start, until, epochs.at(chapter, start)) for start, until in _epochs(chapter)]
+        # The epochs up to the first that differs from the version before's give the same
+        # spans (cut at its start): going over every epoch of every version cost versions x
+        # epochs x lines, 91 s of a million-event rebuild's chapters.
+        same = _same_prefix(before, now)
+        spans, last = _spans_before(spans, now[same][0] if same < len(now) else None)
+        for start, until, (at_lines, signatures) in now[same:]:
             for code, signature in signatures.items():
                 earlier = last.get(code)
                 if earlier is not None and spans[earlier][0] == signature and (
@@ -232,28 +270,73 @@ def chapter_rows(versions: Sequence[SubjectVersion]) -> tuple[list[dict[str, Any
                                                 names.get(paint.event_id, ""), paint.event_id)
                 last[code] = len(spans)
                 spans.append((signature, start, until))
-        for signature, start, until in spans:
-            _extend(lines, open_line, (signature, start, until),
-                    {**built[signature], "eff_from": start, "eff_until": until}, version)
+        before = now
+        for span in spans:
+            _extend(lines, open_line, span, partial(_line_row, built, span), version)
         for mark in chapter.revisions:
-            start = micros(mark.start)
-            _extend(revisions, open_revision, (mark.event_id, start),
-                    {"chapter": chapter.chapter, "revision": mark.value,
-                     "event_id": mark.event_id, "eff_from": start,
-                     "starts": mark.start.isoformat()}, version)
+            _extend(revisions, open_revision, (mark.event_id, micros(mark.start)),
+                    partial(_revision_row, chapter.chapter, mark), version)
     return list(lines.values()), list(revisions.values())
+
+
+def _line_row(built: Mapping[Signature, dict[str, Any]], span: Span) -> dict[str, Any]:
+    signature, start, until = span
+    return {**built[signature], "eff_from": start, "eff_until": until}
+
+
+def _revision_row(chapter: str, mark: Paint[str]) -> dict[str, Any]:
+    return {"chapter": chapter, "revision": mark.value, "event_id": mark.event_id,
+            "eff_from": micros(mark.start), "starts": mark.start.isoformat()}
+
+
+Span = tuple[Signature, int, int]
+"""A line's signature over the effective interval [start, until) of one or more epochs in a
+row."""
+
+_Epoch = tuple[int, int, tuple[dict[str, Paint[HtsLine | None]], dict[str, Signature]]]
+"""An epoch's start and end, and its lines and their signatures as `_EpochCache.at` gave
+them (the same objects while the epoch's lines stay the same)."""
+
+
+def _same_prefix(before: Sequence[_Epoch], now: Sequence[_Epoch]) -> int:
+    """How many epochs, from the first, a version shares with the version before: the same
+    bounds and the same lines, by identity."""
+    same = 0
+    # Where one version has more epochs, those beyond the other's are not shared.
+    for (start, until, found), (start_was, until_was, found_was) in zip(now, before,
+                                                                        strict=False):
+        if start != start_was or until != until_was or found is not found_was:
+            break
+        same += 1
+    return same
+
+
+def _spans_before(spans: Sequence[Span], cut: int | None) -> tuple[list[Span], dict[str, int]]:
+    """The spans, in the order they were found, of the epochs before `cut` (an epoch's start;
+    None: every epoch), those running past it ended there, and the index of each code's last
+    one. Spans are found epoch by epoch, so those starting before `cut` come first."""
+    kept: list[Span] = []
+    last: dict[str, int] = {}
+    for signature, start, until in spans:
+        if cut is not None and start >= cut:
+            break
+        last[cast(str, signature[1])] = len(kept)
+        kept.append((signature, start, until if cut is None or until <= cut else cut))
+    return kept, last
 
 
 def _extend(rows: dict[tuple[object, ...], dict[str, Any]],
             last: dict[tuple[object, ...], tuple[object, ...]], key: tuple[object, ...],
-            row: dict[str, Any], version: SubjectVersion) -> None:
-    """Add a row over the version's known interval, or stretch the row it continues."""
+            row: Callable[[], dict[str, Any]], version: SubjectVersion) -> None:
+    """Add a row over the version's known interval, or stretch the row it continues (`row`
+    makes the new row's content only when one is added: most are stretched)."""
     previous = last.get(key)
     if previous is not None and rows[previous]["known_until"] == version.known_from:
         rows[previous]["known_until"] = version.known_until
         return
     ident = (*key, version.known_from)
-    rows[ident] = {**row, "known_from": version.known_from, "known_until": version.known_until}
+    rows[ident] = {**row(), "known_from": version.known_from,
+                   "known_until": version.known_until}
     last[key] = ident
 
 

@@ -1,17 +1,23 @@
 """What keeps a read model's rebuild within bounded memory and near-linear work gives the same
 rows: the decoded-row cache is bounded by text, a subject's versions come one at a time, and a
-chapter's line rows are found once per epoch that changed."""
+chapter's line rows are found once per epoch that changed, each version going on from the
+epochs it shares with the version before."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
 import tariff_timeline.readmodel.hts as hts
-from tariff_timeline.events import PolicyEvent
+from tariff_timeline.domain.nomenclature import ChapterState, revise
+from tariff_timeline.events import NomenclatureRevised, PolicyEvent
+from tariff_timeline.events.instants import entry_instant
 from tariff_timeline.projections import Corrected
 from tariff_timeline.projections.replay import Recorded
 from tariff_timeline.projections.versions import SubjectVersion, versions_of
@@ -157,3 +163,82 @@ def test_a_chapters_rows_are_the_same_as_when_every_epoch_is_found_again(
     kept = hts.chapter_rows(versions)
     monkeypatch.setattr(hts, "_EpochCache", _FindsAgain)
     assert kept == hts.chapter_rows(versions)
+
+
+# A small chapter's codes and their parents: a line whose parent is gone keeps its row.
+_CODES = {"0101": None, "010121": "0101", "010129": "0101", "010130": "0101",
+          "0102": None, "010210": "0102"}
+
+
+@st.composite
+def _revisions(draw: st.DrawFn) -> list[PolicyEvent]:
+    """A chapter's baseline and revisions, each valid where the fold (in known order) meets
+    it: learned on days in order, in force from days drawn in any order, adding, changing
+    and removing lines."""
+    events: list[PolicyEvent] = []
+    chapter: ChapterState | None = None
+    count = draw(st.integers(min_value=1, max_value=9))
+    for number in range(count):
+        day = date(2025, 1 + draw(st.integers(min_value=0, max_value=11)), 1)
+        start = entry_instant(day)
+        found = {code: chapter is not None and chapter.version_at(code, start) is not None
+                 for code in _CODES}
+        added, changed, removed = [], [], []
+        for code, parent in _CODES.items():
+            what = draw(st.sampled_from(("keep", "add", "change", "remove")))
+            line = hts_line(code, f"{code} as of revision {number}",
+                            indent=0 if parent is None else 1, parent=parent)
+            if what == "add" and not found[code]:
+                added.append(line)
+            elif what == "change" and found[code]:
+                changed.append(line)
+            elif what == "remove" and found[code]:
+                removed.append(code)
+        if not (added or changed or removed):
+            # A revision touches at least one line.
+            (changed if found["0102"] else added).append(
+                hts_line("0102", f"0102 as of revision {number}"))
+        event = revised(f"r{number}", f"2025-rev-{number}", "01",
+                        known=f"2025-{1 + number:02d}-01", start=day.isoformat(),
+                        baseline=chapter is None, added=tuple(added), changed=tuple(changed),
+                        removed=tuple(removed))
+        assert isinstance(event, NomenclatureRevised)
+        chapter = revise(chapter, event)
+        events.append(event)
+    return events
+
+
+@settings(max_examples=150, deadline=None)
+@given(_revisions())
+def test_a_chapters_rows_going_on_from_shared_epochs_are_those_found_from_the_first(
+        events: list[PolicyEvent]) -> None:
+    versions = list(versions_of(_entries(events), "chapter:01"))
+    kept = hts.chapter_rows(versions)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hts, "_EpochCache", _FindsAgain)
+        assert kept == hts.chapter_rows(versions)
+    # Every version's rows, each version alone, stretched over known time as the rows are.
+    alone = [hts.chapter_rows([version])[0] for version in versions]
+    assert sorted(map(_row_key, kept[0])) == sorted(map(_row_key, _merged(alone)))
+
+
+def _row_key(row: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(sorted(f"{k}={v}" for k, v in row.items()))
+
+
+def _merged(each: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Rows of consecutive versions with the same content and effective interval, as one row
+    over their known intervals."""
+    merged: list[dict[str, Any]] = []
+    open_rows: dict[tuple[str, ...], dict[str, Any]] = {}
+    for rows in each:
+        for row in rows:
+            key = _row_key({k: v for k, v in row.items()
+                            if k not in ("known_from", "known_until")})
+            found = open_rows.get(key)
+            if found is not None and found["known_until"] == row["known_from"]:
+                found["known_until"] = row["known_until"]
+                continue
+            open_rows[key] = dict(row)
+            merged.append(open_rows[key])
+    return merged
