@@ -165,7 +165,8 @@ def test_a_chapters_rows_are_the_same_as_when_every_epoch_is_found_again(
     assert kept == hts.chapter_rows(versions)
 
 
-# A small chapter's codes and their parents: a line whose parent is gone keeps its row.
+# A small chapter's codes under two headings: a heading's change reaches the rows of the
+# lines under it (the text above them), and a line may outlive its heading.
 _CODES = {"0101": None, "010121": "0101", "010129": "0101", "010130": "0101",
           "0102": None, "010210": "0102"}
 
@@ -218,8 +219,9 @@ def test_a_chapters_rows_going_on_from_shared_epochs_are_those_found_from_the_fi
         patch.setattr(hts, "_EpochCache", _FindsAgain)
         assert kept == hts.chapter_rows(versions)
     # Every version's rows, each version alone, stretched over known time as the rows are.
-    alone = [hts.chapter_rows([version])[0] for version in versions]
-    assert sorted(map(_row_key, kept[0])) == sorted(map(_row_key, _merged(alone)))
+    alone = [hts.chapter_rows([version]) for version in versions]
+    for found, each in zip(kept, zip(*alone, strict=True), strict=True):
+        assert sorted(map(_row_key, found)) == sorted(map(_row_key, _merged(list(each))))
 
 
 def _row_key(row: dict[str, Any]) -> tuple[str, ...]:
