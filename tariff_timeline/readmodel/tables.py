@@ -421,6 +421,8 @@ def open_engine(url: str, lock_seconds: float = DEFAULT_WRITE_DEADLINE) -> Engin
     take up to `lock_seconds`."""
     sa_url, args = sqlalchemy_url(url, lock_seconds)
     engine = create_engine(sa_url, connect_args=args)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _freed_pages_left_as_they_are)
     try:
         if not _current(engine):
             # Several processes may open a new store at once: one creates the tables, under
@@ -432,6 +434,20 @@ def open_engine(url: str, lock_seconds: float = DEFAULT_WRITE_DEADLINE) -> Engin
         engine.dispose()
         raise
     return engine
+
+
+def _freed_pages_left_as_they_are(dbapi_connection: Any, _record: Any) -> None:
+    """Each SQLite connection of the read model leaves the pages it frees as they are
+    (`secure_delete = FAST`: deleted rows are still zeroed inside the pages a write touches
+    anyway). SQLite as Debian and others build it overwrites every freed page with zeros:
+    dropping a read model of a million events for a rebuild wrote 2.3 million pages to the
+    log (about 9 GB) and took a minute, against under 4 s. The read model is a projection
+    of a public log, rebuilt at will: none of it needs erasing beyond recovery."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA secure_delete = FAST")
+    finally:
+        cursor.close()
 
 
 Bitemporal = (type[VersionRow] | type[PieceRow] | type[StatusRow] | type[HtsLineRow]
