@@ -5,7 +5,6 @@ the descriptions (SQLite FTS5, PostgreSQL tsvector)."""
 from __future__ import annotations
 
 import json
-from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,7 +46,7 @@ from tariff_timeline.domain.nomenclature import (
     revision_at,
     search_terms,
 )
-from tariff_timeline.domain.paint import Paint, paint_at
+from tariff_timeline.domain.paint import Cover, Paint, paint_at
 from tariff_timeline.events.instants import from_micros, micros
 from tariff_timeline.events.nomenclature import HtsLine
 from tariff_timeline.projections.lines import revision_of
@@ -153,26 +152,6 @@ def _goes_on(old: Sequence[object], new: Sequence[object]) -> bool:
     return len(new) >= len(old) and all(a is b for a, b in zip(old, new, strict=False))
 
 
-class _Cover:
-    """Where some of the paints hold, as sorted disjoint intervals of microseconds."""
-
-    def __init__(self, paints: Iterable[Paint[Any]]) -> None:
-        merged: list[list[int]] = []
-        for start, until in sorted((micros(p.start), FOREVER if p.end is None else micros(p.end))
-                                   for p in paints):
-            if merged and start <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], until)
-            elif start < until:
-                merged.append([start, until])
-        self.starts = [start for start, _ in merged]
-        self.untils = [until for _, until in merged]
-
-    def covers(self, at: int) -> bool:
-        """Whether one of the paints holds at this instant."""
-        index = bisect_right(self.starts, at) - 1
-        return index >= 0 and at < self.untils[index]
-
-
 class _EpochCache:
     """The lines in force at the start of each epoch, and their signatures, as the versions of
     one chapter over known time give them. A revision paints the lines it touches from its
@@ -201,13 +180,13 @@ class _EpochCache:
             # A code whose paints go on from those before (the same first) shows another
             # paint exactly where one it added covers, since the added ones lie on top:
             # asking each changed code at each epoch cost versions x epochs x codes.
-            added = _Cover([paint for old, new in changed if _goes_on(old, new)
-                            for paint in new[len(old):]])
+            added = Cover(tuple(paint for old, new in changed if _goes_on(old, new)
+                                for paint in new[len(old):]))
             others = [(old, new) for old, new in changed if not _goes_on(old, new)]
             for start in list(self.found) if changed else ():
                 at = from_micros(start)
-                if added.covers(start) or any(paint_at(new, at) is not paint_at(old, at)
-                                              for old, new in others):
+                if added.at(at) is not None or any(paint_at(new, at) is not paint_at(old, at)
+                                                   for old, new in others):
                     del self.found[start]
         self.lines, self.codes = chapter.lines, codes
 
