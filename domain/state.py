@@ -91,6 +91,12 @@ class ExemptionState:
         paint = paint_at(self.active, at)
         return paint if paint is not None and paint.value else None
 
+    def cited_at(self, effective: datetime) -> tuple[str, ...]:
+        """The events an answer about it at an effective instant cites: the grant (its title,
+        scope, conditions and rate) and the event whose paint says whether it is in effect
+        then (the grant, or a revocation), not every event it ever had."""
+        return _cited(self.event_ids[:1], paint_at(self.active, effective))
+
 
 @dataclass(frozen=True)
 class QuotaState:
@@ -106,6 +112,13 @@ class QuotaState:
     in_quota_percent: tuple[Paint[Decimal], ...]
     volume: tuple[Paint[str], ...]
     event_ids: tuple[str, ...]
+
+    def cited_at(self, effective: datetime) -> tuple[str, ...]:
+        """The events an answer about it at an effective instant cites: the opening (its
+        title, scope and period) and those whose paints decide whether it is open, its
+        in-quota rate and its volume then, not every period's."""
+        return _cited(self.event_ids[:1], paint_at(self.active, effective),
+                      paint_at(self.in_quota_percent, effective), paint_at(self.volume, effective))
 
 
 class RuleVersion(NamedTuple):
@@ -129,11 +142,22 @@ class RuleState:
     event_ids: tuple[str, ...]
     remainder: bool = False
 
+    def cited_at(self, effective: datetime) -> tuple[str, ...]:
+        """The events an answer about it at an effective instant cites: the one that set the
+        rule (its description) and the one whose version is in force then, not every change it
+        ever had (a rule changed weekly for years has thousands)."""
+        return _cited(self.event_ids[:1], paint_at(self.versions, effective))
+
     def standing_at(self, at: datetime) -> RuleState:
         """The rule as it stands at an effective instant: with only the paint that says what
         it says then (none before it starts), all a question at that instant reads of it."""
         paint = paint_at(self.versions, at)
         return replace(self, versions=() if paint is None else (paint,))
+
+
+def _cited(first: tuple[str, ...], *paints: Paint[Any] | None) -> tuple[str, ...]:
+    """The first event and those of the paints given, once each, in that order."""
+    return tuple(dict.fromkeys([*first, *(p.event_id for p in paints if p is not None)]))
 
 
 @dataclass(frozen=True)

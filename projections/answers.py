@@ -136,6 +136,8 @@ class ScheduleRow(SubjectRow):
     since: datetime | None
     until: datetime | None
     events: tuple[str, ...]
+    """The events behind what the row shows at its coordinate, never every event of the
+    item's history (see `MeasureState` paints and `cited_at` of the other states)."""
 
 
 class Schedule(Answer):

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Literal
 
 from tariff_timeline.domain.clocks import Coordinate
+from tariff_timeline.domain.state import ExemptionState, QuotaState, RuleState
 from tariff_timeline.domain.timeline import MeasureState, Timeline, paint_at
 from tariff_timeline.events import format_hts, normalise_hts
 from tariff_timeline.events.instants import describe_instant
@@ -163,11 +164,15 @@ def _measure_events(measure: MeasureState | None, at: datetime, fields: Iterable
     return found
 
 
-def _other_events(timeline: Timeline, kind: str, item: str) -> list[str]:
-    holder = {"exemption": timeline.exemptions, "quota": timeline.quotas,
-              "stacking_rule": timeline.rules}.get(kind, {})
-    state = holder.get(item)
-    return list(getattr(state, "event_ids", ()))
+def _other_events(version: Snapshot, kind: str, item: str) -> tuple[str, ...]:
+    """The events a side's row of an exemption, quota or stacking rule cites at the side's
+    effective instant (`cited_at`), none when the side does not hold it."""
+    timeline = version.timeline
+    state: ExemptionState | QuotaState | RuleState | None = (
+        timeline.exemptions.get(item) if kind == "exemption"
+        else timeline.quotas.get(item) if kind == "quota"
+        else timeline.rules.get(item) if kind == "stacking_rule" else None)
+    return () if state is None else state.cited_at(version.coordinate.effective)
 
 
 def _refs(ids: Iterable[str], *versions: Snapshot) -> tuple[EventRef, ...]:
@@ -184,19 +189,16 @@ def _refs(ids: Iterable[str], *versions: Snapshot) -> tuple[EventRef, ...]:
 def _responsible_ids(kind: str, item: str, changed: Sequence[str], before: Snapshot,
                      after: Snapshot) -> list[str]:
     """The events a change of an item names: for a measure, those whose paints give the
-    changed fields their value (the new one, else the old); for the others, the events one
-    side holds and the other not (else all of them)."""
+    changed fields their value (the new one, else the old); for the others, those its row
+    cites on each side, the second side's first: what says each value, never its whole
+    history (a stacking rule changed every week for years holds thousands of events)."""
     if kind == "measure":
         ids = _measure_events(after.timeline.measures.get(item),
                               after.coordinate.effective, changed)
         return ids or _measure_events(before.timeline.measures.get(item),
                                       before.coordinate.effective, changed)
-    new = _other_events(after.timeline, kind, item)
-    old = _other_events(before.timeline, kind, item)
-    # Sets: a stacking rule changed every week for years cites thousands of events.
-    new_set, old_set = set(new), set(old)
-    ids = [e for e in new if e not in old_set] + [e for e in old if e not in new_set]
-    return ids or new or old
+    return list(dict.fromkeys([*_other_events(after, kind, item),
+                               *_other_events(before, kind, item)]))
 
 
 def _layer_key(layer: Layer) -> tuple[object, ...]:
@@ -327,7 +329,7 @@ def named_by_second(change: RowChange, after: Snapshot) -> bool:
 def cited_events(before: Snapshot, after: Snapshot, changes: Iterable[RowChange]
                  ) -> list[str]:
     """The events `diff` names for the changed rows of the two sides: what it reads of the
-    log, no more (a rule changed weekly for years holds thousands of events)."""
+    log, no more."""
     return list(dict.fromkeys(
         event_id for change in changes for event_id in _responsible_ids(
             change.kind, change.item, change.named, before, after)))

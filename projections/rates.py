@@ -415,11 +415,9 @@ class _Question:
 
         # Stacking rules in effect, each with the layers its two selectors name; a rule that
         # names no layer here cannot trigger.
-        # Each with the events it cites: the one that set the rule (its description) and the
-        # one whose version is in force at the entry date, not every change it ever had.
+        # Each with the events it cites (`RuleState.cited_at`).
         self.rules: list[tuple[RuleState, tuple[int, ...], tuple[int, ...], tuple[str, ...]]] = [
-            (rule, when, positions(version.value.excludes),
-             tuple(dict.fromkeys((rule.event_ids[0], version.event_id))))
+            (rule, when, positions(version.value.excludes), rule.cited_at(at))
             for rule in timeline.rules.values()
             if (version := paint_at(rule.versions, at)) is not None
             and version.value.in_effect and (when := positions(version.value.when))]
@@ -469,9 +467,7 @@ def _apply_exemptions(
             tests.append(held if held is not None else facts.test(condition.describe(), None))
         if not all(tests):
             continue
-        active = exemption.active_at(at)
-        work.event_ids.extend([exemption.event_ids[0],
-                               *([active.event_id] if active is not None else [])])
+        work.event_ids.extend(exemption.cited_at(at))
         conditions = " and ".join(c.describe() for c in exemption.conditions)
         because = f"{exemption.title} (exemption {exemption.id}" + (
             f", as {conditions})" if conditions else ")")
@@ -493,10 +489,7 @@ def _apply_exemptions(
         in_quota = facts.test("in_quota = true", given if isinstance(given, bool) else None)
         percent = paint_at(quota.in_quota_percent, at)
         volume = paint_at(quota.volume, at)
-        # Cited as a measure is: the event that opened the quota (its title, scope and
-        # period) and those whose paints decide it at the entry date, not every period's.
-        work.event_ids.extend([quota.event_ids[0], active.event_id, *(
-            p.event_id for p in (percent, volume) if p is not None)])
+        work.event_ids.extend(quota.cited_at(at))
         described = f"{quota.title} (quota {quota.id}, {volume.value if volume else '?'} a " \
                     f"{quota.period})"
         if in_quota and percent is not None and isinstance(percent.value, Decimal):

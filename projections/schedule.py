@@ -106,7 +106,7 @@ def schedule_as_of(
             rate=describe_rate(ex.rate) if ex.rate else "exempt (0%)",
             origins=_origins(ex.scope), products=_products(ex.scope),
             products_complete=ex.scope.products_complete, since=active.start, until=active.end,
-            events=ex.event_ids))
+            events=ex.cited_at(at)))
     for quota in timeline.quotas.values():
         active_quota = paint_at(quota.active, at)
         if active_quota is None or not active_quota.value or not _covers(quota.scope, origin,
@@ -118,7 +118,7 @@ def schedule_as_of(
             status="open", rate=f"in quota {percent.value if percent else '?'}%",
             origins=_origins(quota.scope), products=_products(quota.scope),
             products_complete=quota.scope.products_complete, since=active_quota.start,
-            until=active_quota.end, events=quota.event_ids))
+            until=active_quota.end, events=quota.cited_at(at)))
     for rule in timeline.rules.values():
         version = paint_at(rule.versions, at)
         if version is None or not version.value.in_effect:
@@ -128,6 +128,6 @@ def schedule_as_of(
             program=None, status="in_effect",
             rate=f"when {version.value.when.describe()}: not {version.value.excludes.describe()}",
             origins="", products="", products_complete=True, since=version.start,
-            until=version.end, events=rule.event_ids))
+            until=version.end, events=rule.cited_at(at)))
     return Schedule(entered=at, known=coordinate.known, recorded=coordinate.recorded,
                     origin=origin, hts=format_hts(hts) if hts else None, rows=tuple(rows))

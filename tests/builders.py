@@ -16,9 +16,11 @@ from tariff_timeline.events.policy import (
     MeasureRevoked,
     NomenclatureRevised,
     PauseExtended,
+    QuotaChanged,
     QuotaOpened,
     RateChanged,
     ScopeAmended,
+    StackingRuleChanged,
     StackingRuleSet,
 )
 
@@ -115,6 +117,20 @@ def stacking(eid: str, rule: str, *, known: str, start: str, when: dict[str, Any
              excludes: dict[str, Any]) -> PolicyEvent:
     return _make(StackingRuleSet, id=eid, rule=rule, known=known, effective_from=start,
                  description=f"rule {rule}", when=when, excludes=excludes)
+
+
+def quota_changed(eid: str, name: str, *, known: str, start: str,
+                  in_quota: float | None = None, closed: bool = False) -> PolicyEvent:
+    """An open quota's in-quota rate changed, or it closed, from `start` on."""
+    return _make(QuotaChanged, id=eid, quota=name, known=known, effective_from=start,
+                 in_quota_percent=in_quota, closed=closed)
+
+
+def rule_changed(eid: str, rule: str, *, known: str, start: str, until: str | None = None,
+                 in_effect: bool = True) -> PolicyEvent:
+    """A stacking rule in effect, or suspended, over [start, until), its selectors kept."""
+    return _make(StackingRuleChanged, id=eid, rule=rule, known=known, effective_from=start,
+                 effective_until=until, in_effect=in_effect)
 
 
 def corrected(eid: str, replacement: PolicyEvent, *, known: str,
