@@ -32,6 +32,13 @@ BASE = [
             program="recip", authority="IEEPA"),
 ]
 
+STEEL_QUOTA = [
+    quota("quota-open", "steel-tq", "steel", known="2025-03-01", start="2025-03-12",
+          in_quota=0, origins=("GB",)),
+    quota_changed("quota-5", "steel-tq", known="2025-05-01", start="2025-06-01", in_quota=5),
+]
+"""A quota on British steel opened at 0% in March and raised to 5% from June."""
+
 
 def weekly_rule_changes(weeks: int) -> list[PolicyEvent]:
     """A stacking rule set on 1 June 2025 and changed every week after, each change in
@@ -70,13 +77,9 @@ class TestScheduleRows:
         # then its row cites the event that set it and the sixth week's, not all 21
         assert cited == [("rule-set", "rule-week-5")]
 
-    def test_a_quota_cites_its_opening_and_the_change_in_force_not_earlier_ones(self) -> None:
-        # given a quota opened at 0%, raised to 5% and then to 8%
-        events = [*BASE,
-                  quota("quota-open", "steel-tq", "steel", known="2025-03-01",
-                        start="2025-03-12", in_quota=0, origins=("GB",)),
-                  quota_changed("quota-5", "steel-tq", known="2025-05-01", start="2025-06-01",
-                                in_quota=5),
+    def test_a_quota_cites_its_opening_and_the_change_in_force_not_a_later_one(self) -> None:
+        # given the steel quota, raised again to 8% from September
+        events = [*BASE, *STEEL_QUOTA,
                   quota_changed("quota-8", "steel-tq", known="2025-08-01", start="2025-09-01",
                                 in_quota=8)]
         # when the schedule of 1 July is asked
@@ -108,12 +111,8 @@ class TestDiff:
         assert [e.id for e in change.events] == ["rule-set", "rule-week-8", "rule-week-1"]
 
     def test_a_quota_closed_between_two_dates_names_its_opening_and_closing(self) -> None:
-        # given a quota opened in March and closed from August
-        events = [*BASE,
-                  quota("quota-open", "steel-tq", "steel", known="2025-03-01",
-                        start="2025-03-12", in_quota=0, origins=("GB",)),
-                  quota_changed("quota-5", "steel-tq", known="2025-05-01", start="2025-06-01",
-                                in_quota=5),
+        # given the steel quota, closed from August
+        events = [*BASE, *STEEL_QUOTA,
                   quota_changed("quota-closed", "steel-tq", known="2025-07-15",
                                 start="2025-08-01", closed=True)]
         # when the schedule of 1 July is compared with that of 1 September
