@@ -26,6 +26,12 @@ class Paint(Generic[T]):
         return self.start <= at and (self.end is None or at < self.end)
 
 
+def painted_by(*paints: Paint[Any] | None, first: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The events `first`, then those that painted these paints (none for a paint missing),
+    once each: what an answer showing what the paints say cites."""
+    return tuple(dict.fromkeys([*first, *(p.event_id for p in paints if p is not None)]))
+
+
 def paint_at(paints: tuple[Paint[T], ...], at: datetime) -> Paint[T] | None:
     """The topmost paint covering an instant (the latest-known event wins)."""
     if len(paints) >= COVERED_FROM:

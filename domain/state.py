@@ -13,6 +13,7 @@ from typing import Any, Literal, NamedTuple
 from tariff_timeline.domain.nomenclature import Nomenclature
 from tariff_timeline.domain.paint import Paint as Paint
 from tariff_timeline.domain.paint import paint_at as paint_at
+from tariff_timeline.domain.paint import painted_by
 from tariff_timeline.events import Condition, CourtRuled, Rate, Scope, Selector
 
 Status = Literal[
@@ -95,7 +96,7 @@ class ExemptionState:
         """The events an answer about it at an effective instant cites: the grant (its title,
         scope, conditions and rate) and the event whose paint says whether it is in effect
         then (the grant, or a revocation), not every event it ever had."""
-        return _cited(self.event_ids[:1], paint_at(self.active, effective))
+        return painted_by(paint_at(self.active, effective), first=self.event_ids[:1])
 
 
 @dataclass(frozen=True)
@@ -117,8 +118,9 @@ class QuotaState:
         """The events an answer about it at an effective instant cites: the opening (its
         title, scope and period) and those whose paints decide whether it is open, its
         in-quota rate and its volume then, not every period's."""
-        return _cited(self.event_ids[:1], paint_at(self.active, effective),
-                      paint_at(self.in_quota_percent, effective), paint_at(self.volume, effective))
+        return painted_by(paint_at(self.active, effective),
+                          paint_at(self.in_quota_percent, effective),
+                          paint_at(self.volume, effective), first=self.event_ids[:1])
 
 
 class RuleVersion(NamedTuple):
@@ -146,18 +148,13 @@ class RuleState:
         """The events an answer about it at an effective instant cites: the one that set the
         rule (its description) and the one whose version is in force then, not every change it
         ever had (a rule changed weekly for years has thousands)."""
-        return _cited(self.event_ids[:1], paint_at(self.versions, effective))
+        return painted_by(paint_at(self.versions, effective), first=self.event_ids[:1])
 
     def standing_at(self, at: datetime) -> RuleState:
         """The rule as it stands at an effective instant: with only the paint that says what
         it says then (none before it starts), all a question at that instant reads of it."""
         paint = paint_at(self.versions, at)
         return replace(self, versions=() if paint is None else (paint,))
-
-
-def _cited(first: tuple[str, ...], *paints: Paint[Any] | None) -> tuple[str, ...]:
-    """The first event and those of the paints given, once each, in that order."""
-    return tuple(dict.fromkeys([*first, *(p.event_id for p in paints if p is not None)]))
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from tariff_timeline.domain.clocks import Coordinate
+from tariff_timeline.domain.paint import painted_by
 from tariff_timeline.domain.rules import (
     describe_rate,
     listed_after_end,
@@ -13,7 +13,7 @@ from tariff_timeline.domain.rules import (
     origin_matches,
     product_matches,
 )
-from tariff_timeline.domain.timeline import ENDED, Paint, Timeline, paint_at
+from tariff_timeline.domain.timeline import ENDED, Timeline, paint_at
 from tariff_timeline.events import Scope, format_hts
 from tariff_timeline.projections.answers import Schedule, ScheduleRow
 
@@ -35,11 +35,6 @@ def _products(scope: Scope) -> str:
     if scope.products_except:
         text += " except " + ", ".join(format_hts(p) for p in scope.products_except)
     return text
-
-
-def _cited(*paints: Paint[Any] | None) -> tuple[str, ...]:
-    """The events behind what a row shows (its status, scope and rate), once each."""
-    return tuple(dict.fromkeys(p.event_id for p in paints if p is not None))
 
 
 def schedule_as_of(
@@ -68,7 +63,7 @@ def schedule_as_of(
                         rate=describe_rate(first_rate.value) if first_rate else None,
                         origins=_origins(first.value), products=_products(first.value),
                         products_complete=first.value.products_complete, since=first.start,
-                        until=first.end, events=_cited(first, first_rate)))
+                        until=first.end, events=painted_by(first, first_rate)))
                 continue
             if not m.imposed and m.announcements:
                 last = m.announcements[-1]
@@ -94,7 +89,7 @@ def schedule_as_of(
             status=status.value, rate=describe_rate(rate.value) if rate else None,
             origins=_origins(scope_paint.value), products=_products(scope_paint.value),
             products_complete=scope_paint.value.products_complete, since=status.start,
-            until=until, events=_cited(status, scope_paint, rate)))
+            until=until, events=painted_by(status, scope_paint, rate)))
     for ex in timeline.exemptions.values():
         active = ex.active_at(at)
         if active is None or not _covers(ex.scope, origin, hts):
