@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -43,6 +44,33 @@ def paint_at(paints: tuple[Paint[T], ...], at: datetime) -> Paint[T] | None:
         if paint.start <= at and (paint.end is None or at < paint.end):
             return paint
     return None
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """The stretch [start, end) of effective time around an instant over which what some
+    paints say there holds unbroken (the topmost value stays the same), and the events whose
+    paints make its two bounds: what a row saying "since ... until ..." stands on."""
+
+    start: datetime
+    end: datetime | None
+    bounded_by: tuple[str, ...]
+    """The events of the paints that start or end at a bound of the stretch, the topmost on
+    either side of it: a later revocation, a pause's extension, the paint's own end."""
+
+
+NOT_READ = Stretch(datetime.min, None, ())
+"""The stretch of a state cut at one instant for a question that shows no since or until (a
+rate question), which did not read it: asking that state for its stretch is an error, never
+its one paint's own bounds."""
+
+
+def stretch_around(paints: tuple[Paint[T], ...], at: datetime,
+                   same: Callable[[T, T], bool] | None = None) -> Stretch | None:
+    """The stretch around an instant over which the topmost paint's value is the one at the
+    instant (`same` says when two values are the same; equality when not given); None where
+    nothing is painted at the instant."""
+    return _cover_of(paints).stretch_at(at, same) if paints else None
 
 
 COVERED_FROM = 16
@@ -92,6 +120,53 @@ class Cover(Generic[T]):
         """The topmost paint covering an instant (`paint_at`)."""
         index = bisect_right(self.bounds, at) - 1
         return None if index < 0 else self.tops[index]
+
+    def stretch_at(self, at: datetime, same: Callable[[T, T], bool] | None = None
+                   ) -> Stretch | None:
+        """`stretch_around` the instant, over these paints."""
+        bounds, tops = self.bounds, self.tops
+        index = bisect_right(bounds, at) - 1
+        top = tops[index] if index >= 0 else None
+        if top is None:
+            return None
+        value = top.value
+        alike = same if same is not None else _equal
+        lo, hi = index, index + 1
+        while lo > 0 and (before := tops[lo - 1]) is not None and alike(before.value, value):
+            lo -= 1
+        while hi < len(bounds) and (after := tops[hi]) is not None and alike(after.value,
+                                                                               value):
+            hi += 1
+        start, end = bounds[lo], bounds[hi] if hi < len(bounds) else None
+        by: list[str] = []
+        # A bound lies where a paint starts or ends: the topmost paint inside the stretch
+        # next to it, or the one beyond it, or both.
+        for pair, bound in (((tops[lo - 1] if lo > 0 else None, tops[lo]), start),
+                            ((tops[hi - 1], tops[hi] if hi < len(bounds) else None), end)):
+            if bound is None:
+                continue
+            by += [paint.event_id for paint in pair
+                   if paint is not None and bound in (paint.start, paint.end)]
+        return Stretch(start, end, tuple(dict.fromkeys(by)))
+
+
+def _equal(a: object, b: object) -> bool:
+    return a == b
+
+
+def _cover_of(paints: tuple[Paint[T], ...]) -> Cover[T]:
+    """The cover of some paints, kept with those `_covering` keeps: a row's stretch asks it
+    of the same paints at each instant a history or a diff asks."""
+    key = id(paints)
+    found = _COVERS.get(key)
+    if found is not None and found[0] is paints and isinstance(found[1], Cover):
+        _COVERS.move_to_end(key)
+        return found[1]
+    cover = Cover(paints)
+    _COVERS[key] = (paints, cover)
+    if len(_COVERS) > _COVERS_KEPT:
+        _COVERS.popitem(last=False)
+    return cover
 
 
 def _covering(paints: tuple[Paint[T], ...]) -> Cover[T] | None:

@@ -10,10 +10,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal, NamedTuple
 
+from tariff_timeline.domain.errors import StoreError
 from tariff_timeline.domain.nomenclature import Nomenclature
+from tariff_timeline.domain.paint import NOT_READ, Stretch, painted_by, stretch_around
 from tariff_timeline.domain.paint import Paint as Paint
 from tariff_timeline.domain.paint import paint_at as paint_at
-from tariff_timeline.domain.paint import painted_by
 from tariff_timeline.events import Condition, CourtRuled, Rate, Scope, Selector
 
 Status = Literal[
@@ -50,6 +51,10 @@ class MeasureState:
     scopes: tuple[Paint[Scope], ...] = ()
     pauses: tuple[Paint[str], ...] = ()
     event_ids: tuple[str, ...] = ()
+    stretch: Stretch | None = None
+    """Only in a state cut at one instant (the read model's, see `stretch_at`): the stretch
+    of its status there, which the one status paint such a state keeps cannot tell
+    (`NOT_READ` when the question cut for shows none)."""
 
     def status_at(self, at: datetime) -> Paint[Status] | None:
         """The lifecycle status at an effective instant (None before it starts)."""
@@ -62,6 +67,12 @@ class MeasureState:
     def scope_at(self, at: datetime) -> Paint[Scope] | None:
         """The scope at an effective instant."""
         return paint_at(self.scopes, at)
+
+    def stretch_at(self, effective: datetime) -> Stretch | None:
+        """Since when and until when its status at an effective instant holds unbroken (a
+        pause, a later revocation or expiry ends it), and the events that set those bounds;
+        None before it starts."""
+        return _given(self.stretch, self.id) or stretch_around(self.statuses, effective)
 
     def starts(self) -> datetime | None:
         """The earliest instant it is in force."""
@@ -98,6 +109,11 @@ class ExemptionState:
         then (the grant, or a revocation), not every event it ever had."""
         return painted_by(paint_at(self.active, effective), first=self.event_ids[:1])
 
+    def stretch_at(self, effective: datetime) -> Stretch | None:
+        """Since when and until when whether it is in effect at an effective instant holds
+        unbroken (a later revocation ends it), and the events that set those bounds."""
+        return stretch_around(self.active, effective)
+
 
 @dataclass(frozen=True)
 class QuotaState:
@@ -122,6 +138,11 @@ class QuotaState:
                           paint_at(self.in_quota_percent, effective),
                           paint_at(self.volume, effective), first=self.event_ids[:1])
 
+    def stretch_at(self, effective: datetime) -> Stretch | None:
+        """Since when and until when whether it is open at an effective instant holds
+        unbroken (a later closing ends it), and the events that set those bounds."""
+        return stretch_around(self.active, effective)
+
 
 class RuleVersion(NamedTuple):
     """What a stacking rule says over one interval: if `in_effect`, while measures matching
@@ -143,6 +164,10 @@ class RuleState:
     versions: tuple[Paint[RuleVersion], ...]
     event_ids: tuple[str, ...]
     remainder: bool = False
+    stretch: Stretch | None = None
+    """Only in a state cut at one instant (`standing_at`): the stretch of its version
+    there, which the one paint such a state keeps cannot tell (`NOT_READ` when the question
+    cut for shows none)."""
 
     def cited_at(self, effective: datetime) -> tuple[str, ...]:
         """The events an answer about it at an effective instant cites: the one that set the
@@ -150,11 +175,28 @@ class RuleState:
         ever had (a rule changed weekly for years has thousands)."""
         return painted_by(paint_at(self.versions, effective), first=self.event_ids[:1])
 
-    def standing_at(self, at: datetime) -> RuleState:
+    def stretch_at(self, effective: datetime) -> Stretch | None:
+        """Since when and until when its version at an effective instant holds unbroken (a
+        later change or revocation ends it), and the events that set those bounds."""
+        return _given(self.stretch, self.id) or stretch_around(self.versions, effective)
+
+    def standing_at(self, at: datetime, stretch: bool = True) -> RuleState:
         """The rule as it stands at an effective instant: with only the paint that says what
-        it says then (none before it starts), all a question at that instant reads of it."""
+        it says then (none before it starts) and, unless not `stretch`, the stretch it holds
+        over: all a question at that instant reads of it."""
         paint = paint_at(self.versions, at)
-        return replace(self, versions=() if paint is None else (paint,))
+        return replace(self, versions=() if paint is None else (paint,),
+                       stretch=self.stretch_at(at) if stretch else NOT_READ)
+
+
+def _given(stretch: Stretch | None, item: str) -> Stretch | None:
+    """The stretch a state cut at one instant was given (None: not cut, its paints say)."""
+    if stretch is NOT_READ:
+        # A question that shows no since or until cut it: answering with its one paint's
+        # own bounds would look exact and leave out every later event that bounds them.
+        raise StoreError(f"{item!r} was read for a question that shows no since or until, "
+                         "and cannot say them")
+    return stretch
 
 
 @dataclass(frozen=True)

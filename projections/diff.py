@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Literal
 
 from tariff_timeline.domain.clocks import Coordinate
+from tariff_timeline.domain.paint import painted_by
 from tariff_timeline.domain.state import ExemptionState, QuotaState, RuleState
 from tariff_timeline.domain.timeline import MeasureState, Timeline, paint_at
 from tariff_timeline.events import format_hts, normalise_hts
@@ -149,6 +150,13 @@ def _measure_events(measure: MeasureState | None, at: datetime, fields: Iterable
     if not measure.imposed:
         return [a.event_id for a in measure.announcements[-1:]]
     for name in fields:
+        held = measure.stretch_at(at) if name == "interval" else None
+        if held is not None:
+            # The interval is the stretch the status holds over: the events whose paints
+            # bound it (its own start, a later revocation, a pause's extension or end) give
+            # it its since and until.
+            found += [e for e in held.bounded_by if e not in found]
+            continue
         paints = getattr(measure, _PAINTED[name])
         paint = paint_at(paints, at)
         if paint is None and paints:
@@ -157,22 +165,23 @@ def _measure_events(measure: MeasureState | None, at: datetime, fields: Iterable
             paint = upcoming[0] if upcoming else paints[-1]
         if paint is not None and paint.event_id not in found:
             found.append(paint.event_id)
-        pause = paint_at(measure.pauses, at) if name == "interval" else None
-        if pause is not None and pause.event_id not in found:
-            # The pause's end was last set by this event (an extension, a resumption).
-            found.append(pause.event_id)
     return found
 
 
 def _other_events(version: Snapshot, kind: str, item: str) -> tuple[str, ...]:
     """The events a side's row of an exemption, quota or stacking rule cites at the side's
-    effective instant (`cited_at`), none when the side does not hold it."""
+    effective instant (`cited_at`, then the events bounding the stretch its row says it holds
+    over), none when the side does not hold it."""
     timeline = version.timeline
     state: ExemptionState | QuotaState | RuleState | None = (
         timeline.exemptions.get(item) if kind == "exemption"
         else timeline.quotas.get(item) if kind == "quota"
         else timeline.rules.get(item) if kind == "stacking_rule" else None)
-    return () if state is None else state.cited_at(version.coordinate.effective)
+    if state is None:
+        return ()
+    at = version.coordinate.effective
+    held = state.stretch_at(at)
+    return painted_by(first=(*state.cited_at(at), *(held.bounded_by if held else ())))
 
 
 def _refs(ids: Iterable[str], *versions: Snapshot) -> tuple[EventRef, ...]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from tariff_timeline.domain.paint import Stretch
 from tariff_timeline.domain.rules import LISTED_FOR
 from tariff_timeline.domain.timeline import (
     ENDED,
@@ -142,14 +143,18 @@ def found_by(tops: Sequence[Indexed | None], fallback: _Fallback) -> FoundBy | N
                    tuple(sorted({p for scope in named for p in scope.products})))
 
 
-def assemble(head: MeasureHead, piece: MeasurePiece) -> MeasureState:
+def assemble(head: MeasureHead, piece: MeasurePiece, stretch: Stretch | None = None
+             ) -> MeasureState:
     """A measure state that answers every question at an instant inside the piece exactly as
-    the measure's full state does (the paints it keeps are those questions' answers)."""
+    the measure's full state does (the paints it keeps are those questions' answers), given
+    the stretch its status holds over there (its status rows', see `StatusSpan`) when the
+    piece has a status."""
     return MeasureState(
         id=head.id, title=head.title, authority=head.authority, program=head.program,
         imposed=head.imposed, announcements=head.announcements,
         statuses=_in_order(piece.status), rates=_in_order(*head.rates, piece.rate),
         scopes=_in_order(*head.scopes, piece.scope), pauses=_in_order(piece.pause),
+        stretch=stretch,
     )
 
 
@@ -174,6 +179,8 @@ class StatusSpan:
     known_from: int
     known_until: int
     status: Status
+    bounded_by: tuple[str, ...] = ()
+    """The events bounding the stretch (see `domain.paint.Stretch`)."""
 
 
 @dataclass(frozen=True)
@@ -311,13 +318,17 @@ def measure_rows(entries: Sequence[Corrected], ident: str) -> tuple[list[HeadVer
     return heads, pieces
 
 
+_Stretch = tuple[int, int, Status, tuple[str, ...]]
+"""A stretch of one topmost status: its bounds, the status and the events bounding it."""
+
+
 class _StatusLine:
     """A measure's topmost status over all effective time, kept as its status paints come,
     with the stretches (of one status each) open in known time since when."""
 
     def __init__(self) -> None:
         self.cuts = _Cuts()
-        self.opened: dict[tuple[int, int, Status], int] = {}
+        self.opened: dict[_Stretch, int] = {}
 
     def paint(self, paints: Sequence[Indexed], at: int, rows: list[StatusSpan]) -> None:
         """Paint the statuses one known instant adds; close the stretches that changed
@@ -329,29 +340,49 @@ class _StatusLine:
             if key not in now:
                 del self.opened[key]
                 if since < at:
-                    rows.append(StatusSpan(key[0], key[1], since, at, key[2]))
+                    rows.append(StatusSpan(key[0], key[1], since, at, key[2], key[3]))
         for key in now:
             self.opened.setdefault(key, at)
 
-    def stretches(self) -> set[tuple[int, int, Status]]:
-        """The stretches of one topmost status (none where there is no status)."""
+    def stretches(self) -> set[_Stretch]:
+        """The stretches of one topmost status (none where there is no status), each with
+        the events bounding it as `Stretch.bounded_by` names them."""
         found: list[tuple[int, int, Status]] = []
+        """Each stretch's first and last piece (by index), and its status."""
         starts, tops = self.cuts.starts, self.cuts.tops
         for index, top in enumerate(tops):
             if top[0] is None:
                 continue
-            end = starts[index + 1] if index + 1 < len(starts) else FOREVER
             status: Status = top[0][1].value
-            if found and found[-1][1] == starts[index] and found[-1][2] == status:
-                found[-1] = (found[-1][0], end, status)
+            if found and found[-1][1] == index - 1 and found[-1][2] == status:
+                found[-1] = (found[-1][0], index, status)
             else:
-                found.append((starts[index], end, status))
-        return set(found)
+                found.append((index, index, status))
+        out: set[_Stretch] = set()
+        for first, last, status in found:
+            start = starts[first]
+            end = starts[last + 1] if last + 1 < len(starts) else FOREVER
+            by: list[str] = []
+            # As `domain.paint.stretch_around`: at each bound, the topmost paints on either
+            # side of it that start or end there.
+            for paints, bound in (((tops[first - 1][0] if first > 0 else None, tops[first][0]),
+                                   start),
+                                  ((tops[last][0], tops[last + 1][0] if last + 1 < len(tops)
+                                    else None), end)):
+                if bound >= FOREVER or bound <= NEVER:
+                    continue
+                for item in paints:
+                    if item is not None and bound in (
+                            micros(item[1].start),
+                            FOREVER if item[1].end is None else micros(item[1].end)):
+                        by.append(item[1].event_id)
+            out.add((start, end, status, tuple(dict.fromkeys(by))))
+        return out
 
     def close(self, rows: list[StatusSpan]) -> None:
         """Append the stretches still open to `rows`, open to the end of known time."""
-        rows += [StatusSpan(start, end, since, FOREVER, status)
-                 for (start, end, status), since in self.opened.items()]
+        rows += [StatusSpan(start, end, since, FOREVER, status, by)
+                 for (start, end, status, by), since in self.opened.items()]
 
 
 def measure_tables(entries: Sequence[Corrected], ident: str) -> tuple[

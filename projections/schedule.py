@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from tariff_timeline.domain.clocks import Coordinate
-from tariff_timeline.domain.paint import painted_by
+from tariff_timeline.domain.paint import Stretch, painted_by
 from tariff_timeline.domain.rules import (
     describe_rate,
     listed_after_end,
@@ -35,6 +35,12 @@ def _products(scope: Scope) -> str:
     if scope.products_except:
         text += " except " + ", ".join(format_hts(p) for p in scope.products_except)
     return text
+
+
+def _with_bounds(cited: tuple[str, ...], held: Stretch | None) -> tuple[str, ...]:
+    """What a row cites: the events behind what it says at its instant, then those that
+    bound the stretch it says it holds over (its since and until)."""
+    return cited if held is None else painted_by(first=(*cited, *held.bounded_by))
 
 
 def schedule_as_of(
@@ -79,50 +85,57 @@ def schedule_as_of(
         if scope_paint is None or not _covers(scope_paint.value, origin, hts) or (
                 status.value in ENDED and not listed_after_end(status.start, at)):
             continue
-        until = status.end
-        if status.value == "paused":
-            # An extended pause is painted in pieces; the pause itself knows its real end.
-            pause = paint_at(m.pauses, at)
-            until = pause.end if pause is not None else until
+        # Since and until: the stretch the status holds over, which later paints may bound
+        # (a revocation known now from some later date), not the topmost paint's own bounds.
+        held = m.stretch_at(at)
         rows.append(ScheduleRow(
             kind="measure", id=m.id, title=m.title, authority=m.authority, program=m.program,
             status=status.value, rate=describe_rate(rate.value) if rate else None,
             origins=_origins(scope_paint.value), products=_products(scope_paint.value),
-            products_complete=scope_paint.value.products_complete, since=status.start,
-            until=until, events=painted_by(status, scope_paint, rate)))
+            products_complete=scope_paint.value.products_complete,
+            since=held.start if held else status.start, until=held.end if held else status.end,
+            events=_with_bounds(painted_by(status, scope_paint, rate), held)))
     for ex in timeline.exemptions.values():
         active = ex.active_at(at)
         if active is None or not _covers(ex.scope, origin, hts):
             continue
         conditions = " and ".join(c.describe() for c in ex.conditions)
+        held = ex.stretch_at(at)
         rows.append(ScheduleRow(
             kind="exemption", id=ex.id, title=ex.title, authority=None, program=None,
             status="in_effect" + (f" if {conditions}" if conditions else ""),
             rate=describe_rate(ex.rate) if ex.rate else "exempt (0%)",
             origins=_origins(ex.scope), products=_products(ex.scope),
-            products_complete=ex.scope.products_complete, since=active.start, until=active.end,
-            events=ex.cited_at(at)))
+            products_complete=ex.scope.products_complete,
+            since=held.start if held else active.start, until=held.end if held else active.end,
+            events=_with_bounds(ex.cited_at(at), held)))
     for quota in timeline.quotas.values():
         active_quota = paint_at(quota.active, at)
         if active_quota is None or not active_quota.value or not _covers(quota.scope, origin,
                                                                           hts):
             continue
         percent = paint_at(quota.in_quota_percent, at)
+        held = quota.stretch_at(at)
         rows.append(ScheduleRow(
             kind="quota", id=quota.id, title=quota.title, authority=None, program=None,
             status="open", rate=f"in quota {percent.value if percent else '?'}%",
             origins=_origins(quota.scope), products=_products(quota.scope),
-            products_complete=quota.scope.products_complete, since=active_quota.start,
-            until=active_quota.end, events=quota.cited_at(at)))
+            products_complete=quota.scope.products_complete,
+            since=held.start if held else active_quota.start,
+            until=held.end if held else active_quota.end,
+            events=_with_bounds(quota.cited_at(at), held)))
     for rule in timeline.rules.values():
         version = paint_at(rule.versions, at)
         if version is None or not version.value.in_effect:
             continue
+        held = rule.stretch_at(at)
         rows.append(ScheduleRow(
             kind="stacking_rule", id=rule.id, title=rule.description, authority=None,
             program=None, status="in_effect",
             rate=f"when {version.value.when.describe()}: not {version.value.excludes.describe()}",
-            origins="", products="", products_complete=True, since=version.start,
-            until=version.end, events=rule.cited_at(at)))
+            origins="", products="", products_complete=True,
+            since=held.start if held else version.start,
+            until=held.end if held else version.end,
+            events=_with_bounds(rule.cited_at(at), held)))
     return Schedule(entered=at, known=coordinate.known, recorded=coordinate.recorded,
                     origin=origin, hts=format_hts(hts) if hts else None, rows=tuple(rows))

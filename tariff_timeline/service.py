@@ -417,17 +417,18 @@ class TariffTimeline:
             yield self.read_model
 
     def _timeline(self, model: ReadModel | None, coordinate: Coordinate, origin: str | None,
-                  hts: str | None, lines_of_code: bool = False
+                  hts: str | None, lines_of_code: bool = False, stretches: bool = True
                   ) -> tuple[Timeline, Mapping[str, Corrected]]:
         """What bears on a question at a coordinate, by the query path (`model`, from
         `_answering`), and its events (from the read model, with `lines_of_code` only the
-        HTS lines a rate question reads)."""
+        HTS lines a rate question reads, and without `stretches` no since and until, which
+        a rate answer does not show)."""
         if model is None:
             entries = self._entries(coordinate.recorded)
             return fold_at(entries, coordinate.known), {e.event.id: e for e in entries}
         reader = model.reader
         return (reader.slice_at(coordinate.effective, coordinate.known, coordinate.recorded,
-                                origin, hts, lines_of_code),
+                                origin, hts, lines_of_code, stretches=stretches),
                 reader.entries(coordinate.recorded))
 
     def rate_on(self, *, origin: str, hts: str, entered: When, known: When | None = None,
@@ -440,7 +441,7 @@ class TariffTimeline:
         with self._answering() as model:
             return question.answer(*self._timeline(model, question.coordinate,
                                                    question.origin, question.hts,
-                                                   lines_of_code=True))
+                                                   lines_of_code=True, stretches=False))
 
     def rate_many(self, questions: Iterable[RateQuestion]
                   ) -> Iterator[RateAnswer | InvalidInput]:

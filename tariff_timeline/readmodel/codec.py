@@ -12,7 +12,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import TypeAdapter
 from pydantic_core import from_json
 
-from tariff_timeline.domain.paint import Paint
+from tariff_timeline.domain.paint import NOT_READ, Cover, Paint, Stretch
 from tariff_timeline.domain.state import RuleState, RuleVersion
 from tariff_timeline.events import AnyEvent, PolicyEvent
 from tariff_timeline.projections.pieces import MeasurePiece
@@ -116,10 +116,13 @@ class StoredRule:
                          else parse(paint["end"])) for paint in self._paints]
         self._head: RuleState = STATE_ADAPTERS["rule"].validate_python(
             {**stored, "versions": ()})
-        self._at: dict[int, RuleState] = {}
+        self._at: dict[tuple[int, Stretch | None], RuleState] = {}
+        self._covered: Cover[int] | None = None
 
-    def standing_at(self, instant: datetime) -> RuleState:
-        """`RuleState.standing_at` of the whole state, decoding only the paint it keeps."""
+    def standing_at(self, instant: datetime, stretch: bool = True) -> RuleState:
+        """`RuleState.standing_at` of the whole state, decoding only the paint it keeps (and
+        finding the stretch it holds over among the stored paints' bounds, unless not
+        `stretch`: that makes their cover, which a rate question does not need)."""
         found = -1
         # The topmost paint covering the instant, as `paint_at` finds it, over bare bounds:
         # making a Paint of each to call it doubled the cost of parsing a rule.
@@ -128,11 +131,32 @@ class StoredRule:
             if start <= instant and (end is None or instant < end):
                 found = index
                 break
-        state = self._at.get(found)
+        if found < 0:
+            state = self._at.get((found, None))
+            if state is None:
+                state = self._at[(found, None)] = replace(self._head, versions=())
+            return state
+        held = self._cover().stretch_at(instant, self._same) if stretch else NOT_READ
+        key = (found, held)
+        state = self._at.get(key)
         if state is None:
-            paints = () if found < 0 else (_RULE_PAINT.validate_python(self._paints[found]),)
-            state = self._at[found] = replace(self._head, versions=paints)
+            state = self._at[key] = replace(
+                self._head, versions=(_RULE_PAINT.validate_python(self._paints[found]),),
+                stretch=held)
         return state
+
+    def _cover(self) -> Cover[int]:
+        """The cover of the paints' bounds, each standing for its paint by its index (the
+        stretch a version holds over is the paints' whose values are the same)."""
+        if self._covered is None:
+            self._covered = Cover(tuple(
+                Paint(start, end, index, self._paints[index]["event_id"])
+                for index, (start, end) in enumerate(self._bounds)))
+        return self._covered
+
+    def _same(self, one: int, other: int) -> bool:
+        # Stored values are the same exactly when their JSON is (one encoder wrote them all).
+        return bool(self._paints[one]["value"] == self._paints[other]["value"])
 
 
 FAMILIES_KEPT = 20_000

@@ -38,6 +38,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from tariff_timeline.domain.nomenclature import ChapterState, RevisionInForce
+from tariff_timeline.domain.paint import NOT_READ, Stretch
 from tariff_timeline.domain.timeline import (
     ExemptionState,
     Nomenclature,
@@ -67,7 +68,7 @@ from tariff_timeline.projections.history import (
     family_log,
     history_subjects,
 )
-from tariff_timeline.projections.pieces import MeasureHead, MeasurePiece, assemble
+from tariff_timeline.projections.pieces import FOREVER, MeasureHead, MeasurePiece, assemble
 from tariff_timeline.projections.replay import Corrected, Recorded, corrected_log, known_by
 from tariff_timeline.projections.versions import EVERY_PRODUCT, STATE_ADAPTERS, every_product
 from tariff_timeline.readmodel.bare import bare_rows
@@ -129,21 +130,24 @@ class ReadModelReader:
 
     def slice_at(self, effective: datetime, known: datetime, recorded: datetime,
                     origin: str | None = None, hts: str | None = None,
-                    lines_of_code: bool = False, held: Held | None = None) -> Timeline:
+                    lines_of_code: bool = False, held: Held | None = None,
+                    stretches: bool = True) -> Timeline:
         """The subjects as known at `known` and recorded at `recorded`, with each measure and
         stacking rule as it stands at `effective`; only those whose scopes may cover the
         origin and HTS code when given (of the HTS nomenclature, only the code's chapter), and
         only measures listed at `effective`. With `lines_of_code`, of the chapter only what
         classifying the code at `effective` reads (`hts.chapter_for_code`), when the code is a
         line then or has lines under it: a rate question needs no more. Rows decoded are kept
-        in `held` when given, for a question that reads several slices."""
+        in `held` when given, for a question that reads several slices. Unless not
+        `stretches` (a question showing no since or until: a rate's), each measure and rule
+        comes with the stretch its status or version holds over (`MeasureState.stretch`)."""
         k, r = micros(known), micros(recorded)
         with self.engine.connect() as conn:
             narrowed = chapter_for_code(conn, hts, effective, known, recorded) if (
                 lines_of_code and hts is not None) else None
             listing = _listing(conn, micros(effective), k, r, origin, hts,
                                without_chapters=narrowed is not None, texts=True)
-            tables = self._tables(conn, listing, effective, held)
+            tables = self._tables(conn, listing, effective, k, r, held, stretches)
             if narrowed is not None:
                 tables["chapter"][narrowed.chapter] = narrowed
             elif hts is not None and hts.isdigit() and not tables["chapter"] and _holds_hts(
@@ -166,7 +170,9 @@ class ReadModelReader:
         sides is left out. Another subject's row is a function of its state and of the
         paints holding at the instant, so one with the same version on both sides is left
         out when no paint of it starts or ends between the two effective instants (its
-        version's `eff_marks`). Deals and court rulings give no rows: they are left out."""
+        version's `eff_marks`). Known or recorded at two times, a measure is also kept when
+        its status row differs (`StatusRow`: the stretch its row's since and until show).
+        Deals and court rulings give no rows: they are left out."""
         (e1, k1, r1), (e2, k2, r2) = ([micros(t) for t in side] for side in (first, second))
         with self.engine.connect() as conn:
             if (k1, r1) == (k2, r2):
@@ -175,16 +181,28 @@ class ReadModelReader:
                 sides = (_listing(conn, e1, k1, r1, origin, hts, False, False),
                          _listing(conn, e2, k2, r2, origin, hts, False, False))
             low, high = sorted((e1, e2))
-            before, after = _differing(sides[0], sides[1], low, high)
-            return (_timeline(self._tables(conn, before, first[0], held)),
-                    _timeline(self._tables(conn, after, second[0], held)))
+            moved: set[str] = set()
+            if (k1, r1) != (k2, r2):
+                # Known or recorded at two times, a measure's piece may be the same row on
+                # both sides while its status's stretch is not (a revocation from a later
+                # date learned between them): its row's since and until differ.
+                alike = [subject for subject, (pid, _) in sides[0].pieces.items()
+                         if sides[1].pieces.get(subject, (None, None))[0] == pid]
+                ids = [{subject: row[0] for subject, row in _status_rows(
+                    conn, alike, e, k, r).items()} for e, k, r in ((e1, k1, r1), (e2, k2, r2))]
+                moved = {subject for subject in alike
+                         if ids[0].get(subject) != ids[1].get(subject)}
+            before, after = _differing(sides[0], sides[1], low, high, moved)
+            return (_timeline(self._tables(conn, before, first[0], k1, r1, held)),
+                    _timeline(self._tables(conn, after, second[0], k2, r2, held)))
 
-    def _tables(self, conn: Connection, listing: _Listing, effective: datetime,
-                held: Held | None) -> dict[str, dict[str, Any]]:
-        """The states a listing at `effective` names, by kind and id: each row decoded from
-        the cache or `held` when kept there, else read and decoded now; a stacking rule as
-        it stands at `effective` (`RuleState.standing_at`), as a measure is cut to its piece
-        there."""
+    def _tables(self, conn: Connection, listing: _Listing, effective: datetime, k: int, r: int,
+                held: Held | None, stretches: bool = True) -> dict[str, dict[str, Any]]:
+        """The states a listing at `effective` (known at `k`, recorded at `r`) names, by kind
+        and id: each row decoded from the cache or `held` when kept there, else read and
+        decoded now; a stacking rule as it stands at `effective` (`RuleState.standing_at`),
+        as a measure is cut to its piece there, each with the stretch its status or version
+        holds over unless not `stretches` (`NOT_READ`)."""
         pieces_held = held.pieces if held is not None else None
         states_held = held.states if held is not None else None
         tables: dict[str, dict[str, Any]] = {kind: {} for kind in STATE_ADAPTERS}
@@ -212,6 +230,9 @@ class ReadModelReader:
             *(vid for vid, state in heads.items() if state is None),
             *(vid for vid, state in kept.items() if state is None),
             *(vid for vid, rule in rules.items() if rule is None)])
+        held_over = _stretches(conn, [subject for subject, (_, _) in listing.pieces.items()
+                                      if found[subject].status is not None],
+                               micros(effective), k, r) if stretches else {}
         for version_id, subject, text in listing.heads:
             head = heads.get(version_id)
             if head is None:
@@ -219,14 +240,16 @@ class ReadModelReader:
                     version_id, text if text is not None else texts[version_id],
                     STATE_ADAPTERS["measure"], states_held)
             tables["measure"][subject.split(":", 1)[1]] = assemble(
-                cast(MeasureHead, head), found[subject])
+                cast(MeasureHead, head), found[subject],
+                held_over.get(subject) if stretches else NOT_READ)
         for version_id, kind, subject, _ in listing.versions:
             if kind == "rule":
                 rule = rules[version_id]
                 if rule is None:
                     rule = self.cache.rules.parsed(version_id, texts[version_id], StoredRule)
                 # Decoded whole or as stored, a rule answers the same question.
-                tables[kind][subject.split(":", 1)[1]] = rule.standing_at(effective)
+                tables[kind][subject.split(":", 1)[1]] = rule.standing_at(effective,
+                                                                           stretches)
                 continue
             state = kept[version_id]
             if state is None:
@@ -738,15 +761,15 @@ _WITHOUT_ROWS = ("deal", "ruling")
 """Kinds of subject that give no row of the schedule."""
 
 
-def _differing(before: _Listing, after: _Listing, low: int, high: int
-               ) -> tuple[_Listing, _Listing]:
+def _differing(before: _Listing, after: _Listing, low: int, high: int,
+               moved: Collection[str] = ()) -> tuple[_Listing, _Listing]:
     """The two sides' listings without the subjects whose rows of the schedule are the same
     on both (see `ReadModelReader.slices_between`; `low` and `high`: the two effective
-    instants, in order)."""
+    instants, in order; `moved`: measures whose status's stretch differs between them)."""
     heads = [{subject: vid for vid, subject, _ in side.heads} for side in (before, after)]
     same = {subject for subject, (pid, _) in before.pieces.items()
             if after.pieces.get(subject, (None, None))[0] == pid
-            and heads[0].get(subject) == heads[1].get(subject)}
+            and heads[0].get(subject) == heads[1].get(subject) and subject not in moved}
     later = {subject: vid for vid, _, subject, _ in after.versions}
     same.update(subject for vid, kind, subject, marks in before.versions
                 if kind != "chapter" and later.get(subject) == vid
@@ -777,6 +800,52 @@ def _timeline(tables: dict[str, dict[str, Any]]) -> Timeline:
                     quotas=tables["quota"], rules=tables["rule"], deals=tables["deal"],
                     rulings=tables["ruling"],
                     nomenclature=Nomenclature(chapters=tables["chapter"]))
+
+
+def _status_rows(conn: Connection, subjects: Sequence[str], e: int, k: int, r: int
+                 ) -> dict[str, tuple[int, int, int, str]]:
+    """The status row holding at (e, k, r) of each of these measures that has a status at
+    `e` (its id, its effective bounds, the events bounding it as stored)."""
+    found: dict[str, tuple[int, int, int, str]] = {}
+    if not subjects:
+        return found
+    dialect = conn.dialect.name
+    statement = _status_rows_of(dialect)
+    for start in range(0, len(subjects), 500):
+        for subject, row_id, eff_from, eff_until, by in bare_rows(conn, statement, {
+                "ids": _listed_value(dialect, subjects[start:start + 500]),
+                "e": e, "k": k, "r": r}):
+            found[subject] = (row_id, eff_from, eff_until, by)
+    return found
+
+
+@cache
+def _status_rows_of(dialect: str) -> Select[str, int, int, int, str]:
+    """The status rows of a list of measures (`_in_listed`) holding at (e, k, r): every
+    question that lists a measure in force reads its row, to say since and until."""
+    return select(StatusRow.subject, StatusRow.id, StatusRow.eff_from, StatusRow.eff_until,
+                  StatusRow.bounded_by).where(
+        _in_listed(StatusRow.subject, String, dialect),
+        *seen_at(StatusRow, bindparam("k"), bindparam("r")),
+        StatusRow.eff_from <= bindparam("e"), StatusRow.eff_until > bindparam("e"))
+
+
+def _stretches(conn: Connection, subjects: Sequence[str], e: int, k: int, r: int
+               ) -> dict[str, Stretch]:
+    """The stretch each of these measures' status holds over at (e, k, r), from its status
+    rows: every one has a status at `e`, so each has a row, or the rows moved while read."""
+    found = {subject: Stretch(from_micros(eff_from),
+                              None if eff_until >= FOREVER else from_micros(eff_until),
+                              tuple(json.loads(by)))
+             for subject, (_, eff_from, eff_until, by) in _status_rows(
+                 conn, subjects, e, k, r).items()}
+    if len(found) < len(set(subjects)):
+        gone = sorted(set(subjects) - found.keys())
+        raise RowsMoved(f"{len(gone)} measure(s) listed by this question had no status row "
+                        f"when it read them (first {gone[0]}): the read model was rebuilt, "
+                        "or an append recorded at the question's own instant replaced them, "
+                        "while it read; ask again")
+    return found
 
 
 def _texts(conn: Connection, key: InstrumentedAttribute[int], text: InstrumentedAttribute[str],

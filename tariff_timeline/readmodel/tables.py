@@ -46,7 +46,7 @@ from tariff_timeline.store.opening import LOCK_NAMESPACE
 from tariff_timeline.store.patience import DEFAULT_WRITE_DEADLINE
 from tariff_timeline.store.urls import sqlalchemy_url
 
-SCHEMA = 17
+SCHEMA = 18
 """The read model's table layout; a read model of another layout is rebuilt from the log."""
 
 
@@ -311,8 +311,9 @@ class CitationRow(Base):
 class StatusRow(Base):
     """A measure's topmost lifecycle status over [eff_from, eff_until) x
     [known_from, known_until) x [rec_from, rec_until), over all effective time (unlike its
-    pieces, which are kept only while it is listed): what coverage reports at any instant.
-    Where a measure has no row, it has no status."""
+    pieces, which are kept only while it is listed): what coverage reports at any instant,
+    and the stretch a schedule row says its status holds over. Where a measure has no row,
+    it has no status."""
 
     __tablename__ = "rm_statuses"
     id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=False)
@@ -324,6 +325,9 @@ class StatusRow(Base):
     known_until: Mapped[int] = mapped_column(BigInteger)
     rec_from: Mapped[int] = mapped_column(BigInteger)
     rec_until: Mapped[int] = mapped_column(BigInteger)
+    bounded_by: Mapped[str] = mapped_column(Text)
+    """The events bounding the stretch (`domain.paint.Stretch.bounded_by`), as a JSON list
+    (layout 18)."""
 
     # Only the writer's look-up by measure: coverage reads a row of every measure, in a scan.
     __table_args__ = (Index("ix_rm_statuses_subject_open", "subject", "rec_until"),)

@@ -760,25 +760,26 @@ class ReadModelWriter(TrackingRecorder):
         """Bring the measures' open status rows in line with their statuses folded again:
         remove rows never visible, close superseded ones, insert new ones."""
         measures = list(statuses)
-        opened: dict[str, dict[tuple[int, int, int, int, str], tuple[int, int]]] = {}
+        opened: dict[str, dict[tuple[int, int, int, int, str, str], tuple[int, int]]] = {}
         for start in range(0, len(measures), 500):
-            for subject, sid, ef, eu, kf, ku, status, rf in session.execute(select(
+            for subject, sid, ef, eu, kf, ku, status, by, rf in session.execute(select(
                     StatusRow.subject, StatusRow.id, StatusRow.eff_from, StatusRow.eff_until,
                     StatusRow.known_from, StatusRow.known_until, StatusRow.status,
-                    StatusRow.rec_from).where(StatusRow.subject.in_(measures[start:start + 500]),
-                                              StatusRow.rec_until == FOREVER)):
-                opened.setdefault(subject, {})[(ef, eu, kf, ku, status)] = (sid, rf)
+                    StatusRow.bounded_by, StatusRow.rec_from).where(
+                        StatusRow.subject.in_(measures[start:start + 500]),
+                        StatusRow.rec_until == FOREVER)):
+                opened.setdefault(subject, {})[(ef, eu, kf, ku, status, by)] = (sid, rf)
         gone: list[int] = []
         closed: list[int] = []
-        new: list[tuple[str, str, int, int, int, int]] = []
+        new: list[tuple[str, str, int, int, int, int, str]] = []
         for subject, spans in statuses.items():
-            keep = {(s.eff_from, s.eff_until, s.known_from, s.known_until, s.status): s
-                    for s in spans}
+            keep = {(s.eff_from, s.eff_until, s.known_from, s.known_until, s.status,
+                     json.dumps(s.bounded_by)): s for s in spans}
             was = opened.get(subject, {})
             for key, (sid, rf) in was.items():
                 if key not in keep:
                     (gone if rf == recorded else closed).append(sid)
-            new += [(subject, key[4], *key[:4]) for key in keep if key not in was]
+            new += [(subject, key[4], *key[:4], key[5]) for key in keep if key not in was]
         for start in range(0, len(gone), 500):
             session.execute(delete(StatusRow).where(StatusRow.id.in_(gone[start:start + 500])))
         for start in range(0, len(closed), 500):
@@ -979,7 +980,7 @@ _PIECE_COLUMNS = ("id", "subject", "eff_from", "eff_until", "known_from", "known
 _PIECE_KEY_COLUMNS = ("piece_id", "eff_from", "eff_until", "known_from", "known_until",
                       "rec_until")
 _STATUS_COLUMNS = ("id", "subject", "status", "eff_from", "eff_until", "known_from",
-                   "known_until", "rec_from", "rec_until")
+                   "known_until", "bounded_by", "rec_from", "rec_until")
 _EVENT_COLUMNS = ("seq", "event_id", "subject", "target_id", "target_subject", "known_us",
                   "recorded_us", "payload")
 

@@ -55,10 +55,13 @@ def test_diff_between_two_known_dates_lists_the_31_july_rates_in_json_csv_and_a_
     table = run(args, home, db)
     assert table.returncode == 0 and "Executive Order 14326" in table.stdout
     rows = list(csv.DictReader(io.StringIO(run([*args, "--csv"], home, db).stdout)))
-    jp = next(r for r in rows if r["id"] == "ieepa-recip-jp")
-    assert (jp["before"], jp["after"], jp["instruments"]) == (
+    jp = {r["field"]: r for r in rows if r["id"] == "ieepa-recip-jp"}
+    assert (jp["rate"]["before"], jp["rate"]["after"], jp["rate"]["instruments"]) == (
         "24% in place of ieepa-recip-baseline (heading 9903.01.53)",
         "15% in place of ieepa-recip-baseline (heading 9903.02.30)", "Executive Order 14326")
+    # the same order extended the pause to 7 August: the rate is in force from then
+    assert (jp["interval"]["before"], jp["interval"]["after"]) == ("2025-08-01 → open",
+                                                                   "2025-08-07 → open")
 
 
 def test_diff_between_8_and_10_april_shows_the_pause(store: tuple[Path, str]) -> None:

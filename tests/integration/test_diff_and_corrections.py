@@ -46,7 +46,9 @@ class TestDiffOfTheReciprocalTariffs:
         # when 10 August 2025 is seen as known on 8 July and on 1 August
         result = with_eo14326.diff(entered=("2025-08-10", "2025-08-10"),
                                    known=("2025-07-08", "2025-08-01"))
-        # then each country rate of EO 14326 is a change, caused by the order
+        # then each country rate of EO 14326 is a change, caused by the order: its rate,
+        # and the day it is in force from, since the same order extended the pause to 7
+        # August (known on 8 July, the pause ended on 1 August)
         changed = {c.id: c for c in result.changes}
         assert {f"ieepa-recip-{cc}" for cc in EO14326} <= set(changed)
         for cc, rate in EO14326.items():
@@ -55,9 +57,13 @@ class TestDiffOfTheReciprocalTariffs:
             assert [(f.field, f.before, f.after) for f in change.fields] == [
                 ("rate", f"{ANNEX_I[cc]}% in place of ieepa-recip-baseline "
                  f"(heading {ANNEX_I_HEADING[cc]})",
-                 f"{rate}% in place of ieepa-recip-baseline (heading {EO14326_HEADING[cc]})")]
-            assert [e.id for e in change.events] == [f"recip-eo14326-{cc}"]
-            assert change.events[0].sources[0].instrument == "Executive Order 14326"
+                 f"{rate}% in place of ieepa-recip-baseline (heading {EO14326_HEADING[cc]})"),
+                ("interval", "2025-08-01 → open", "2025-08-07 → open")]
+            # the order's rate, and its extension of the pause, which bounds the interval
+            assert [e.id for e in change.events] == [f"recip-eo14326-{cc}",
+                                                     f"recip-pause-ext-aug7-{cc}"]
+            assert {e.sources[0].instrument for e in change.events} == {
+                "Executive Order 14326"}
 
     def test_the_cells_of_the_changed_origins_show_the_new_additional_duty(
             self, with_eo14326: TariffTimeline) -> None:

@@ -12,7 +12,7 @@ import pytest
 from tariff_timeline import TariffTimeline
 from tariff_timeline.readmodel.reader import EventLookup
 from tariff_timeline.service import QueryPath
-from tests.builders import exemption, exemption_revoked, imposed, quota, rate_changed
+from tests.builders import exemption, exemption_revoked, imposed, quota, rate_changed, revoked
 from tests.conftest import FakeClock
 
 MONTHS = [f"{year}-{month:02d}-01" for year in (2024, 2025) for month in range(1, 13)]
@@ -117,3 +117,31 @@ class TestADiffReadsOnlyWhatMayDiffer:
         by_fold = TariffTimeline(timeline.store, timeline.read_model, QueryPath.FOLD)
         assert by_fold.diff(entered=("2025-07-01", "2025-07-01"),
                             known=("2025-01-15", None)) == answer
+
+    def test_a_revocation_learned_between_known_times_is_read_where_the_piece_is_the_same(
+            self, timeline: TariffTimeline, clock: FakeClock) -> None:
+        # given a measure re-rated from 1 August, and its revocation from 1 September
+        # learned on 20 August: the piece holding on 1 July is the same row all along
+        timeline.record_events((
+            imposed("m-1", "steel", known="2025-03-01", start="2025-03-12", percent=25),
+            rate_changed("m-2", "steel", known="2025-03-01", start="2025-08-01", percent=50),
+            revoked("m-3", "steel", known="2025-08-20", start="2025-09-01")))
+        clock.advance(days=1)
+        timeline.catch_up()
+        now = clock.now
+        at = datetime(2025, 7, 1, tzinfo=UTC)
+        # when 1 July is compared as known on 1 August and as known now
+        before, after = timeline.read_model.reader.slices_between(
+            (at, datetime(2025, 8, 1, 23, 59, tzinfo=UTC), now), (at, now, now))
+        # then the measure is read on both sides, its status's stretch differing
+        assert (set(before.measures), set(after.measures)) == ({"steel"}, {"steel"})
+        answer = timeline.diff(entered=("2025-07-01", "2025-07-01"),
+                               known=("2025-08-01", None))
+        (change,) = answer.changes
+        assert [(f.field, f.before, f.after) for f in change.fields] == [
+            ("interval", "2025-03-12 → open", "2025-03-12 → 2025-09-01")]
+        assert [e.id for e in change.events] == ["m-1", "m-3"]
+        # and the fold, which reads everything, gives the same diff
+        by_fold = TariffTimeline(timeline.store, timeline.read_model, QueryPath.FOLD)
+        assert by_fold.diff(entered=("2025-07-01", "2025-07-01"),
+                            known=("2025-08-01", None)) == answer

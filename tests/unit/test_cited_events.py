@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from tariff_timeline.domain.clocks import Coordinate, cutoff_instant, effective_instant
 from tariff_timeline.events import PolicyEvent
+from tariff_timeline.projections.answers import ScheduleRow
 from tariff_timeline.projections.diff import Snapshot, diff
 from tariff_timeline.projections.rates import rate_on
 from tariff_timeline.projections.replay import Recorded, corrected_log, fold_at
@@ -62,20 +63,31 @@ def snapshot(events: Sequence[PolicyEvent], entered: str) -> Snapshot:
                     {e.event.id: e for e in entries})
 
 
-def row_events(events: Sequence[PolicyEvent], entered: str, kind: str) -> list[tuple[str, ...]]:
+def rows_of(events: Sequence[PolicyEvent], entered: str, kind: str) -> list[ScheduleRow]:
     version = snapshot(events, entered)
-    return [row.events for row in schedule_as_of(version.timeline, version.coordinate).rows
+    return [row for row in schedule_as_of(version.timeline, version.coordinate).rows
             if row.kind == kind]
 
 
+def row_events(events: Sequence[PolicyEvent], entered: str, kind: str) -> list[tuple[str, ...]]:
+    return [row.events for row in rows_of(events, entered, kind)]
+
+
 class TestScheduleRows:
-    def test_a_rule_changed_every_week_cites_its_setting_and_the_week_in_force(self) -> None:
-        # given a rule set on 1 June and changed every week for twenty weeks
+    def test_a_rule_changed_every_week_cites_its_setting_the_week_in_force_and_its_bounds(
+            self) -> None:
+        # given a rule set on 1 June and changed every week for twenty weeks, suspended in
+        # the third and sixth weeks' changes
         events = [*BASE, *weekly_rule_changes(20)]
-        # when the schedule of 10 July (the sixth week's change in force) is asked
-        cited = row_events(events, "2025-07-10", "stacking_rule")
-        # then its row cites the event that set it and the sixth week's, not all 21
-        assert cited == [("rule-set", "rule-week-5")]
+        # when the schedule of 10 July (the sixth week's change, week 5, in force) is asked
+        (row,) = rows_of(events, "2025-07-10", "stacking_rule")
+        # then the row says the rule holds from the end of the suspension in week 3 to the
+        # next in week 6, and cites the event that set it, the week in force, and the weeks
+        # whose changes bound that stretch: not all 21
+        assert (row.since, row.until) == (effective_instant("2025-06-29"),
+                                          effective_instant("2025-07-13"))
+        assert row.events == ("rule-set", "rule-week-5", "rule-week-3", "rule-week-4",
+                              "rule-week-6")
 
     def test_a_quota_cites_its_opening_and_the_change_in_force_not_a_later_one(self) -> None:
         # given the steel quota, raised again to 8% from September
@@ -87,7 +99,7 @@ class TestScheduleRows:
         # then the row cites the opening (title, scope, volume) and the 5% change in force
         assert cited == [("quota-open", "quota-5")]
 
-    def test_an_exemption_cites_its_grant_while_it_is_in_effect(self) -> None:
+    def test_an_exemption_cites_its_grant_and_the_revocation_that_ends_it(self) -> None:
         # given an exemption granted in April and revoked from October
         events = [*BASE,
                   exemption("books-granted", "books", known="2025-04-02", start="2025-04-05",
@@ -95,9 +107,12 @@ class TestScheduleRows:
                   exemption_revoked("books-revoked", "books", known="2025-09-01",
                                     start="2025-10-01")]
         # when the schedule of 1 July is asked
-        cited = row_events(events, "2025-07-01", "exemption")
-        # then the row cites the grant, which says all it shows then
-        assert cited == [("books-granted",)]
+        (row,) = rows_of(events, "2025-07-01", "exemption")
+        # then the row says it holds until October, citing the grant (all it shows then)
+        # and the revocation that ends it
+        assert (row.since, row.until) == (effective_instant("2025-04-05"),
+                                          effective_instant("2025-10-01"))
+        assert row.events == ("books-granted", "books-revoked")
 
 
 class TestDiff:
@@ -106,9 +121,14 @@ class TestDiff:
         events = [*BASE, *weekly_rule_changes(20)]
         # when the schedule of 10 June is compared with that of 30 July
         result = diff(snapshot(events, "2025-06-10"), snapshot(events, "2025-07-30"))
-        # then the rule's change names its setting and the two weeks' changes, second first
+        # then the rule's change names, second side first, its setting, the weeks' changes
+        # in force and those bounding the stretches they hold over (weeks 7-8 after, from
+        # the suspension of week 6 to that of week 9; the setting and weeks 1-2 before, to
+        # the suspension of week 3): not all 21
         (change,) = [c for c in result.changes if c.kind == "stacking_rule"]
-        assert [e.id for e in change.events] == ["rule-set", "rule-week-8", "rule-week-1"]
+        assert [e.id for e in change.events] == [
+            "rule-set", "rule-week-8", "rule-week-6", "rule-week-7", "rule-week-9",
+            "rule-week-1", "rule-week-2", "rule-week-3"]
 
     def test_a_quota_closed_between_two_dates_names_its_opening_and_closing(self) -> None:
         # given the steel quota, closed from August

@@ -106,8 +106,13 @@ def test_the_csv_has_one_line_per_changed_field_and_cell() -> None:
     result = diff(version(log, entered="2025-04-08"), version(log, entered="2025-04-09"),
                   origins=["JP"], hts=["9503.00.00"])
     rows = list(csv.DictReader(io.StringIO(diff_csv(result))))
+    # the interval too: scheduled from 9 April, then in force from 9 April until the pause
     assert {(r["section"], r["id"], r["field"]) for r in rows} == {
-        ("schedule", "jp", "status"),
+        ("schedule", "jp", "status"), ("schedule", "jp", "interval"),
         ("cell", "JP 9503.00.00", "additional duty")}
+    interval = next(r for r in rows if r["field"] == "interval")
+    assert (interval["before"], interval["after"]) == ("2025-04-09 → open",
+                                                       "2025-04-09 → 2025-04-10")
+    assert interval["events"] == "jp-24 jp-pause"
     cell = next(r for r in rows if r["section"] == "cell")
     assert (cell["before"], cell["after"], cell["events"]) == ("10", "24", "jp-24")

@@ -6,17 +6,20 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from tariff_timeline.domain.clocks import cutoff_instant, effective_instant
+from tariff_timeline.domain.paint import Stretch
 from tariff_timeline.domain.timeline import MeasureState, paint_at
 from tariff_timeline.events import PolicyEvent, known_instant
-from tariff_timeline.events.instants import micros
+from tariff_timeline.events.instants import from_micros, micros
 from tariff_timeline.projections import Corrected, Recorded, corrected_log, fold_at
 from tariff_timeline.projections.pieces import (
+    FOREVER,
     FoundBy,
     HeadVersion,
     MeasurePiece,
     PieceSpan,
     assemble,
     measure_rows,
+    measure_tables,
 )
 from tests.builders import imposed, pause_extended, paused, rate_changed, revoked
 
@@ -77,6 +80,27 @@ def test_every_instant_reads_the_same_paints_from_its_piece_as_from_the_full_sta
                           and at >= effective_instant("2026-09-15"))
             assert (piece is not None) == listed, (known, at)
             assert _answers(assemble(head.head, piece.piece), at) == _answers(full, at)
+
+
+def test_every_instant_reads_the_same_status_stretch_from_its_rows_as_from_the_full_state(
+        ) -> None:
+    # given the history above (a pause, its extension, a late rate, a revocation)
+    _, _, statuses = measure_tables(_entries(), "m")
+    for known in ("2025-01-01", "2025-03-01", "2025-04-15", "2025-06-01", "2025-08-02",
+                  "2025-12-31"):
+        k = micros(cutoff_instant(known, "known"))
+        full = _full(known)
+        for offset in range(0, 400, 3):
+            at = effective_instant("2025-01-01") + timedelta(days=offset)
+            # when the stretch of the status is read from the status rows
+            found = _at(statuses, k, effective=micros(at))
+            # then it is the full state's, bounds and the events bounding it alike
+            stretch = None if found is None else Stretch(
+                from_micros(found.eff_from),
+                None if found.eff_until >= FOREVER else from_micros(found.eff_until),
+                found.bounded_by)
+            assert stretch == full.stretch_at(at), (known, at)
+    assert {s.bounded_by for s in statuses} >= {("imp", "p"), ("p", "x"), ("x", "rev")}
 
 
 def test_a_late_retroactive_rate_changes_only_the_pieces_it_overlaps() -> None:
