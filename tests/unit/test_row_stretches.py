@@ -5,9 +5,14 @@ database)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
+import pytest
+
 from tariff_timeline.domain.clocks import Coordinate, cutoff_instant, effective_instant
+from tariff_timeline.domain.errors import StoreError
+from tariff_timeline.domain.paint import NOT_READ
 from tariff_timeline.events import PolicyEvent
 from tariff_timeline.projections.answers import ScheduleRow
 from tariff_timeline.projections.diff import Snapshot, diff
@@ -20,6 +25,7 @@ from tests.builders import (
     quota,
     quota_changed,
     revoked,
+    stacking,
 )
 
 RECORDED = datetime(2027, 1, 1, tzinfo=UTC)
@@ -132,3 +138,26 @@ class TestDiffBetweenKnownTimes:
         assert [(f.field, f.before, f.after) for f in change.fields] == [
             ("interval", "2025-03-12 → open", "2025-03-12 → 2025-09-01")]
         assert [e.id for e in change.events] == ["steel-25", "steel-revoked"]
+
+
+class TestStatesCutWithoutStretches:
+    def test_a_state_cut_for_a_rate_question_refuses_to_say_its_stretch(self) -> None:
+        # given steel, its revocation known, and a rule, each cut at 1 July as a rate
+        # question reads them (the read model does not read their stretches for it)
+        version = snapshot([STEEL, REVOKED_IN_SEPTEMBER,
+                            stacking("rule-set", "rule", known="2025-03-01",
+                                     start="2025-03-12", when={"programs": ("s232-steel",)},
+                                     excludes={"programs": ("recip",)})], "2025-07-01")
+        at = version.coordinate.effective
+        steel = replace(version.timeline.measures["steel"],
+                        statuses=(version.timeline.measures["steel"].statuses[0],),
+                        stretch=NOT_READ)
+        rule = version.timeline.rules["rule"].standing_at(at, stretch=False)
+        # when each is asked its stretch, then it refuses rather than give its one paint's
+        # own bounds (which would say 'until: open')
+        for state in (steel, rule):
+            with pytest.raises(StoreError, match="shows no since or until"):
+                state.stretch_at(at)
+        # and the rule cut with its stretch gives the whole state's
+        assert version.timeline.rules["rule"].standing_at(at).stretch_at(at) == (
+            version.timeline.rules["rule"].stretch_at(at))
