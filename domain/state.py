@@ -53,7 +53,8 @@ class MeasureState:
     event_ids: tuple[str, ...] = ()
     stretch: Stretch | None = None
     """Only in a state cut at one instant (the read model's, see `stretch_at`): the stretch
-    of its status there, which the one status paint such a state keeps cannot tell
+    of its status there, or, not yet in force there, the one its status will hold from its
+    start (`schedule.scheduled_from`), which the paints such a state keeps cannot tell
     (`NOT_READ` when the question cut for shows none)."""
 
     def status_at(self, at: datetime) -> Paint[Status] | None:

@@ -13,7 +13,7 @@ from tariff_timeline.domain.rules import (
     origin_matches,
     product_matches,
 )
-from tariff_timeline.domain.timeline import ENDED, Timeline, paint_at
+from tariff_timeline.domain.timeline import ENDED, MeasureState, Paint, Timeline, paint_at
 from tariff_timeline.events import Scope, format_hts
 from tariff_timeline.projections.answers import Schedule, ScheduleRow
 
@@ -37,6 +37,15 @@ def _products(scope: Scope) -> str:
     return text
 
 
+def scheduled_from(measure: MeasureState, at: datetime) -> Paint[Scope] | None:
+    """The first scope of a measure imposed but not in force at an effective instant that
+    starts after it: what its scheduled row shows (None: no row says it is scheduled)."""
+    if not measure.imposed:
+        return None
+    upcoming = [p for p in measure.scopes if p.start > at]
+    return upcoming[0] if upcoming else None
+
+
 def _with_bounds(cited: tuple[str, ...], held: Stretch | None) -> tuple[str, ...]:
     """What a row cites: the events behind what it says at its instant, then those that
     bound the stretch it says it holds over (its since and until)."""
@@ -58,18 +67,21 @@ def schedule_as_of(
         scope_paint = m.scope_at(at) or (m.scopes[-1] if m.scopes else None)
         rate = m.rate_at(at) or (m.rates[-1] if m.rates else None)
         if not m.imposed or status is None:
-            upcoming = [p for p in m.scopes if p.start > at]
-            if m.imposed and upcoming:
-                first = upcoming[0]
+            first = scheduled_from(m, at)
+            if first is not None:
                 if listed_before_start(first.start, at) and _covers(first.value, origin, hts):
                     first_rate = paint_at(m.rates, first.start)
+                    # Until: the end of the stretch its status will hold from its start (a
+                    # pause known already bounds it), else its first scope's own end.
+                    held = m.stretch_at(first.start)
                     rows.append(ScheduleRow(
                         kind="measure", id=m.id, title=m.title, authority=m.authority,
                         program=m.program, status="scheduled",
                         rate=describe_rate(first_rate.value) if first_rate else None,
                         origins=_origins(first.value), products=_products(first.value),
                         products_complete=first.value.products_complete, since=first.start,
-                        until=first.end, events=painted_by(first, first_rate)))
+                        until=held.end if held else first.end,
+                        events=_with_bounds(painted_by(first, first_rate), held)))
                 continue
             if not m.imposed and m.announcements:
                 last = m.announcements[-1]

@@ -41,6 +41,7 @@ from tariff_timeline.domain.nomenclature import ChapterState, RevisionInForce
 from tariff_timeline.domain.paint import NOT_READ, Stretch
 from tariff_timeline.domain.timeline import (
     ExemptionState,
+    MeasureState,
     Nomenclature,
     RuleState,
     Timeline,
@@ -70,6 +71,7 @@ from tariff_timeline.projections.history import (
 )
 from tariff_timeline.projections.pieces import FOREVER, MeasureHead, MeasurePiece, assemble
 from tariff_timeline.projections.replay import Corrected, Recorded, corrected_log, known_by
+from tariff_timeline.projections.schedule import scheduled_from
 from tariff_timeline.projections.versions import EVERY_PRODUCT, STATE_ADAPTERS, every_product
 from tariff_timeline.readmodel.bare import bare_rows
 from tariff_timeline.readmodel.codec import (
@@ -185,13 +187,14 @@ class ReadModelReader:
             if (k1, r1) != (k2, r2):
                 # Known or recorded at two times, a measure's piece may be the same row on
                 # both sides while its status's stretch is not (a revocation from a later
-                # date learned between them): its row's since and until differ.
+                # date learned between them, a pause of a measure not yet in force): its
+                # row's since and until may differ.
                 alike = [subject for subject, (pid, _) in sides[0].pieces.items()
                          if sides[1].pieces.get(subject, (None, None))[0] == pid]
-                ids = [{subject: row[0] for subject, row in _status_rows(
-                    conn, alike, e, k, r).items()} for e, k, r in ((e1, k1, r1), (e2, k2, r2))]
+                keys = [_stretch_keys(conn, alike, e, k, r)
+                        for e, k, r in ((e1, k1, r1), (e2, k2, r2))]
                 moved = {subject for subject in alike
-                         if ids[0].get(subject) != ids[1].get(subject)}
+                         if keys[0].get(subject) != keys[1].get(subject)}
             before, after = _differing(sides[0], sides[1], low, high, moved)
             return (_timeline(self._tables(conn, before, first[0], k1, r1, held)),
                     _timeline(self._tables(conn, after, second[0], k2, r2, held)))
@@ -242,6 +245,8 @@ class ReadModelReader:
             tables["measure"][subject.split(":", 1)[1]] = assemble(
                 cast(MeasureHead, head), found[subject],
                 held_over.get(subject) if stretches else NOT_READ)
+        if stretches:
+            self._scheduled_stretches(conn, tables["measure"], found, effective, k, r)
         for version_id, kind, subject, _ in listing.versions:
             if kind == "rule":
                 rule = rules[version_id]
@@ -257,6 +262,24 @@ class ReadModelReader:
                                               STATE_ADAPTERS[kind], states_held)
             tables[kind][subject.split(":", 1)[1]] = state
         return tables
+
+    @staticmethod
+    def _scheduled_stretches(conn: Connection, measures: dict[str, MeasureState],
+                             pieces: Mapping[str, MeasurePiece], effective: datetime,
+                             k: int, r: int) -> None:
+        """Give each measure not yet in force at `effective` the stretch its status will
+        hold from its start, which its scheduled row shows (`schedule.scheduled_from`): one
+        status row each, read at its own instant (a year's scheduled measures, a few)."""
+        for ident, measure in measures.items():
+            if pieces[f"measure:{ident}"].status is not None:
+                continue
+            first = scheduled_from(measure, effective)
+            if first is None:
+                continue
+            row = _status_rows(conn, [f"measure:{ident}"], micros(first.start), k, r)
+            if row:
+                measures[ident] = replace(measure, stretch=_stretch_of(
+                    row[f"measure:{ident}"]))
 
     def _rule_kept(self, version_id: int, held: dict[int, object] | None
                    ) -> RuleState | StoredRule | None:
@@ -830,15 +853,49 @@ def _status_rows_of(dialect: str) -> Select[str, int, int, int, str]:
         StatusRow.eff_from <= bindparam("e"), StatusRow.eff_until > bindparam("e"))
 
 
+def _stretch_keys(conn: Connection, subjects: Sequence[str], e: int, k: int, r: int
+                  ) -> dict[str, object]:
+    """What decides each of these measures' row's since and until at (e, k, r): the id of
+    its status row at `e`, or, with no status there (scheduled: its row shows the stretch
+    its status will hold from its start), the ids of all its status rows after `e`."""
+    later: dict[str, list[tuple[int, int]]] = {}
+    dialect = conn.dialect.name
+    for start in range(0, len(subjects), 500):
+        for subject, row_id, eff_from in bare_rows(conn, _status_rows_after_of(dialect), {
+                "ids": _listed_value(dialect, subjects[start:start + 500]),
+                "e": e, "k": k, "r": r}):
+            later.setdefault(subject, []).append((eff_from, row_id))
+    keys: dict[str, object] = {}
+    for subject, rows in later.items():
+        at = [row_id for eff_from, row_id in rows if eff_from <= e]
+        keys[subject] = at[0] if at else frozenset(row_id for _, row_id in rows)
+    return keys
+
+
+@cache
+def _status_rows_after_of(dialect: str) -> Select[str, int, int]:
+    """The status rows of a list of measures (`_in_listed`) seen at (k, r) that end after
+    `e`: the one holding at `e`, and those after it."""
+    return select(StatusRow.subject, StatusRow.id, StatusRow.eff_from).where(
+        _in_listed(StatusRow.subject, String, dialect),
+        *seen_at(StatusRow, bindparam("k"), bindparam("r")),
+        StatusRow.eff_until > bindparam("e"))
+
+
+def _stretch_of(row: tuple[int, int, int, str]) -> Stretch:
+    """The stretch a status row (`_status_rows`) holds."""
+    _, eff_from, eff_until, by = row
+    return Stretch(from_micros(eff_from),
+                   None if eff_until >= FOREVER else from_micros(eff_until),
+                   tuple(json.loads(by)))
+
+
 def _stretches(conn: Connection, subjects: Sequence[str], e: int, k: int, r: int
                ) -> dict[str, Stretch]:
     """The stretch each of these measures' status holds over at (e, k, r), from its status
     rows: every one has a status at `e`, so each has a row, or the rows moved while read."""
-    found = {subject: Stretch(from_micros(eff_from),
-                              None if eff_until >= FOREVER else from_micros(eff_until),
-                              tuple(json.loads(by)))
-             for subject, (_, eff_from, eff_until, by) in _status_rows(
-                 conn, subjects, e, k, r).items()}
+    found = {subject: _stretch_of(row)
+             for subject, row in _status_rows(conn, subjects, e, k, r).items()}
     if len(found) < len(set(subjects)):
         gone = sorted(set(subjects) - found.keys())
         raise RowsMoved(f"{len(gone)} measure(s) listed by this question had no status row "

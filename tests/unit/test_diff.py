@@ -106,13 +106,12 @@ def test_the_csv_has_one_line_per_changed_field_and_cell() -> None:
     result = diff(version(log, entered="2025-04-08"), version(log, entered="2025-04-09"),
                   origins=["JP"], hts=["9503.00.00"])
     rows = list(csv.DictReader(io.StringIO(diff_csv(result))))
-    # the interval too: scheduled from 9 April, then in force from 9 April until the pause
+    # the interval did not change: scheduled on 8 April, the row already said from 9 April
+    # until the pause of 10 April, as the row in force on 9 April does
     assert {(r["section"], r["id"], r["field"]) for r in rows} == {
-        ("schedule", "jp", "status"), ("schedule", "jp", "interval"),
-        ("cell", "JP 9503.00.00", "additional duty")}
-    interval = next(r for r in rows if r["field"] == "interval")
-    assert (interval["before"], interval["after"]) == ("2025-04-09 → open",
-                                                       "2025-04-09 → 2025-04-10")
-    assert interval["events"] == "jp-24 jp-pause"
+        ("schedule", "jp", "status"), ("cell", "JP 9503.00.00", "additional duty")}
+    status = next(r for r in rows if r["field"] == "status")
+    assert (status["before"], status["after"], status["events"]) == ("scheduled", "in_force",
+                                                                     "jp-24")
     cell = next(r for r in rows if r["section"] == "cell")
     assert (cell["before"], cell["after"], cell["events"]) == ("10", "24", "jp-24")

@@ -111,6 +111,18 @@ class TestMeasureRows:
         assert found.events == ("steel-paused", "steel-25", "steel-extended")
 
 
+    def test_a_scheduled_measure_shows_until_a_pause_known_before_it_starts(self) -> None:
+        # given steel due on 12 March, its pause over April known already
+        events = [STEEL, paused("steel-paused", "steel", known="2025-03-01",
+                                start="2025-04-01", until="2025-05-01")]
+        # when the schedule of 1 March is asked
+        found = row(events, "2025-03-01")
+        # then it is scheduled from 12 March until the pause, which it cites
+        assert (found.status, found.since, found.until) == (
+            "scheduled", day("2025-03-12"), day("2025-04-01"))
+        assert found.events == ("steel-25", "steel-paused")
+
+
 class TestOtherRows:
     def test_a_quota_shows_open_until_a_closing_known_for_a_later_date(self) -> None:
         # given a quota on British steel opened in March, its closing from August known
