@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Literal
 
 from tariff_timeline.domain.clocks import Coordinate
-from tariff_timeline.domain.paint import Stretch, painted_by
+from tariff_timeline.domain.paint import Stretch
 from tariff_timeline.domain.state import ExemptionState, QuotaState, RuleState
 from tariff_timeline.domain.timeline import MeasureState, Timeline, paint_at
 from tariff_timeline.events import format_hts, normalise_hts
@@ -32,7 +32,7 @@ from tariff_timeline.projections.answers import (
 from tariff_timeline.projections.hts import HtsDiff, compare, diff_answer
 from tariff_timeline.projections.rates import event_ref, rate_on
 from tariff_timeline.projections.replay import Corrected
-from tariff_timeline.projections.schedule import schedule_as_of, scheduled_from
+from tariff_timeline.projections.schedule import schedule_as_of, scheduled_from, with_bounds
 
 
 @dataclass(frozen=True)
@@ -189,8 +189,7 @@ def _other_events(version: Snapshot, kind: str, item: str) -> tuple[str, ...]:
     if state is None:
         return ()
     at = version.coordinate.effective
-    held = state.stretch_at(at)
-    return painted_by(first=(*state.cited_at(at), *(held.bounded_by if held else ())))
+    return with_bounds(state.cited_at(at), state.stretch_at(at))
 
 
 def _refs(ids: Iterable[str], *versions: Snapshot) -> tuple[EventRef, ...]:

@@ -46,7 +46,7 @@ def scheduled_from(measure: MeasureState, at: datetime) -> Paint[Scope] | None:
     return upcoming[0] if upcoming else None
 
 
-def _with_bounds(cited: tuple[str, ...], held: Stretch | None) -> tuple[str, ...]:
+def with_bounds(cited: tuple[str, ...], held: Stretch | None) -> tuple[str, ...]:
     """What a row cites: the events behind what it says at its instant, then those that
     bound the stretch it says it holds over (its since and until)."""
     return cited if held is None else painted_by(first=(*cited, *held.bounded_by))
@@ -81,7 +81,7 @@ def schedule_as_of(
                         origins=_origins(first.value), products=_products(first.value),
                         products_complete=first.value.products_complete, since=first.start,
                         until=held.end if held else first.end,
-                        events=_with_bounds(painted_by(first, first_rate), held)))
+                        events=with_bounds(painted_by(first, first_rate), held)))
                 continue
             if not m.imposed and m.announcements:
                 last = m.announcements[-1]
@@ -106,7 +106,7 @@ def schedule_as_of(
             origins=_origins(scope_paint.value), products=_products(scope_paint.value),
             products_complete=scope_paint.value.products_complete,
             since=held.start if held else status.start, until=held.end if held else status.end,
-            events=_with_bounds(painted_by(status, scope_paint, rate), held)))
+            events=with_bounds(painted_by(status, scope_paint, rate), held)))
     for ex in timeline.exemptions.values():
         active = ex.active_at(at)
         if active is None or not _covers(ex.scope, origin, hts):
@@ -120,7 +120,7 @@ def schedule_as_of(
             origins=_origins(ex.scope), products=_products(ex.scope),
             products_complete=ex.scope.products_complete,
             since=held.start if held else active.start, until=held.end if held else active.end,
-            events=_with_bounds(ex.cited_at(at), held)))
+            events=with_bounds(ex.cited_at(at), held)))
     for quota in timeline.quotas.values():
         active_quota = paint_at(quota.active, at)
         if active_quota is None or not active_quota.value or not _covers(quota.scope, origin,
@@ -135,7 +135,7 @@ def schedule_as_of(
             products_complete=quota.scope.products_complete,
             since=held.start if held else active_quota.start,
             until=held.end if held else active_quota.end,
-            events=_with_bounds(quota.cited_at(at), held)))
+            events=with_bounds(quota.cited_at(at), held)))
     for rule in timeline.rules.values():
         version = paint_at(rule.versions, at)
         if version is None or not version.value.in_effect:
@@ -148,6 +148,6 @@ def schedule_as_of(
             origins="", products="", products_complete=True,
             since=held.start if held else version.start,
             until=held.end if held else version.end,
-            events=_with_bounds(rule.cited_at(at), held)))
+            events=with_bounds(rule.cited_at(at), held)))
     return Schedule(entered=at, known=coordinate.known, recorded=coordinate.recorded,
                     origin=origin, hts=format_hts(hts) if hts else None, rows=tuple(rows))

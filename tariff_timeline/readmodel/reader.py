@@ -896,12 +896,8 @@ def _stretches(conn: Connection, subjects: Sequence[str], e: int, k: int, r: int
     rows: every one has a status at `e`, so each has a row, or the rows moved while read."""
     found = {subject: _stretch_of(row)
              for subject, row in _status_rows(conn, subjects, e, k, r).items()}
-    if len(found) < len(set(subjects)):
-        gone = sorted(set(subjects) - found.keys())
-        raise RowsMoved(f"{len(gone)} measure(s) listed by this question had no status row "
-                        f"when it read them (first {gone[0]}): the read model was rebuilt, "
-                        "or an append recorded at the question's own instant replaced them, "
-                        "while it read; ask again")
+    _all_read(subjects, found, "measure(s) listed by this question had no status row",
+              "first")
     return found
 
 
@@ -915,13 +911,19 @@ def _texts(conn: Connection, key: InstrumentedAttribute[int], text: Instrumented
     for start in range(0, len(ids), chunk):
         found.update((row_id, value) for row_id, value in bare_rows(
             conn, statement, {"ids": _listed_value(dialect, ids[start:start + chunk])}))
-    if len(found) < len(set(ids)):
-        gone = sorted(set(ids) - found.keys())
-        raise RowsMoved(f"{len(gone)} row(s) of {key.class_.__tablename__} listed by this "
-                        f"question were gone when it read them (first id {gone[0]}): the "
+    _all_read(ids, found, f"row(s) of {key.class_.__tablename__} listed by this question "
+              "were gone", "first id")
+    return found
+
+
+def _all_read(wanted: Sequence[Any], found: Mapping[Any, object], what: str,
+              first: str) -> None:
+    """RowsMoved when rows a question listed were not there when it read them."""
+    if len(found) < len(set(wanted)):
+        gone = sorted(set(wanted) - found.keys())
+        raise RowsMoved(f"{len(gone)} {what} when it read them ({first} {gone[0]}): the "
                         "read model was rebuilt, or an append recorded at the question's "
                         "own instant replaced them, while it read; ask again")
-    return found
 
 
 def _decoded(conn: Connection, cache: Decoded[T], key: InstrumentedAttribute[int],
