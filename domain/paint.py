@@ -138,16 +138,23 @@ class Cover(Generic[T]):
                                                                                value):
             hi += 1
         start, end = bounds[lo], bounds[hi] if hi < len(bounds) else None
-        by: list[str] = []
-        # A bound lies where a paint starts or ends: the topmost paint inside the stretch
-        # next to it, or the one beyond it, or both.
-        for pair, bound in (((tops[lo - 1] if lo > 0 else None, tops[lo]), start),
-                            ((tops[hi - 1], tops[hi] if hi < len(bounds) else None), end)):
-            if bound is None:
-                continue
-            by += [paint.event_id for paint in pair
-                   if paint is not None and bound in (paint.start, paint.end)]
-        return Stretch(start, end, tuple(dict.fromkeys(by)))
+        return Stretch(start, end, bounding_events(
+            (tops[lo - 1] if lo > 0 else None, tops[lo], start),
+            (tops[hi - 1], tops[hi] if hi < len(bounds) else None, end)))
+
+
+def bounding_events(*edges: tuple[Paint[Any] | None, Paint[Any] | None, datetime | None]
+                    ) -> tuple[str, ...]:
+    """`Stretch.bounded_by`: at each bound of a stretch (the topmost paint before it, the
+    one after it, the bound; None where open), the events of those two paints that start
+    or end there, once each. A bound lies where a paint starts or ends, so one of them does:
+    the one inside the stretch, the one beyond it, or both."""
+    found: list[str] = []
+    for before, after, bound in edges:
+        if bound is not None:
+            found += [paint.event_id for paint in (before, after)
+                      if paint is not None and bound in (paint.start, paint.end)]
+    return tuple(dict.fromkeys(found))
 
 
 def _equal(a: object, b: object) -> bool:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from tariff_timeline.domain.paint import Stretch
+from tariff_timeline.domain.paint import Stretch, bounding_events
 from tariff_timeline.domain.rules import LISTED_FOR
 from tariff_timeline.domain.timeline import (
     ENDED,
@@ -34,7 +34,7 @@ from tariff_timeline.domain.timeline import (
     fold,
 )
 from tariff_timeline.events import Rate, Scope
-from tariff_timeline.events.instants import fold_key, micros
+from tariff_timeline.events.instants import fold_key, from_micros, micros
 from tariff_timeline.projections.replay import Corrected, known_order
 
 FOREVER = 2**62
@@ -261,6 +261,10 @@ class _Cuts:
         return lo, hi
 
 
+def _paint(item: Indexed | None) -> Paint[Any] | None:
+    return None if item is None else item[1]
+
+
 def _key(tops: Sequence[Indexed | None]) -> _Key:
     return tuple(None if t is None else (t[0], t[1].event_id) for t in tops)
 
@@ -362,21 +366,13 @@ class _StatusLine:
         for first, last, status in found:
             start = starts[first]
             end = starts[last + 1] if last + 1 < len(starts) else FOREVER
-            by: list[str] = []
-            # As `domain.paint.stretch_around`: at each bound, the topmost paints on either
-            # side of it that start or end there.
-            for paints, bound in (((tops[first - 1][0] if first > 0 else None, tops[first][0]),
-                                   start),
-                                  ((tops[last][0], tops[last + 1][0] if last + 1 < len(tops)
-                                    else None), end)):
-                if bound >= FOREVER or bound <= NEVER:
-                    continue
-                for item in paints:
-                    if item is not None and bound in (
-                            micros(item[1].start),
-                            FOREVER if item[1].end is None else micros(item[1].end)):
-                        by.append(item[1].event_id)
-            out.add((start, end, status, tuple(dict.fromkeys(by))))
+            before, after = (tops[first - 1][0] if first > 0 else None,
+                             tops[last + 1][0] if last + 1 < len(tops) else None)
+            by = bounding_events(
+                (_paint(before), _paint(tops[first][0]), from_micros(start)),
+                (_paint(tops[last][0]), _paint(after),
+                 None if end >= FOREVER else from_micros(end)))
+            out.add((start, end, status, by))
         return out
 
     def close(self, rows: list[StatusSpan]) -> None:

@@ -36,6 +36,7 @@ from sqlalchemy import cast as cast_
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.selectable import SelectBase
 
 from tariff_timeline.domain.nomenclature import ChapterState, RevisionInForce
 from tariff_timeline.domain.paint import NOT_READ, Stretch
@@ -829,17 +830,9 @@ def _status_rows(conn: Connection, subjects: Sequence[str], e: int, k: int, r: i
                  ) -> dict[str, tuple[int, int, int, str]]:
     """The status row holding at (e, k, r) of each of these measures that has a status at
     `e` (its id, its effective bounds, the events bounding it as stored)."""
-    found: dict[str, tuple[int, int, int, str]] = {}
-    if not subjects:
-        return found
-    dialect = conn.dialect.name
-    statement = _status_rows_of(dialect)
-    for start in range(0, len(subjects), 500):
-        for subject, row_id, eff_from, eff_until, by in bare_rows(conn, statement, {
-                "ids": _listed_value(dialect, subjects[start:start + 500]),
-                "e": e, "k": k, "r": r}):
-            found[subject] = (row_id, eff_from, eff_until, by)
-    return found
+    return {subject: (row_id, eff_from, eff_until, by)
+            for subject, row_id, eff_from, eff_until, by in _listed_rows(
+                conn, _status_rows_of(conn.dialect.name), subjects, e=e, k=k, r=r)}
 
 
 @cache
@@ -859,12 +852,9 @@ def _stretch_keys(conn: Connection, subjects: Sequence[str], e: int, k: int, r: 
     its status row at `e`, or, with no status there (scheduled: its row shows the stretch
     its status will hold from its start), the ids of all its status rows after `e`."""
     later: dict[str, list[tuple[int, int]]] = {}
-    dialect = conn.dialect.name
-    for start in range(0, len(subjects), 500):
-        for subject, row_id, eff_from in bare_rows(conn, _status_rows_after_of(dialect), {
-                "ids": _listed_value(dialect, subjects[start:start + 500]),
-                "e": e, "k": k, "r": r}):
-            later.setdefault(subject, []).append((eff_from, row_id))
+    for subject, row_id, eff_from in _listed_rows(
+            conn, _status_rows_after_of(conn.dialect.name), subjects, e=e, k=k, r=r):
+        later.setdefault(subject, []).append((eff_from, row_id))
     keys: dict[str, object] = {}
     for subject, rows in later.items():
         at = [row_id for eff_from, row_id in rows if eff_from <= e]
@@ -905,15 +895,21 @@ def _texts(conn: Connection, key: InstrumentedAttribute[int], text: Instrumented
            ids: Sequence[int], chunk: int = 500) -> dict[int, str]:
     """The stored text of each of these rows, read a chunk of ids at a time (for the rows
     not decoded before: a decoded row is never read again)."""
-    found: dict[int, str] = {}
-    dialect = conn.dialect.name
-    statement = _texts_of(cast(type, key.class_), key.key, text.key, dialect)
-    for start in range(0, len(ids), chunk):
-        found.update((row_id, value) for row_id, value in bare_rows(
-            conn, statement, {"ids": _listed_value(dialect, ids[start:start + chunk])}))
+    statement = _texts_of(cast(type, key.class_), key.key, text.key, conn.dialect.name)
+    found: dict[int, str] = dict(_listed_rows(conn, statement, ids, chunk))
     _all_read(ids, found, f"row(s) of {key.class_.__tablename__} listed by this question "
               "were gone", "first id")
     return found
+
+
+def _listed_rows(conn: Connection, statement: SelectBase, ids: Sequence[Any], chunk: int = 500,
+                 **values: Any) -> Iterator[Any]:
+    """The rows of a statement listing `ids` in its one parameter (`_in_listed`), run bare
+    a chunk of ids at a time, with its other parameters' `values`."""
+    dialect = conn.dialect.name
+    for start in range(0, len(ids), chunk):
+        yield from bare_rows(conn, statement, {
+            **values, "ids": _listed_value(dialect, ids[start:start + chunk])})
 
 
 def _all_read(wanted: Sequence[Any], found: Mapping[Any, object], what: str,
