@@ -8,7 +8,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 T = TypeVar("T")
 
@@ -73,6 +73,43 @@ def stretch_around(paints: tuple[Paint[T], ...], at: datetime,
     return _cover_of(paints).stretch_at(at, same) if paints else None
 
 
+def joint_stretch(at: datetime, first: tuple[Paint[Any], ...],
+                  *others: tuple[Paint[Any], ...]) -> Stretch | None:
+    """The stretch around an instant over which what each of several paints says there
+    holds unbroken: where none of their topmost values changes (a measure's row shows its
+    status, rate and scope, and holds while all three do). None where `first` paints
+    nothing at the instant; among `others`, "nothing painted" is a value like another. The
+    events bounding it are, at each bound, those of the paints whose value changes there
+    (`bounding_events`), in the order the paints are given."""
+    held = _cover_of(first).run_at(at, True) if first else None
+    if held is None or held.start is None:
+        return None
+    runs = [held, *(cast(_Run, _cover_of(paints).run_at(at, False))
+                    for paints in others if paints)]
+    start = max(run.start for run in runs if run.start is not None)
+    ends = [run.end for run in runs if run.end is not None]
+    end = min(ends) if ends else None
+    return Stretch(start, end, tuple(dict.fromkeys([
+        *(e for run in runs if run.start == start
+          for e in bounding_events((run.before, run.first, start))),
+        *(e for run in runs if end is not None and run.end == end
+          for e in bounding_events((run.last, run.after, end)))])))
+
+
+@dataclass(frozen=True)
+class _Run:
+    """The segments of a `Cover` around an instant over which the topmost value is the same
+    ("nothing painted" included): its bounds (None: open) and the topmost paints just before
+    it, at its first and last segments, and just after it."""
+
+    start: datetime | None
+    end: datetime | None
+    before: Paint[Any] | None
+    first: Paint[Any] | None
+    last: Paint[Any] | None
+    after: Paint[Any] | None
+
+
 COVERED_FROM = 16
 """Paints from which `paint_at`, once asked `ASKED_BEFORE_COVER` times of the same paints,
 looks the instant up in their `Cover` rather than trying each paint from the last: a measure
@@ -124,23 +161,37 @@ class Cover(Generic[T]):
     def stretch_at(self, at: datetime, same: Callable[[T, T], bool] | None = None
                    ) -> Stretch | None:
         """`stretch_around` the instant, over these paints."""
+        run = self.run_at(at, True, same)
+        if run is None or run.start is None:
+            return None
+        return Stretch(run.start, run.end, bounding_events(
+            (run.before, run.first, run.start), (run.last, run.after, run.end)))
+
+    def run_at(self, at: datetime, painted: bool,
+               same: Callable[[T, T], bool] | None = None) -> _Run | None:
+        """The run of segments around the instant with the value there (None when
+        `painted` and nothing is painted at the instant)."""
         bounds, tops = self.bounds, self.tops
         index = bisect_right(bounds, at) - 1
         top = tops[index] if index >= 0 else None
-        if top is None:
+        if top is None and painted:
             return None
-        value = top.value
         alike = same if same is not None else _equal
+
+        def kin(other: Paint[T] | None) -> bool:
+            if top is None or other is None:
+                return top is other
+            return alike(other.value, top.value)
+
         lo, hi = index, index + 1
-        while lo > 0 and (before := tops[lo - 1]) is not None and alike(before.value, value):
+        while lo > 0 and kin(tops[lo - 1]):
             lo -= 1
-        while hi < len(bounds) and (after := tops[hi]) is not None and alike(after.value,
-                                                                               value):
+        while hi < len(bounds) and kin(tops[hi]):
             hi += 1
-        start, end = bounds[lo], bounds[hi] if hi < len(bounds) else None
-        return Stretch(start, end, bounding_events(
-            (tops[lo - 1] if lo > 0 else None, tops[lo], start),
-            (tops[hi - 1], tops[hi] if hi < len(bounds) else None, end)))
+        # Before the first bound nothing is painted: a run reaching there has no start.
+        return _Run(bounds[lo] if lo >= 0 else None, bounds[hi] if hi < len(bounds) else None,
+                    tops[lo - 1] if lo > 0 else None, tops[lo] if lo >= 0 else None,
+                    tops[hi - 1] if hi > 0 else None, tops[hi] if hi < len(bounds) else None)
 
 
 def bounding_events(*edges: tuple[Paint[Any] | None, Paint[Any] | None, datetime | None]

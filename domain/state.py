@@ -12,7 +12,13 @@ from typing import Any, Literal, NamedTuple
 
 from tariff_timeline.domain.errors import StoreError
 from tariff_timeline.domain.nomenclature import Nomenclature
-from tariff_timeline.domain.paint import NOT_READ, Stretch, painted_by, stretch_around
+from tariff_timeline.domain.paint import (
+    NOT_READ,
+    Stretch,
+    joint_stretch,
+    painted_by,
+    stretch_around,
+)
 from tariff_timeline.domain.paint import Paint as Paint
 from tariff_timeline.domain.paint import paint_at as paint_at
 from tariff_timeline.events import Condition, CourtRuled, Rate, Scope, Selector
@@ -53,7 +59,7 @@ class MeasureState:
     event_ids: tuple[str, ...] = ()
     stretch: Stretch | None = None
     """Only in a state cut at one instant (the read model's, see `stretch_at`): the stretch
-    of its status there, or, not yet in force there, the one its status will hold from its
+    of its row there, or, not yet in force there, the one its row will hold from its
     start (`schedule.scheduled_from`), which the paints such a state keeps cannot tell
     (`NOT_READ` when the question cut for shows none)."""
 
@@ -70,10 +76,12 @@ class MeasureState:
         return paint_at(self.scopes, at)
 
     def stretch_at(self, effective: datetime) -> Stretch | None:
-        """Since when and until when its status at an effective instant holds unbroken (a
-        pause, a later revocation or expiry ends it), and the events that set those bounds;
-        None before it starts."""
-        return _given(self.stretch, self.id) or stretch_around(self.statuses, effective)
+        """Since when and until when what its row shows at an effective instant holds
+        unbroken: its status, rate and scope (a pause, a rate change, a wider scope or a
+        later revocation ends it), and the events that set those bounds; None before it
+        starts."""
+        return _given(self.stretch, self.id) or joint_stretch(
+            effective, self.statuses, self.rates, self.scopes)
 
     def starts(self) -> datetime | None:
         """The earliest instant it is in force."""
@@ -140,9 +148,10 @@ class QuotaState:
                           paint_at(self.volume, effective), first=self.event_ids[:1])
 
     def stretch_at(self, effective: datetime) -> Stretch | None:
-        """Since when and until when whether it is open at an effective instant holds
-        unbroken (a later closing ends it), and the events that set those bounds."""
-        return stretch_around(self.active, effective)
+        """Since when and until when what its row shows at an effective instant holds
+        unbroken: whether it is open and its in-quota rate (a later closing or a new rate
+        ends it), and the events that set those bounds."""
+        return joint_stretch(effective, self.active, self.in_quota_percent)
 
 
 class RuleVersion(NamedTuple):

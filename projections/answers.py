@@ -134,11 +134,13 @@ class ScheduleRow(SubjectRow):
     products: str
     products_complete: bool
     since: datetime | None
-    """Where the stretch over which what the row shows holds unbroken begins (see `until`)."""
+    """Where the stretch over which what the row shows (a measure's status, rate and scope;
+    a quota's opening and in-quota rate) holds unbroken begins (see `until`)."""
     until: datetime | None
     """Where that stretch ends as known at the coordinate, a later event's bound included (a
-    revocation known for a later date, a pause's extension); None: open. A scheduled row
-    gives its first scope's bounds, an announced one its planned start."""
+    rate change, a revocation known for a later date, a pause's extension); None: open. A
+    scheduled row gives its first scope's start and the end of the stretch from there, an
+    announced one its planned start."""
     events: tuple[str, ...]
     """The events behind what the row shows at its coordinate, never every event of the
     item's history (see `MeasureState` paints and `cited_at` of the other states), then those

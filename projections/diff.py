@@ -152,7 +152,7 @@ def _measure_events(measure: MeasureState | None, at: datetime, fields: Iterable
     for name in fields:
         held = _interval_stretch(measure, at) if name == "interval" else None
         if held is not None:
-            # The interval is the stretch the status holds over: the events whose paints
+            # The interval is the stretch the row holds over: the events whose paints
             # bound it (its own start, a later revocation, a pause's extension or end) give
             # it its since and until.
             found += [e for e in held.bounded_by if e not in found]
@@ -170,7 +170,7 @@ def _measure_events(measure: MeasureState | None, at: datetime, fields: Iterable
 
 def _interval_stretch(measure: MeasureState, at: datetime) -> Stretch | None:
     """The stretch a measure's row gives as its interval at an instant (`schedule_as_of`):
-    its status's there, or, scheduled, the one its status will hold from its start."""
+    its row's there, or, scheduled, the one its row will hold from its start."""
     if measure.status_at(at) is not None:
         return measure.stretch_at(at)
     first = scheduled_from(measure, at)

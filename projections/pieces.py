@@ -20,7 +20,7 @@ import bisect
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from tariff_timeline.domain.paint import Stretch, bounding_events
 from tariff_timeline.domain.rules import LISTED_FOR
@@ -147,7 +147,7 @@ def assemble(head: MeasureHead, piece: MeasurePiece, stretch: Stretch | None = N
              ) -> MeasureState:
     """A measure state that answers every question at an instant inside the piece exactly as
     the measure's full state does (the paints it keeps are those questions' answers), given
-    the stretch its status holds over there (its status rows', see `StatusSpan`) when the
+    the stretch its row holds over there (its status rows', see `StatusSpan`) when the
     piece has a status."""
     return MeasureState(
         id=head.id, title=head.title, authority=head.authority, program=head.program,
@@ -172,7 +172,8 @@ class PieceSpan:
 @dataclass(frozen=True)
 class StatusSpan:
     """A measure's topmost status over [eff_from, eff_until) x [known_from, known_until), over
-    all effective time (not only while it is listed), as stored."""
+    all effective time (not only while it is listed), as stored: one span per stretch over
+    which its row's status, rate and scope stay the same (`MeasureState.stretch_at`)."""
 
     eff_from: int
     eff_until: int
@@ -323,56 +324,81 @@ def measure_rows(entries: Sequence[Corrected], ident: str) -> tuple[list[HeadVer
 
 
 _Stretch = tuple[int, int, Status, tuple[str, ...]]
-"""A stretch of one topmost status: its bounds, the status and the events bounding it."""
+"""A stretch of what a measure's row shows: its bounds, its status and the events bounding
+it."""
+_SHOWN = (0, 1, 2)
+"""The slots a measure's row shows (status, rate and scope): its stretch holds while none of
+their topmost values changes (`MeasureState.stretch_at`)."""
 
 
 class _StatusLine:
-    """A measure's topmost status over all effective time, kept as its status paints come,
-    with the stretches (of one status each) open in known time since when."""
+    """The stretches of what a measure's row shows (its topmost status, rate and scope, in
+    the measure's pieces: where the status is painted and none of the three changes), open
+    in known time since when."""
 
-    def __init__(self) -> None:
-        self.cuts = _Cuts()
+    def __init__(self, cuts: _Cuts) -> None:
+        self.cuts = cuts
         self.opened: dict[_Stretch, int] = {}
 
-    def paint(self, paints: Sequence[Indexed], at: int, rows: list[StatusSpan]) -> None:
-        """Paint the statuses one known instant adds; close the stretches that changed
-        (appending them to `rows`) and open the new ones from `at`."""
-        for item in paints:
-            self.cuts.paint(0, item)
-        now = self.stretches()
-        for key, since in list(self.opened.items()):
-            if key not in now:
-                del self.opened[key]
-                if since < at:
-                    rows.append(StatusSpan(key[0], key[1], since, at, key[2], key[3]))
+    def repainted(self, lo_at: int, hi_at: int, at: int, rows: list[StatusSpan]) -> None:
+        """After the pieces were painted over [lo_at, hi_at) with statuses, rates or scopes
+        one known instant adds: close the stretches that changed (appending them to `rows`)
+        and open the new ones from `at`. Only the stretches touching that interval are found
+        again: a measure changed every week has hundreds of them."""
+        cuts = self.cuts
+        # Only the stretches touching the painted interval may change, so they are found
+        # again over the window they span with it. Its ends are bounds of stretches, or
+        # lie where no status is painted: a stretch reaching one from outside would touch
+        # the interval, its paints being unchanged up to there.
+        touched = [key for key in self.opened if key[0] <= hi_at and key[1] >= lo_at]
+        low = min([lo_at, *(key[0] for key in touched)])
+        high = max([hi_at, *(key[1] for key in touched)])
+        first = max(bisect.bisect_right(cuts.starts, low) - 1, 0)
+        last = max(bisect.bisect_left(cuts.starts, high) - 1, first)
+        now = self.stretches(first, last + 1)
+        window = (cuts.starts[first],
+                  cuts.starts[last + 1] if last + 1 < len(cuts.starts) else FOREVER)
+        # Every stretch touched lies inside the window; one outside it stays open.
+        for key in [key for key in self.opened
+                    if key[0] < window[1] and key[1] > window[0] and key not in now]:
+            since = self.opened.pop(key)
+            if since < at:
+                rows.append(StatusSpan(key[0], key[1], since, at, key[2], key[3]))
         for key in now:
             self.opened.setdefault(key, at)
 
-    def stretches(self) -> set[_Stretch]:
-        """The stretches of one topmost status (none where there is no status), each with
-        the events bounding it as `Stretch.bounded_by` names them."""
-        found: list[tuple[int, int, Status]] = []
-        """Each stretch's first and last piece (by index), and its status."""
+    def stretches(self, lo: int = 0, hi: int | None = None) -> set[_Stretch]:
+        """The stretches among the pieces [lo, hi) (all by default; the window's ends must
+        be stretches' bounds) over which the row's status (painted), rate and scope stay the
+        same, each with the events bounding it as `domain.paint.joint_stretch` names them:
+        at each bound, those of the slots whose value changes there."""
+        found: list[tuple[int, int]] = []
+        """Each stretch's first and last piece (by index)."""
         starts, tops = self.cuts.starts, self.cuts.tops
-        for index, top in enumerate(tops):
+        for index in range(lo, len(tops) if hi is None else hi):
+            top = tops[index]
             if top[0] is None:
                 continue
-            status: Status = top[0][1].value
-            if found and found[-1][1] == index - 1 and found[-1][2] == status:
-                found[-1] = (found[-1][0], index, status)
+            if found and found[-1][1] == index - 1 and not _changed(tops[index - 1], top):
+                found[-1] = (found[-1][0], index)
             else:
-                found.append((index, index, status))
+                found.append((index, index))
         out: set[_Stretch] = set()
-        for first, last, status in found:
+        for first, last in found:
             start = starts[first]
             end = starts[last + 1] if last + 1 < len(starts) else FOREVER
-            before, after = (tops[first - 1][0] if first > 0 else None,
-                             tops[last + 1][0] if last + 1 < len(tops) else None)
-            by = bounding_events(
-                (_paint(before), _paint(tops[first][0]), from_micros(start)),
-                (_paint(tops[last][0]), _paint(after),
-                 None if end >= FOREVER else from_micros(end)))
-            out.add((start, end, status, by))
+            before = tops[first - 1] if first > 0 else None
+            after = tops[last + 1] if last + 1 < len(tops) else None
+            opening = from_micros(start)
+            closing = None if end >= FOREVER else from_micros(end)
+            by = [*(e for slot in _changed(before, tops[first])
+                    for e in bounding_events((_top(before, slot), _top(tops[first], slot),
+                                              opening))),
+                  *(e for slot in _changed(tops[last], after)
+                    for e in bounding_events((_top(tops[last], slot), _top(after, slot),
+                                              closing)))]
+            status: Status = cast(Indexed, tops[first][0])[1].value
+            out.add((start, end, status, tuple(dict.fromkeys(by))))
         return out
 
     def close(self, rows: list[StatusSpan]) -> None:
@@ -381,15 +407,35 @@ class _StatusLine:
                  for (start, end, status, by), since in self.opened.items()]
 
 
+def _top(tops: Sequence[Indexed | None] | None, slot: int) -> Paint[Any] | None:
+    return None if tops is None else _paint(tops[slot])
+
+
+def _changed(before: Sequence[Indexed | None] | None, after: Sequence[Indexed | None] | None
+             ) -> list[int]:
+    """The slots a row shows whose topmost value differs between two neighbouring pieces
+    (None: no piece there; "nothing painted" is a value like another)."""
+    found = []
+    for slot in _SHOWN:
+        old = None if before is None else before[slot]
+        new = None if after is None else after[slot]
+        if old is new:
+            continue  # the same paint on both sides, the common case
+        if old is None or new is None or (old[1].value is not new[1].value
+                                          and old[1].value != new[1].value):
+            found.append(slot)
+    return found
+
+
 def measure_tables(entries: Sequence[Corrected], ident: str) -> tuple[
         list[HeadVersion], list[PieceSpan], list[StatusSpan]]:
     """The heads, pieces and topmost statuses of a measure over known time, from its
     (corrected) events."""
     groups = known_groups(entries)
-    line = _StatusLine()
     statuses: list[StatusSpan] = []
     state = Timeline()
     cuts = _Cuts()
+    line = _StatusLine(cuts)
     heads: list[HeadVersion] = []
     rows: list[PieceSpan] = []
     opened: _Opened = {}
@@ -402,9 +448,6 @@ def measure_tables(entries: Sequence[Corrected], ident: str) -> tuple[
         if measure is None:
             continue
         painted = list(_new_paints(before, measure))
-        new_statuses = [item for slot, item in painted if slot == 0]
-        if new_statuses:
-            line.paint(new_statuses, at, statuses)
         if before is None or measure.imposed != imposed:
             lo_at, hi_at = NEVER, FOREVER  # the whole line changes meaning
         elif painted:
@@ -417,6 +460,11 @@ def measure_tables(entries: Sequence[Corrected], ident: str) -> tuple[
         now = _fallback(measure)
         if lo_at < hi_at:
             opened = _repaint(cuts, painted, lo_at, hi_at, opened, at, imposed, now, rows)
+        shown = [item[1] for slot, item in painted if slot in _SHOWN]
+        if shown:
+            line.repainted(min(micros(p.start) for p in shown),
+                           max(FOREVER if p.end is None else micros(p.end) for p in shown),
+                           at, statuses)
         if now != fallback:
             _refind(opened, now, at, rows)
             fallback = now

@@ -71,7 +71,7 @@ def schedule_as_of(
             if first is not None:
                 if listed_before_start(first.start, at) and _covers(first.value, origin, hts):
                     first_rate = paint_at(m.rates, first.start)
-                    # Until: the end of the stretch its status will hold from its start (a
+                    # Until: the end of the stretch its row will hold from its start (a
                     # pause known already bounds it), else its first scope's own end.
                     held = m.stretch_at(first.start)
                     rows.append(ScheduleRow(
@@ -97,8 +97,9 @@ def schedule_as_of(
         if scope_paint is None or not _covers(scope_paint.value, origin, hts) or (
                 status.value in ENDED and not listed_after_end(status.start, at)):
             continue
-        # Since and until: the stretch the status holds over, which later paints may bound
-        # (a revocation known now from some later date), not the topmost paint's own bounds.
+        # Since and until: the stretch its status, rate and scope hold over, which later
+        # paints may bound (a revocation known now from some later date), not the topmost
+        # paint's own bounds, nor its status's alone (a rate shown "since" it was in force).
         held = m.stretch_at(at)
         rows.append(ScheduleRow(
             kind="measure", id=m.id, title=m.title, authority=m.authority, program=m.program,

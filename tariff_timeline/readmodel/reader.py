@@ -143,7 +143,7 @@ class ReadModelReader:
         line then or has lines under it: a rate question needs no more. Rows decoded are kept
         in `held` when given, for a question that reads several slices. Unless not
         `stretches` (a question showing no since or until: a rate's), each measure and rule
-        comes with the stretch its status or version holds over (`MeasureState.stretch`)."""
+        comes with the stretch its row or version holds over (`MeasureState.stretch`)."""
         k, r = micros(known), micros(recorded)
         with self.engine.connect() as conn:
             narrowed = chapter_for_code(conn, hts, effective, known, recorded) if (
@@ -187,7 +187,7 @@ class ReadModelReader:
             moved: set[str] = set()
             if (k1, r1) != (k2, r2):
                 # Known or recorded at two times, a measure's piece may be the same row on
-                # both sides while its status's stretch is not (a revocation from a later
+                # both sides while its row's stretch is not (a revocation from a later
                 # date learned between them, a pause of a measure not yet in force): its
                 # row's since and until may differ.
                 alike = [subject for subject, (pid, _) in sides[0].pieces.items()
@@ -205,7 +205,7 @@ class ReadModelReader:
         """The states a listing at `effective` (known at `k`, recorded at `r`) names, by kind
         and id: each row decoded from the cache or `held` when kept there, else read and
         decoded now; a stacking rule as it stands at `effective` (`RuleState.standing_at`),
-        as a measure is cut to its piece there, each with the stretch its status or version
+        as a measure is cut to its piece there, each with the stretch its row or version
         holds over unless not `stretches` (`NOT_READ`)."""
         pieces_held = held.pieces if held is not None else None
         states_held = held.states if held is not None else None
@@ -268,7 +268,7 @@ class ReadModelReader:
     def _scheduled_stretches(conn: Connection, measures: dict[str, MeasureState],
                              pieces: Mapping[str, MeasurePiece], effective: datetime,
                              k: int, r: int) -> None:
-        """Give each measure not yet in force at `effective` the stretch its status will
+        """Give each measure not yet in force at `effective` the stretch its row will
         hold from its start, which its scheduled row shows (`schedule.scheduled_from`): one
         status row each, read at its own instant (a year's scheduled measures, a few)."""
         for ident, measure in measures.items():
@@ -789,7 +789,7 @@ def _differing(before: _Listing, after: _Listing, low: int, high: int,
                moved: Collection[str] = ()) -> tuple[_Listing, _Listing]:
     """The two sides' listings without the subjects whose rows of the schedule are the same
     on both (see `ReadModelReader.slices_between`; `low` and `high`: the two effective
-    instants, in order; `moved`: measures whose status's stretch differs between them)."""
+    instants, in order; `moved`: measures whose row's stretch differs between them)."""
     heads = [{subject: vid for vid, subject, _ in side.heads} for side in (before, after)]
     same = {subject for subject, (pid, _) in before.pieces.items()
             if after.pieces.get(subject, (None, None))[0] == pid
@@ -850,7 +850,7 @@ def _stretch_keys(conn: Connection, subjects: Sequence[str], e: int, k: int, r: 
                   ) -> dict[str, object]:
     """What decides each of these measures' row's since and until at (e, k, r): the id of
     its status row at `e`, or, with no status there (scheduled: its row shows the stretch
-    its status will hold from its start), the ids of all its status rows after `e`."""
+    its row will hold from its start), the ids of all its status rows after `e`."""
     later: dict[str, list[tuple[int, int]]] = {}
     for subject, row_id, eff_from in _listed_rows(
             conn, _status_rows_after_of(conn.dialect.name), subjects, e=e, k=k, r=r):
@@ -882,7 +882,7 @@ def _stretch_of(row: tuple[int, int, int, str]) -> Stretch:
 
 def _stretches(conn: Connection, subjects: Sequence[str], e: int, k: int, r: int
                ) -> dict[str, Stretch]:
-    """The stretch each of these measures' status holds over at (e, k, r), from its status
+    """The stretch each of these measures' row holds over at (e, k, r), from its status
     rows: every one has a status at `e`, so each has a row, or the rows moved while read."""
     found = {subject: _stretch_of(row)
              for subject, row in _status_rows(conn, subjects, e, k, r).items()}

@@ -46,7 +46,7 @@ from tariff_timeline.store.opening import LOCK_NAMESPACE
 from tariff_timeline.store.patience import DEFAULT_WRITE_DEADLINE
 from tariff_timeline.store.urls import sqlalchemy_url
 
-SCHEMA = 18
+SCHEMA = 19
 """The read model's table layout; a read model of another layout is rebuilt from the log."""
 
 
@@ -312,8 +312,9 @@ class StatusRow(Base):
     """A measure's topmost lifecycle status over [eff_from, eff_until) x
     [known_from, known_until) x [rec_from, rec_until), over all effective time (unlike its
     pieces, which are kept only while it is listed): what coverage reports at any instant,
-    and the stretch a schedule row says its status holds over. Where a measure has no row,
-    it has no status."""
+    and the stretch a schedule row says what it shows (status, rate and scope) holds over,
+    one row per such stretch (layout 19; until then, per stretch of one status). Where a
+    measure has no row, it has no status."""
 
     __tablename__ = "rm_statuses"
     id: Mapped[int] = mapped_column(_ROW_ID, primary_key=True, autoincrement=False)

@@ -70,6 +70,27 @@ def test_schedule_shows_paused_and_in_force_measures(loaded: TariffTimeline) -> 
     assert {r.id: r.status for r in before.rows}["ieepa-recip-jp"] == "scheduled"
 
 
+def test_schedule_rows_hold_their_rate_only_over_their_since_and_until(
+        loaded: TariffTimeline) -> None:
+    # given the bundled timeline: steel 25% since 2018, 50% from 4 June 2025 (Proclamation
+    # 10947); China's fentanyl duty 10% from 4 February, 20% from 4 March (EO 14228), cut
+    # to 10% from 10 November 2025
+    # when the schedule of 1 July 2025 for Chinese flat-rolled steel is asked
+    rows = {row.id: row for row in loaded.schedule_as_of(
+        entered="2025-07-01", origin="CN", hts="7208.10.15").rows}
+    steel, fentanyl = rows["s232-steel"], rows["ieepa-fentanyl-cn"]
+    # then each row's since and until bound the stretch its rate holds over, not the
+    # measure's time in force: no row says 50% since 2018
+    assert (steel.rate or "").startswith("50%")
+    assert steel.since is not None and steel.since.date().isoformat() == "2025-06-04"
+    assert (fentanyl.rate or "").startswith("20%")
+    assert fentanyl.since is not None and fentanyl.since.date().isoformat() == "2025-03-04"
+    assert fentanyl.until is not None and fentanyl.until.date().isoformat() == "2025-11-10"
+    # and each cites the events bounding that stretch: the raise, and the cut
+    assert "s232-steel-alu-50-steel" in steel.events
+    assert {"ieepa-cn-fentanyl-20", "ieepa-cn-fentanyl-cut-10"} <= set(fentanyl.events)
+
+
 def test_event_log_carries_all_three_clocks(loaded: TariffTimeline) -> None:
     rows = loaded.events("ieepa-recip-jp")
     own = [r.id for r in rows if r.id.startswith("recip-")]

@@ -43,12 +43,14 @@ class TestADiffReadsOnlyTheEventsItNames:
         monkeypatch.setattr(EventLookup, "prefetch", watched)
         # when
         answer = timeline.diff(entered=("2024-11-15", "2025-03-15"))
-        # then the answer names the rate in force after and the measure's imposition, and
-        # only those events were read
+        # then the answer names the rate in force after, the next one (which ends the
+        # stretch its row holds over) and the measure's imposition, and only those events
+        # were read: not the other 22 rates
         named = {event.id for change in answer.changes for event in change.events}
         assert {(c.id, c.change) for c in answer.changes} == {("steady", "changed"),
                                                                ("other", "changed")}
-        assert named == {"r-14", "o-1"}  # r-14: the rate from 1 March 2025
+        # r-14: the rate from 1 March 2025; r-15: the one from 1 April
+        assert named == {"r-14", "r-15", "o-1"}
         assert requested == named
         # and the fold, which reads the whole log, names the same events
         by_fold = TariffTimeline(timeline.store, timeline.read_model, QueryPath.FOLD)
@@ -120,11 +122,12 @@ class TestADiffReadsOnlyWhatMayDiffer:
 
     def test_a_revocation_learned_between_known_times_is_read_where_the_piece_is_the_same(
             self, timeline: TariffTimeline, clock: FakeClock) -> None:
-        # given a measure re-rated from 1 August, and its revocation from 1 September
-        # learned on 20 August: the piece holding on 1 July is the same row all along
+        # given a measure's rate restated, the same 25%, from 1 August, and its revocation
+        # from 1 September learned on 20 August: the piece holding on 1 July (which the
+        # restatement ends) is the same row all along, the stretch its row shows is not
         timeline.record_events((
             imposed("m-1", "steel", known="2025-03-01", start="2025-03-12", percent=25),
-            rate_changed("m-2", "steel", known="2025-03-01", start="2025-08-01", percent=50),
+            rate_changed("m-2", "steel", known="2025-03-01", start="2025-08-01", percent=25),
             revoked("m-3", "steel", known="2025-08-20", start="2025-09-01")))
         clock.advance(days=1)
         timeline.catch_up()
@@ -133,7 +136,7 @@ class TestADiffReadsOnlyWhatMayDiffer:
         # when 1 July is compared as known on 1 August and as known now
         before, after = timeline.read_model.reader.slices_between(
             (at, datetime(2025, 8, 1, 23, 59, tzinfo=UTC), now), (at, now, now))
-        # then the measure is read on both sides, its status's stretch differing
+        # then the measure is read on both sides, its row's stretch differing
         assert (set(before.measures), set(after.measures)) == ({"steel"}, {"steel"})
         answer = timeline.diff(entered=("2025-07-01", "2025-07-01"),
                                known=("2025-08-01", None))

@@ -1,6 +1,7 @@
 """Since and until on schedule rows and in diffs, answered from the read model as the fold
-answers them, on SQLite and PostgreSQL: the stretch a row's status holds over, bounded by
-later events (a revocation, a pause, a closing, a rule's next version) as much as its own."""
+answers them, on SQLite and PostgreSQL: the stretch over which what a row shows holds (a
+measure's status, rate and scope), bounded by later events (a revocation, a pause, a rate
+change, a wider scope, a closing, a rule's next version) as much as its own."""
 
 from __future__ import annotations
 
@@ -18,8 +19,10 @@ from tests.builders import (
     paused,
     quota,
     quota_changed,
+    rate_changed,
     revoked,
     rule_changed,
+    scope_amended,
     stacking,
 )
 from tests.conftest import FakeClock
@@ -47,6 +50,19 @@ HISTORY = (
                  until="2025-07-27", in_effect=False),
 )
 
+RATES_AND_SCOPES = (
+    imposed("steel-25", "steel", known="2025-03-01", start="2025-03-12", percent=25,
+            products=("72",), program="s232-steel", authority="Section 232"),
+    rate_changed("steel-50", "steel", known="2025-06-02", start="2025-06-04", percent=50),
+    scope_amended("steel-73", "steel", known="2025-08-15", start="2025-08-18",
+                  products=("72", "73")),
+    rate_changed("steel-40", "steel", known="2025-09-10", start="2025-10-01", percent=40),
+    quota("quota-open", "steel-tq", "steel", known="2025-03-01", start="2025-03-12",
+          in_quota=0, origins=("GB",)),
+    quota_changed("quota-5", "steel-tq", known="2025-05-01", start="2025-06-01", in_quota=5),
+)
+"""Steel raised from 25% to 50% in June, widened to chapter 73 in August and cut to 40% in
+October; a quota raised from 0% to 5% in June."""
 
 def _rows(timeline: TariffTimeline, entered: str, known: str | None = None
           ) -> dict[str, ScheduleRow]:
@@ -106,5 +122,41 @@ class TestRowsFromTheReadModel:
                       ["autos-25", "autos-paused"]),
             "books": ([("interval", "2025-03-12 → 2025-10-01")],
                       ["books-granted", "books-revoked"])}
+        assert by_fold.diff(entered=("2025-07-01", "2025-07-01"),
+                            known=("2025-08-01", None)) == answer
+
+    def test_rows_end_where_their_rate_or_scope_changes_as_the_fold_says(
+            self, timeline: TariffTimeline, clock: FakeClock) -> None:
+        # given steel's rate raised, its scope widened and its rate cut, and a quota's
+        # in-quota rate raised
+        timeline.record_events(RATES_AND_SCOPES)
+        clock.advance(days=1)
+        by_fold = TariffTimeline(timeline.store, timeline.read_model, QueryPath.FOLD)
+        for entered in ("2025-04-15", "2025-07-01", "2025-09-01", "2025-11-01"):
+            # when the schedule is asked of the read model, then the fold answers the same
+            assert timeline.schedule_as_of(entered=entered) == by_fold.schedule_as_of(
+                entered=entered), entered
+        # and each row holds from the change that set what it shows to the next one
+        held = {entered: {ident: (row.rate, row.since, row.until) for ident, row in
+                          _rows(timeline, entered).items()}
+                for entered in ("2025-04-15", "2025-07-01", "2025-09-01")}
+        assert held["2025-04-15"]["steel"] == ("25% on top of MFN", _day("2025-03-12"),
+                                              _day("2025-06-04"))
+        assert held["2025-07-01"]["steel"] == ("50% on top of MFN", _day("2025-06-04"),
+                                              _day("2025-08-18"))
+        assert held["2025-09-01"]["steel"] == ("50% on top of MFN", _day("2025-08-18"),
+                                              _day("2025-10-01"))
+        assert held["2025-04-15"]["steel-tq"] == ("in quota 0%", _day("2025-03-12"),
+                                                 _day("2025-06-01"))
+        assert held["2025-07-01"]["steel-tq"] == ("in quota 5%", _day("2025-06-01"), None)
+        # when 1 July as known on 1 August is compared with 1 July as known now
+        answer = timeline.diff(entered=("2025-07-01", "2025-07-01"),
+                               known=("2025-08-01", None))
+        # then steel's interval ends at the widening learned between them, named by it, as
+        # the fold says
+        (change,) = answer.changes
+        assert (change.id, [(f.field, f.before, f.after) for f in change.fields]) == (
+            "steel", [("interval", "2025-06-04 → open", "2025-06-04 → 2025-08-18")])
+        assert "steel-73" in [e.id for e in change.events]
         assert by_fold.diff(entered=("2025-07-01", "2025-07-01"),
                             known=("2025-08-01", None)) == answer

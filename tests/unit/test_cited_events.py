@@ -89,15 +89,23 @@ class TestScheduleRows:
         assert row.events == ("rule-set", "rule-week-5", "rule-week-3", "rule-week-4",
                               "rule-week-6")
 
-    def test_a_quota_cites_its_opening_and_the_change_in_force_not_a_later_one(self) -> None:
-        # given the steel quota, raised again to 8% from September
+    def test_a_quota_cites_the_change_in_force_and_the_next_one_not_a_later_one(
+            self) -> None:
+        # given the steel quota, raised again to 8% from September and to 10% from January
         events = [*BASE, *STEEL_QUOTA,
                   quota_changed("quota-8", "steel-tq", known="2025-08-01", start="2025-09-01",
-                                in_quota=8)]
+                                in_quota=8),
+                  quota_changed("quota-10", "steel-tq", known="2025-08-01", start="2026-01-01",
+                                in_quota=10)]
         # when the schedule of 1 July is asked
-        cited = row_events(events, "2025-07-01", "quota")
-        # then the row cites the opening (title, scope, volume) and the 5% change in force
-        assert cited == [("quota-open", "quota-5")]
+        (row,) = rows_of(events, "2025-07-01", "quota")
+        # then the row says 5% from June until the 8% change, and cites the opening (title,
+        # scope, volume), the 5% change in force and the 8% change that ends it: not the
+        # 10% one
+        assert row.rate == "in quota 5%"
+        assert (row.since, row.until) == (effective_instant("2025-06-01"),
+                                          effective_instant("2025-09-01"))
+        assert row.events == ("quota-open", "quota-5", "quota-8")
 
     def test_an_exemption_cites_its_grant_and_the_revocation_that_ends_it(self) -> None:
         # given an exemption granted in April and revoked from October

@@ -61,10 +61,13 @@ def test_two_known_dates_show_a_new_rate_with_the_event_that_set_it() -> None:
     result = diff(version(log, entered="2025-08-10", known="2025-07-08"),
                   version(log, entered="2025-08-10", known="2025-08-01"),
                   origins=["JP"], hts=["9503.00.00"])
-    # then the rate changed, and the cell's additional duty went from 24 to 15 because of it
+    # then the rate changed, and with it the stretch the row holds over (from 7 August, no
+    # longer from the end of the pause), and the cell's additional duty went from 24 to 15,
+    # all because of it
     (change,) = result.changes
     assert [(f.field, f.before, f.after) for f in change.fields] == [
-        ("rate", "24% in place of baseline", "15% in place of baseline")]
+        ("rate", "24% in place of baseline", "15% in place of baseline"),
+        ("interval", "2025-07-09 → open", "2025-08-07 → open")]
     assert [e.id for e in change.events] == ["jp-15"]
     (cell,) = result.cells
     assert (cell.origin, cell.hts, cell.before, cell.after) == ("JP", "9503.00.00", 24, 15)

@@ -82,9 +82,10 @@ def test_every_instant_reads_the_same_paints_from_its_piece_as_from_the_full_sta
             assert _answers(assemble(head.head, piece.piece), at) == _answers(full, at)
 
 
-def test_every_instant_reads_the_same_status_stretch_from_its_rows_as_from_the_full_state(
+def test_every_instant_reads_the_same_row_stretch_from_its_rows_as_from_the_full_state(
         ) -> None:
-    # given the history above (a pause, its extension, a late rate, a revocation)
+    # given the history above (a rate change, a pause, its extension, a late rate, a
+    # revocation)
     _, _, statuses = measure_tables(_entries(), "m")
     for known in ("2025-01-01", "2025-03-01", "2025-04-15", "2025-06-01", "2025-08-02",
                   "2025-12-31"):
@@ -92,7 +93,7 @@ def test_every_instant_reads_the_same_status_stretch_from_its_rows_as_from_the_f
         full = _full(known)
         for offset in range(0, 400, 3):
             at = effective_instant("2025-01-01") + timedelta(days=offset)
-            # when the stretch of the status is read from the status rows
+            # when the stretch of what its row shows is read from the status rows
             found = _at(statuses, k, effective=micros(at))
             # then it is the full state's, bounds and the events bounding it alike
             stretch = None if found is None else Stretch(
@@ -100,7 +101,10 @@ def test_every_instant_reads_the_same_status_stretch_from_its_rows_as_from_the_f
                 None if found.eff_until >= FOREVER else from_micros(found.eff_until),
                 found.bounded_by)
             assert stretch == full.stretch_at(at), (known, at)
-    assert {s.bounded_by for s in statuses} >= {("imp", "p"), ("p", "x"), ("x", "rev")}
+    # and a rate change bounds a stretch as a pause does: 10% from 10 January ends at the
+    # 20% of 1 March, and once the 15% from February is learned, at that
+    assert {s.bounded_by for s in statuses} >= {
+        ("imp", "r1"), ("r1", "p"), ("p", "x"), ("x", "rev"), ("imp", "r2"), ("r2", "p")}
 
 
 def test_a_late_retroactive_rate_changes_only_the_pieces_it_overlaps() -> None:

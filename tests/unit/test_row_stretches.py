@@ -24,7 +24,9 @@ from tests.builders import (
     paused,
     quota,
     quota_changed,
+    rate_changed,
     revoked,
+    scope_amended,
     stacking,
 )
 
@@ -77,6 +79,41 @@ class TestMeasureRows:
         # then the row has no end and cites only the imposition
         assert (found.since, found.until, found.events) == (day("2025-03-12"), None,
                                                             ("steel-25",))
+
+    def test_a_rate_change_ends_the_row_that_showed_the_old_rate(self) -> None:
+        # given steel at 25% from 12 March, raised to 50% from 4 June, revoked from 1
+        # September
+        events = [STEEL, rate_changed("steel-50", "steel", known="2025-06-02",
+                                      start="2025-06-04", percent=50),
+                  REVOKED_IN_SEPTEMBER]
+        # when the schedule of 1 May and of 1 July is asked
+        may, july = row(events, "2025-05-01"), row(events, "2025-07-01")
+        # then 25% holds from 12 March until the raise, and 50% from the raise until the
+        # revocation: no row says 50% since March
+        assert (may.rate, may.since, may.until) == ("25% on top of MFN", day("2025-03-12"),
+                                                    day("2025-06-04"))
+        assert (july.rate, july.since, july.until) == ("50% on top of MFN",
+                                                       day("2025-06-04"), day("2025-09-01"))
+        # and each cites what it shows, then the events bounding it
+        assert may.events == ("steel-25", "steel-50")
+        assert july.events == ("steel-25", "steel-50", "steel-revoked")
+
+    def test_a_wider_scope_ends_the_row_that_showed_the_narrower_one(self) -> None:
+        # given steel on every origin's chapter 72 from 12 March, widened to chapter 73
+        # from 18 August
+        events = [imposed("steel-25", "steel", known="2025-03-01", start="2025-03-12",
+                          percent=25, products=("72",), program="s232-steel",
+                          authority="Section 232"),
+                  scope_amended("steel-73", "steel", known="2025-08-15", start="2025-08-18",
+                                products=("72", "73"))]
+        # when the schedule of 1 July and of 1 September is asked
+        july, september = row(events, "2025-07-01"), row(events, "2025-09-01")
+        # then the narrower scope holds until the widening, the wider one from it
+        assert (july.products, july.since, july.until) == ("72", day("2025-03-12"),
+                                                           day("2025-08-18"))
+        assert (september.products, september.since, september.until) == (
+            "72, 73", day("2025-08-18"), None)
+        assert july.events == ("steel-25", "steel-73")
 
     def test_a_measure_shows_in_force_until_a_pause_and_since_the_pause_ended(self) -> None:
         # given steel paused over April
