@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from tariff_timeline import TariffTimeline
+from tariff_timeline.service import QueryPath
 
 # (origin, hts, entered, known, mfn, facts, additional, citation)
 CASES = [
@@ -89,6 +90,19 @@ def test_schedule_rows_hold_their_rate_only_over_their_since_and_until(
     # and each cites the events bounding that stretch: the raise, and the cut
     assert "s232-steel-alu-50-steel" in steel.events
     assert {"ieepa-cn-fentanyl-20", "ieepa-cn-fentanyl-cut-10"} <= set(fentanyl.events)
+
+
+@pytest.mark.parametrize("entered", ["2019-01-01", "2025-04-10", "2025-07-01", "2026-03-01"])
+def test_the_read_models_schedule_is_the_folds_byte_for_byte(
+        loaded: TariffTimeline, entered: str) -> None:
+    # given the bundled timeline, asked of the read model and of the fold
+    by_fold = TariffTimeline(loaded.store, loaded.read_model, QueryPath.FOLD)
+    coordinate = {"entered": entered, "known": "2026-07-01", "recorded": "2099-01-01"}
+    # when the schedule is asked, then both give the same JSON: each since and until in
+    # the Eastern time the instruments use, not the UTC the read model's rows count in
+    answer = loaded.schedule_as_of(**coordinate)
+    assert answer.rows
+    assert answer.model_dump_json() == by_fold.schedule_as_of(**coordinate).model_dump_json()
 
 
 def test_event_log_carries_all_three_clocks(loaded: TariffTimeline) -> None:
