@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
 from tariff_timeline import QueryPath, TariffTimeline
 from tariff_timeline.domain.errors import TariffError
@@ -55,11 +56,22 @@ def _answer(timeline: TariffTimeline, path: QueryPath, ask: Callable[[], Any]) -
 
 
 def same_both_ways(timeline: TariffTimeline, question: str, *args: Any, **kwargs: Any) -> None:
-    """The read model's answer to a question (a method of the timeline) is the fold's."""
+    """The read model's answer to a question (a method of the timeline) is the fold's, and
+    says so in the same JSON (instants in the same time zone, not only the same instants)."""
     ask: Callable[[], Any] = partial(getattr(timeline, question), *args, **kwargs)
     by_model = _answer(timeline, QueryPath.READ_MODEL, ask)
     by_fold = _answer(timeline, QueryPath.FOLD, ask)
     assert by_model == by_fold, (question, args, kwargs)
+    assert _json(by_model) == _json(by_fold), (question, args, kwargs)
+
+
+def _json(answer: Any) -> Any:
+    """An answer as the CLI and the API would send it: a model's JSON, or a list of them."""
+    if isinstance(answer, BaseModel):
+        return answer.model_dump_json()
+    if isinstance(answer, list | tuple):
+        return [_json(item) for item in answer]
+    return answer
 
 
 Coordinate = tuple[int, int, int]
