@@ -70,6 +70,21 @@ class TestFirstUseOnTheDefaultStore:
         assert result.returncode == 0, result.stderr
         assert "s232-autos" in result.stdout and "27.5%" in result.stdout
 
+    def test_the_schedule_table_gives_each_row_the_stretch_it_holds_over(
+            self, home: Path) -> None:
+        # given the bundled timeline, when the table of 1 July 2025 for Chinese steel is asked
+        result = run(["schedule", "--entered", "2025-07-01", "--origin", "CN", "--hts",
+                      "7208.10.15"], home)
+        assert result.returncode == 0, result.stderr
+        lines = {line.split()[0]: line for line in result.stdout.splitlines()
+                 if line and not line.startswith(" ")}
+        # then steel says 50% from the raise of 4 June 2025 (not since 2018), fentanyl 20%
+        # until its cut, and an announcement with no planned date says so
+        assert "50% on top of MFN" in lines["s232-steel"]
+        assert lines["s232-steel"].endswith("; 2025-06-04 → open")
+        assert lines["ieepa-fentanyl-cn"].endswith("; 2025-03-04 → 2025-11-10")
+        assert lines["ieepa-venezuela-oil"].endswith("; no date given")
+
     def test_schedule_and_events_answer_in_json(self, home: Path) -> None:
         schedule = as_json(run(["schedule", "--entered", "2025-04-10", "--origin", "JP",
                                 "--json"], home))
