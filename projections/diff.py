@@ -134,7 +134,10 @@ def _fields(row: ScheduleRow | None) -> dict[str, str | None]:
         "status": row.status,
         "rate": row.rate,
         "scope": (f"{row.origins}; {row.products}" if row.origins or row.products else None),
-        "interval": f"{_day(row.since)} → {_day(row.until)}",
+        # An announcement with no planned date has no stretch: "open → open" would read as
+        # in force without bounds.
+        "interval": ("no date given" if row.since is None and row.until is None
+                     else f"{_day(row.since)} → {_day(row.until)}"),
     }
 
 

@@ -11,7 +11,7 @@ from tariff_timeline.domain.clocks import Coordinate, cutoff_instant, effective_
 from tariff_timeline.events import EventCorrected, PolicyEvent
 from tariff_timeline.projections.diff import Snapshot, diff, diff_csv
 from tariff_timeline.projections.replay import Recorded, corrected_log, fold_at
-from tests.builders import exemption, imposed, paused, rate_changed
+from tests.builders import announced, exemption, imposed, paused, rate_changed
 
 FIRST = datetime(2026, 1, 1, tzinfo=UTC)
 LATER = datetime(2026, 2, 1, tzinfo=UTC)
@@ -118,3 +118,19 @@ def test_the_csv_has_one_line_per_changed_field_and_cell() -> None:
                                                                      "jp-24")
     cell = next(r for r in rows if r["section"] == "cell")
     assert (cell["before"], cell["after"], cell["events"]) == ("10", "24", "jp-24")
+
+
+def test_an_announcement_imposed_later_shows_its_interval_from_no_date_to_its_start() -> None:
+    # given a duty announced in March with no date, imposed in April from 5 May
+    log = recorded([*GIVEN, announced("said", "steel", known="2025-03-01", percent=25),
+                    imposed("done", "steel", known="2025-04-20", start="2025-05-05",
+                            percent=25)])
+    # when 10 May as known in April, before the imposition, is compared with 10 May as known
+    # later
+    result = diff(version(log, entered="2025-05-10", known="2025-04-15"),
+                  version(log, entered="2025-05-10", known="2025-05-01"))
+    # then the measure went from announced, with no date, to in force from 5 May
+    (change,) = [c for c in result.changes if c.id == "steel"]
+    fields = {f.field: (f.before, f.after) for f in change.fields}
+    assert fields["status"] == ("announced (announcement)", "in_force")
+    assert fields["interval"] == ("no date given", "2025-05-05 → open")
