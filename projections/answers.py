@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, computed_field
 
 from tariff_timeline.events import Source
+from tariff_timeline.events.instants import describe_instant
 
 
 def _number(value: Decimal) -> int | float:
@@ -145,6 +146,15 @@ class ScheduleRow(SubjectRow):
     """The events behind what the row shows at its coordinate, never every event of the
     item's history (see `MeasureState` paints and `cited_at` of the other states), then those
     whose paints bound its since and until (`Stretch.bounded_by`)."""
+
+    def interval(self) -> str:
+        """Its since and until as a reader sees them, in a table or a diff: days, "open" for
+        no end, and "no date given" for an announcement without a planned date (whose
+        "open → open" would read as in force without bounds)."""
+        if self.since is None and self.until is None:
+            return "no date given"
+        return " → ".join("open" if at is None else describe_instant(at)
+                          for at in (self.since, self.until))
 
 
 class Schedule(Answer):

@@ -20,7 +20,6 @@ from tariff_timeline.domain.paint import Stretch
 from tariff_timeline.domain.state import ExemptionState, QuotaState, RuleState
 from tariff_timeline.domain.timeline import MeasureState, Timeline, paint_at
 from tariff_timeline.events import format_hts, normalise_hts
-from tariff_timeline.events.instants import describe_instant
 from tariff_timeline.projections.answers import (
     Answer,
     EventRef,
@@ -123,10 +122,6 @@ def _rows(version: Snapshot, origins: Sequence[str], hts: Sequence[str]
     return rows
 
 
-def _day(at: datetime | None) -> str:
-    return "open" if at is None else describe_instant(at)
-
-
 def _fields(row: ScheduleRow | None) -> dict[str, str | None]:
     if row is None:
         return {}
@@ -134,10 +129,7 @@ def _fields(row: ScheduleRow | None) -> dict[str, str | None]:
         "status": row.status,
         "rate": row.rate,
         "scope": (f"{row.origins}; {row.products}" if row.origins or row.products else None),
-        # An announcement with no planned date has no stretch: "open → open" would read as
-        # in force without bounds.
-        "interval": ("no date given" if row.since is None and row.until is None
-                     else f"{_day(row.since)} → {_day(row.until)}"),
+        "interval": row.interval(),
     }
 
 

@@ -198,12 +198,9 @@ def print_schedule(result: Schedule) -> None:
               f"{_clock(result.recorded, 'as recorded')}", highlight=False)
     for row in result.rows:
         products = shorten(row.products) + ("" if row.products_complete else " (partial list)")
-        # An announcement with no planned date has no stretch: " → open" would read as in
-        # force without end.
-        span = ("no date given" if row.since is None and row.until is None
-                else _span(row.since, row.until))
         out.print(f"[bold]{row.id}[/] {row.kind}, {row.status}"
-                  + (f": {row.rate}" if row.rate else "") + f"; {span}", highlight=False)
+                  + (f": {row.rate}" if row.rate else "") + f"; {row.interval()}",
+                  highlight=False)
         out.print(f"    origins {row.origins or '-'}; products {products or '-'}",
                   highlight=False)
 
