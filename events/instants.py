@@ -89,6 +89,13 @@ def from_micros(value: int) -> datetime:
     return EPOCH + timedelta(microseconds=value)
 
 
+def effective_from_micros(value: int) -> datetime:
+    """The effective instant a microsecond count names, in Eastern time, as the instruments
+    give effective instants and the events carry them: an answer read from the read model's
+    counts then says 00:01-04:00 as the fold's does, not 04:01Z."""
+    return from_micros(value).astimezone(EASTERN)
+
+
 def fold_key(known: date | datetime) -> int:
     """An event's place in the fold's order: microseconds since the epoch of its known instant
     (ties go by log position)."""

@@ -331,7 +331,7 @@ _SHOWN = (0, 1, 2)
 their topmost values changes (`MeasureState.stretch_at`)."""
 
 
-class _StatusLine:
+class _RowStretches:
     """The stretches of what a measure's row shows (its topmost status, rate and scope, in
     the measure's pieces: where the status is painted and none of the three changes), open
     in known time since when."""
@@ -435,7 +435,7 @@ def measure_tables(entries: Sequence[Corrected], ident: str) -> tuple[
     statuses: list[StatusSpan] = []
     state = Timeline()
     cuts = _Cuts()
-    line = _StatusLine(cuts)
+    line = _RowStretches(cuts)
     heads: list[HeadVersion] = []
     rows: list[PieceSpan] = []
     opened: _Opened = {}

@@ -47,7 +47,7 @@ from tariff_timeline.domain.nomenclature import (
     search_terms,
 )
 from tariff_timeline.domain.paint import Cover, Paint, paint_at
-from tariff_timeline.events.instants import from_micros, micros
+from tariff_timeline.events.instants import effective_from_micros, from_micros, micros
 from tariff_timeline.events.nomenclature import HtsLine
 from tariff_timeline.projections.lines import revision_of
 from tariff_timeline.projections.pieces import FOREVER
@@ -621,8 +621,9 @@ def chapter_for_code(conn: Connection, digits: str, effective: datetime, known: 
             if row.chapter != chapter:
                 continue  # a parent named across chapters is not this chapter's line
             line = _stored_line(row)
-            end = None if row.eff_until >= FOREVER else from_micros(row.eff_until)
-            lines[row.code] = (Paint(from_micros(row.eff_from), end, line, row.event_id),)
+            end = None if row.eff_until >= FOREVER else effective_from_micros(row.eff_until)
+            lines[row.code] = (Paint(effective_from_micros(row.eff_from), end, line,
+                                     row.event_id),)
             found.append(line)
         return found
 

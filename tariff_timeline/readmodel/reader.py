@@ -56,7 +56,7 @@ from tariff_timeline.events import (
     SubjectKind,
     subject_key,
 )
-from tariff_timeline.events.instants import EASTERN, from_micros, micros
+from tariff_timeline.events.instants import effective_from_micros, from_micros, micros
 from tariff_timeline.projections.answers import CoverageRow, SourceRow
 from tariff_timeline.projections.citations import (
     cited_by,
@@ -873,13 +873,10 @@ def _status_rows_after_of(dialect: str) -> Select[str, int, int]:
 
 
 def _stretch_of(row: tuple[int, int, int, str]) -> Stretch:
-    """The stretch a status row (`_status_rows`) holds, its bounds in Eastern time as the
-    instruments give effective instants (and the fold's paints carry them): not the UTC a
-    microsecond count comes back as, which would show 00:01 as 04:01Z beside rows that
-    show -04:00."""
+    """The stretch a status row (`_status_rows`) holds."""
     _, eff_from, eff_until, by = row
-    return Stretch(from_micros(eff_from).astimezone(EASTERN),
-                   None if eff_until >= FOREVER else from_micros(eff_until).astimezone(EASTERN),
+    return Stretch(effective_from_micros(eff_from),
+                   None if eff_until >= FOREVER else effective_from_micros(eff_until),
                    tuple(json.loads(by)))
 
 
