@@ -16,7 +16,6 @@ from datetime import datetime
 from typing import Literal
 
 from tariff_timeline.domain.clocks import Coordinate
-from tariff_timeline.domain.paint import Stretch
 from tariff_timeline.domain.state import ExemptionState, QuotaState, RuleState
 from tariff_timeline.domain.timeline import MeasureState, Timeline, paint_at
 from tariff_timeline.events import format_hts, normalise_hts
@@ -31,7 +30,7 @@ from tariff_timeline.projections.answers import (
 from tariff_timeline.projections.hts import HtsDiff, compare, diff_answer
 from tariff_timeline.projections.rates import event_ref, rate_on
 from tariff_timeline.projections.replay import Corrected
-from tariff_timeline.projections.schedule import schedule_as_of, scheduled_from, with_bounds
+from tariff_timeline.projections.schedule import row_stretch, schedule_as_of, with_bounds
 
 
 @dataclass(frozen=True)
@@ -145,7 +144,7 @@ def _measure_events(measure: MeasureState | None, at: datetime, fields: Iterable
     if not measure.imposed:
         return [a.event_id for a in measure.announcements[-1:]]
     for name in fields:
-        held = _interval_stretch(measure, at) if name == "interval" else None
+        held = row_stretch(measure, at) if name == "interval" else None
         if held is not None:
             # The interval is the stretch the row holds over: the events whose paints
             # bound it (its own start, a later revocation, a pause's extension or end) give
@@ -161,15 +160,6 @@ def _measure_events(measure: MeasureState | None, at: datetime, fields: Iterable
         if paint is not None and paint.event_id not in found:
             found.append(paint.event_id)
     return found
-
-
-def _interval_stretch(measure: MeasureState, at: datetime) -> Stretch | None:
-    """The stretch a measure's row gives as its interval at an instant (`schedule_as_of`):
-    its row's there, or, scheduled, the one its row will hold from its start."""
-    if measure.status_at(at) is not None:
-        return measure.stretch_at(at)
-    first = scheduled_from(measure, at)
-    return None if first is None else measure.stretch_at(first.start)
 
 
 def _other_events(version: Snapshot, kind: str, item: str) -> tuple[str, ...]:

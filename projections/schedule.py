@@ -46,6 +46,16 @@ def scheduled_from(measure: MeasureState, at: datetime) -> Paint[Scope] | None:
     return upcoming[0] if upcoming else None
 
 
+def row_stretch(measure: MeasureState, at: datetime) -> Stretch | None:
+    """The stretch a measure's row at an effective instant says it holds over (its since and
+    until): its row's there, or, not yet in force there, the one its row will hold from its
+    first scope's start (`scheduled_from`)."""
+    if measure.status_at(at) is not None:
+        return measure.stretch_at(at)
+    first = scheduled_from(measure, at)
+    return None if first is None else measure.stretch_at(first.start)
+
+
 def with_bounds(cited: tuple[str, ...], held: Stretch | None) -> tuple[str, ...]:
     """What a row cites: the events behind what it says at its instant, then those that
     bound the stretch it says it holds over (its since and until)."""
@@ -73,7 +83,7 @@ def schedule_as_of(
                     first_rate = paint_at(m.rates, first.start)
                     # Until: the end of the stretch its row will hold from its start (a
                     # pause known already bounds it), else its first scope's own end.
-                    held = m.stretch_at(first.start)
+                    held = row_stretch(m, at)
                     rows.append(ScheduleRow(
                         kind="measure", id=m.id, title=m.title, authority=m.authority,
                         program=m.program, status="scheduled",
@@ -100,7 +110,7 @@ def schedule_as_of(
         # Since and until: the stretch its status, rate and scope hold over, which later
         # paints may bound (a revocation known now from some later date), not the topmost
         # paint's own bounds, nor its status's alone (a rate shown "since" it was in force).
-        held = m.stretch_at(at)
+        held = row_stretch(m, at)
         rows.append(ScheduleRow(
             kind="measure", id=m.id, title=m.title, authority=m.authority, program=m.program,
             status=status.value, rate=describe_rate(rate.value) if rate else None,
