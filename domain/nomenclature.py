@@ -12,9 +12,10 @@ with that revision's lines, and ``RevisionInForce.note`` says so.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import NamedTuple
 
 from tariff_timeline.domain.errors import InvalidInput, LifecycleError
@@ -368,6 +369,48 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(text.casefold())
 
 
+def words_of(text: str) -> frozenset[str]:
+    """The words of a text as a search sees them (letters and digits, case folded)."""
+    return frozenset(_words(text))
+
+
+SearchRank = tuple[int, int, int, str]
+"""Where a line ranks in a search, smaller first: minus its score, its indent, how many words
+its description holds, its code."""
+
+
+def search_rank(terms: Sequence[str], own: frozenset[str],
+                above: Callable[[], frozenset[str]], indent: int, code: str
+                ) -> SearchRank | None:
+    """Where a line ranks in a search for `terms` (`search_terms`), from the words of its
+    description (`own`) and of the text above it (`above`, asked only when a term is not in
+    `own`: its superior text and its ancestors'), each as `words_of` gives them; None when a
+    term is in neither.
+
+    A term scores 4 as a word of the line's own description, 3 as the start of one, 2 as a
+    word of the text above it, 1 as the start of one there; ties go to the line higher in the
+    tree (smaller indent), then the shorter description (fewer distinct words), then the
+    code. Every path ranks by this, the read model's SQL only finding the lines that may hold
+    the words: the same search gives the same page on SQLite, PostgreSQL and the fold."""
+    total = 0
+    upper: frozenset[str] | None = None
+    for term in terms:
+        if term in own:
+            total += 4
+        elif any(word.startswith(term) for word in own):
+            total += 3
+        else:
+            if upper is None:
+                upper = above()
+            if term in upper:
+                total += 2
+            elif any(word.startswith(term) for word in upper):
+                total += 1
+            else:
+                return None
+    return (-total, indent, len(own), code)
+
+
 def search_terms(words: str) -> list[str]:
     """The distinct words a search looks for (letters and digits, case folded), in order;
     InvalidInput (field 'words') when there are none."""
@@ -379,17 +422,9 @@ def search_terms(words: str) -> list[str]:
 
 def search(nomenclature: Nomenclature, words: str, effective: datetime,
            limit: int = 20) -> tuple[SearchHit, ...]:
-    """The lines in force at an effective instant whose text holds every word, best first.
-
-    A word scores 4 in the line's own description, 3 as the start of one of its words, 2 in
-    the text above it (superior text, ancestors' descriptions), 1 as the start of a word there;
-    ties go to the line higher in the tree (smaller indent), then the shorter description,
-    then the code. The pure reference for the SQL
-    full-text searches.
-    """
-    terms = list(dict.fromkeys(_words(words)))
-    if not terms:
-        raise InvalidInput("give at least one word to search for", "words")
+    """The lines in force at an effective instant whose text holds every word, best first
+    (`search_rank`): the pure reference for the read model's full-text searches."""
+    terms = search_terms(words)
     if limit < 1:
         raise InvalidInput(f"limit must be at least 1, not {limit}", "limit")
     at = _revision(nomenclature, effective).at
@@ -415,28 +450,9 @@ def search(nomenclature: Nomenclature, words: str, effective: datetime,
             context[step.code] = frozenset(here)
         return context[line.code]
 
-    def score(term: str, own: set[str], upper: frozenset[str]) -> int:
-        if term in own:
-            return 4
-        if any(w.startswith(term) for w in own):
-            return 3
-        if term in upper:
-            return 2
-        return 1 if any(w.startswith(term) for w in upper) else 0
-
-    ranked: list[tuple[int, int, int, str]] = []
-    for code, line in lines.items():
-        own = set(_words(line.description))
-        upper = above(line)
-        total = 0
-        for term in terms:
-            points = score(term, own, upper)
-            if points == 0:
-                break
-            total += points
-        else:
-            ranked.append((-total, line.indent, len(own), code))
-    ranked.sort()
+    ranked = sorted(rank for code, line in lines.items() if (rank := search_rank(
+        terms, words_of(line.description), partial(above, line), line.indent, code))
+        is not None)
     return tuple(SearchHit(code, lines[code].description, _path(nomenclature, lines[code], at),
                            -negative) for negative, _, _, code in ranked[:limit])
 

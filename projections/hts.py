@@ -101,8 +101,10 @@ class HtsHit(Answer):
     code: str
     description: str
     path: tuple[HtsStep, ...]
-    score: float = Field(description="Relevance: higher is better (comparable only within "
-                                     "one search).")
+    score: float = Field(description="Relevance, higher first: for each word, 4 as a word of "
+                                     "the line's description, 3 as the start of one, 2 as a "
+                                     "word of the text above it, 1 as the start of one there "
+                                     "(the same on every store and path).")
 
 
 class HtsSearch(Answer):

@@ -815,8 +815,9 @@ class TariffTimeline:
                    offset: int = 0) -> HtsSearch:
         """The HTS lines in force at `effective` (as known and recorded then) whose
         description or the text above it (its headings, superior text) holds every word, as
-        a word or the start of one, best first: full-text search in SQL on the read model
-        (FTS5 on SQLite, tsvector on PostgreSQL), `domain.nomenclature.search` on the fold."""
+        a word or the start of one, best first (`domain.nomenclature.search_rank`): on the
+        read model its full-text index finds the lines (FTS5 on SQLite, tsvector on
+        PostgreSQL), on the fold `domain.nomenclature.search`; both rank them alike."""
         terms = search_terms(words)
         if not 1 <= limit <= 1000:
             raise InvalidInput(f"must be from 1 to 1000, not {limit}", field="limit")
@@ -839,7 +840,7 @@ class TariffTimeline:
                 total, found = model.reader.hts_search(
                     words, revision.at, coordinate.known, coordinate.recorded, limit, offset)
                 hits = [HtsHit(code=format_hts(h.code), description=h.description,
-                               path=steps(h.path), score=round(h.score, 6)) for h in found]
+                               path=steps(h.path), score=h.score) for h in found]
             return HtsSearch(words=" ".join(terms), entered=coordinate.effective,
                              known=coordinate.known, recorded=coordinate.recorded,
                              revision=revision_answer(revision), total=total, limit=limit,

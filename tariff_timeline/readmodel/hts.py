@@ -34,7 +34,6 @@ from sqlalchemy import (
 from sqlalchemy import cast as cast_
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from tariff_timeline.domain.errors import StoreError
@@ -44,7 +43,9 @@ from tariff_timeline.domain.nomenclature import (
     PathStep,
     RevisionInForce,
     revision_at,
+    search_rank,
     search_terms,
+    words_of,
 )
 from tariff_timeline.domain.paint import Cover, Paint, paint_at
 from tariff_timeline.events.instants import effective_from_micros, from_micros, micros
@@ -535,40 +536,45 @@ def search_lines(conn: Connection, words: str, at: datetime, known: datetime,
                  recorded: datetime, limit: int, offset: int = 0
                  ) -> tuple[int, list[FoundLine]]:
     """The lines in force at `at` (as known and recorded then) whose description or the text
-    above it holds every word (as a word or the start of one), ranked: how many, and one page
-    of them. SQLite ranks by bm25, PostgreSQL by ts_rank; the description weighs more than the
-    text above it."""
+    above it holds every word (as a word or the start of one), ranked as
+    `domain.nomenclature.search_rank` ranks them: how many, and one page of them.
+
+    The full-text index (FTS5 on SQLite, a tsvector on PostgreSQL) finds the lines that may
+    hold the words; each is then ranked from its description and the text above it (its
+    `context`), so both backends and the fold give the same page. Their own rankings (bm25,
+    ts_rank) each ordered the lines their own way."""
     terms = search_terms(words)
     e, k, r = micros(at), micros(known), micros(recorded)
-    where = [HtsLineRow.eff_from <= e, HtsLineRow.eff_until > e,
-             *seen_at(HtsLineRow, k, r)]
-    sqlite = conn.dialect.name == "sqlite"
-    if sqlite:
+    if conn.dialect.name == "sqlite":
         match = " ".join(f'"{term}"*' for term in terms)
-        base = (f"FROM {HTS_FTS} JOIN rm_hts_lines AS l ON l.id = {HTS_FTS}.rowid "
-                f"WHERE {HTS_FTS} MATCH :match AND l.eff_from <= :e AND l.eff_until > :e "
-                "AND l.known_from <= :k AND l.known_until > :k AND l.rec_from <= :r "
-                "AND l.rec_until > :r")
-        params: dict[str, Any] = {"match": match, "e": e, "k": k, "r": r}
-        total = conn.execute(text(f"SELECT count(*) {base}"), params).scalar_one()
         rows = conn.execute(text(
-            f"SELECT l.code, l.description, l.path, -bm25({HTS_FTS}, 4.0, 1.0) AS score "
-            f"{base} ORDER BY score DESC, l.indent, length(l.description), l.code "
-            "LIMIT :limit OFFSET :offset"), {**params, "limit": limit, "offset": offset}).all()
+            f"SELECT l.id, l.code, l.description, l.context, l.indent FROM {HTS_FTS} "
+            f"JOIN rm_hts_lines AS l ON l.id = {HTS_FTS}.rowid "
+            f"WHERE {HTS_FTS} MATCH :match AND l.eff_from <= :e AND l.eff_until > :e "
+            "AND l.known_from <= :k AND l.known_until > :k AND l.rec_from <= :r "
+            "AND l.rec_until > :r"), {"match": match, "e": e, "k": k, "r": r}).all()
     else:
         query = func.to_tsquery("simple", " & ".join(f"{term}:*" for term in terms))
-        search: ColumnElement[Any] = literal_column("search")
-        hit = search.op("@@")(query)
-        total = conn.execute(select(func.count()).select_from(HtsLineRow).where(
-            *where, hit)).scalar_one()
-        score = func.ts_rank(search, query).label("score")
+        hit = literal_column("search").op("@@")(query)
         rows = conn.execute(select(
-            HtsLineRow.code, HtsLineRow.description, HtsLineRow.path, score).where(
-            *where, hit).order_by(score.desc(), HtsLineRow.indent,
-                                  func.length(HtsLineRow.description), HtsLineRow.code)
-            .limit(limit).offset(offset)).all()
-    return total, [FoundLine(code, description, _stored_path(path), float(value))
-                   for code, description, path, value in rows]
+            HtsLineRow.id, HtsLineRow.code, HtsLineRow.description, HtsLineRow.context,
+            HtsLineRow.indent).where(
+            HtsLineRow.eff_from <= e, HtsLineRow.eff_until > e, *seen_at(HtsLineRow, k, r),
+            hit)).all()
+    # Descriptions ("Other") and the text above lines (shared by siblings) repeat: each
+    # distinct text is split into words once. A line's context is the text above it, step
+    # by step, so its words are those the fold finds above the line.
+    split = cache(words_of)
+    ranked = sorted((rank, line_id, description) for line_id, code, description, context, indent
+                    in rows if (rank := search_rank(terms, split(description),
+                                                   partial(split, context), indent, code))
+                    is not None)
+    page = ranked[offset:offset + limit]
+    # Only the page's paths are read: "other" finds some 20,000 lines.
+    paths = dict(conn.execute(select(HtsLineRow.id, HtsLineRow.path).where(
+        HtsLineRow.id.in_([line_id for _, line_id, _ in page]))).all())
+    return len(ranked), [FoundLine(rank[3], description, _stored_path(paths[line_id]),
+                                   float(-rank[0])) for rank, line_id, description in page]
 
 
 def _stored_path(stored: str) -> tuple[PathStep, ...]:

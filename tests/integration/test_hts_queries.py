@@ -307,15 +307,19 @@ class TestADiffUnderACodeReadsOnlyItsLines:
 
 
 class TestSearch:
-    def test_the_read_model_and_the_fold_find_the_same_lines(
+    def test_the_read_model_and_the_fold_give_the_same_page_in_the_same_order(
             self, both: tuple[TariffTimeline, TariffTimeline]) -> None:
         read_model, fold = both
         for words in SEARCHES:
             for at in ("2025-06-01", "2026-01-10"):
-                found = read_model.hts_search(words, at, limit=100)
-                expected = fold.hts_search(words, at, limit=100)
-                assert {h.code for h in found.hits} == {h.code for h in expected.hits}, words
-                assert found.total == expected.total and found.revision == expected.revision
+                for limit, offset in ((100, 0), (2, 1)):
+                    found = read_model.hts_search(words, at, limit=limit, offset=offset)
+                    expected = fold.hts_search(words, at, limit=limit, offset=offset)
+                    # codes, scores and paths alike, in the same order (SQLite's bm25 and
+                    # PostgreSQL's ts_rank each ordered them their own way)
+                    assert found.model_dump(mode="json") == expected.model_dump(mode="json"), (
+                        words, at, limit, offset)
+                    assert found.total == len(fold.hts_search(words, at, limit=100).hits)
 
     def test_words_of_a_heading_find_the_lines_under_it(
             self, both: tuple[TariffTimeline, TariffTimeline]) -> None:
@@ -457,7 +461,23 @@ class TestTheBundledSchedule:
             found = loaded_once.hts_search(words, "2025-12-10", limit=1000)
             expected = fold.hts_search(words, "2025-12-10", limit=1000)
             assert found.total == expected.total < 1000, words
-            assert {h.code for h in found.hits} == {h.code for h in expected.hits}, words
+            assert [h.code for h in found.hits] == [h.code for h in expected.hits], words
+
+    def test_a_search_gives_the_same_page_on_every_path_and_backend(
+            self, loaded_once: TariffTimeline) -> None:
+        # Given the bundled HTS, and words that find hundreds or thousands of lines
+        fold = TariffTimeline(loaded_once.store, loaded_once.read_model, QueryPath.FOLD)
+        for words in ("steel", "other", "of iron or steel", "motor vehicles"):
+            for offset in (0, 40):
+                # When the read model and the fold are asked for the same page
+                found = loaded_once.hts_search(words, "2025-12-10", limit=20, offset=offset)
+                expected = fold.hts_search(words, "2025-12-10", limit=20, offset=offset)
+                # Then they give the same lines, scores and paths in the same order
+                assert len(found.hits) == 20 and found.total > 60, words
+                assert found.model_dump(mode="json") == expected.model_dump(mode="json"), (
+                    words, offset)
+                scores = [h.score for h in found.hits]
+                assert scores == sorted(scores, reverse=True)
 
     def test_from_the_first_to_the_last_revision_hundreds_of_lines_changed(
             self, loaded_once: TariffTimeline) -> None:

@@ -21,6 +21,8 @@ from tariff_timeline.domain.nomenclature import (
     require_line,
     revision_at,
     search,
+    search_rank,
+    words_of,
 )
 from tariff_timeline.domain.paint import Paint
 from tariff_timeline.domain.timeline import fold
@@ -266,6 +268,29 @@ def test_search_needs_every_word_and_matches_the_start_of_words() -> None:
     hits = search(HTS, "robust coffee", AFTER)
     assert [hit.code for hit in hits] == ["0901110035"]
     assert hits[0].path[0].description == "Coffee, whether or not roasted or decaffeinated"
+
+
+def test_a_word_of_the_description_outranks_its_start_which_outranks_the_text_above() -> None:
+    above = words_of("Live horses, asses, mules and hinnies: Purebred breeding animals")
+    # A word scores 4 as a word of the description, 3 as a word's start, 2 and 1 above it
+    assert search_rank(["horses"], words_of("Horses"), lambda: above, 2, "0101") == (
+        -4, 2, 1, "0101")
+    assert search_rank(["hors"], words_of("Horses"), lambda: above, 2, "0101") == (
+        -3, 2, 1, "0101")
+    assert search_rank(["breeding"], words_of("Horses"), lambda: above, 2, "0101") == (
+        -2, 2, 1, "0101")
+    assert search_rank(["breed", "horses"], words_of("Horses"), lambda: above, 2, "0101") == (
+        -5, 2, 1, "0101")
+    # and a word found nowhere leaves the line out
+    assert search_rank(["coffee"], words_of("Horses"), lambda: above, 2, "0101") is None
+
+
+def test_the_text_above_a_line_is_not_read_when_its_description_holds_every_word() -> None:
+    def above() -> frozenset[str]:
+        raise AssertionError("the text above was read")
+
+    assert search_rank(["other", "oth"], words_of("Other:"), above, 3, "0101") == (
+        -7, 3, 1, "0101")
 
 
 def test_search_refuses_a_query_without_words() -> None:
