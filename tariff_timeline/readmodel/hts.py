@@ -573,8 +573,9 @@ def search_lines(conn: Connection, words: str, at: datetime, known: datetime,
     # Only the page's paths are read: "other" finds some 20,000 lines.
     paths = dict(conn.execute(select(HtsLineRow.id, HtsLineRow.path).where(
         HtsLineRow.id.in_([line_id for _, line_id, _ in page]))).all())
-    return len(ranked), [FoundLine(rank[3], description, _stored_path(paths[line_id]),
-                                   float(-rank[0])) for rank, line_id, description in page]
+    return len(ranked), [FoundLine(code, description, _stored_path(paths[line_id]),
+                                   float(-negative))
+                         for (negative, _, _, code), line_id, description in page]
 
 
 def _stored_path(stored: str) -> tuple[PathStep, ...]:
