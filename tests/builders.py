@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from tariff_timeline.events import PolicyEvent
@@ -23,6 +24,15 @@ from tariff_timeline.events.policy import (
     StackingRuleChanged,
     StackingRuleSet,
 )
+
+DAY_ZERO = date(2025, 1, 1)
+"""The day the tests' generated histories count their days from."""
+
+
+def day(n: int) -> str:
+    """The ISO date `n` days after `DAY_ZERO`, as an event's dates are written."""
+    return (DAY_ZERO + timedelta(days=n)).isoformat()
+
 
 SOURCE = ({"title": "Test instrument", "url": "https://example.org/instrument"},)
 

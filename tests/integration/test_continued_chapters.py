@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -23,13 +22,8 @@ from tariff_timeline.projections.pieces import FOREVER
 from tariff_timeline.projections.versions import versions_of
 from tariff_timeline.readmodel.tables import HtsLineRow, HtsRevisionRow
 from tests.builders import SOURCE, hts_line, revised
+from tests.builders import day as _day
 from tests.conftest import FakeClock
-
-START = date(2025, 1, 1)
-
-
-def _day(n: int) -> str:
-    return (START + timedelta(days=n)).isoformat()
 
 
 def _line(code: str, words: str) -> dict[str, Any]:

@@ -40,14 +40,11 @@ from tests.builders import (
     quota,
     stacking,
 )
+from tests.builders import day as _day
 from tests.conftest import FakeClock
 
 START = date(2025, 1, 1)
 SUBJECTS = ("rule:no-recip-on-232", "exemption:x", "quota:q")
-
-
-def _day(n: int) -> str:
-    return (START + timedelta(days=n)).isoformat()
 
 
 def _appends() -> list[list[PolicyEvent]]:

@@ -28,6 +28,7 @@ from tariff_timeline.importing.subjects import continues_only
 from tests.builders import (
     SOURCE,
     corrected,
+    day,
     exemption,
     exemption_revoked,
     imposed,
@@ -45,10 +46,6 @@ from tests.integration.test_appends_by_subject import (
 from tests.integration.test_streamed_import import _reference
 
 DAY0 = date(2025, 1, 1)
-
-
-def day(n: int) -> str:
-    return (DAY0 + timedelta(days=n)).isoformat()
 
 
 def base() -> list[PolicyEvent]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from pydantic import TypeAdapter, ValidationError
 from tariff_timeline import QueryPath, TariffTimeline
 from tariff_timeline.domain.errors import EmptyStore, ImportRejected
 from tariff_timeline.events import AnyEvent, PolicyEvent
+from tests.builders import day
 from tests.conftest import FakeClock, _postgres_url
 
 ADAPTER: TypeAdapter[PolicyEvent] = TypeAdapter(AnyEvent)
@@ -29,11 +30,6 @@ ORIGINS = ("JP", "CN", "DE", "CA")
 PRODUCTS = ("87", "8703", "870323", "9503", "ALL")
 QUESTION_HTS = ("8703.23.01", "9503.00.00", "870323", "8704", "87")
 SOURCE = [{"title": "Property test source", "url": "https://example.org/p"}]
-START = date(2025, 1, 1)
-
-
-def day(offset: int) -> str:
-    return (START + timedelta(days=offset)).isoformat()
 
 
 @st.composite

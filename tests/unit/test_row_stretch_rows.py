@@ -4,7 +4,7 @@ known instant paints the measure) say at every instant and known time what the f
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -17,6 +17,7 @@ from tariff_timeline.events.instants import fold_key, from_micros, micros
 from tariff_timeline.projections import Recorded, corrected_log
 from tariff_timeline.projections.pieces import FOREVER, StatusSpan, measure_tables
 from tariff_timeline.projections.replay import known_order
+from tests.builders import day as _day
 from tests.builders import (
     imposed,
     pause_extended,
@@ -27,11 +28,6 @@ from tests.builders import (
 )
 
 RECORDED = datetime(2027, 1, 1, tzinfo=UTC)
-FIRST = date(2025, 1, 1)
-
-
-def _day(offset: int) -> str:
-    return (FIRST + timedelta(days=offset)).isoformat()
 
 
 @st.composite

@@ -3,7 +3,7 @@ from the last one: the versions are those the fold of the whole history gives.""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given
@@ -20,13 +20,9 @@ from tariff_timeline.projections.versions import (
     versions_of,
 )
 from tests.builders import SOURCE, exemption, exemption_revoked, quota, stacking
+from tests.builders import day as _day
 
 RECORDED = datetime(2026, 1, 1, tzinfo=UTC)
-START = date(2025, 1, 1)
-
-
-def _day(n: int) -> str:
-    return (START + timedelta(days=n)).isoformat()
 
 
 def _rule_change(n: int, known: int, start: int, length: int, in_effect: bool) -> PolicyEvent:
