@@ -149,9 +149,9 @@ class QuotaState:
 
     def stretch_at(self, effective: datetime) -> Stretch | None:
         """Since when and until when what its row shows at an effective instant holds
-        unbroken: whether it is open and its in-quota rate (a later closing or a new rate
-        ends it), and the events that set those bounds."""
-        return joint_stretch(effective, self.active, self.in_quota_percent)
+        unbroken: whether it is open, its in-quota rate and its volume (a later closing, a
+        new rate or a new volume ends it), and the events that set those bounds."""
+        return joint_stretch(effective, self.active, self.in_quota_percent, self.volume)
 
 
 class RuleVersion(NamedTuple):

@@ -136,7 +136,7 @@ class ScheduleRow(SubjectRow):
     products_complete: bool
     since: datetime | None
     """Where the stretch over which what the row shows (a measure's status, rate and scope;
-    a quota's opening and in-quota rate) holds unbroken begins (see `until`)."""
+    a quota's opening, in-quota rate and volume) holds unbroken begins (see `until`)."""
     until: datetime | None
     """Where that stretch ends as known at the coordinate, a later event's bound included (a
     rate change, a revocation known for a later date, a pause's extension); None: open. A
@@ -146,6 +146,9 @@ class ScheduleRow(SubjectRow):
     """The events behind what the row shows at its coordinate, never every event of the
     item's history (see `MeasureState` paints and `cited_at` of the other states), then those
     whose paints bound its since and until (`Stretch.bounded_by`)."""
+    volume: str | None = None
+    """A quota's volume at the coordinate, as its instrument states it (a quota cut or
+    raised is a change to its row); None for every other kind of row."""
 
     def interval(self) -> str:
         """Its since and until as a reader sees them, in a table or a diff: days, "open" for

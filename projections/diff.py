@@ -129,6 +129,8 @@ def _fields(row: ScheduleRow | None) -> dict[str, str | None]:
         "rate": row.rate,
         "scope": (f"{row.origins}; {row.products}" if row.origins or row.products else None),
         "interval": row.interval(),
+        # Only a quota's row has a volume: no other row gains a field that is never set.
+        **({"volume": row.volume} if row.kind == "quota" else {}),
     }
 
 

@@ -236,11 +236,14 @@ def describe_subject(timeline: Timeline, subject: str) -> str:
         def quota_at(at: datetime) -> str:
             active = paint_at(quota.active, at)
             percent = paint_at(quota.in_quota_percent, at)
+            volume = paint_at(quota.volume, at)
             if active is None or not active.value:
                 return "closed"
-            return f"open, in quota {percent.value if percent else '?'}%"
+            return (f"open, in quota {percent.value if percent else '?'}%, volume "
+                    f"{volume.value if volume else '?'}")
 
-        return _steps(_ends(quota.active) | _ends(quota.in_quota_percent), quota_at)
+        return _steps(_ends(quota.active) | _ends(quota.in_quota_percent)
+                      | _ends(quota.volume), quota_at)
     if subject in timeline.rules:
         rule = timeline.rules[subject]
 

@@ -138,6 +138,7 @@ def schedule_as_of(
                                                                           hts):
             continue
         percent = paint_at(quota.in_quota_percent, at)
+        volume = paint_at(quota.volume, at)
         held = quota.stretch_at(at)
         rows.append(ScheduleRow(
             kind="quota", id=quota.id, title=quota.title, authority=None, program=None,
@@ -146,7 +147,8 @@ def schedule_as_of(
             products_complete=quota.scope.products_complete,
             since=held.start if held else active_quota.start,
             until=held.end if held else active_quota.end,
-            events=with_bounds(quota.cited_at(at), held)))
+            events=with_bounds(quota.cited_at(at), held),
+            volume=volume.value if volume else "?"))
     for rule in timeline.rules.values():
         version = paint_at(rule.versions, at)
         if version is None or not version.value.in_effect:

@@ -130,10 +130,11 @@ def stacking(eid: str, rule: str, *, known: str, start: str, when: dict[str, Any
 
 
 def quota_changed(eid: str, name: str, *, known: str, start: str,
-                  in_quota: float | None = None, closed: bool = False) -> PolicyEvent:
-    """An open quota's in-quota rate changed, or it closed, from `start` on."""
+                  in_quota: float | None = None, volume: str | None = None,
+                  closed: bool = False) -> PolicyEvent:
+    """An open quota's in-quota rate or volume changed, or it closed, from `start` on."""
     return _make(QuotaChanged, id=eid, quota=name, known=known, effective_from=start,
-                 in_quota_percent=in_quota, closed=closed)
+                 in_quota_percent=in_quota, volume=volume, closed=closed)
 
 
 def rule_changed(eid: str, rule: str, *, known: str, start: str, until: str | None = None,

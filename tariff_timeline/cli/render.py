@@ -199,7 +199,9 @@ def print_schedule(result: Schedule) -> None:
     for row in result.rows:
         products = shorten(row.products) + ("" if row.products_complete else " (partial list)")
         out.print(f"[bold]{row.id}[/] {row.kind}, {row.status}"
-                  + (f": {row.rate}" if row.rate else "") + f"; {row.interval()}",
+                  + (f": {row.rate}" if row.rate else "")
+                  + (f", volume {row.volume}" if row.volume is not None else "")
+                  + f"; {row.interval()}",
                   highlight=False)
         out.print(f"    origins {row.origins or '-'}; products {products or '-'}",
                   highlight=False)

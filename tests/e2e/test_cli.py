@@ -85,6 +85,25 @@ class TestFirstUseOnTheDefaultStore:
         assert lines["ieepa-fentanyl-cn"].endswith("; 2025-03-04 → 2025-11-10")
         assert lines["ieepa-venezuela-oil"].endswith("; no date given")
 
+    def test_the_solar_cell_quota_raised_retroactively_shows_once_it_was_known(
+            self, home: Path) -> None:
+        # given the bundled timeline: Proclamation 10790, signed on 12 August 2024, raised the
+        # solar cell quota from 5 to 12.5 gigawatts for entries from 1 August
+        # when cells entered on 5 August are compared as known on 11 and on 13 August
+        answer = as_json(run(["diff", "--entered", "2024-08-05", "--known", "2024-08-11",
+                              "--known", "2024-08-13", "--hts", "8541.42.00.10", "--json"],
+                             home))
+        # then the quota's row changed: its volume, and the stretch it holds over from 1 August
+        (quota,) = [c for c in answer["changes"] if c["kind"] == "quota"]
+        fields = {f["field"]: (f["before"], f["after"]) for f in quota["fields"]}
+        assert fields["volume"][0].startswith("5 gigawatts")
+        assert fields["volume"][1].startswith("12.5 gigawatts")
+        assert fields["interval"] == ("2022-02-07 → 2026-02-07", "2024-08-01 → 2026-02-07")
+        # citing the proclamation, whose partly confirmed details stay marked as such
+        cited = {e["id"]: e["confidence"] for e in quota["events"]}
+        assert cited == {"s201-solar-cells-trq-2022": "verified",
+                         "s201-solar-cells-trq-2024": "partly"}
+
     def test_schedule_and_events_answer_in_json(self, home: Path) -> None:
         schedule = as_json(run(["schedule", "--entered", "2025-04-10", "--origin", "JP",
                                 "--json"], home))

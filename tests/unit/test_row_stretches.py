@@ -173,6 +173,21 @@ class TestOtherRows:
         assert (found.since, found.until) == (day("2025-03-12"), day("2025-08-01"))
         assert found.events == ("quota-open", "quota-closed")
 
+    def test_a_quota_shows_its_volume_since_the_volume_last_changed(self) -> None:
+        # given a quota on British steel opened in March, its volume cut from June
+        events = [STEEL, quota("quota-open", "steel-tq", "steel", known="2025-03-01",
+                               start="2025-03-12", in_quota=0, origins=("GB",)),
+                  quota_changed("quota-cut", "steel-tq", known="2025-05-15",
+                                start="2025-06-01", volume="40,000 units")]
+        # when the schedules of April and July are asked
+        april, july = row(events, "2025-04-15", kind="quota"), row(events, "2025-07-01",
+                                                                   kind="quota")
+        # then April shows the opening's volume until the cut, July the cut's since then
+        assert (april.volume, april.since, april.until) == (
+            "100,000 units", day("2025-03-12"), day("2025-06-01"))
+        assert (july.volume, july.since, july.until) == ("40,000 units", day("2025-06-01"), None)
+        assert july.events == ("quota-open", "quota-cut")
+
 
 class TestDiffBetweenKnownTimes:
     def test_a_revocation_learned_between_them_changes_the_interval_and_is_named(self) -> None:
