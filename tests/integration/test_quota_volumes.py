@@ -111,3 +111,5 @@ class TestAQuotaCutFromADate:
             ("kr-open", "2025-01-01: open, in quota 0%, volume 100,000 units"),
             ("kr-cut", "2025-01-01: open, in quota 0%, volume 100,000 units; "
                        "2025-06-01: open, in quota 0%, volume 50,000 units")]
+        # and the fold tells the same history
+        assert _by_fold(timeline).history("kr-steel").rows == rows
